@@ -1,0 +1,1 @@
+export * from './tinypb/index.js'

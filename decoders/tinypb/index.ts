@@ -1,0 +1,7 @@
+export * from './constants.js'
+export * from './frame.js'
+export * from './encode.js'
+export * from './decode.js'
+export * from './stream.js'
+export * from './peer-safety.js'
+export * from './error-codes.js'

@@ -1,0 +1,107 @@
+/**
+ * A byte queue with a readable region [readIndex, writeIndex) and a writable
+ * region [writeIndex, capacity), after rocket's TcpBuffer.
+ *
+ * Views handed out over the readable region stay valid: the buffer never writes
+ * below writeIndex in memory it already filled. When it must compact or grow it
+ * moves the readable bytes (only those, never the whole buffer) to fresh memory.
+ * When it is empty, an appended chunk is adopted as it is, without a copy, so a
+ * stream of whole frames is decoded straight from the socket's chunks.
+ */
+export class TcpBuffer {
+  private buf: Buffer
+  private r = 0
+  private w = 0
+  /** False while buf is an adopted chunk that belongs to its producer. */
+  private owned = true
+
+  constructor(private readonly initialCapacity = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(0)
+  }
+
+  /** The backing store; readable bytes are buffer[readIndex..writeIndex). */
+  get buffer(): Buffer {
+    return this.buf
+  }
+
+  get readIndex(): number {
+    return this.r
+  }
+
+  get writeIndex(): number {
+    return this.w
+  }
+
+  get readable(): number {
+    return this.w - this.r
+  }
+
+  get writable(): number {
+    return this.owned ? this.buf.length - this.w : 0
+  }
+
+  get capacity(): number {
+    return this.buf.length
+  }
+
+  /** A view of the readable bytes. */
+  peek(): Buffer {
+    return this.buf.subarray(this.r, this.w)
+  }
+
+  /** Mark n readable bytes as consumed. */
+  consume(n: number): void {
+    if (n < 0 || n > this.readable) throw new RangeError(`consume(${n}) with ${this.readable} readable`)
+    this.r += n
+  }
+
+  /** Move readIndex to an absolute offset in buffer (as returned by a decoder). */
+  consumeTo(index: number): void {
+    this.consume(index - this.r)
+  }
+
+  /** Append bytes; adopts the chunk without copying when nothing is pending. */
+  append(chunk: Uint8Array): void {
+    if (chunk.length === 0) return
+    if (this.readable === 0) {
+      this.buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length)
+      this.r = 0
+      this.w = chunk.length
+      this.owned = false
+      return
+    }
+    this.ensureWritable(chunk.length)
+    this.buf.set(chunk, this.w)
+    this.w += chunk.length
+  }
+
+  /**
+   * Make room for n more bytes after writeIndex. Compacts or grows into fresh
+   * memory, copying only the readable region.
+   */
+  ensureWritable(n: number): void {
+    if (this.writable >= n) return
+    const readable = this.readable
+    let cap = Math.max(this.initialCapacity, this.owned ? this.buf.length : 0)
+    while (cap < readable + n) cap *= 2
+    const next = Buffer.allocUnsafe(cap)
+    this.buf.copy(next, 0, this.r, this.w)
+    this.buf = next
+    this.r = 0
+    this.w = readable
+    this.owned = true
+  }
+
+  /** Declare n bytes written at writeIndex (after ensureWritable). */
+  commit(n: number): void {
+    if (n < 0 || n > this.writable) throw new RangeError(`commit(${n}) with ${this.writable} writable`)
+    this.w += n
+  }
+
+  /** Take the readable bytes as one view and empty the buffer (for socket writes). */
+  take(): Buffer {
+    const out = this.peek()
+    this.r = this.w
+    return out
+  }
+}

@@ -1,0 +1,73 @@
+import {EventEmitter} from 'node:events'
+import {createServer, type Server, type Socket} from 'node:net'
+
+import {err, NetError, ok, type Result} from '../errors.js'
+import type {Coder} from './coder.js'
+import type {NetAddr} from './net-addr.js'
+import {type ConnectionOptions, TcpConnection} from './tcp-connection.js'
+
+export interface ServerOptions<In, Out> extends ConnectionOptions {
+  /** A fresh coder for each accepted connection. */
+  coder: () => Coder<In, Out>
+}
+
+export interface ServerEvents<In, Out> {
+  connection: [TcpConnection<In, Out>]
+  error: [NetError]
+}
+
+/** Listens, accepts, gives each connection its own coder, closes gracefully. */
+export class TcpServer<In, Out> extends EventEmitter<ServerEvents<In, Out>> {
+  private readonly server: Server
+  private readonly live = new Set<TcpConnection<In, Out>>()
+
+  constructor(private readonly opts: ServerOptions<In, Out>) {
+    super()
+    this.server = createServer({allowHalfOpen: true}, (socket) => this.accept(socket))
+    this.server.on('error', (e) => this.emit('error', new NetError('SERVER_ERROR', e.message, {cause: e})))
+  }
+
+  get connections(): ReadonlySet<TcpConnection<In, Out>> {
+    return this.live
+  }
+
+  get address(): NetAddr | undefined {
+    const a = this.server.address()
+    return a && typeof a === 'object' ? {host: a.address, port: a.port} : undefined
+  }
+
+  /** Listen on host:port (port 0 picks a free one). */
+  listen(host: string, port: number): Promise<Result<NetAddr, NetError>> {
+    return new Promise((resolve) => {
+      const onError = (e: NodeJS.ErrnoException) => {
+        const why = e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : e.message
+        resolve(err(new NetError('LISTEN_FAILED', `cannot listen on ${host}:${port}: ${why}`, {cause: e})))
+      }
+      this.server.once('error', onError)
+      this.server.listen(port, host, () => {
+        this.server.off('error', onError)
+        resolve(ok(this.address!))
+      })
+    })
+  }
+
+  /**
+   * Stop accepting, half-close every connection once its replies are written,
+   * and destroy what is still open after graceMs.
+   */
+  close(graceMs = 1000): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
+    for (const c of this.live) c.shutdown()
+    const timer = setTimeout(() => {
+      for (const c of this.live) c.destroy()
+    }, graceMs).unref()
+    return closed.finally(() => clearTimeout(timer))
+  }
+
+  private accept(socket: Socket): void {
+    const connection = new TcpConnection<In, Out>(socket, this.opts.coder(), this.opts)
+    this.live.add(connection)
+    connection.on('close', () => this.live.delete(connection))
+    this.emit('connection', connection)
+  }
+}

@@ -1,0 +1,142 @@
+import {type Clock, systemClock} from './clock.js'
+
+export interface TimerHandle {
+  readonly deadline: number
+  /** Set once the timer fired or was cancelled. */
+  done: boolean
+}
+
+interface Entry extends TimerHandle {
+  readonly fn: () => void
+  readonly seq: number
+}
+
+export interface Scheduler {
+  set(fn: () => void, ms: number): unknown
+  clear(handle: unknown): void
+}
+
+/** Node's timers, unref'd so a pending deadline never holds the process open. */
+export const nodeScheduler: Scheduler = {
+  set: (fn, ms) => setTimeout(fn, ms).unref(),
+  clear: (h) => clearTimeout(h as NodeJS.Timeout),
+}
+
+/**
+ * Deadlines for many calls on one underlying timer, like rocket's TimerEvent
+ * queue on a timerfd: a binary min-heap of deadlines, cancelled entries dropped
+ * lazily. A load test with thousands of calls in flight arms one Node timer.
+ */
+export class TimerQueue {
+  private heap: Entry[] = []
+  private armedFor = Infinity
+  private armed: unknown
+  private seq = 0
+  private live = 0
+
+  constructor(
+    private readonly clock: Clock = systemClock,
+    private readonly scheduler: Scheduler = nodeScheduler,
+  ) {}
+
+  /** Timers not yet fired nor cancelled. */
+  get size(): number {
+    return this.live
+  }
+
+  /** Run fn after ms milliseconds (by the clock). */
+  add(ms: number, fn: () => void): TimerHandle {
+    const e: Entry = {deadline: this.clock.now() + ms, fn, seq: this.seq++, done: false}
+    this.push(e)
+    this.live++
+    this.arm()
+    return e
+  }
+
+  cancel(h: TimerHandle): void {
+    if (h.done) return
+    h.done = true
+    this.live--
+    if (this.live === 0) this.clear()
+  }
+
+  /** Fire every timer whose deadline has passed; the scheduler calls this, tests may too. */
+  runDue(): void {
+    this.armed = undefined
+    this.armedFor = Infinity
+    const now = this.clock.now()
+    while (this.heap.length > 0 && this.heap[0].deadline <= now) {
+      const e = this.pop()!
+      if (e.done) continue
+      e.done = true
+      this.live--
+      e.fn()
+    }
+    this.dropCancelledTop()
+    this.arm()
+  }
+
+  /** Cancel everything (on close). */
+  clear(): void {
+    for (const e of this.heap) {
+      if (!e.done) e.done = true
+    }
+    this.heap = []
+    this.live = 0
+    if (this.armed !== undefined) this.scheduler.clear(this.armed)
+    this.armed = undefined
+    this.armedFor = Infinity
+  }
+
+  private arm(): void {
+    this.dropCancelledTop()
+    if (this.heap.length === 0) return
+    const next = this.heap[0].deadline
+    if (next >= this.armedFor) return
+    if (this.armed !== undefined) this.scheduler.clear(this.armed)
+    this.armedFor = next
+    this.armed = this.scheduler.set(() => this.runDue(), Math.max(0, next - this.clock.now()))
+  }
+
+  private dropCancelledTop(): void {
+    while (this.heap.length > 0 && this.heap[0].done) this.pop()
+  }
+
+  private less(a: Entry, b: Entry): boolean {
+    return a.deadline < b.deadline || (a.deadline === b.deadline && a.seq < b.seq)
+  }
+
+  private push(e: Entry): void {
+    const h = this.heap
+    h.push(e)
+    let i = h.length - 1
+    while (i > 0) {
+      const p = (i - 1) >> 1
+      if (!this.less(h[i], h[p])) break
+      ;[h[i], h[p]] = [h[p], h[i]]
+      i = p
+    }
+  }
+
+  private pop(): Entry | undefined {
+    const h = this.heap
+    if (h.length === 0) return undefined
+    const top = h[0]
+    const last = h.pop()!
+    if (h.length > 0) {
+      h[0] = last
+      let i = 0
+      for (;;) {
+        const l = 2 * i + 1
+        const r = l + 1
+        let m = i
+        if (l < h.length && this.less(h[l], h[m])) m = l
+        if (r < h.length && this.less(h[r], h[m])) m = r
+        if (m === i) break
+        ;[h[i], h[m]] = [h[m], h[i]]
+        i = m
+      }
+    }
+    return top
+  }
+}

@@ -1,0 +1,1 @@
+export * from './msg-id.js'
