@@ -1,1 +1,2 @@
+export * from './hexdump.js'
 export * from './tinypb/index.js'

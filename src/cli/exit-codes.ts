@@ -1,0 +1,15 @@
+import {UsageError} from '../errors.js'
+
+/** The exit codes documented in the README. */
+export const EXIT_OK = 0
+/** Transport failure: refused, connect timeout, call timeout, peer closed mid-frame. */
+export const EXIT_TRANSPORT = 1
+/** Usage error or bad input. */
+export const EXIT_USAGE = 2
+/** The server answered with err_code != 0. */
+export const EXIT_SERVER_ERROR = 3
+
+/** Bad input exits 2; everything else that stops a command is a transport failure. */
+export function exitCodeFor(e: unknown): number {
+  return e instanceof UsageError ? EXIT_USAGE : EXIT_TRANSPORT
+}

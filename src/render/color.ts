@@ -1,0 +1,18 @@
+import {Chalk, type ChalkInstance} from 'chalk'
+
+/**
+ * A chalk instance for one output stream: colour only on a TTY, never when
+ * NO_COLOR is set (https://no-color.org), forced on by FORCE_COLOR.
+ * Passed to renderers, never a global.
+ */
+export function colorsFor(stream: {isTTY?: boolean} = process.stdout, env: NodeJS.ProcessEnv = process.env): ChalkInstance {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return new Chalk({level: 0})
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return new Chalk({level: 1})
+  return new Chalk({level: stream.isTTY ? 1 : 0})
+}
+
+/** Printable width of a string that may hold ANSI colour codes. */
+export function visibleWidth(s: string): number {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/\u001B\[[0-9;]*m/g, '').length
+}

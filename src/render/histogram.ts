@@ -1,0 +1,42 @@
+/**
+ * A latency histogram drawn in the terminal, like hey's: buckets spread evenly
+ * between min and max, one bar per bucket scaled to the fullest.
+ *
+ *   0.210 ms [12]  ■■■■■■
+ *   0.420 ms [80]  ■■■■■■■■■■■■■■■■■■■■■■■■■■■■■■■■■■■■■■■■
+ */
+export interface HistogramBucket {
+  /** Upper edge of the bucket, ms. */
+  readonly le: number
+  readonly count: number
+}
+
+export function histogram(samples: readonly number[], buckets = 10): HistogramBucket[] {
+  if (samples.length === 0) return []
+  let min = Infinity
+  let max = -Infinity
+  for (const v of samples) {
+    if (v < min) min = v
+    if (v > max) max = v
+  }
+  if (max === min) return [{le: max, count: samples.length}]
+  const width = (max - min) / buckets
+  const counts = new Array<number>(buckets).fill(0)
+  for (const v of samples) counts[Math.min(buckets - 1, Math.floor((v - min) / width))]++
+  return counts.map((count, i) => ({le: min + width * (i + 1), count}))
+}
+
+export function renderHistogram(samples: readonly number[], opts: {buckets?: number; width?: number; bar?: string} = {}): string[] {
+  const rows = histogram(samples, opts.buckets ?? 10)
+  const most = Math.max(0, ...rows.map((r) => r.count))
+  const width = opts.width ?? 40
+  const bar = opts.bar ?? '■'
+  const labels = rows.map((r) => `${r.le.toFixed(3)} ms`)
+  const counts = rows.map((r) => `[${r.count}]`)
+  const lw = Math.max(0, ...labels.map((l) => l.length))
+  const cw = Math.max(0, ...counts.map((c) => c.length))
+  return rows.map((r, i) => {
+    const n = most === 0 ? 0 : Math.round((r.count / most) * width)
+    return `${labels[i].padStart(lw)} ${counts[i].padEnd(cw)} ${bar.repeat(n)}`
+  })
+}

@@ -1,0 +1,3 @@
+export * from './color.js'
+export * from './histogram.js'
+export * from './table.js'
