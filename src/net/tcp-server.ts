@@ -1,4 +1,4 @@
-import {EventEmitter} from 'node:events'
+import {EventEmitter, once} from 'node:events'
 import {createServer, type Server, type Socket} from 'node:net'
 
 import {err, NetError, ok, type Result} from '../errors.js'
@@ -24,7 +24,6 @@ export class TcpServer<In, Out> extends EventEmitter<ServerEvents<In, Out>> {
   constructor(private readonly opts: ServerOptions<In, Out>) {
     super()
     this.server = createServer({allowHalfOpen: true}, (socket) => this.accept(socket))
-    this.server.on('error', (e) => this.emit('error', new NetError('SERVER_ERROR', e.message, {cause: e})))
   }
 
   get connections(): ReadonlySet<TcpConnection<In, Out>> {
@@ -46,6 +45,10 @@ export class TcpServer<In, Out> extends EventEmitter<ServerEvents<In, Out>> {
       this.server.once('error', onError)
       this.server.listen(port, host, () => {
         this.server.off('error', onError)
+        // Errors after listening (rare: EMFILE on accept) go to whoever listens for them.
+        this.server.on('error', (e) => {
+          if (this.listenerCount('error') > 0) this.emit('error', new NetError('SERVER_ERROR', e.message, {cause: e}))
+        })
         resolve(ok(this.address!))
       })
     })
@@ -55,13 +58,21 @@ export class TcpServer<In, Out> extends EventEmitter<ServerEvents<In, Out>> {
    * Stop accepting, half-close every connection once its replies are written,
    * and destroy what is still open after graceMs.
    */
-  close(graceMs = 1000): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
+  async close(graceMs = 1000): Promise<void> {
+    const listening = new Promise<void>((resolve) => {
+      if (this.server.listening) this.server.close(() => resolve())
+      else resolve()
+    })
+    const conns = [...this.live].map((c) => (c.state === 'Closed' ? undefined : once(c, 'close')))
     for (const c of this.live) c.shutdown()
     const timer = setTimeout(() => {
       for (const c of this.live) c.destroy()
     }, graceMs).unref()
-    return closed.finally(() => clearTimeout(timer))
+    try {
+      await Promise.all([listening, ...conns])
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   private accept(socket: Socket): void {

@@ -1,0 +1,93 @@
+import {describe, expect, it} from 'vitest'
+
+import {type Scheduler, TimerQueue} from '../../src/net/index.js'
+
+/** A clock and scheduler driven by hand. */
+function manualTime() {
+  let now = 0
+  let armed: {fn: () => void; at: number} | undefined
+  let arms = 0
+  const scheduler: Scheduler = {
+    set(fn, ms) {
+      arms++
+      armed = {fn, at: now + ms}
+      return armed
+    },
+    clear(h) {
+      if (armed === h) armed = undefined
+    },
+  }
+  return {
+    clock: {now: () => now},
+    scheduler,
+    get arms() {
+      return arms
+    },
+    advance(ms: number) {
+      now += ms
+      while (armed && armed.at <= now) {
+        const a = armed
+        armed = undefined
+        a.fn()
+      }
+    },
+  }
+}
+
+describe('TimerQueue', () => {
+  it('fires in deadline order, equal deadlines in insertion order', () => {
+    const t = manualTime()
+    const q = new TimerQueue(t.clock, t.scheduler)
+    const fired: string[] = []
+    q.add(30, () => fired.push('c'))
+    q.add(10, () => fired.push('a1'))
+    q.add(10, () => fired.push('a2'))
+    q.add(20, () => fired.push('b'))
+    t.advance(15)
+    expect(fired).toEqual(['a1', 'a2'])
+    t.advance(100)
+    expect(fired).toEqual(['a1', 'a2', 'b', 'c'])
+    expect(q.size).toBe(0)
+  })
+
+  it('cancelled timers never fire', () => {
+    const t = manualTime()
+    const q = new TimerQueue(t.clock, t.scheduler)
+    const fired: number[] = []
+    const handles = Array.from({length: 100}, (_, i) => q.add(i + 1, () => fired.push(i)))
+    for (const h of handles.filter((_, i) => i % 2 === 0)) q.cancel(h)
+    expect(q.size).toBe(50)
+    t.advance(1000)
+    expect(fired).toEqual(Array.from({length: 50}, (_, i) => 2 * i + 1))
+  })
+
+  it('arms one underlying timer for many deadlines', () => {
+    const t = manualTime()
+    const q = new TimerQueue(t.clock, t.scheduler)
+    for (let i = 0; i < 1000; i++) q.add(1000 + i, () => {})
+    expect(t.arms).toBe(1)
+  })
+
+  it('a timer added from a callback runs later, and clear() drops everything', () => {
+    const t = manualTime()
+    const q = new TimerQueue(t.clock, t.scheduler)
+    const fired: string[] = []
+    q.add(5, () => {
+      fired.push('first')
+      q.add(5, () => fired.push('second'))
+    })
+    q.add(50, () => fired.push('never'))
+    t.advance(5)
+    t.advance(5)
+    q.clear()
+    t.advance(100)
+    expect(fired).toEqual(['first', 'second'])
+  })
+
+  it('works on Node timers without holding the process open', async () => {
+    const q = new TimerQueue()
+    const at = performance.now()
+    const waited = await new Promise<number>((resolve) => q.add(20, () => resolve(performance.now() - at)))
+    expect(waited).toBeGreaterThanOrEqual(19)
+  })
+})

@@ -1,0 +1,28 @@
+import {describe, expect, it} from 'vitest'
+
+import {MsgIdGenerator} from '../../src/rpc/msg-id.js'
+
+describe('MsgIdGenerator', () => {
+  it('makes 20 decimal digits, then counts up like rocket', () => {
+    const g = new MsgIdGenerator()
+    const a = g.next()
+    expect(a).toMatch(/^\d{20}$/)
+    const b = g.next()
+    expect(BigInt(b) - BigInt(a)).toBe(1n)
+  })
+
+  it('carries across digits and draws a new start after all nines', () => {
+    let draws = 0
+    const seq = [Uint8Array.from({length: 20}, (_, i) => (i < 18 ? 9 : 8)), new Uint8Array(20)]
+    const g = new MsgIdGenerator((n) => {
+      expect(n).toBe(20)
+      return seq[draws++]
+    })
+    expect(g.next()).toBe('99999999999999999988')
+    expect(g.next()).toBe('99999999999999999989')
+    expect(g.next()).toBe('99999999999999999990')
+    for (let i = 0; i < 9; i++) g.next()
+    expect(g.next()).toBe('00000000000000000000') // after 999...99, a fresh draw
+    expect(draws).toBe(2)
+  })
+})
