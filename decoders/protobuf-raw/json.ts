@@ -1,0 +1,64 @@
+import type {RawDecodeError, RawDecodeResult, RawField} from './types.js'
+
+// A JSON-safe shape for --json output: 64-bit integers as decimal strings
+// (JSON numbers lose precision past 2^53), non-finite floats as the strings
+// "NaN", "Infinity", "-Infinity" (as the proto3 JSON mapping does), bytes as hex.
+
+interface JsonFieldBase {
+  field: number
+  wireType: number
+  offset: number
+  length: number
+}
+
+export type RawJsonField = JsonFieldBase &
+  (
+    | {type: 'varint'; uint: string; int: string; sint: string}
+    | {type: 'fixed64'; hex: string; uint: string; int: string; double: number | string}
+    | {type: 'fixed32'; hex: string; uint: number; int: number; float: number | string}
+    | {type: 'message'; fields: RawJsonField[]}
+    | {type: 'string'; text: string}
+    | {type: 'bytes'; hex: string}
+    | {type: 'group'; fields: RawJsonField[]}
+  )
+
+export interface RawJson {
+  fields: RawJsonField[]
+  error?: RawDecodeError
+}
+
+function jsonFloat(x: number): number | string {
+  return Number.isFinite(x) ? x : String(x)
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+}
+
+function fieldToJson(f: RawField): RawJsonField {
+  const base: JsonFieldBase = {field: f.field, wireType: f.wireType, offset: f.offset, length: f.length}
+  const v = f.value
+  switch (v.kind) {
+    case 'varint':
+      return {...base, type: 'varint', uint: v.uint.toString(), int: v.int.toString(), sint: v.sint.toString()}
+    case 'fixed64':
+      return {...base, type: 'fixed64', hex: '0x' + v.uint.toString(16).padStart(16, '0'), uint: v.uint.toString(), int: v.int.toString(), double: jsonFloat(v.double)}
+    case 'fixed32':
+      return {...base, type: 'fixed32', hex: '0x' + v.uint.toString(16).padStart(8, '0'), uint: v.uint, int: v.int, float: jsonFloat(v.float)}
+    case 'message':
+      return {...base, type: 'message', fields: v.fields.map(fieldToJson)}
+    case 'group':
+      return {...base, type: 'group', fields: v.fields.map(fieldToJson)}
+    case 'string':
+      return {...base, type: 'string', text: v.text}
+    case 'bytes':
+      return {...base, type: 'bytes', hex: hex(v.bytes)}
+  }
+}
+
+/** The decode result as plain JSON values: JSON.stringify works on it and nothing is lost. */
+export function rawToJson(result: RawDecodeResult): RawJson {
+  const out: RawJson = {fields: result.fields.map(fieldToJson)}
+  if (result.error !== undefined) out.error = {...result.error}
+  return out
+}

@@ -1,0 +1,87 @@
+import {isUtf8} from 'node:buffer'
+
+// What counts as "printable" when deciding between text and a hex dump. The
+// rule is about terminal safety as much as readability: bytes that a terminal
+// would act on (escape sequences, C1 controls, bidi overrides that reorder the
+// rest of the line) must never reach it raw.
+
+const TAB = 0x09
+const LF = 0x0a
+const CR = 0x0d
+const SPACE = 0x20
+const DEL = 0x7f
+
+/** True for a UTF-16 code unit that a terminal shows as itself. Surrogates pass: isUtf8 already vouched for them. */
+export function isShowableCodeUnit(c: number): boolean {
+  if (c < SPACE) return c === TAB || c === LF || c === CR
+  if (c < DEL) return true
+  if (c <= 0x9f) return false // DEL and the C1 controls (0x9b is CSI on some terminals)
+  if (c >= 0x202a && c <= 0x202e) return false // bidi embeddings and overrides
+  if (c >= 0x2066 && c <= 0x2069) return false // bidi isolates
+  return true
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
+/**
+ * The bytes as a string when they are valid UTF-8 made only of characters a
+ * terminal shows as themselves (tab, LF and CR allowed); undefined otherwise.
+ * Empty input is the empty string.
+ */
+export function printableText(bytes: Uint8Array): string | undefined {
+  const n = bytes.length
+  let i = 0
+  // ASCII fast path: most payloads that are text at all are ASCII.
+  for (; i < n; i++) {
+    const b = bytes[i]
+    if (b >= 0x80) break
+    if (!isShowableCodeUnit(b)) return undefined
+  }
+  const buf = asBuffer(bytes)
+  if (i === n) return buf.toString('latin1', 0, n)
+  if (!isUtf8(bytes.subarray(i))) return undefined
+  const text = buf.toString('utf8')
+  for (let j = i; j < text.length; j++) {
+    if (!isShowableCodeUnit(text.charCodeAt(j))) return undefined
+  }
+  return text
+}
+
+/** True when printableText would return text. */
+export function isPrintableText(bytes: Uint8Array): boolean {
+  return printableText(bytes) !== undefined
+}
+
+const ESCAPES: Record<number, string> = {
+  [TAB]: '\\t',
+  [LF]: '\\n',
+  [CR]: '\\r',
+  0x22: '\\"',
+  0x5c: '\\\\',
+}
+
+/**
+ * One line, quoted: printable ASCII as is, \t \n \r \" \\ escaped, any other
+ * byte as \xNN. Printable non-ASCII UTF-8 stays readable when the whole input
+ * is valid UTF-8. For summaries and logs where a chunk must fit on one line.
+ */
+export function quoteBytes(bytes: Uint8Array): string {
+  const text = printableText(bytes)
+  let out = '"'
+  if (text !== undefined) {
+    for (let j = 0; j < text.length; j++) {
+      const c = text.charCodeAt(j)
+      out += ESCAPES[c] ?? text[j]
+    }
+    return out + '"'
+  }
+  for (const b of bytes) {
+    const esc = ESCAPES[b]
+    if (esc !== undefined) out += esc
+    else if (b >= SPACE && b < DEL) out += String.fromCharCode(b)
+    else out += '\\x' + b.toString(16).padStart(2, '0')
+  }
+  return out + '"'
+}
