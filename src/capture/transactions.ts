@@ -1,0 +1,398 @@
+// TinyPB transactions: within a connection, a request is paired with its
+// response by msg_id; latency runs from the request's last byte to the
+// response's last byte. What does not pair is reported with its likely cause.
+
+import {describeErrorCode, peerSafety, type PeerFinding, ROCKET_EMPTY_MSG_ID_REPLY} from '../../decoders/tinypb/index.js'
+import {formatAddr} from '../net/index.js'
+import type {PayloadDecoder} from './payload-decoder.js'
+import {type Dir, serverByPorts, type TcpFlow} from './reassembly-flow.js'
+import type {ConnRef, FrameInfo, Side, SniffEvent} from './sniff-session-events.js'
+import {likelyCauses} from './transactions-causes.js'
+import type {SniffStats} from './transactions-stats.js'
+
+export interface TrackerOptions {
+  /** A request with no reply after this long is reported unanswered. Default 5000 ms. */
+  timeoutMs?: number
+  /** Decode pb_data (for -v, --json -v, or whenever a .proto is loaded). */
+  payloads?: PayloadDecoder
+  /** Report every frame as a `frame` event, besides the transactions. */
+  frames?: boolean
+}
+
+/** A decoded frame as the session hands it over: the event view plus what pairing needs. */
+export interface FrameRecord {
+  readonly dir: Dir
+  readonly info: FrameInfo
+  readonly msgIdLen: number
+  readonly methodNameLen: number
+  readonly errInfoLen: number
+  /** Another frame completed in the same TCP segment of this direction. */
+  readonly sameSegment: boolean
+  /** A copy of pb_data, when payloads are decoded. */
+  readonly pb?: Buffer
+}
+
+interface Pending {
+  readonly conn: ConnTransactions
+  readonly rec: FrameRecord
+  readonly deadline: number
+  readonly findings: readonly PeerFinding[]
+  readonly payloadBad: boolean
+  done: boolean
+  clientFinAfter: boolean
+}
+
+/** Per-connection pairing state. */
+export class ConnTransactions {
+  /** Requests in flight by msg_id, oldest first (a reused msg_id queues behind the first). */
+  readonly pending = new Map<string, Pending[]>()
+  /** Recently answered msg_ids: a second reply to one is a duplicate (rocket re-sends old replies). */
+  readonly answered = new Map<string, {t: number; count: number}>()
+  /** Requests given up on at --timeout, so a late reply still pairs. */
+  readonly expired = new Map<string, Pending>()
+  /** Frames seen before the server side is known. */
+  undecided: FrameRecord[] = []
+  readonly finAt: [number | undefined, number | undefined] = [undefined, undefined]
+  readonly gapIn: [boolean, boolean] = [false, false]
+  endedBy: [('fin' | 'rst') | undefined, ('fin' | 'rst') | undefined] = [undefined, undefined]
+
+  constructor(
+    readonly flow: TcpFlow,
+    readonly ref: ConnRef,
+  ) {}
+
+  sideOf(dir: Dir): Side {
+    return dir === this.flow.requestDir ? 'client' : 'server'
+  }
+}
+
+/** Bounds per connection: msg_ids remembered for duplicate detection, frames held while the server side is unknown. */
+const ANSWERED_MEMORY = 4096
+const MAX_UNDECIDED = 64
+
+export class TransactionTracker {
+  private readonly timeoutMs: number
+  /** Requests in deadline order: capture time only moves forward, so a FIFO is a timer queue here. */
+  private queue: Pending[] = []
+  private head = 0
+  /** (method, finding) pairs already reported: a finding is reported once, counted always. */
+  private readonly reported = new Set<string>()
+
+  constructor(
+    private readonly stats: SniffStats,
+    private readonly emit: (e: SniffEvent) => void,
+    private readonly opts: TrackerOptions = {},
+  ) {
+    this.timeoutMs = opts.timeoutMs ?? 5000
+  }
+
+  /** Requests waiting for a reply, across connections. */
+  get inFlight(): number {
+    let n = 0
+    for (let i = this.head; i < this.queue.length; i++) if (!this.queue[i].done) n++
+    return n
+  }
+
+  static refFor(flow: TcpFlow): ConnRef {
+    return {
+      id: flow.id,
+      client: formatAddr(flow.client),
+      server: formatAddr(flow.serverAddr),
+      serverBy: flow.serverBy,
+      midstream: flow.midstream,
+    }
+  }
+
+  frame(c: ConnTransactions, rec: FrameRecord): void {
+    if (c.flow.server === undefined) {
+      if (!this.decideFrom(c, rec)) {
+        c.undecided.push(rec)
+        if (c.undecided.length > MAX_UNDECIDED) this.guessServer(c)
+        return
+      }
+    }
+    this.dispatch(c, rec)
+  }
+
+  /** Capture time moved to t: requests past their deadline are unanswered. */
+  advance(t: number): void {
+    const q = this.queue
+    while (this.head < q.length && q[this.head].deadline < t) {
+      const p = q[this.head++]
+      if (p.done) continue
+      this.expire(p, 'timeout', t)
+    }
+    if (this.head > 1024 && this.head * 2 > q.length) {
+      this.queue = q.slice(this.head)
+      this.head = 0
+    }
+  }
+
+  gap(c: ConnTransactions, dir: Dir): void {
+    c.gapIn[dir] = true
+  }
+
+  /** One direction ended (FIN, or RST). */
+  end(c: ConnTransactions, dir: Dir, how: 'fin' | 'rst', t: number): void {
+    c.endedBy[dir] = how
+    if (how === 'fin') c.finAt[dir] = t
+    for (const list of c.pending.values()) {
+      for (const p of list) if (p.rec.dir === dir && how === 'fin') p.clientFinAfter = true
+    }
+    // The server can no longer answer what waits.
+    if (c.flow.server !== undefined && c.sideOf(dir) === 'server') this.expireAll(c, 'closed', t)
+  }
+
+  /** The connection is over: settle everything still open on it. */
+  close(c: ConnTransactions, reason: 'closed' | 'end', t: number): void {
+    if (c.undecided.length > 0) this.guessServer(c)
+    this.expireAll(c, reason, t)
+    const clientDir = c.flow.requestDir
+    const serverDir = (clientDir ^ 1) as Dir
+    const clientFin = c.finAt[clientDir]
+    if (c.flow.server !== undefined && clientFin !== undefined && c.endedBy[serverDir] === undefined) {
+      this.stats.counters.serverNoFin++
+      this.emit({
+        type: 'warning',
+        t,
+        conn: c.ref,
+        code: 'SERVER_NO_FIN',
+        message: `the server never closed its side after the client's FIN (${(t - clientFin).toFixed(3)} ms, until ${reason === 'end' ? 'the capture ended' : 'given up on'}): its socket sits in CLOSE_WAIT; rocket never closes connections`,
+      })
+    }
+    c.pending.clear()
+    c.answered.clear()
+    c.expired.clear()
+  }
+
+  private decideFrom(c: ConnTransactions, rec: FrameRecord): boolean {
+    const sender = rec.dir === 0 ? 'a' : 'b'
+    // Only responses carry err_code/err_info; a msg_id the other side sent first is being answered.
+    const answers = rec.info.errCode !== 0 || rec.info.errInfo !== '' || c.undecided.some((u) => u.dir !== rec.dir && u.info.msgId === rec.info.msgId)
+    if (!answers) return false
+    this.orient(c, sender, 'answer')
+    return true
+  }
+
+  /** No answer told which side is the server: take the ports' word, else the first sender is the client. */
+  guessServer(c: ConnTransactions): void {
+    const f = c.flow
+    if (f.server === undefined) {
+      const first = c.undecided[0]
+      const byFirstSender = first === undefined || first.dir === 0 ? 'b' : 'a'
+      this.orient(c, serverByPorts(f.a.port, f.b.port) ?? byFirstSender, 'guess')
+    }
+  }
+
+  private orient(c: ConnTransactions, server: 'a' | 'b', by: 'answer' | 'guess'): void {
+    c.flow.setServer(server, by)
+    const fresh = TransactionTracker.refFor(c.flow)
+    c.ref.client = fresh.client
+    c.ref.server = fresh.server
+    c.ref.serverBy = fresh.serverBy
+    const held = c.undecided
+    c.undecided = []
+    for (const r of held) this.dispatch(c, r)
+  }
+
+  private dispatch(c: ConnTransactions, rec: FrameRecord): void {
+    if (c.sideOf(rec.dir) === 'client') this.request(c, rec)
+    else this.response(c, rec)
+  }
+
+  private request(c: ConnTransactions, rec: FrameRecord): void {
+    const info = rec.info
+    this.stats.request(info.method)
+    const findings = this.checkSafety(c, rec, 'request')
+    const payloadBad = this.decodePayload(c, rec, 'request')
+    if (this.opts.frames) this.emit({type: 'frame', t: info.t, conn: c.ref, role: 'request', frame: info})
+    let list = c.pending.get(info.msgId)
+    if (list === undefined) {
+      list = []
+      c.pending.set(info.msgId, list)
+    } else {
+      this.stats.counters.duplicateMsgIds++
+      this.emit({
+        type: 'warning',
+        t: info.t,
+        conn: c.ref,
+        code: 'DUPLICATE_MSG_ID',
+        msgId: info.msgId,
+        method: info.method,
+        message: `msg_id ${info.msgId} is already in flight on this connection: replies cannot be told apart`,
+      })
+    }
+    const p: Pending = {conn: c, rec, deadline: info.t + this.timeoutMs, findings, payloadBad, done: false, clientFinAfter: false}
+    list.push(p)
+    this.queue.push(p)
+  }
+
+  private response(c: ConnTransactions, rec: FrameRecord): void {
+    const info = rec.info
+    this.stats.counters.responses++
+    this.checkSafety(c, rec, 'response')
+    this.decodePayload(c, rec, 'response')
+    if (this.opts.frames) this.emit({type: 'frame', t: info.t, conn: c.ref, role: 'response', frame: info})
+
+    let p = this.takePending(c, info.msgId)
+    if (p === undefined && info.msgId === ROCKET_EMPTY_MSG_ID_REPLY && c.pending.has('')) {
+      p = this.takePending(c, '')
+      this.emit({
+        type: 'warning',
+        t: info.t,
+        conn: c.ref,
+        code: 'EMPTY_MSG_ID_REPLY',
+        msgId: info.msgId,
+        method: info.method,
+        message: `rocket answered a request with an empty msg_id using msg_id "${ROCKET_EMPTY_MSG_ID_REPLY}"`,
+      })
+    }
+    if (p !== undefined) {
+      this.pair(c, p, rec, false)
+      return
+    }
+    const late = c.expired.get(info.msgId)
+    if (late !== undefined) {
+      c.expired.delete(info.msgId)
+      // Reported unanswered at --timeout; the reply came after all.
+      this.stats.counters.unanswered--
+      this.stats.unansweredUndo(late.rec.info.method)
+      this.pair(c, late, rec, true)
+      return
+    }
+    if (info.errCode !== 0) {
+      this.stats.counters.errorResponses++
+      this.stats.orphanError(info.method)
+    }
+    const seen = c.answered.get(info.msgId)
+    if (seen !== undefined) {
+      seen.count++
+      this.stats.counters.duplicateResponses++
+      this.emit({type: 'duplicate-response', t: info.t, conn: c.ref, response: info, firstAnsweredAt: seen.t, count: seen.count})
+      return
+    }
+    this.stats.counters.orphanResponses++
+    const serverDir = (c.flow.requestDir ^ 1) as Dir
+    const note = c.gapIn[c.flow.requestDir]
+      ? 'the capture lost bytes the client sent: the request may be among them'
+      : c.flow.midstream && c.flow.halves[serverDir].synSeen === false
+        ? 'the capture started after the connection: the request may precede it'
+        : 'no request with this msg_id was seen on this connection'
+    this.emit({type: 'orphan-response', t: info.t, conn: c.ref, response: info, note})
+  }
+
+  private takePending(c: ConnTransactions, msgId: string): Pending | undefined {
+    const list = c.pending.get(msgId)
+    if (list === undefined) return undefined
+    const p = list.shift()!
+    if (list.length === 0) c.pending.delete(msgId)
+    p.done = true
+    return p
+  }
+
+  private pair(c: ConnTransactions, p: Pending, rec: FrameRecord, late: boolean): void {
+    const req = p.rec.info
+    const res = rec.info
+    const latencyMs = res.t - req.t
+    const error = res.errCode !== 0
+    if (error) this.stats.counters.errorResponses++
+    this.stats.answered(req.method, latencyMs, error)
+    if (c.answered.size >= ANSWERED_MEMORY) c.answered.delete(c.answered.keys().next().value!)
+    c.answered.set(req.msgId, {t: res.t, count: 1})
+    this.emit({
+      type: 'transaction',
+      t: res.t,
+      conn: c.ref,
+      request: req,
+      response: res,
+      latencyMs,
+      status: error ? 'error' : 'ok',
+      ...(error ? {errName: describeErrorCode(res.errCode)} : {}),
+      ...(late ? {late: true} : {}),
+    })
+    if (res.method !== req.method) {
+      this.emit({
+        type: 'warning',
+        t: res.t,
+        conn: c.ref,
+        code: 'METHOD_MISMATCH',
+        msgId: res.msgId,
+        method: res.method,
+        message: `the reply to msg_id ${req.msgId} names method "${res.method}", the request "${req.method}"`,
+      })
+    }
+  }
+
+  private expire(p: Pending, reason: 'timeout' | 'closed' | 'end', t: number): void {
+    const c = p.conn
+    p.done = true
+    const req = p.rec.info
+    const list = c.pending.get(req.msgId)
+    if (list !== undefined) {
+      const i = list.indexOf(p)
+      if (i >= 0) list.splice(i, 1)
+      if (list.length === 0) c.pending.delete(req.msgId)
+    }
+    if (reason === 'timeout') {
+      if (c.expired.size >= ANSWERED_MEMORY) c.expired.delete(c.expired.keys().next().value!)
+      c.expired.set(req.msgId, p)
+    }
+    this.stats.unanswered(req.method)
+    const serverDir = (c.flow.requestDir ^ 1) as Dir
+    const causes = likelyCauses({
+      size: req.size,
+      method: req.method,
+      findings: p.findings,
+      sameSegment: p.rec.sameSegment,
+      clientFinAfter: p.clientFinAfter,
+      serverGap: c.gapIn[serverDir],
+      serverEnded: c.endedBy[serverDir],
+      methodKnown: this.opts.payloads?.knowsMethod(req.method),
+      payloadBad: p.payloadBad,
+    })
+    this.emit({type: 'unanswered', t, conn: c.ref, request: req, waitedMs: t - req.t, reason, causes})
+  }
+
+  private expireAll(c: ConnTransactions, reason: 'closed' | 'end', t: number): void {
+    const all = [...c.pending.values()].flat().sort((x, y) => x.rec.info.t - y.rec.info.t)
+    for (const p of all) if (!p.done) this.expire(p, reason, t)
+  }
+
+  private checkSafety(c: ConnTransactions, rec: FrameRecord, role: 'request' | 'response'): PeerFinding[] {
+    const info = rec.info
+    const findings = peerSafety({pkLen: info.size, msgIdLen: rec.msgIdLen, methodNameLen: rec.methodNameLen, errInfoLen: rec.errInfoLen, methodName: info.method}, role)
+    for (const finding of findings) {
+      this.stats.counters.peerSafetyFindings++
+      const key = `${role} ${finding.code} ${info.method}`
+      if (this.reported.has(key) || this.reported.size > 10_000) continue
+      this.reported.add(key)
+      this.emit({
+        type: 'warning',
+        t: info.t,
+        conn: c.ref,
+        code: 'PEER_SAFETY',
+        msgId: info.msgId,
+        method: info.method,
+        finding,
+        message: `${role} ${finding.message} (reported once per method; the summary counts them all)`,
+      })
+    }
+    return findings
+  }
+
+  /** Decode pb_data into info.payload; true when it did not decode. */
+  private decodePayload(c: ConnTransactions, rec: FrameRecord, role: 'request' | 'response'): boolean {
+    const decoder = this.opts.payloads
+    if (decoder === undefined || rec.pb === undefined) return false
+    const info = rec.info
+    const result = decoder.decode(info.method, role, rec.pb)
+    info.payload = result
+    if (result.ok) return false
+    this.stats.counters.payloadErrors++
+    // An unknown method is reported through its request's fate; a bad payload here and now.
+    if (result.code !== 'UNKNOWN_METHOD') {
+      this.emit({type: 'warning', t: info.t, conn: c.ref, code: 'PAYLOAD', msgId: info.msgId, method: info.method, message: `${role} payload: ${result.message}`})
+    }
+    return true
+  }
+}
