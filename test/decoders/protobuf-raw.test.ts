@@ -176,6 +176,8 @@ describe('decodeRaw on bad input: partial fields plus a typed error, never a thr
     ['field number 0', '08 01 | 00', 'FIELD_NUMBER_ZERO', 2, 1],
     ['field number 0 with wire type 2', '02 00', 'FIELD_NUMBER_ZERO', 0, 0],
     ['length past the end', '08 01 | 12 05 616263', 'LENGTH_PAST_END', 2, 1],
+    ['length one byte past the end', '12 04 616263', 'LENGTH_PAST_END', 0, 0],
+    ['length past the end of a group', '0b 12 03 6162', 'LENGTH_PAST_END', 1, 1],
     ['length of 2 GiB or more', '12 8180808010 41', 'LENGTH_PAST_END', 0, 0],
     ['truncated fixed64', '09 01020304', 'TRUNCATED_FIXED', 0, 0],
     ['truncated fixed32', '08 01 | 0d 0102', 'TRUNCATED_FIXED', 2, 1],
