@@ -25,6 +25,7 @@
 export {closest, editDistance} from './closest.js'
 export {describeSymbol, type FieldDescription, type SymbolDescription} from './describe.js'
 export {type EncodedMessage, jsonToMessage, type JsonToMessageOptions} from './json-to-message.js'
-export {ENV_IMPORT_PATH, ENV_PROTO, loadSchema, type ProtoSources, protoSourcesFrom} from './load.js'
+export {loadSchema} from './load.js'
+export {ENV_IMPORT_PATH, ENV_PROTO, type ProtoSources, protoSourcesFrom} from './sources.js'
 export {type DecodedMessage, decodeMessage, messageToJson, type UnknownField} from './message-to-json.js'
 export {type MethodInfo, ProtoSchema, type Role, type ServiceInfo} from './schema.js'

@@ -1,37 +1,11 @@
 import {existsSync, statSync} from 'node:fs'
-import {delimiter, dirname, isAbsolute, join, resolve} from 'node:path'
+import {dirname, isAbsolute, join, resolve} from 'node:path'
 
 import protobuf from 'protobufjs'
 
 import {err, ok, type Result, UsageError} from '../../errors.js'
 import {ProtoSchema} from './schema.js'
-
-/** Where schemas come from: the --proto files and the -I/--import-path directories. */
-export interface ProtoSources {
-  readonly protoFiles: readonly string[]
-  readonly importPaths: readonly string[]
-}
-
-/** Environment defaults, PATH-style lists (':' separated on Linux). */
-export const ENV_PROTO = 'RPCDIAG_PROTO'
-export const ENV_IMPORT_PATH = 'RPCDIAG_IMPORT_PATH'
-
-function envList(value: string | undefined): string[] {
-  return value === undefined ? [] : value.split(delimiter).filter((s) => s !== '')
-}
-
-/**
- * Combine flags with the environment: --proto replaces RPCDIAG_PROTO (a command
- * line names exactly the files it wants), while -I directories come first and
- * RPCDIAG_IMPORT_PATH directories are searched after them, like CPATH.
- */
-export function protoSourcesFrom(
-  flags: {proto?: readonly string[]; importPath?: readonly string[]},
-  env: NodeJS.ProcessEnv = process.env,
-): ProtoSources {
-  const protoFiles = flags.proto !== undefined && flags.proto.length > 0 ? [...flags.proto] : envList(env[ENV_PROTO])
-  return {protoFiles, importPaths: [...(flags.importPath ?? []), ...envList(env[ENV_IMPORT_PATH])]}
-}
+import {ENV_PROTO, type ProtoSources} from './sources.js'
 
 function isFile(p: string): boolean {
   try {
