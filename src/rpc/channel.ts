@@ -1,0 +1,215 @@
+import {ERROR_PEER_CLOSED, ERROR_RPC_CALL_TIMEOUT, type TinyPbFrame, type TinyPbMessage} from '../../decoders/tinypb/index.js'
+import {NetError} from '../errors.js'
+import {type Clock, type DecodeIssue, systemClock, type TcpConnection, type TimerHandle, TimerQueue} from '../net/index.js'
+import type {RpcController} from './controller.js'
+
+export type RpcConnection = TcpConnection<TinyPbFrame, TinyPbMessage>
+
+/**
+ * A response that answers no call in flight. rocket re-sends every earlier reply
+ * on a reused connection, so a reply for an msg_id already answered is the
+ * usual case ("duplicate"); "late" answers a call that already timed out;
+ * "unknown" matches nothing this channel ever sent.
+ */
+export interface StrayResponse {
+  readonly kind: 'duplicate' | 'late' | 'unknown'
+  readonly msgId: string
+  readonly methodName: string
+  readonly errCode: number
+  readonly pkLen: number
+  /** Clock time of arrival. */
+  readonly at: number
+}
+
+export interface ChannelOptions {
+  /** Shared deadline queue (a load test shares one across connections). */
+  timers?: TimerQueue
+  clock?: Clock
+  /** How many answered and timed-out msg_ids are remembered to classify strays (default 4096). */
+  memory?: number
+}
+
+interface Pending {
+  readonly controller: RpcController
+  readonly methodName: string
+  readonly resolve: () => void
+  timer: TimerHandle | undefined
+}
+
+/** A Set that forgets its oldest entries beyond a limit. */
+class RecentSet {
+  private readonly items = new Set<string>()
+  constructor(private readonly limit: number) {}
+  add(k: string): void {
+    this.items.delete(k)
+    this.items.add(k)
+    if (this.items.size > this.limit) this.items.delete(this.items.values().next().value!)
+  }
+  has(k: string): boolean {
+    return this.items.has(k)
+  }
+}
+
+/**
+ * Calls over one TinyPB connection, after rocket's RpcChannel: a pending-call
+ * map keyed by msg_id, deadlines on a TimerQueue, and responses paired by msg_id
+ * only. Any number of calls may be in flight (pipelining); a response that
+ * pairs with none is recorded as a stray and never taken as an answer.
+ */
+export class RpcChannel {
+  private readonly pending = new Map<string, Pending>()
+  private readonly answered: RecentSet
+  private readonly timedOut: RecentSet
+  private readonly timers: TimerQueue
+  private readonly ownTimers: boolean
+  private readonly clock: Clock
+  private readonly strayList: StrayResponse[] = []
+  private readonly issueList: DecodeIssue[] = []
+  private strayCount = 0
+  /** The last frame the peer cut off by closing (a TRUNCATED issue). */
+  private lastCut: DecodeIssue | undefined
+  private dead: NetError | undefined
+
+  constructor(
+    readonly connection: RpcConnection,
+    opts: ChannelOptions = {},
+  ) {
+    this.clock = opts.clock ?? systemClock
+    this.ownTimers = opts.timers === undefined
+    this.timers = opts.timers ?? new TimerQueue(this.clock)
+    this.answered = new RecentSet(opts.memory ?? 4096)
+    this.timedOut = new RecentSet(opts.memory ?? 4096)
+    // Ahead of the connection's own listener, so a call sees its first byte before its frame completes.
+    connection.socket.prependListener('data', () => this.onBytes())
+    connection.on('message', (f) => this.onFrame(f))
+    connection.on('malformed', (i) => {
+      if (i.code === 'TRUNCATED') this.lastCut = i
+      if (this.issueList.length < 100) this.issueList.push(i)
+    })
+    connection.on('peer-end', () => this.failAll(this.peerClosedError()))
+    connection.on('close', (info) => this.failAll(info.error ?? this.peerClosedError()))
+  }
+
+  /** Calls sent and not yet answered, failed or timed out. */
+  get inFlight(): number {
+    return this.pending.size
+  }
+
+  /** False once the connection failed or closed: open a new one. */
+  get usable(): boolean {
+    return this.dead === undefined && this.connection.state === 'Connected'
+  }
+
+  /** Responses that answered no call in flight (the first 100 kept; strayTotal counts all). */
+  get strays(): readonly StrayResponse[] {
+    return this.strayList
+  }
+
+  get strayTotal(): number {
+    return this.strayCount
+  }
+
+  /** Malformed input seen on this connection (garbage skipped, frames cut off), the first 100. */
+  get issues(): readonly DecodeIssue[] {
+    return this.issueList
+  }
+
+  /**
+   * Send one request and settle controller when its response arrives, its
+   * deadline passes or the connection ends. Resolves, never rejects: failures
+   * land in controller.error.
+   */
+  call(controller: RpcController, methodName: string, pbData: Uint8Array): Promise<void> {
+    return new Promise<void>((resolve) => {
+      controller.local = this.connection.local
+      controller.peer = this.connection.remote
+      if (this.dead !== undefined) {
+        this.finish(controller, this.dead)
+        return resolve()
+      }
+      if (this.pending.has(controller.msgId)) {
+        this.finish(controller, new NetError('DUPLICATE_MSG_ID', `msg_id ${controller.msgId} is already in flight on this connection`))
+        return resolve()
+      }
+      const p: Pending = {controller, methodName, resolve, timer: undefined}
+      this.pending.set(controller.msgId, p)
+      controller.times.sentAt = this.clock.now()
+      this.connection.send({msgId: controller.msgId, methodName, pbData})
+      p.timer = this.timers.add(controller.timeoutMs, () => {
+        if (this.pending.get(controller.msgId) !== p) return
+        this.pending.delete(controller.msgId)
+        this.timedOut.add(controller.msgId)
+        this.settle(
+          p,
+          new NetError('CALL_TIMEOUT', `no response to ${methodName} (msg_id ${controller.msgId}) within ${controller.timeoutMs} ms`, {
+            errCode: ERROR_RPC_CALL_TIMEOUT,
+          }),
+        )
+      })
+    })
+  }
+
+  /** Half-close our side (like rocket's client after its reply); pending calls still get their answers. */
+  shutdown(): void {
+    this.connection.shutdown()
+  }
+
+  /** Close now; calls in flight fail with the given error. */
+  destroy(error?: NetError): void {
+    this.failAll(error ?? new NetError('CHANNEL_CLOSED', 'channel closed with calls in flight', {errCode: ERROR_PEER_CLOSED}))
+    this.connection.destroy()
+    if (this.ownTimers) this.timers.clear()
+  }
+
+  private onBytes(): void {
+    if (this.pending.size === 0) return
+    const now = this.clock.now()
+    for (const p of this.pending.values()) p.controller.times.firstByteAt ??= now
+  }
+
+  private onFrame(f: TinyPbFrame): void {
+    const msgId = f.msgId
+    const p = this.pending.get(msgId)
+    if (p === undefined) {
+      this.strayCount++
+      if (this.strayList.length < 100) {
+        const kind = this.answered.has(msgId) ? 'duplicate' : this.timedOut.has(msgId) ? 'late' : 'unknown'
+        this.strayList.push({kind, msgId, methodName: f.methodName, errCode: f.errCode, pkLen: f.pkLen, at: this.clock.now()})
+      }
+      return
+    }
+    this.pending.delete(msgId)
+    this.answered.add(msgId)
+    const c = p.controller
+    c.response = f
+    c.errCode = f.errCode
+    c.errInfo = f.errInfo
+    if (f.methodName !== p.methodName) c.methodMismatch = f.methodName
+    this.settle(p, undefined)
+  }
+
+  private peerClosedError(): NetError {
+    const cut = this.lastCut
+    const why = cut === undefined ? 'peer closed the connection without answering' : `peer closed the connection mid-frame (${cut.message})`
+    return new NetError('PEER_CLOSED', why, {errCode: ERROR_PEER_CLOSED})
+  }
+
+  private failAll(error: NetError): void {
+    this.dead ??= error
+    if (this.pending.size === 0) return
+    const all = [...this.pending.values()]
+    this.pending.clear()
+    for (const p of all) this.settle(p, error)
+  }
+
+  private settle(p: Pending, error: NetError | undefined): void {
+    if (p.timer !== undefined) this.timers.cancel(p.timer)
+    this.finish(p.controller, error)
+    p.resolve()
+  }
+
+  private finish(c: RpcController, error: NetError | undefined): void {
+    if (error !== undefined) c.error = error
+    c.times.finishedAt = this.clock.now()
+  }
+}

@@ -1,0 +1,235 @@
+import {describeErrorCode, type TinyPbFrame, type TinyPbMessage} from '../../decoders/tinypb/index.js'
+import {err, type NetError, ok, type Result, UsageError} from '../errors.js'
+import {type Clock, type NetAddr, systemClock, TcpClient, TimerQueue, TinyPbCoder} from '../net/index.js'
+import {type LatencySummary, summarize} from '../stats/index.js'
+import {requestFrameSize, type PreparedCall} from './call-prepare.js'
+import {RpcChannel, type StrayResponse} from './channel.js'
+import {RpcController} from './controller.js'
+import {explainNoAnswer} from './diagnose.js'
+import {MsgIdGenerator} from './msg-id.js'
+
+/**
+ * reuse: C connections, one call in flight on each (a new connection only after one dies).
+ * per-call: a new connection for every call, as rocket's own client does.
+ * pipeline: C connections with K calls in flight on each (tinyrpc copes; rocket drops them).
+ */
+export type LoadMode = 'reuse' | 'per-call' | 'pipeline'
+
+export interface LoadOptions {
+  readonly addr: NetAddr
+  readonly prepared: PreparedCall
+  readonly repeat: number
+  readonly concurrency: number
+  readonly connectionPerCall?: boolean
+  /** Calls in flight per connection (default 1). */
+  readonly pipeline?: number
+  /** Per call, from sending (and connecting, per call) to the answer; default 5000 ms. */
+  readonly timeoutMs?: number
+  readonly connectTimeoutMs?: number
+  readonly clock?: Clock
+  readonly msgIds?: MsgIdGenerator
+  /** Called after each finished call with the number finished so far. */
+  readonly onProgress?: (done: number) => void
+}
+
+export interface LoadReport {
+  readonly mode: LoadMode
+  readonly concurrency: number
+  readonly pipeline: number
+  readonly calls: number
+  /** Answered with err_code 0. */
+  readonly ok: number
+  /** Answered with err_code != 0, by code. */
+  readonly serverErrors: ReadonlyArray<{readonly errCode: number; readonly errName: string; readonly count: number}>
+  /** Not answered, by error code (CALL_TIMEOUT, PEER_CLOSED, CONNECT_REFUSED...), with one message as an example. */
+  readonly transportErrors: ReadonlyArray<{readonly code: string; readonly count: number; readonly example: string}>
+  /** Responses whose msg_id matched no call in flight: counted, never taken as an answer. */
+  readonly strays: {
+    readonly total: number
+    readonly duplicate: number
+    readonly late: number
+    readonly unknown: number
+    readonly examples: readonly StrayResponse[]
+  }
+  /** Malformed input seen (garbage skipped, frames cut short). */
+  readonly malformed: number
+  readonly connections: number
+  readonly durationMs: number
+  readonly callsPerSec: number
+  /** Latency of answered calls (ok and server errors), ms. */
+  readonly latency?: LatencySummary
+  readonly samples: readonly number[]
+  /** Likely causes when calls went unanswered. */
+  readonly causes: readonly string[]
+}
+
+type Channel = RpcChannel
+
+/**
+ * A small load test like ghz or hey, over the same channel as a single call.
+ * Fails as a value only when no connection could ever be opened (refused,
+ * unreachable); every other failure is counted in the report.
+ */
+export async function runLoad(opts: LoadOptions): Promise<Result<LoadReport, NetError | UsageError>> {
+  const clock = opts.clock ?? systemClock
+  const p = opts.prepared
+  const pipeline = Math.max(1, opts.pipeline ?? 1)
+  const mode: LoadMode = opts.connectionPerCall ? 'per-call' : pipeline > 1 ? 'pipeline' : 'reuse'
+  if (!(opts.repeat >= 1) || !(opts.concurrency >= 1)) return err(new UsageError('BAD_LOAD', '--repeat and --concurrency must be at least 1'))
+  if (opts.connectionPerCall && pipeline > 1) return err(new UsageError('BAD_LOAD', '--pipeline needs reused connections: drop --connection-per-call'))
+  if (p.msgId !== undefined && pipeline > 1) {
+    return err(new UsageError('BAD_LOAD', 'a fixed --msg-id cannot be pipelined: responses are paired by msg_id, so each call in flight needs its own'))
+  }
+  const timeoutMs = opts.timeoutMs ?? 5000
+  const msgIds = opts.msgIds ?? new MsgIdGenerator()
+  const timers = new TimerQueue(clock)
+  const client = new TcpClient<TinyPbFrame, TinyPbMessage>(opts.addr, {
+    coder: () => new TinyPbCoder(),
+    connectTimeoutMs: Math.min(opts.connectTimeoutMs ?? timeoutMs, timeoutMs),
+    clock,
+  })
+
+  let next = 0
+  let done = 0
+  let okCount = 0
+  let connections = 0
+  let everConnected = false
+  let fatal: NetError | undefined
+  let lastConnectError: NetError | undefined
+  const samples: number[] = []
+  const serverErrors = new Map<number, number>()
+  const transport = new Map<string, {count: number; example: string}>()
+  const retired: Channel[] = []
+  const live = new Set<Channel>()
+
+  const countTransport = (e: NetError) => {
+    const t = transport.get(e.code)
+    if (t === undefined) transport.set(e.code, {count: 1, example: e.message})
+    else t.count++
+  }
+  const finishCall = (c: RpcController, startAt: number) => {
+    done++
+    if (c.error !== undefined) countTransport(c.error)
+    else {
+      samples.push((c.times.finishedAt ?? clock.now()) - startAt)
+      if (c.errCode === 0) okCount++
+      else serverErrors.set(c.errCode, (serverErrors.get(c.errCode) ?? 0) + 1)
+    }
+    opts.onProgress?.(done)
+  }
+  const open = async (): Promise<Channel | undefined> => {
+    const r = await client.connect()
+    if (!r.ok) {
+      lastConnectError = r.error
+      // Nothing ever connected: the server is not there; stop instead of failing every call alike.
+      if (!everConnected) fatal ??= r.error
+      return undefined
+    }
+    everConnected = true
+    connections++
+    const ch = new RpcChannel(r.value.connection, {timers, clock})
+    live.add(ch)
+    return ch
+  }
+  const retire = (ch: Channel) => {
+    if (!live.delete(ch)) return
+    retired.push(ch)
+    ch.destroy()
+  }
+  const take = () => (fatal === undefined && next < opts.repeat ? next++ : -1)
+
+  const perCallLane = async () => {
+    while (take() !== -1) {
+      const startAt = clock.now()
+      const ch = await open()
+      const c = new RpcController(p.msgId ?? msgIds.next(), timeoutMs, startAt)
+      if (ch === undefined) {
+        if (fatal !== undefined) return
+        c.error = lastConnectError
+        c.times.finishedAt = clock.now()
+        finishCall(c, startAt)
+        continue
+      }
+      await ch.call(c, p.wireName, p.pbData)
+      retire(ch)
+      finishCall(c, startAt)
+    }
+  }
+  // Shared per connection by its K lanes: one reconnect at a time.
+  const connectionLoop = async () => {
+    let ch: Channel | undefined
+    let opening: Promise<Channel | undefined> | undefined
+    const usable = async (): Promise<Channel | undefined> => {
+      if (ch !== undefined && ch.usable) return ch
+      if (ch !== undefined) retire(ch)
+      opening ??= open().finally(() => (opening = undefined))
+      ch = await opening
+      return ch
+    }
+    const lane = async () => {
+      while (take() !== -1) {
+        const startAt = clock.now()
+        const channel = await usable()
+        const c = new RpcController(p.msgId ?? msgIds.next(), timeoutMs, startAt)
+        if (channel === undefined) {
+          if (fatal !== undefined) return
+          c.error = lastConnectError
+          c.times.finishedAt = clock.now()
+          finishCall(c, startAt)
+          continue
+        }
+        await channel.call(c, p.wireName, p.pbData)
+        finishCall(c, c.times.sentAt ?? startAt)
+      }
+    }
+    await Promise.all(Array.from({length: pipeline}, lane))
+    if (ch !== undefined) retire(ch)
+  }
+  const started = clock.now()
+  const workers = Math.min(opts.concurrency, opts.repeat)
+  await Promise.all(Array.from({length: workers}, mode === 'per-call' ? perCallLane : connectionLoop))
+  const durationMs = clock.now() - started
+  for (const ch of [...live]) retire(ch)
+  timers.clear()
+  if (fatal !== undefined && okCount === 0 && samples.length === 0) return err(fatal)
+
+  const examples: StrayResponse[] = []
+  let strayTotal = 0
+  const byKind = {duplicate: 0, late: 0, unknown: 0}
+  let malformed = 0
+  for (const ch of retired) {
+    strayTotal += ch.strayTotal
+    for (const s of ch.strays) {
+      byKind[s.kind]++
+      if (examples.length < 5) examples.push(s)
+    }
+    malformed += ch.issues.length
+  }
+  const unanswered = (transport.get('CALL_TIMEOUT')?.count ?? 0) + (transport.get('PEER_CLOSED')?.count ?? 0)
+  return ok({
+    mode,
+    concurrency: opts.concurrency,
+    pipeline,
+    calls: done,
+    ok: okCount,
+    serverErrors: [...serverErrors].map(([errCode, count]) => ({errCode, errName: describeErrorCode(errCode), count})).sort((a, b) => b.count - a.count),
+    transportErrors: [...transport].map(([code, t]) => ({code, ...t})).sort((a, b) => b.count - a.count),
+    strays: {total: strayTotal, ...byKind, examples},
+    malformed,
+    connections,
+    durationMs,
+    callsPerSec: durationMs > 0 ? (done * 1000) / durationMs : 0,
+    latency: summarize(samples),
+    samples,
+    causes:
+      unanswered > 0
+        ? explainNoAnswer({
+            what: transport.has('CALL_TIMEOUT') ? 'timeout' : 'peer-closed',
+            methodName: p.wireName,
+            frameSize: requestFrameSize(p, p.msgId === undefined ? 20 : Buffer.byteLength(p.msgId)),
+            msgIdLen: p.msgId === undefined ? 20 : Buffer.byteLength(p.msgId),
+            peer: p.peer,
+          })
+        : [],
+  })
+}
