@@ -1,0 +1,160 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../src/cli/base-command.js'
+import {EXIT_SERVER_ERROR, EXIT_TRANSPORT} from '../src/cli/exit-codes.js'
+import {UsageError} from '../src/errors.js'
+import type {CallResult} from '../src/rpc/call.js'
+import type {LoadReport} from '../src/rpc/load-test.js'
+
+/**
+ * `rpcdiag call METHOD`: one TinyPB call, or a small load test with --repeat.
+ * oclif's global --json is off here: --json is the request body; --format json
+ * is the machine-readable output. Modules load lazily: protobufjs only when a
+ * .proto is given, so a one-shot call starts fast.
+ */
+export default class Call extends BaseCommand {
+  static override summary = 'Call a TinyPB method and show the response, err_code and timings'
+
+  static override description = `The request comes from --json (text, @file or - for stdin) checked against the .proto, or as raw bytes with --data-hex/--data-base64 (the response is then decoded schema-less). Bad input exits 2 before anything is sent.
+
+Exit codes: 0 ok, 1 transport failure (refused, connect timeout, call timeout, peer closed mid-frame), 2 usage or bad input, 3 the server answered with err_code != 0. With --repeat: 1 if any call got no answer, else 3 if any err_code != 0, else 0.
+
+When a call times out or the peer closes without answering, the error lists the likely causes on rocket and tinyrpc (rocket never answers dispatch errors and drops frames of 128 bytes or more).`
+
+  static override examples = [
+    `<%= config.bin %> <%= command.id %> Order.makeOrder --proto examples/order.proto --addr 127.0.0.1:12345 --json '{"price":100,"goods":"apple"}'`,
+    `<%= config.bin %> <%= command.id %> Order.makeOrder --proto order.proto --json @req.json --format json`,
+    `<%= config.bin %> <%= command.id %> Order.makeOrder --data-hex 086412056170706c65 --verbose`,
+    `<%= config.bin %> <%= command.id %> Order.makeOrder --proto order.proto --json '{"price":100}' --repeat 10000 --concurrency 8`,
+    `<%= config.bin %> <%= command.id %> Order.makeOrder --proto order.proto --json '{"price":100}' --repeat 1000 --connection-per-call`,
+  ]
+
+  static override args = {
+    method: Args.string({required: true, description: 'Service.method or pkg.Service.method (without a .proto: the method_name as sent)'}),
+  }
+
+  static override flags = {
+    addr: Flags.string({char: 'a', description: 'server address, host:port or [v6]:port', default: '127.0.0.1:12345'}),
+    proto: Flags.string({description: '.proto file (repeatable); default $RPCDIAG_PROTO', multiple: true}),
+    'import-path': Flags.string({char: 'I', description: 'directory to search for .proto imports (repeatable); also $RPCDIAG_IMPORT_PATH', multiple: true}),
+    json: Flags.string({char: 'd', description: "request body: JSON text, @file, or - for stdin (default '{}')", exclusive: ['data-hex', 'data-base64']}),
+    'data-hex': Flags.string({description: 'raw pb_data in hex, sent as is', exclusive: ['json', 'data-base64']}),
+    'data-base64': Flags.string({description: 'raw pb_data in base64, sent as is', exclusive: ['json', 'data-hex']}),
+    'allow-unknown-fields': Flags.boolean({description: 'drop JSON fields the request type lacks instead of failing'}),
+    'msg-id': Flags.string({description: 'msg_id to send (default: 20 random digits, +1 per call, like rocket)'}),
+    timeout: Flags.integer({char: 't', description: 'ms to wait for the answer, connect included', default: 5000, min: 1}),
+    'connect-timeout': Flags.integer({description: 'ms to wait for the TCP handshake (default: --timeout)', min: 1}),
+    format: Flags.option({options: ['pretty', 'json'] as const, description: 'output format', default: 'pretty' as const})(),
+    verbose: Flags.boolean({char: 'v', description: 'show both frames: header fields and a hex dump'}),
+    peer: Flags.option({
+      options: ['any', 'rocket', 'tinyrpc'] as const,
+      description: 'the server framework, for peer-safety checks and failure explanations',
+      default: 'any' as const,
+    })(),
+    force: Flags.boolean({description: 'send a frame even if it would crash or misroute the peer'}),
+    repeat: Flags.integer({char: 'n', description: 'make N calls and report throughput and latency (load test)', min: 1}),
+    concurrency: Flags.integer({char: 'c', description: 'with --repeat: connections (or calls at a time with --connection-per-call)', default: 1, min: 1}),
+    'connection-per-call': Flags.boolean({description: "with --repeat: a new connection per call, like rocket's client (the only safe way with rocket)"}),
+    pipeline: Flags.integer({description: 'with --repeat: calls in flight per connection (tinyrpc copes; rocket drops them)', default: 1, min: 1}),
+  }
+
+  public async run(): Promise<CallResult | LoadReport> {
+    const {args, flags} = await this.parse(Call)
+    const [{parseAddr}, input, {prepareCall}] = await Promise.all([
+      import('../src/net/net-addr.js'),
+      import('../src/rpc/call-input.js'),
+      import('../src/rpc/call-prepare.js'),
+    ])
+    const addr = parseAddr(flags.addr)
+    if (!addr.ok) this.fail(addr.error)
+    if (flags.repeat === undefined && (flags['connection-per-call'] || flags.pipeline > 1 || flags.concurrency > 1)) {
+      this.fail(new UsageError('BAD_FLAGS', '--concurrency, --connection-per-call and --pipeline need --repeat N'))
+    }
+
+    const body =
+      flags.json !== undefined
+        ? input.readJsonBody(flags.json)
+        : flags['data-hex'] !== undefined
+          ? input.parseHexBody(flags['data-hex'])
+          : flags['data-base64'] !== undefined
+            ? input.parseBase64Body(flags['data-base64'])
+            : undefined
+    if (body !== undefined && !body.ok) this.fail(body.error)
+
+    const {protoSourcesFrom} = await import('../src/rpc/proto/sources.js')
+    const sources = protoSourcesFrom({proto: flags.proto, importPath: flags['import-path']})
+    let schema
+    if (sources.protoFiles.length > 0) {
+      const {loadSchema} = await import('../src/rpc/proto/index.js')
+      const loaded = loadSchema(sources)
+      if (!loaded.ok) this.fail(loaded.error)
+      schema = loaded.value
+    }
+
+    const prepared = prepareCall({
+      method: args.method,
+      schema,
+      body: body?.value,
+      allowUnknownFields: flags['allow-unknown-fields'],
+      msgId: flags['msg-id'],
+      peer: flags.peer,
+      force: flags.force,
+    })
+    if (!prepared.ok) this.fail(prepared.error)
+    const {colorsFor} = await import('../src/render/color.js')
+    const errColors = colorsFor(process.stderr)
+    for (const w of [...prepared.value.warnings, ...prepared.value.findings.map((f) => `${f.message} (${f.peers.join(', ')}: ${f.effect})`)]) {
+      this.logToStderr(errColors.yellow(`warning: ${w}`))
+    }
+
+    if (flags.repeat !== undefined) return this.load(addr.value, prepared.value, flags)
+
+    const {runCall} = await import('../src/rpc/call.js')
+    const result = await runCall({addr: addr.value, prepared: prepared.value, timeoutMs: flags.timeout, connectTimeoutMs: flags['connect-timeout']})
+    const render = await import('../src/render/call-result.js')
+    if (flags.format === 'json') this.log(JSON.stringify(render.callResultToJson(result, {verbose: flags.verbose}), null, 2))
+    else if (result.status !== 'transport-error' || flags.verbose) {
+      for (const line of render.renderCallResult(result, {colors: colorsFor(process.stdout), verbose: flags.verbose})) this.log(line)
+    }
+    if (result.status === 'transport-error') this.error(render.renderCallFailure(result), {exit: EXIT_TRANSPORT, code: result.error?.code})
+    if (result.status === 'server-error') {
+      const r = result.response!
+      this.error(`server answered err_code ${r.errCode} ${r.errName}${r.errInfo === '' ? '' : `: ${r.errInfo}`}`, {exit: EXIT_SERVER_ERROR, code: 'SERVER_ERROR'})
+    }
+    return result
+  }
+
+  private async load(
+    addr: import('../src/net/net-addr.js').NetAddr,
+    prepared: import('../src/rpc/call-prepare.js').PreparedCall,
+    flags: {repeat?: number; concurrency: number; 'connection-per-call': boolean; pipeline: number; timeout: number; 'connect-timeout'?: number; format: string},
+  ): Promise<LoadReport> {
+    const [{runLoad}, render, {colorsFor}] = await Promise.all([
+      import('../src/rpc/load-test.js'),
+      import('../src/render/call-load.js'),
+      import('../src/render/color.js'),
+    ])
+    if (prepared.msgId !== undefined && !flags['connection-per-call']) {
+      this.logToStderr(colorsFor(process.stderr).yellow('warning: with a fixed --msg-id on reused connections, a stale reply cannot be told from a fresh one'))
+    }
+    const r = await runLoad({
+      addr,
+      prepared,
+      repeat: flags.repeat!,
+      concurrency: flags.concurrency,
+      connectionPerCall: flags['connection-per-call'],
+      pipeline: flags.pipeline,
+      timeoutMs: flags.timeout,
+      connectTimeoutMs: flags['connect-timeout'],
+    })
+    if (!r.ok) this.fail(r.error)
+    const report = r.value
+    if (flags.format === 'json') this.log(JSON.stringify(render.loadReportToJson(report), null, 2))
+    else for (const line of render.renderLoadReport(report, {colors: colorsFor(process.stdout)})) this.log(line)
+    const unanswered = report.transportErrors.reduce((n, e) => n + e.count, 0)
+    const serverErrors = report.serverErrors.reduce((n, e) => n + e.count, 0)
+    if (unanswered > 0) this.error(`${unanswered} of ${report.calls} calls got no answer`, {exit: EXIT_TRANSPORT, code: 'UNANSWERED'})
+    if (serverErrors > 0) this.error(`${serverErrors} of ${report.calls} calls answered with err_code != 0`, {exit: EXIT_SERVER_ERROR, code: 'SERVER_ERROR'})
+    return report
+  }
+}

@@ -1,0 +1,127 @@
+import {readFileSync} from 'node:fs'
+
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../src/cli/base-command.js'
+import {UsageError} from '../src/errors.js'
+import type {ServeStats} from '../src/rpc/server.js'
+
+/**
+ * `rpcdiag serve`: the embedded TinyPB server. Thin: flags -> startServer ->
+ * one log line (or NDJSON object) per event, until SIGINT or SIGTERM.
+ */
+export default class Serve extends BaseCommand {
+  static override summary = 'Run a TinyPB test server: scripted responses, fault injection, one log line per request'
+
+  static override description = `Dispatches by method_name and answers with the scripted response from --responses, or with every field at its default. Framework errors are answered the way tinyrpc words them: 10000010 (no dot in the name), 10000008 (unknown service), 10000009 (unknown method), 10000003 (a payload that does not parse). Malformed input is logged and skipped. Stops cleanly on SIGINT and SIGTERM.
+
+--responses file.json maps a method to a fixed response (a JSON object) or to a list of rules tried in order:
+  {"Order.makeOrder": [{"when": {"price": {"$gte": 10}}, "response": {"order_id": "20230514"}},
+                       {"response": {"ret_code": -1, "res_info": "short balance"}}]}
+A rule may also set err_code, err_info, delay_ms and no_reply. Operators: $eq $ne $gt $gte $lt $lte $in $nin $regex $exists.`
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --proto examples/order.proto --responses examples/order-responses.json --port 12345',
+    '<%= config.bin %> <%= command.id %> --proto examples/order.proto --no-reply',
+    '<%= config.bin %> <%= command.id %> --proto examples/order.proto --close-after-bytes 20 --json',
+  ]
+
+  static override flags = {
+    proto: Flags.string({description: '.proto file (repeatable); default $RPCDIAG_PROTO', multiple: true}),
+    'import-path': Flags.string({char: 'I', description: 'directory to search for .proto imports (repeatable); also $RPCDIAG_IMPORT_PATH', multiple: true}),
+    host: Flags.string({description: 'address to listen on (0.0.0.0 or :: for every interface)', default: '127.0.0.1'}),
+    port: Flags.integer({char: 'p', description: 'port to listen on (0 picks a free one)', default: 12345, min: 0, max: 65_535}),
+    responses: Flags.string({char: 'r', description: 'JSON file of scripted responses per method'}),
+    delay: Flags.integer({description: 'wait this many ms before each reply', min: 0}),
+    'error-code': Flags.integer({description: 'answer every request with this err_code and an empty pb_data'}),
+    'error-info': Flags.string({description: 'err_info text to go with --error-code', dependsOn: ['error-code']}),
+    'no-reply': Flags.boolean({description: 'never answer (what rocket does after a dispatch error)'}),
+    'close-after-bytes': Flags.integer({description: 'close each connection once this many reply bytes are written (mid-frame)', min: 0}),
+    json: Flags.boolean({description: 'log NDJSON: one JSON object per event'}),
+    quiet: Flags.boolean({char: 'q', description: 'no per-request log lines'}),
+    verbose: Flags.boolean({char: 'v', description: 'also log connects and disconnects'}),
+  }
+
+  public async run(): Promise<ServeStats> {
+    const {flags} = await this.parse(Serve)
+    const [{protoSourcesFrom}, {startServer}, log, {colorsFor}, {formatAddr}] = await Promise.all([
+      import('../src/rpc/proto/sources.js'),
+      import('../src/rpc/server.js'),
+      import('../src/render/serve-log.js'),
+      import('../src/render/color.js'),
+      import('../src/net/net-addr.js'),
+    ])
+    const sources = protoSourcesFrom({proto: flags.proto, importPath: flags['import-path']})
+    let schema
+    let script
+    if (sources.protoFiles.length > 0) {
+      const {loadSchema} = await import('../src/rpc/proto/index.js')
+      const loaded = loadSchema(sources)
+      if (!loaded.ok) this.fail(loaded.error)
+      schema = loaded.value
+    }
+    if (flags.responses !== undefined) {
+      if (schema === undefined) this.fail(new UsageError('NO_SCHEMA', '--responses needs the .proto of the methods it scripts: --proto FILE'))
+      const {parseResponses} = await import('../src/rpc/responses.js')
+      let text: string
+      try {
+        text = readFileSync(flags.responses, 'utf8')
+      } catch (e) {
+        this.fail(new UsageError('BAD_RESPONSES', `cannot read ${flags.responses}: ${(e as Error).message}`))
+      }
+      const parsed = parseResponses(text, schema, flags.responses)
+      if (!parsed.ok) this.fail(parsed.error)
+      script = parsed.value
+    }
+
+    const colors = colorsFor(process.stdout)
+    const errColors = colorsFor(process.stderr)
+    const started = await startServer({
+      host: flags.host,
+      port: flags.port,
+      schema,
+      script,
+      faults: {
+        delayMs: flags.delay,
+        errCode: flags['error-code'],
+        errInfo: flags['error-info'],
+        noReply: flags['no-reply'],
+        closeAfterBytes: flags['close-after-bytes'],
+      },
+      logBodies: !flags.quiet,
+      onEvent: flags.quiet
+        ? undefined
+        : flags.json
+          ? (e) => this.log(log.serveEventToJson(e))
+          : (e) => {
+              const line = log.renderServeEvent(e, {colors, verbose: flags.verbose})
+              if (line !== undefined) this.log(line)
+            },
+    })
+    if (!started.ok) this.fail(started.error)
+    const server = started.value
+    const where = formatAddr(server.address)
+    const methods = schema?.methods.map((m) => m.fullName) ?? []
+    if (flags.json) this.log(JSON.stringify({type: 'listening', time: new Date().toISOString(), address: where, methods}))
+    else {
+      const what = methods.length > 0 ? methods.join(', ') : 'any Service.method (no .proto: empty responses)'
+      this.logToStderr(errColors.bold(`listening on ${where}`) + errColors.dim(` serving ${what}; Ctrl-C stops`))
+    }
+
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      const stop = (s: NodeJS.Signals) => {
+        process.off('SIGINT', stop)
+        process.off('SIGTERM', stop)
+        resolve(s)
+      }
+      process.on('SIGINT', stop)
+      process.on('SIGTERM', stop)
+    })
+    await server.close(1000)
+    const s = server.stats
+    const summary = `stopped on ${signal}: ${s.connections} connection(s), ${s.requests} request(s), ${s.replies} repl(ies), ${s.malformed} malformed`
+    if (flags.json) this.log(JSON.stringify({type: 'stopped', time: new Date().toISOString(), signal, ...s}))
+    else this.logToStderr(errColors.dim(summary))
+    return {...s}
+  }
+}
