@@ -1,0 +1,225 @@
+import {readFileSync} from 'node:fs'
+
+import {type ListenBacklogs, readListenBacklogs} from './listen-backlog.js'
+import {matchesOwners, matchesSocket, matchesUnixSocket, needsOwners, type PortRange, type SocketFilter} from './filter.js'
+import {type OwnerScan, scanSocketOwners} from './owners.js'
+import {parseProcNet, type ProcNetSocket} from './proc-net-parse.js'
+import {parseProcUnix} from './proc-unix-parse.js'
+import {readSystemInformation} from './si-source.js'
+import type {InetProtocol, IpFamily, PidMissing, ProcessInfo, SocketOwner, SocketRow, UnixSocketRow} from './types.js'
+
+export type SocketSource = 'proc' | 'systeminformation'
+
+export interface CollectOptions {
+  readonly filter?: SocketFilter
+  /** Also list Unix domain sockets. */
+  readonly unix?: boolean
+  /** List TCP/UDP sockets (default true; false with --unix alone). */
+  readonly inet?: boolean
+  /** 'auto' (default): /proc on Linux, systeminformation elsewhere. */
+  readonly source?: SocketSource | 'auto'
+  /** Ask ss for listener backlogs (default true). */
+  readonly backlog?: boolean
+  /** Default /proc. */
+  readonly procRoot?: string
+}
+
+/** A snapshot of the kernel's socket tables, filtered, with the owning processes joined. */
+export interface SocketTable {
+  readonly source: SocketSource
+  /** ms since the epoch. */
+  readonly collectedAt: number
+  /** The filtered view, sorted by protocol, local port, local address, peer. */
+  readonly sockets: SocketRow[]
+  /** Every TCP listener whatever the filter: diagnoses need to know which ports are servers. */
+  readonly listeners: SocketRow[]
+  /** With `unix: true`. */
+  readonly unix?: UnixSocketRow[]
+  /** The processes that own a listed socket. */
+  readonly processes: ReadonlyMap<number, ProcessInfo>
+  /** net.ipv4.ip_local_port_range: where client (ephemeral) ports come from. */
+  readonly ephemeralPorts: PortRange | null
+  /** Processes whose sockets we could not attribute (another user, not root). */
+  readonly unreadableProcesses: number
+  /** What limited this snapshot, in words (missing ss, unparsable lines...). */
+  readonly notes: string[]
+}
+
+const INET_FILES: ReadonlyArray<[string, InetProtocol, IpFamily]> = [
+  ['tcp', 'tcp', 4],
+  ['tcp6', 'tcp', 6],
+  ['udp', 'udp', 4],
+  ['udp6', 'udp', 6],
+]
+
+function readProc(path: string): string | undefined {
+  try {
+    // latin1: the files are ASCII, and this decoding is the cheapest.
+    return readFileSync(path, 'latin1')
+  } catch {
+    return undefined
+  }
+}
+
+export function readEphemeralPorts(procRoot = '/proc'): PortRange | null {
+  const text = readProc(`${procRoot}/sys/net/ipv4/ip_local_port_range`)
+  const m = text === undefined ? null : /^\s*(\d+)\s+(\d+)/.exec(text)
+  return m ? {from: Number(m[1]), to: Number(m[2])} : null
+}
+
+function pidMissing(inode: number, owners: readonly SocketOwner[], uid: number | null, scan: OwnerScan): PidMissing | null {
+  if (owners.length > 0) return null
+  if (inode === 0) return 'kernel'
+  return uid !== null && scan.hiddenUids.has(uid) ? 'permission' : 'unseen'
+}
+
+function compareRows(a: SocketRow, b: SocketRow): number {
+  return (
+    a.protocol.localeCompare(b.protocol) ||
+    a.family - b.family ||
+    a.localPort - b.localPort ||
+    (a.localAddress < b.localAddress ? -1 : a.localAddress > b.localAddress ? 1 : 0) ||
+    (a.peerAddress < b.peerAddress ? -1 : a.peerAddress > b.peerAddress ? 1 : 0) ||
+    a.peerPort - b.peerPort
+  )
+}
+
+/** Take a snapshot. Reading and joining never throw; what went missing is said in `notes`. */
+export async function collectSockets(opts: CollectOptions = {}): Promise<SocketTable> {
+  const root = opts.procRoot ?? '/proc'
+  const filter = opts.filter ?? {}
+  const wantInet = opts.inet ?? true
+  let source = opts.source ?? 'auto'
+  if (source === 'auto') source = readProc(`${root}/net/tcp`) === undefined && wantInet ? 'systeminformation' : 'proc'
+  if (source === 'systeminformation') return collectFromSi(opts, filter)
+
+  const collectedAt = Date.now()
+  const notes: string[] = []
+  const wantTcp = wantInet && (filter.protocols === undefined || filter.protocols.has('tcp'))
+  // Started first so ss runs on the other core while /proc is read here.
+  const backlogs: Promise<ListenBacklogs> | undefined = wantTcp && opts.backlog !== false ? readListenBacklogs() : undefined
+
+  const view: ProcNetSocket[] = []
+  const listenerRaw: ProcNetSocket[] = []
+  if (wantInet) {
+    for (const [file, protocol, family] of INET_FILES) {
+      if (filter.protocols !== undefined && !filter.protocols.has(protocol)) continue
+      const text = readProc(`${root}/net/${file}`)
+      if (text === undefined) {
+        // No tcp6/udp6 when the kernel runs without IPv6.
+        if (family === 4) notes.push(`${root}/net/${file} is not readable`)
+        continue
+      }
+      const parsed = parseProcNet(text, protocol, family)
+      if (parsed.errors.length > 0) notes.push(`${parsed.errors.length} line(s) of ${root}/net/${file} could not be parsed (first: ${parsed.errors[0].reason})`)
+      for (const s of parsed.sockets) {
+        if (s.state === 'LISTEN' && protocol === 'tcp') listenerRaw.push(s)
+        if (matchesSocket(s, filter)) view.push(s)
+      }
+    }
+  }
+  const unixRaw = opts.unix ? parseProcUnix(readProc(`${root}/net/unix`) ?? 'header\n') : undefined
+  if (opts.unix && unixRaw !== undefined && unixRaw.errors.length > 0) notes.push(`${unixRaw.errors.length} line(s) of ${root}/net/unix could not be parsed`)
+  const unixView = unixRaw?.sockets.filter((u) => matchesUnixSocket(u, filter)) ?? []
+
+  const wanted = new Set<number>()
+  for (const s of view) if (s.inode !== 0) wanted.add(s.inode)
+  for (const s of listenerRaw) if (s.inode !== 0) wanted.add(s.inode)
+  for (const u of unixView) if (u.inode !== 0) wanted.add(u.inode)
+  const scan = scanSocketOwners({procRoot: root, wanted})
+  if (scan.unreadable > 0) notes.push(`the sockets of ${scan.unreadable} process(es) of other users cannot be attributed without root`)
+
+  const b = backlogs === undefined ? undefined : await backlogs
+  if (b?.unavailable !== undefined && listenerRaw.length > 0) notes.push(`listen backlog unknown (Send-Q of LISTEN rows): ${b.unavailable}`)
+
+  const toRow = (s: ProcNetSocket): SocketRow => {
+    const owners = scan.owners.get(s.inode) ?? []
+    const listening = s.state === 'LISTEN' && s.protocol === 'tcp'
+    return {
+      protocol: s.protocol,
+      family: s.family,
+      state: s.state,
+      localAddress: s.localAddress,
+      localPort: s.localPort,
+      peerAddress: s.peerAddress,
+      peerPort: s.peerPort,
+      recvQ: s.rxQueue,
+      sendQ: listening ? (b?.backlogs.get(s.inode) ?? null) : s.txQueue,
+      inode: s.inode,
+      uid: s.uid,
+      pid: owners[0]?.pid ?? null,
+      process: owners[0]?.process ?? null,
+      owners,
+      pidMissing: pidMissing(s.inode, owners, s.uid, scan),
+    }
+  }
+  const ownerFilter = needsOwners(filter)
+  const sockets: SocketRow[] = []
+  for (const s of view) {
+    const row = toRow(s)
+    if (!ownerFilter || matchesOwners(row.owners, scan.processes, filter)) sockets.push(row)
+  }
+  sockets.sort(compareRows)
+  const listeners = listenerRaw.map(toRow).sort(compareRows)
+
+  let unix: UnixSocketRow[] | undefined
+  if (opts.unix) {
+    unix = []
+    for (const u of unixView) {
+      const owners = scan.owners.get(u.inode) ?? []
+      if (ownerFilter && !matchesOwners(owners, scan.processes, filter)) continue
+      unix.push({...u, pid: owners[0]?.pid ?? null, process: owners[0]?.process ?? null, owners, pidMissing: pidMissing(u.inode, owners, null, scan)})
+    }
+    unix.sort((x, y) => (x.path ?? '\uffff').localeCompare(y.path ?? '\uffff') || x.inode - y.inode)
+  }
+
+  return {
+    source: 'proc',
+    collectedAt,
+    sockets,
+    listeners,
+    unix,
+    processes: scan.processes,
+    ephemeralPorts: readEphemeralPorts(root),
+    unreadableProcesses: scan.unreadable,
+    notes,
+  }
+}
+
+async function collectFromSi(opts: CollectOptions, filter: SocketFilter): Promise<SocketTable> {
+  const collectedAt = Date.now()
+  const notes = ['source systeminformation: no Send-Q/Recv-Q, no inodes, unconnected UDP sockets are not listed']
+  if (opts.unix) notes.push('Unix sockets need /proc/net/unix, which this system does not have')
+  const all = await readSystemInformation()
+  const processes = new Map<number, ProcessInfo>()
+  const toRow = (s: (typeof all)[number]): SocketRow => {
+    const owners = s.owner === null ? [] : [s.owner]
+    if (s.owner !== null && !processes.has(s.owner.pid)) processes.set(s.owner.pid, {pid: s.owner.pid, name: s.owner.process, command: '', uid: null})
+    const kernel = s.owner === null && (s.state === 'TIME-WAIT' || s.state === 'SYN-RECV')
+    return {
+      ...s,
+      recvQ: null,
+      sendQ: null,
+      inode: 0,
+      uid: null,
+      pid: s.owner?.pid ?? null,
+      process: s.owner?.process ?? null,
+      owners,
+      pidMissing: s.owner !== null ? null : kernel ? 'kernel' : 'unseen',
+    }
+  }
+  const rows = all.map(toRow)
+  const sockets = rows.filter((r) => matchesSocket(r, filter) && (!needsOwners(filter) || matchesOwners(r.owners, processes, filter))).sort(compareRows)
+  const listeners = rows.filter((r) => r.protocol === 'tcp' && r.state === 'LISTEN').sort(compareRows)
+  return {
+    source: 'systeminformation',
+    collectedAt,
+    sockets,
+    listeners,
+    unix: opts.unix ? [] : undefined,
+    processes,
+    ephemeralPorts: null,
+    unreadableProcesses: 0,
+    notes,
+  }
+}

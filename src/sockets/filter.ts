@@ -1,0 +1,179 @@
+import {err, ok, type Result, UsageError} from '../errors.js'
+import {parsePort} from '../net/net-addr.js'
+import {parseStateName} from './states.js'
+import type {InetProtocol, IpFamily, ProcessInfo, SocketOwner, SocketState, UnixSocketState} from './types.js'
+
+export interface PortRange {
+  readonly from: number
+  readonly to: number
+}
+
+/**
+ * What `rpcdiag sockets` shows. Values of one criterion are alternatives
+ * (--port 80 --port 443: either); different criteria must all hold.
+ * An absent criterion matches everything.
+ */
+export interface SocketFilter {
+  /** Local or peer port in one of the ranges. */
+  readonly ports?: readonly PortRange[]
+  readonly states?: ReadonlySet<SocketState>
+  readonly pids?: ReadonlySet<number>
+  /** Substrings of the process name (/proc/PID/comm) or of its program's file name. */
+  readonly processes?: readonly string[]
+  /** TCP listeners and unconnected UDP sockets only, as ss -l shows. */
+  readonly listen?: boolean
+  readonly protocols?: ReadonlySet<InetProtocol>
+  readonly families?: ReadonlySet<IpFamily>
+}
+
+/** The command's flags, as oclif parses them. */
+export interface SocketFilterFlags {
+  readonly port?: readonly string[]
+  readonly state?: readonly string[]
+  readonly pid?: readonly string[]
+  readonly process?: readonly string[]
+  readonly listen?: boolean
+  readonly tcp?: boolean
+  readonly udp?: boolean
+  readonly ipv4?: boolean
+  readonly ipv6?: boolean
+}
+
+/** "12345" or "8000-8100". */
+export function parsePortRange(text: string): Result<PortRange, UsageError> {
+  const bad = (why: string) =>
+    err(new UsageError('BAD_PORT', `invalid port "${text}": ${why}; valid values are 0 to 65535, or a range such as 8000-8100`))
+  const parts = text.trim().split('-')
+  if (parts.length > 2) return bad('too many "-"')
+  const ends: number[] = []
+  for (const p of parts) {
+    const port = parsePort(p.trim())
+    if (!port.ok) return bad(p.trim() === '' ? 'empty' : 'out of range or not a number')
+    ends.push(port.value)
+  }
+  const [from, to = from] = ends
+  if (to < from) return bad(`${from} is above ${to}`)
+  return ok({from, to})
+}
+
+export function parsePid(text: string): Result<number, UsageError> {
+  const pid = /^\d{1,10}$/.test(text.trim()) ? Number(text.trim()) : Number.NaN
+  if (!(pid >= 1 && pid <= 4_194_304)) {
+    // 4194304 is the kernel's PID_MAX_LIMIT on 64-bit machines.
+    return err(new UsageError('BAD_PID', `invalid pid "${text}": valid values are process ids from 1 to 4194304`))
+  }
+  return ok(pid)
+}
+
+/** Turn the command's flags into a filter; any bad value is a UsageError that lists the valid ones. */
+export function parseSocketFilter(flags: SocketFilterFlags): Result<SocketFilter, UsageError> {
+  const filter: {-readonly [K in keyof SocketFilter]: SocketFilter[K]} = {}
+  if (flags.port !== undefined && flags.port.length > 0) {
+    const ports: PortRange[] = []
+    for (const text of flags.port) {
+      const r = parsePortRange(text)
+      if (!r.ok) return r
+      ports.push(r.value)
+    }
+    filter.ports = ports
+  }
+  if (flags.state !== undefined && flags.state.length > 0) {
+    const states = new Set<SocketState>()
+    for (const text of flags.state) {
+      const r = parseStateName(text)
+      if (!r.ok) return r
+      for (const s of r.value) states.add(s)
+    }
+    filter.states = states
+  }
+  if (flags.pid !== undefined && flags.pid.length > 0) {
+    const pids = new Set<number>()
+    for (const text of flags.pid) {
+      const r = parsePid(text)
+      if (!r.ok) return r
+      pids.add(r.value)
+    }
+    filter.pids = pids
+  }
+  if (flags.process !== undefined && flags.process.length > 0) {
+    const names = flags.process.map((p) => p.trim())
+    if (names.some((n) => n === '')) return err(new UsageError('BAD_PROCESS', 'empty --process: give a process name such as rocket_server or node'))
+    filter.processes = names
+  }
+  if (flags.listen) filter.listen = true
+  if (flags.tcp !== flags.udp) filter.protocols = new Set<InetProtocol>([flags.tcp ? 'tcp' : 'udp'])
+  if (flags.ipv4 !== flags.ipv6) filter.families = new Set<IpFamily>([flags.ipv4 ? 4 : 6])
+  return ok(filter)
+}
+
+/** The criteria that need no process information, checked before the (costly) owner scan. */
+export function matchesSocket(
+  row: {readonly protocol: InetProtocol; readonly family: IpFamily; readonly state: SocketState; readonly localPort: number; readonly peerPort: number},
+  filter: SocketFilter,
+): boolean {
+  if (filter.protocols !== undefined && !filter.protocols.has(row.protocol)) return false
+  if (filter.families !== undefined && !filter.families.has(row.family)) return false
+  if (filter.listen && row.state !== 'LISTEN' && row.state !== 'UNCONN') return false
+  if (filter.states !== undefined && !filter.states.has(row.state)) return false
+  if (filter.ports !== undefined) {
+    const {localPort, peerPort} = row
+    // An unconnected socket has peer port 0: only its local port counts.
+    const hit = filter.ports.some((r) => (localPort >= r.from && localPort <= r.to) || (peerPort !== 0 && peerPort >= r.from && peerPort <= r.to))
+    if (!hit) return false
+  }
+  return true
+}
+
+/** True when the filter has criteria that need to know the owning process. */
+export function needsOwners(filter: SocketFilter): boolean {
+  return filter.pids !== undefined || filter.processes !== undefined
+}
+
+function programName(command: string): string {
+  const argv0 = command.split(' ')[0] ?? ''
+  return argv0.slice(argv0.lastIndexOf('/') + 1)
+}
+
+/** --pid and --process: does any owner of the socket match? */
+export function matchesOwners(owners: readonly SocketOwner[], processes: ReadonlyMap<number, ProcessInfo>, filter: SocketFilter): boolean {
+  if (filter.pids !== undefined && !owners.some((o) => filter.pids!.has(o.pid))) return false
+  if (filter.processes !== undefined) {
+    const hit = owners.some((o) => {
+      const info = processes.get(o.pid)
+      const program = info === undefined ? '' : programName(info.command)
+      return filter.processes!.some((name) => o.process.includes(name) || program.includes(name))
+    })
+    if (!hit) return false
+  }
+  return true
+}
+
+/** The state filter read for Unix sockets: listen, established (connected), syn-sent (connecting), closed (unconnected). */
+const UNIX_STATE: Partial<Record<SocketState, UnixSocketState>> = {
+  LISTEN: 'LISTEN',
+  ESTABLISHED: 'CONNECTED',
+  'SYN-SENT': 'CONNECTING',
+  CLOSE: 'UNCONNECTED',
+}
+
+export function matchesUnixSocket(row: {readonly state: UnixSocketState}, filter: SocketFilter): boolean {
+  if (filter.listen && row.state !== 'LISTEN') return false
+  if (filter.states !== undefined) {
+    const wanted = new Set([...filter.states].map((s) => UNIX_STATE[s]))
+    if (!wanted.has(row.state)) return false
+  }
+  return true
+}
+
+/** A short text of the filter for headers and JSON ("port 12345, state CLOSE-WAIT"). */
+export function describeFilter(filter: SocketFilter): string {
+  const parts: string[] = []
+  if (filter.protocols) parts.push([...filter.protocols].join('+'))
+  if (filter.families) parts.push(`IPv${[...filter.families].join('+')}`)
+  if (filter.listen) parts.push('listening')
+  if (filter.ports) parts.push(`port ${filter.ports.map((r) => (r.from === r.to ? `${r.from}` : `${r.from}-${r.to}`)).join(' or ')}`)
+  if (filter.states) parts.push(`state ${[...filter.states].join(' or ')}`)
+  if (filter.pids) parts.push(`pid ${[...filter.pids].join(' or ')}`)
+  if (filter.processes) parts.push(`process ${filter.processes.join(' or ')}`)
+  return parts.length === 0 ? 'all sockets' : parts.join(', ')
+}
