@@ -57,7 +57,13 @@ export class Rng {
   /** n uniformly random bytes. */
   bytes(n: number): Uint8Array {
     const out = new Uint8Array(n)
-    for (let i = 0; i < n; i++) out[i] = this.u32() & 0xff
+    for (let i = 0; i < n; i += 4) {
+      const r = this.u32()
+      out[i] = r
+      if (i + 1 < n) out[i + 1] = r >>> 8
+      if (i + 2 < n) out[i + 2] = r >>> 16
+      if (i + 3 < n) out[i + 3] = r >>> 24
+    }
     return out
   }
 
