@@ -44,7 +44,6 @@ export class TcpFlow<U = unknown> {
   constructor(
     /** 1-based, in order of first sight. */
     readonly id: number,
-    readonly key: string,
     /** The sender of the first segment seen. */
     readonly a: NetAddr,
     readonly b: NetAddr,
@@ -83,11 +82,62 @@ export class TcpFlow<U = unknown> {
 const RANK: Record<ServerBy, number> = {port: 0, syn: 1, answer: 2, guess: 3}
 
 /**
- * One key for both directions of a four-tuple: the lower endpoint first, so a
- * segment and its reply find the same flow with a single map lookup.
+ * Connections by four-tuple. Keyed by the two ports as one number (no string
+ * built and hashed per packet); the few connections that share a port pair
+ * are told apart by address.
  */
-export function flowKey(src: string, srcPort: number, dst: string, dstPort: number): string {
-  return src < dst || (src === dst && srcPort < dstPort) ? `${src} ${srcPort} ${dst} ${dstPort}` : `${dst} ${dstPort} ${src} ${srcPort}`
+export class FlowTable<U> {
+  private readonly buckets = new Map<number, Array<TcpFlow<U>>>()
+  private count = 0
+
+  get size(): number {
+    return this.count
+  }
+
+  private static portKey(p: number, q: number): number {
+    return p < q ? p * 65_536 + q : q * 65_536 + p
+  }
+
+  find(src: string, srcPort: number, dst: string, dstPort: number): TcpFlow<U> | undefined {
+    const bucket = this.buckets.get(FlowTable.portKey(srcPort, dstPort))
+    if (bucket === undefined) return undefined
+    for (const f of bucket) {
+      const {a, b} = f
+      if (a.port === srcPort && b.port === dstPort && a.host === src && b.host === dst) return f
+      if (a.port === dstPort && b.port === srcPort && a.host === dst && b.host === src) return f
+    }
+    return undefined
+  }
+
+  add(flow: TcpFlow<U>): void {
+    const k = FlowTable.portKey(flow.a.port, flow.b.port)
+    const bucket = this.buckets.get(k)
+    if (bucket === undefined) this.buckets.set(k, [flow])
+    else bucket.push(flow)
+    this.count++
+  }
+
+  delete(flow: TcpFlow<U>): void {
+    const k = FlowTable.portKey(flow.a.port, flow.b.port)
+    const bucket = this.buckets.get(k)
+    const i = bucket === undefined ? -1 : bucket.indexOf(flow)
+    if (i === -1) return
+    if (bucket!.length === 1) this.buckets.delete(k)
+    else bucket!.splice(i, 1)
+    this.count--
+  }
+
+  /** A snapshot: the table may change while the caller walks it. */
+  all(): Array<TcpFlow<U>> {
+    const out: Array<TcpFlow<U>> = []
+    for (const bucket of this.buckets.values()) for (const f of bucket) out.push(f)
+    return out
+  }
+
+  clear(): void {
+    this.buckets.clear()
+    this.count = 0
+  }
 }
 
 /**

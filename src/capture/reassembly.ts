@@ -2,7 +2,7 @@
 // streams out, in sequence order, with holes reported as gaps.
 
 import {TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment} from '../../decoders/packet/segment.js'
-import {type CloseReason, type Dir, flowKey, type TcpFlow as Flow, TcpFlow} from './reassembly-flow.js'
+import {type CloseReason, type Dir, FlowTable, type TcpFlow as Flow, TcpFlow} from './reassembly-flow.js'
 import {type HalfOutput, HalfStream} from './reassembly-half.js'
 
 export {type CloseReason, type Dir, TcpFlow} from './reassembly-flow.js'
@@ -48,8 +48,8 @@ export interface ReassemblyStats {
 export const DEFAULT_MAX_HELD_BYTES = 16 * 1024 * 1024
 const SWEEP_EVERY_MS = 1000
 /**
- * A closed connection is remembered this long so that its trailing ACKs and
- * retransmits are not taken for a new connection that started mid-stream.
+ * A connection closed by RST or a timeout is remembered this long so that data
+ * still in flight is not taken for a new connection that started mid-stream.
  */
 const CLOSED_LINGER_MS = 2000
 
@@ -59,7 +59,7 @@ export class Reassembler<U = unknown> implements HalfOutput {
   /** Latest capture time seen. */
   now = 0
   readonly stats: ReassemblyStats = {segments: 0, unattached: 0, retransmits: 0, outOfOrder: 0, gaps: 0, gapBytes: 0, limitHits: 0, connections: 0}
-  private readonly flows = new Map<string, Flow<U>>()
+  private readonly flows = new FlowTable<U>()
   private nextId = 1
   private lastSweep = 0
   private readonly serverPorts: ReadonlySet<number>
@@ -80,7 +80,7 @@ export class Reassembler<U = unknown> implements HalfOutput {
   /** Connections still open. */
   get openFlows(): number {
     let n = 0
-    for (const f of this.flows.values()) if (f.state === 'open') n++
+    for (const f of this.flows.all()) if (f.state === 'open') n++
     return n
   }
 
@@ -95,8 +95,7 @@ export class Reassembler<U = unknown> implements HalfOutput {
     this.advance(t)
     this.stats.segments++
     const flags = seg.flags
-    const key = flowKey(seg.src, seg.srcPort, seg.dst, seg.dstPort)
-    let flow = this.flows.get(key)
+    let flow = this.flows.find(seg.src, seg.srcPort, seg.dst, seg.dstPort)
     if (flow !== undefined && flow.state === 'closed') {
       // A fresh SYN (not the old one again) on a closed four-tuple is a new connection.
       const syn = (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN
@@ -104,7 +103,7 @@ export class Reassembler<U = unknown> implements HalfOutput {
         flow.lastT = t
         return
       }
-      this.flows.delete(key)
+      this.flows.delete(flow)
       flow = undefined
     }
     if (flow === undefined) {
@@ -112,7 +111,7 @@ export class Reassembler<U = unknown> implements HalfOutput {
         this.stats.unattached++
         return
       }
-      flow = this.open(key, seg, t)
+      flow = this.open(seg, t)
     }
     const dir = this.dirOf(flow, seg)!
     const half = flow.halves[dir]
@@ -156,7 +155,7 @@ export class Reassembler<U = unknown> implements HalfOutput {
   /** End of capture: report every hole, deliver what was held, close every connection. */
   finish(): void {
     const t = this.now
-    for (const flow of this.flows.values()) {
+    for (const flow of this.flows.all()) {
       if (flow.state === 'open') {
         flow.halves[0].flush(t)
         flow.halves[1].flush(t)
@@ -181,14 +180,14 @@ export class Reassembler<U = unknown> implements HalfOutput {
     this.sink.end(half.flow as Flow<U>, half.dir, 'fin', t)
   }
 
-  private open(key: string, seg: TcpSegment, t: number): Flow<U> {
+  private open(seg: TcpSegment, t: number): Flow<U> {
     const halves: [HalfStream, HalfStream] = [new HalfStream(0, this), new HalfStream(1, this)]
-    const flow = new TcpFlow<U>(this.nextId++, key, {host: seg.src, port: seg.srcPort}, {host: seg.dst, port: seg.dstPort}, t, halves)
+    const flow = new TcpFlow<U>(this.nextId++, {host: seg.src, port: seg.srcPort}, {host: seg.dst, port: seg.dstPort}, t, halves)
     halves[0].flow = flow
     halves[1].flow = flow
     if (this.serverPorts.has(seg.dstPort)) flow.setServer('b', 'port')
     else if (this.serverPorts.has(seg.srcPort)) flow.setServer('a', 'port')
-    this.flows.set(key, flow)
+    this.flows.add(flow)
     this.stats.connections++
     this.sink.open(flow, t)
     return flow
@@ -235,14 +234,17 @@ export class Reassembler<U = unknown> implements HalfOutput {
       this.stats.outOfOrder += half.outOfOrder
     }
     this.sink.close(flow, reason, t)
+    // After both FINs only bare ACKs and FIN retransmits can follow, and those never start
+    // a connection: forget it now. Other ends linger (see CLOSED_LINGER_MS).
+    if (reason === 'fin') this.flows.delete(flow)
   }
 
   private sweep(t: number): void {
     this.lastSweep = t
-    for (const [key, flow] of this.flows) {
+    for (const flow of this.flows.all()) {
       const idle = t - flow.lastT
       if (flow.state === 'closed') {
-        if (idle > CLOSED_LINGER_MS) this.flows.delete(key)
+        if (idle > CLOSED_LINGER_MS) this.flows.delete(flow)
         continue
       }
       const halfClosed = (flow.halves[0].ended !== undefined) !== (flow.halves[1].ended !== undefined)

@@ -24,7 +24,8 @@ export class DirState {
   resyncSkipped = 0
   /** While the protocol is undecided: what arrived, and a copy of the bytes since the last gap to look at. */
   undecided: Undecided[] = []
-  probe = new TcpBuffer(512)
+  /** Made on first use: most connections never need it (fixed --protocol, or decided at once). */
+  probe: TcpBuffer | undefined
   /** The probe holds the stream from its first byte (SYN seen, no gap since). */
   probeFromStart = false
   ended = false

@@ -12,6 +12,7 @@ import {type FrameError, type StreamEvent, type TinyPbFrame} from '../../decoder
 import {detectProtocol, type Protocol} from './protocol-detect.js'
 import {DEFAULT_MAX_HELD_BYTES, Reassembler, type ReassemblySink, type ReassemblyStats} from './reassembly.js'
 import type {CloseReason, Dir, TcpFlow} from './reassembly-flow.js'
+import {TcpBuffer} from '../net/index.js'
 import {ConnState, type DirState} from './sniff-session-conn.js'
 import type {FrameInfo, SniffEvent} from './sniff-session-events.js'
 import {type FrameRecord, TransactionTracker, type TrackerOptions} from './transactions.js'
@@ -28,6 +29,8 @@ export interface SniffSessionOptions extends TrackerOptions {
   hex?: boolean
   /** Close connections idle this long. Default 10 minutes. */
   idleTimeoutMs?: number
+  /** Report connections opening and closing (`connection` events). Default false. */
+  connections?: boolean
 }
 
 /** What the capture source knows and the session cannot: packets read, kernel drops. */
@@ -39,6 +42,8 @@ export interface CaptureCounts {
 
 type Conn = TcpFlow<ConnState>
 
+const EMPTY = Buffer.alloc(0)
+
 export class SniffSession implements ReassemblySink<ConnState> {
   readonly stats = new SniffStats()
   private readonly reassembler: Reassembler<ConnState>
@@ -47,6 +52,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
   private readonly maxFrame: number
   private readonly hex: boolean
   private readonly copyPb: boolean
+  private readonly connections: boolean
   private bytes = 0
   private firstT: number | undefined
   private finished = false
@@ -61,6 +67,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
     this.maxFrame = opts.bufferLimit ?? DEFAULT_MAX_HELD_BYTES
     this.hex = opts.hex ?? false
     this.copyPb = opts.payloads !== undefined
+    this.connections = opts.connections ?? false
     this.tracker = new TransactionTracker(this.stats, emit, opts)
     const timeoutMs = opts.timeoutMs ?? 5000
     this.reassembler = new Reassembler(this, {
@@ -137,7 +144,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
   open(flow: Conn, t: number): void {
     const ref = TransactionTracker.refFor(flow)
     flow.user = new ConnState(flow, ref, this.protocol === 'auto' ? undefined : this.protocol, this.maxFrame)
-    this.emit({type: 'connection', t, conn: ref, state: 'open'})
+    if (this.connections) this.emit({type: 'connection', t, conn: ref, state: 'open'})
   }
 
   data(flow: Conn, dir: Dir, bytes: Uint8Array, t: number): void {
@@ -150,6 +157,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
     if (c.protocol === undefined) {
       const copy = Buffer.from(bytes)
       d.undecided.push({t, bytes: copy})
+      d.probe ??= new TcpBuffer(512)
       d.probe.append(copy)
       if (!this.detect(c, dir, false)) return
       this.replay(c)
@@ -163,7 +171,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
     const d = c.dir(dir)
     if (c.protocol === undefined) {
       d.undecided.push({t, gap: missing})
-      d.probe.consume(d.probe.readable)
+      d.probe?.consume(d.probe.readable)
       d.probeFromStart = false
       return
     }
@@ -200,7 +208,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
     this.finishDir(c, 1, t)
     if (c.protocol === 'string') this.tracker.guessServer(c.tx)
     this.tracker.close(c.tx, reason === 'end' ? 'end' : 'closed', t)
-    this.emit({type: 'connection', t, conn: c.ref, state: 'close', reason, packets: flow.packets, bytes: flow.bytes, durationMs: t - flow.firstT})
+    if (this.connections) this.emit({type: 'connection', t, conn: c.ref, state: 'close', reason, packets: flow.packets, bytes: flow.bytes, durationMs: t - flow.firstT})
     flow.user = undefined
   }
 
@@ -209,7 +217,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
   /** Decide the protocol from one direction's first bytes; true once decided. */
   private detect(c: ConnState, dir: Dir, final: boolean): boolean {
     const d = c.dir(dir)
-    const p = detectProtocol(d.probe.peek(), {streamStart: d.probeFromStart, final, maxFrame: this.maxFrame})
+    const p = detectProtocol(d.probe?.peek() ?? EMPTY, {streamStart: d.probeFromStart, final, maxFrame: this.maxFrame})
     if (p === undefined) return false
     c.protocol = p
     return true
@@ -222,7 +230,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
       const d = c.dir(dir)
       const kept = d.undecided
       d.undecided = []
-      d.probe.consume(d.probe.readable)
+      d.probe = undefined
       for (const u of kept) {
         if ('gap' in u) this.gapDecoded(c, dir, u.gap, u.t)
         else this.feed(c, dir, u.bytes, u.t)

@@ -48,8 +48,8 @@ export class ConnTransactions {
   readonly pending = new Map<string, Pending[]>()
   /** Recently answered msg_ids: a second reply to one is a duplicate (rocket re-sends old replies). */
   readonly answered = new Map<string, {t: number; count: number}>()
-  /** Requests given up on at --timeout, so a late reply still pairs. */
-  readonly expired = new Map<string, Pending>()
+  /** Requests given up on at --timeout, so a late reply still pairs (made on first use). */
+  expired: Map<string, Pending> | undefined
   /** Frames seen before the server side is known. */
   undecided: FrameRecord[] = []
   readonly finAt: [number | undefined, number | undefined] = [undefined, undefined]
@@ -75,6 +75,8 @@ export class TransactionTracker {
   /** Requests in deadline order: capture time only moves forward, so a FIFO is a timer queue here. */
   private queue: Pending[] = []
   private head = 0
+  /** Answered requests still in the queue: dropped in bulk so the queue does not keep them alive until their deadline. */
+  private doneInQueue = 0
   /** (method, finding) pairs already reported: a finding is reported once, counted always. */
   private readonly reported = new Set<string>()
 
@@ -119,12 +121,26 @@ export class TransactionTracker {
     const q = this.queue
     while (this.head < q.length && q[this.head].deadline < t) {
       const p = q[this.head++]
-      if (p.done) continue
+      if (p.done) {
+        this.doneInQueue--
+        continue
+      }
       this.expire(p, 'timeout', t)
     }
     if (this.head > 1024 && this.head * 2 > q.length) {
       this.queue = q.slice(this.head)
       this.head = 0
+    }
+  }
+
+  /** A queued request got its answer (or was expired out of order). */
+  private settled(): void {
+    this.doneInQueue++
+    const live = this.queue.length - this.head
+    if (this.doneInQueue > 1024 && this.doneInQueue * 2 > live) {
+      this.queue = this.queue.slice(this.head).filter((p) => !p.done)
+      this.head = 0
+      this.doneInQueue = 0
     }
   }
 
@@ -162,7 +178,7 @@ export class TransactionTracker {
     }
     c.pending.clear()
     c.answered.clear()
-    c.expired.clear()
+    c.expired = undefined
   }
 
   private decideFrom(c: ConnTransactions, rec: FrameRecord): boolean {
@@ -251,9 +267,9 @@ export class TransactionTracker {
       this.pair(c, p, rec, false)
       return
     }
-    const late = c.expired.get(info.msgId)
+    const late = c.expired?.get(info.msgId)
     if (late !== undefined) {
-      c.expired.delete(info.msgId)
+      c.expired!.delete(info.msgId)
       // Reported unanswered at --timeout; the reply came after all.
       this.stats.counters.unanswered--
       this.stats.unansweredUndo(late.rec.info.method)
@@ -287,6 +303,7 @@ export class TransactionTracker {
     const p = list.shift()!
     if (list.length === 0) c.pending.delete(msgId)
     p.done = true
+    this.settled()
     return p
   }
 
@@ -326,6 +343,8 @@ export class TransactionTracker {
   private expire(p: Pending, reason: 'timeout' | 'closed' | 'end', t: number): void {
     const c = p.conn
     p.done = true
+    // At its deadline it has just left the queue; otherwise it is still in it.
+    if (reason !== 'timeout') this.settled()
     const req = p.rec.info
     const list = c.pending.get(req.msgId)
     if (list !== undefined) {
@@ -334,6 +353,7 @@ export class TransactionTracker {
       if (list.length === 0) c.pending.delete(req.msgId)
     }
     if (reason === 'timeout') {
+      c.expired ??= new Map()
       if (c.expired.size >= ANSWERED_MEMORY) c.expired.delete(c.expired.keys().next().value!)
       c.expired.set(req.msgId, p)
     }
@@ -354,6 +374,7 @@ export class TransactionTracker {
   }
 
   private expireAll(c: ConnTransactions, reason: 'closed' | 'end', t: number): void {
+    if (c.pending.size === 0) return
     const all = [...c.pending.values()].flat().sort((x, y) => x.rec.info.t - y.rec.info.t)
     for (const p of all) if (!p.done) this.expire(p, reason, t)
   }

@@ -185,7 +185,7 @@ describe('unanswered requests and their likely causes', () => {
   it('pairs a reply that comes after --timeout as late, and fixes the counts', () => {
     const conv = new Conversation()
     const events: SniffEvent[] = []
-    const session = new SniffSession((e) => events.push(e), {timeoutMs: 1000})
+    const session = new SniffSession((e) => events.push(e), {timeoutMs: 1000, connections: true})
     for (const s of [...conv.handshake(), ...conv.send('client', req('1'))]) session.push(s)
     conv.wait(2000)
     for (const s of conv.send('server', rep('1'))) session.push(s)
