@@ -226,7 +226,7 @@ const MESSAGES: Record<RawErrorCode, (e: {field?: number; wireType?: number}) =>
  * decoded before the problem plus an error with a stable code and offset.
  */
 export function decodeRaw(bytes: Uint8Array, opts: RawDecodeOptions = {}): RawDecodeResult {
-  const maxDepth = Math.max(0, Math.floor(opts.maxDepth ?? PROTOC_MAX_DEPTH))
+  const maxDepth = Number.isFinite(opts.maxDepth) ? Math.max(0, Math.floor(opts.maxDepth!)) : PROTOC_MAX_DEPTH
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const ctx = newCtx(bytes, view, true, PROTOC_GROUP_LIMIT)
   const fields: RawField[] = []
@@ -235,7 +235,7 @@ export function decodeRaw(bytes: Uint8Array, opts: RawDecodeOptions = {}): RawDe
   const error: RawDecodeError = {
     code: ctx.errCode!,
     offset: ctx.errAt,
-    message: `${MESSAGES[ctx.errCode!](e)} (at offset ${ctx.errAt})`,
+    message: MESSAGES[ctx.errCode!](e),
     ...(e.field === undefined ? {} : {field: e.field}),
     ...(e.wireType === undefined ? {} : {wireType: e.wireType}),
   }

@@ -101,6 +101,7 @@ export interface RawDecodeError {
   readonly code: RawErrorCode
   /** Offset of the tag of the field that could not be decoded (or of the bad byte), from the start of the input. */
   readonly offset: number
+  /** What is wrong, for humans; says nothing of the offset, which callers print from `offset`. */
   readonly message: string
   /** The field number, once its tag was read. */
   readonly field?: number

@@ -66,8 +66,16 @@ const ESCAPES: Record<number, string> = {
  * One line, quoted: printable ASCII as is, \t \n \r \" \\ escaped, any other
  * byte as \xNN. Printable non-ASCII UTF-8 stays readable when the whole input
  * is valid UTF-8. For summaries and logs where a chunk must fit on one line.
+ * With maxBytes, only that many bytes are quoted (so a 64 KiB chunk costs what
+ * a short one does) and "..." follows the closing quote when some were left out.
  */
-export function quoteBytes(bytes: Uint8Array): string {
+export function quoteBytes(bytes: Uint8Array, maxBytes?: number): string {
+  if (maxBytes !== undefined && bytes.length > maxBytes) {
+    // Cut before a UTF-8 character rather than through it, so text stays text.
+    let cut = Math.max(0, maxBytes)
+    while (cut > 0 && maxBytes - cut < 3 && (bytes[cut] & 0xc0) === 0x80) cut--
+    return quoteBytes(bytes.subarray(0, cut)) + '...'
+  }
   const text = printableText(bytes)
   let out = '"'
   if (text !== undefined) {

@@ -137,6 +137,16 @@ describe('quoteBytes and chunkToJson', () => {
     expect(quoteBytes(utf8('GET / HTTP/1.1\r\n'))).toBe('"GET / HTTP/1.1\\r\\n"')
     expect(quoteBytes(utf8('tab\there "q" é'))).toBe('"tab\\there \\"q\\" é"')
     expect(quoteBytes(bytes(0x02, 0x41, 0x1b, 0xff, 0x0a))).toBe('"\\x02A\\x1b\\xff\\n"')
+
+  })
+
+  it('quotes only the first maxBytes of a long chunk, never cutting a UTF-8 character', () => {
+    expect(quoteBytes(utf8('hello world'), 5)).toBe('"hello"...')
+    expect(quoteBytes(utf8('hello'), 5)).toBe('"hello"')
+    expect(quoteBytes(utf8('ab日本'), 4)).toBe('"ab"...')
+    expect(quoteBytes(utf8('ab日本'), 5)).toBe('"ab日"...')
+    expect(quoteBytes(bytes(1, 0x80, 0x80, 0x80, 0x80, 0x80), 5)).toBe('"\\x01\\x80"...') // backs off at most 3 bytes
+    expect(quoteBytes(new Uint8Array(1 << 16).fill(0x41), 8)).toBe('"AAAAAAAA"...')
   })
 
   it('quoteBytes is one line and lossless for any bytes (property)', () => {
