@@ -50,7 +50,7 @@ function show(v: unknown): string {
 export function jsonToMessage(type: Type, value: unknown, opts: JsonToMessageOptions = {}): Result<EncodedMessage, UsageError> {
   const problems: Problem[] = []
   const dropped: string[] = []
-  const object = convertMessage(type, value, type.name, problems, dropped, opts)
+  const object = convertMessage(type, value, type.name, problems, dropped, opts, 'BAD_JSON')
   if (problems.length > 0) {
     const shown = problems.slice(0, MAX_PROBLEMS).map((p) => p.message)
     if (problems.length > MAX_PROBLEMS) shown.push(`and ${problems.length - MAX_PROBLEMS} more`)
@@ -70,9 +70,10 @@ function convertMessage(
   problems: Problem[],
   dropped: string[],
   opts: JsonToMessageOptions,
+  code: 'BAD_JSON' | 'FIELD_TYPE' = 'FIELD_TYPE',
 ): Record<string, unknown> | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    problems.push({code: 'BAD_JSON', message: `${path}: expected a JSON object for message ${type.name}, got ${show(value)}`})
+    problems.push({code, message: `${path}: expected a JSON object for message ${type.name}, got ${show(value)}`})
     return undefined
   }
   const out: Record<string, unknown> = {}

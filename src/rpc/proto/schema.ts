@@ -47,7 +47,8 @@ const LIST_LIMIT = 20
  */
 export class ProtoSchema {
   private readonly serviceList: ServiceInfo[]
-  private readonly byName = new Map<string, MethodInfo[]>()
+  private readonly byFullName = new Map<string, MethodInfo>()
+  private readonly byShortName = new Map<string, MethodInfo[]>()
 
   constructor(
     readonly root: Root,
@@ -76,11 +77,10 @@ export class ProtoSchema {
       })
       this.serviceList.push({fullName, methods, file: s.filename})
       for (const m of methods) {
-        for (const key of new Set([m.fullName, m.shortName])) {
-          const list = this.byName.get(key) ?? []
-          list.push(m)
-          this.byName.set(key, list)
-        }
+        this.byFullName.set(m.fullName, m)
+        const list = this.byShortName.get(m.shortName) ?? []
+        list.push(m)
+        this.byShortName.set(m.shortName, list)
       }
     }
     this.serviceList.sort((a, b) => a.fullName.localeCompare(b.fullName))
@@ -101,7 +101,10 @@ export class ProtoSchema {
    */
   findMethod(name: string): Result<MethodInfo, UsageError> {
     const key = stripDot(name.trim()).replace('/', '.')
-    const found = this.byName.get(key)
+    // A full name wins over a simple one: `Order.makeOrder` is the unpackaged service if there is one.
+    const exact = this.byFullName.get(key)
+    if (exact !== undefined) return ok(exact)
+    const found = this.byShortName.get(key)
     if (found !== undefined && found.length === 1) return ok(found[0])
     if (found !== undefined) {
       return err(new UsageError('AMBIGUOUS_METHOD', `method "${name}" is ambiguous: ${found.map((m) => m.fullName).join(', ')}; give the full name`))
@@ -133,7 +136,9 @@ export class ProtoSchema {
     if (simple.length > 1) {
       return err(new UsageError('AMBIGUOUS_SYMBOL', `"${name}" is ambiguous: ${simple.map((o) => stripDot(o.fullName)).join(', ')}`))
     }
-    const near = closest(key, all.map((o) => stripDot(o.fullName)))
+    const full = all.map((o) => stripDot(o.fullName))
+    const bySimple = new Map(all.map((o, i) => [o.name, full[i]]))
+    const near = [...new Set(closest(key, [...full, ...bySimple.keys()]).map((n) => bySimple.get(n) ?? n))]
     return err(new UsageError('UNKNOWN_SYMBOL', `no message, enum or service named "${name}"${near.length > 0 ? `. Did you mean ${near.join(' or ')}?` : ''}`))
   }
 
