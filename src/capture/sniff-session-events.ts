@@ -6,6 +6,7 @@
 // exact to the nanosecond; renderers turn them into clock time.
 
 import type {PeerFinding} from '../../decoders/tinypb/index.js'
+import type {NetAddr} from '../net/index.js'
 import type {PayloadResult} from './payload-decoder.js'
 import type {CloseReason} from './reassembly-flow.js'
 
@@ -22,6 +23,8 @@ export interface ConnRef {
   /** "host:port", IPv6 in brackets. */
   client: string
   server: string
+  clientAddr: NetAddr
+  serverAddr: NetAddr
   /** How the server side was decided: --port, the SYN, who answered whom, or a guess from the port numbers. */
   serverBy: 'port' | 'syn' | 'answer' | 'guess' | undefined
   /** The capture started after the connection did. */

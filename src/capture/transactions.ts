@@ -100,6 +100,8 @@ export class TransactionTracker {
       id: flow.id,
       client: formatAddr(flow.client),
       server: formatAddr(flow.serverAddr),
+      clientAddr: flow.client,
+      serverAddr: flow.serverAddr,
       serverBy: flow.serverBy,
       midstream: flow.midstream,
     }
@@ -205,6 +207,8 @@ export class TransactionTracker {
     const fresh = TransactionTracker.refFor(c.flow)
     c.ref.client = fresh.client
     c.ref.server = fresh.server
+    c.ref.clientAddr = fresh.clientAddr
+    c.ref.serverAddr = fresh.serverAddr
     c.ref.serverBy = fresh.serverBy
     const held = c.undecided
     c.undecided = []
