@@ -1,5 +1,5 @@
 import {describeErrorCode, encodeFrame, type TinyPbFrame, type TinyPbMessage} from '../../decoders/tinypb/index.js'
-import type {NetError} from '../errors.js'
+import {NetError} from '../errors.js'
 import {type Clock, type DecodeIssue, formatAddr, type NetAddr, systemClock, TcpClient, TinyPbCoder} from '../net/index.js'
 import type {PreparedCall} from './call-prepare.js'
 import {RpcChannel, type StrayResponse} from './channel.js'
@@ -106,7 +106,11 @@ export async function runCall(opts: RunCallOptions): Promise<CallResult> {
     warnings,
   }
   if (timed.error !== undefined || timed.response === undefined) {
-    const error = timed.error!
+    // The channel waited for what was left after connecting; the user thinks in --timeout.
+    const error =
+      timed.error!.code === 'CALL_TIMEOUT'
+        ? new NetError('CALL_TIMEOUT', `no response to ${p.wireName} (msg_id ${msgId}) within ${timeoutMs} ms`, {errCode: timed.error!.errCode})
+        : timed.error!
     const causes =
       error.code === 'CALL_TIMEOUT' || error.code === 'PEER_CLOSED'
         ? explainNoAnswer({
