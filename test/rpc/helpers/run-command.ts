@@ -26,9 +26,8 @@ async function loadConfig(): Promise<Config> {
   return config
 }
 
-type CommandClass<T> = {run(argv?: string[], opts?: Config): Promise<T>} & (new (...args: never[]) => Command)
-
-export async function runCommand<T>(cmd: CommandClass<T>, argv: string[]): Promise<CommandOutput<T>> {
+/** T is what the command's run() returns. */
+export async function runCommand<T = unknown>(cmd: typeof Command, argv: string[]): Promise<CommandOutput<T>> {
   const cfg = await loadConfig()
   let stdout = ''
   let stderr = ''
@@ -37,7 +36,7 @@ export async function runCommand<T>(cmd: CommandClass<T>, argv: string[]): Promi
   console.log = (...a: unknown[]) => void (stdout += format(...a) + '\n')
   console.error = (...a: unknown[]) => void (stderr += format(...a) + '\n')
   try {
-    const result = await cmd.run(argv, cfg)
+    const result = (await (cmd as unknown as {run(argv: string[], config: Config): Promise<unknown>}).run(argv, cfg)) as T
     return {result, exitCode: 0, stdout, stderr}
   } catch (e) {
     const error = e as CommandOutput<T>['error'] & Error
