@@ -36,23 +36,24 @@ function hex(bytes: Uint8Array): string {
 }
 
 function fieldToJson(f: RawField): RawJsonField {
-  const base: JsonFieldBase = {field: f.field, wireType: f.wireType, offset: f.offset, length: f.length}
+  // One object literal per kind (no spreads): --json output runs this for every frame.
+  const {field, wireType, offset, length} = f
   const v = f.value
   switch (v.kind) {
     case 'varint':
-      return {...base, type: 'varint', uint: v.uint.toString(), int: v.int.toString(), sint: v.sint.toString()}
+      return {field, wireType, offset, length, type: 'varint', uint: v.uint.toString(), int: v.int.toString(), sint: v.sint.toString()}
     case 'fixed64':
-      return {...base, type: 'fixed64', hex: '0x' + v.uint.toString(16).padStart(16, '0'), uint: v.uint.toString(), int: v.int.toString(), double: jsonFloat(v.double)}
+      return {field, wireType, offset, length, type: 'fixed64', hex: '0x' + v.uint.toString(16).padStart(16, '0'), uint: v.uint.toString(), int: v.int.toString(), double: jsonFloat(v.double)}
     case 'fixed32':
-      return {...base, type: 'fixed32', hex: '0x' + v.uint.toString(16).padStart(8, '0'), uint: v.uint, int: v.int, float: jsonFloat(v.float)}
+      return {field, wireType, offset, length, type: 'fixed32', hex: '0x' + v.uint.toString(16).padStart(8, '0'), uint: v.uint, int: v.int, float: jsonFloat(v.float)}
     case 'message':
-      return {...base, type: 'message', fields: v.fields.map(fieldToJson)}
+      return {field, wireType, offset, length, type: 'message', fields: v.fields.map(fieldToJson)}
     case 'group':
-      return {...base, type: 'group', fields: v.fields.map(fieldToJson)}
+      return {field, wireType, offset, length, type: 'group', fields: v.fields.map(fieldToJson)}
     case 'string':
-      return {...base, type: 'string', text: v.text}
+      return {field, wireType, offset, length, type: 'string', text: v.text}
     case 'bytes':
-      return {...base, type: 'bytes', hex: hex(v.bytes)}
+      return {field, wireType, offset, length, type: 'bytes', hex: hex(v.bytes)}
   }
 }
 
