@@ -112,7 +112,7 @@ export async function runCall(opts: RunCallOptions): Promise<CallResult> {
         ? new NetError('CALL_TIMEOUT', `no response to ${p.wireName} (msg_id ${msgId}) within ${timeoutMs} ms`, {errCode: timed.error!.errCode})
         : timed.error!
     const causes =
-      error.code === 'CALL_TIMEOUT' || error.code === 'PEER_CLOSED'
+      error.code === 'CALL_TIMEOUT' || error.code === 'PEER_CLOSED' || error.code === 'PEER_RESET'
         ? explainNoAnswer({
             what: error.code === 'CALL_TIMEOUT' ? 'timeout' : 'peer-closed',
             midFrame: channel.issues.some((i) => i.code === 'TRUNCATED'),
