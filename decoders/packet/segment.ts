@@ -40,4 +40,10 @@ export interface TcpSegment {
   readonly options: TcpOptions
   /** TCP payload bytes, a view into the captured packet. */
   readonly payload: Uint8Array
+  /**
+   * The payload length on the wire, set only when the capture kept fewer bytes
+   * than the packet carried (snaplen): the segment covers seq .. seq + wireLength
+   * in sequence space, and the bytes after payload.length are unknown.
+   */
+  readonly wireLength?: number
 }
