@@ -129,6 +129,32 @@ describe('RpcChannel', () => {
     expect(ch.strays.map((s) => [s.kind, s.msgId])).toEqual([['unknown', 'stranger']])
   })
 
+  it('reassembles a response split into two writes at every byte offset', async () => {
+    let n = 0
+    const addr = await rawServer((s) => {
+      let pending = Buffer.alloc(0)
+      s.on('data', (d) => {
+        pending = Buffer.concat([pending, d])
+        while (pending.length >= 5 && pending.length >= pending.readInt32BE(1)) {
+          const msgId = pending.subarray(9, 9 + pending.readInt32BE(5)).toString()
+          pending = pending.subarray(pending.readInt32BE(1))
+          const reply = encodeFrame({msgId, methodName: 'A.b', pbData: Buffer.from(`r${msgId}`)})
+          const cut = 1 + (n++ % (reply.length - 1))
+          s.write(reply.subarray(0, cut))
+          setImmediate(() => s.write(reply.subarray(cut)))
+        }
+      })
+    })
+    const ch = await channelTo(addr)
+    const len = encodeFrame({msgId: '100', methodName: 'A.b', pbData: Buffer.from('r100')}).length
+    for (let i = 100; i < 100 + len - 1; i++) {
+      const c = controller(String(i))
+      await ch.call(c, 'A.b', new Uint8Array(0))
+      expect(text(c)).toBe(`r${i}`)
+    }
+    expect(ch.issues).toEqual([])
+  })
+
   it('skips garbage before a good frame and reports it', async () => {
     const addr = await rawServer((s) =>
       s.on('data', () => s.write(Buffer.concat([Buffer.from('HTTP/1.1 400\r\n'), encodeFrame({msgId: 'g1', methodName: 'A.b', pbData: Buffer.from('ok')})]))),

@@ -61,6 +61,20 @@ describe('startServer', () => {
     expect(srv.stats.malformed).toBe(bad.length)
   })
 
+  it('answers two requests split into two writes at every byte offset', async () => {
+    const srv = await serve()
+    const both = Buffer.concat([req('s1', ''), req('s2', '')])
+    for (let cut = 1; cut < both.length; cut++) {
+      const c = await rawClient(srv.address.port)
+      c.s.write(both.subarray(0, cut))
+      await new Promise((r) => setImmediate(r))
+      c.s.write(both.subarray(cut))
+      await vi.waitFor(() => expect(c.frames.map((f) => f.msgId), `cut at ${cut}`).toEqual(['s1', 's2']))
+      c.s.destroy()
+    }
+    expect(srv.stats.malformed).toBe(0)
+  })
+
   it('answers two frames that arrive in one write, in order (rocket drops both)', async () => {
     const srv = await serve()
     const c = await rawClient(srv.address.port)
