@@ -69,8 +69,9 @@ export class HalfStream {
   /**
    * A segment's payload (and FIN). A stream that did not start with a SYN starts
    * at its first segment that carries data or FIN: the capture began mid-connection.
+   * wireLength is the payload's length on the wire when the capture cut it short.
    */
-  segment(seq: number, payload: Uint8Array, fin: boolean, t: number): void {
+  segment(seq: number, payload: Uint8Array, fin: boolean, t: number, wireLength = payload.length): void {
     if (this.ended !== undefined) return
     this.segments++
     if (!this.started) {
@@ -78,8 +79,10 @@ export class HalfStream {
       this.started = true
     }
     if (payload.length > 0) this.accept(seq, payload, t)
+    // Cut by the snaplen: the rest of the segment was on the wire but is not in the capture.
+    if (wireLength > payload.length && this.next === ((seq + payload.length) >>> 0)) this.gapTo((seq + wireLength) >>> 0, t)
     if (fin && this.finSeq === undefined) {
-      this.finSeq = (seq + payload.length) >>> 0
+      this.finSeq = (seq + wireLength) >>> 0
       if (this.acked !== undefined && ((this.acked - this.finSeq) | 0) > 0) this.skipHoles(t)
     }
     this.checkFin(t)

@@ -133,7 +133,7 @@ export class Reassembler<U = unknown> implements HalfOutput {
 
     const dataSeq = (flags & TCP_SYN) !== 0 ? (seg.seq + 1) >>> 0 : seg.seq
     if (!half.started && (seg.payload.length > 0 || (flags & TCP_FIN) !== 0)) flow.midstream = true
-    half.segment(dataSeq, seg.payload, (flags & TCP_FIN) !== 0, t)
+    half.segment(dataSeq, seg.payload, (flags & TCP_FIN) !== 0, t, seg.wireLength)
     if (flow.heldBytes > this.maxHeld) this.overLimit(flow, t)
 
     if ((flags & TCP_RST) !== 0) {

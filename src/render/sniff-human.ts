@@ -8,7 +8,7 @@ import {hexdump} from '../../decoders/hexdump.js'
 import {describeChunk, quoteBytes} from '../../decoders/string/index.js'
 import type {PayloadResult} from '../capture/payload-decoder.js'
 import type {FrameInfo, SniffEvent} from '../capture/sniff-session-events.js'
-import {type CaptureClock, clip, flowText, msText} from './sniff-format.js'
+import {type CaptureClock, flowText, msText} from './sniff-format.js'
 
 export interface SniffHumanOptions {
   readonly colors: ChalkInstance
@@ -70,7 +70,7 @@ export class SniffHumanRenderer {
       }
       case 'chunk': {
         const arrow = e.from === 'client' ? '>' : '<'
-        const line = `${head} ${arrow} ${e.bytes.length}B ${clip(quoteBytes(e.bytes), 80)}`
+        const line = `${head} ${arrow} ${e.bytes.length}B ${quoteBytes(e.bytes, 64)}`
         if (!this.opts.verbose && !this.opts.hex) return [line]
         const view = this.opts.hex ? {lines: hexdump(e.bytes)} : describeChunk(e.bytes)
         return [line, ...view.lines.map((l) => INDENT + l)]

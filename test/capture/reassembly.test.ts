@@ -298,3 +298,16 @@ describe('connection life', () => {
     expect(rec.flows[1].flow.describe()).toBe('[::1]:40000 -> [::1]:12346')
   })
 })
+
+describe('snaplen', () => {
+  it('reports the bytes a snaplen cut off as a gap, and keeps the sequence', () => {
+    const conv = new Conversation()
+    const hs = conv.handshake()
+    const [s1, s2] = conv.send('client', Buffer.from('aaaabbbbcccc'), {cuts: [8]})
+    const cut = {...s1, payload: s1.payload.subarray(0, 3), wireLength: 8}
+    const {rec, r} = run([...hs, cut, s2, conv.fin('client')])
+    expect(rec.text(0, 0)).toBe('aaa<gap 5>cccc')
+    expect(rec.flows[0].ends).toEqual(['0 fin'])
+    expect(r.stats.gapBytes).toBe(5)
+  })
+})
