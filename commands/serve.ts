@@ -37,6 +37,7 @@ A rule may also set err_code, err_info, delay_ms and no_reply. Operators: $eq $n
     'error-info': Flags.string({description: 'err_info text to go with --error-code', dependsOn: ['error-code']}),
     'no-reply': Flags.boolean({description: 'never answer (what rocket does after a dispatch error)'}),
     'close-after-bytes': Flags.integer({description: 'close each connection once this many reply bytes are written (mid-frame)', min: 0}),
+    'resend-replies': Flags.boolean({description: "re-send every earlier reply before each new one on a connection, like rocket (stale duplicates)"}),
     json: Flags.boolean({description: 'log NDJSON: one JSON object per event'}),
     quiet: Flags.boolean({char: 'q', description: 'no per-request log lines'}),
     verbose: Flags.boolean({char: 'v', description: 'also log connects and disconnects'}),
@@ -87,6 +88,7 @@ A rule may also set err_code, err_info, delay_ms and no_reply. Operators: $eq $n
         errInfo: flags['error-info'],
         noReply: flags['no-reply'],
         closeAfterBytes: flags['close-after-bytes'],
+        resendReplies: flags['resend-replies'],
       },
       logBodies: !flags.quiet,
       onEvent: flags.quiet

@@ -1,4 +1,4 @@
-import {describeErrorCode, encodeFrame, type TinyPbFrame, type TinyPbMessage} from '../../decoders/tinypb/index.js'
+import {describeErrorCode, encodedLength, encodeFrame, type TinyPbFrame, type TinyPbMessage} from '../../decoders/tinypb/index.js'
 import type {NetError, Result} from '../errors.js'
 import {err, ok} from '../errors.js'
 import {type Clock, formatAddr, type NetAddr, systemClock, TcpServer, TimerQueue, TinyPbCoder} from '../net/index.js'
@@ -11,7 +11,12 @@ import type {ResponseScript} from './responses.js'
 export interface ServeFaults extends GlobalFaults {
   /** Write only this many reply bytes on a connection, then close it (FIN): the client sees a frame cut short. */
   readonly closeAfterBytes?: number
+  /** Re-send every earlier reply of the connection before each new one, as rocket does on a reused connection. */
+  readonly resendReplies?: boolean
 }
+
+/** Earlier replies kept per connection for resendReplies (rocket keeps them all). */
+const RESEND_LIMIT = 1000
 
 export interface ServeOptions {
   readonly host?: string
@@ -75,6 +80,8 @@ interface ConnState {
   requests: number
   /** Reply bytes written, for --close-after-bytes. */
   written: number
+  /** Replies sent so far, for resendReplies. */
+  readonly history: Buffer[]
   /** Delayed replies not yet written. */
   waiting: number
   peerEnded: boolean
@@ -112,20 +119,29 @@ export async function startServer(opts: ServeOptions): Promise<Result<ServerHand
     } else if (d.noReply) {
       action = 'no-reply'
     } else {
-      const frame = encodeFrame({msgId, methodName: method, errCode: d.errCode, errInfo: d.errInfo, pbData: d.pbData})
-      replyLen = frame.length
+      const msg = {msgId, methodName: method, errCode: d.errCode, errInfo: d.errInfo, pbData: d.pbData}
+      replyLen = encodedLength(msg)
       const limit = faults.closeAfterBytes
-      if (limit !== undefined && st.written + frame.length > limit) {
-        const part = limit - st.written
-        if (part > 0) c.sendRaw(frame.subarray(0, part))
-        st.written += Math.max(0, part)
+      if (limit !== undefined && st.written + replyLen > limit) {
+        const part = Math.max(0, limit - st.written)
+        if (part > 0) c.sendRaw(encodeFrame(msg).subarray(0, part))
+        st.written += part
         st.closing = true
         c.shutdown()
         action = 'closed'
-        note = `closed after ${limit} reply bytes (--close-after-bytes): ${Math.max(0, part)} of ${frame.length} bytes of this reply sent`
+        note = `closed after ${limit} reply bytes (--close-after-bytes): ${part} of ${replyLen} bytes of this reply sent`
+      } else if (faults.resendReplies) {
+        // rocket never consumes its out buffer: each write carries every earlier reply again.
+        st.history.push(encodeFrame(msg))
+        if (st.history.length > RESEND_LIMIT) st.history.shift()
+        const all = Buffer.concat(st.history)
+        c.sendRaw(all)
+        st.written += all.length
+        stats.replies++
+        if (st.history.length > 1) note = `re-sent ${st.history.length - 1} earlier repl${st.history.length === 2 ? 'y' : 'ies'} first (--resend-replies)`
       } else {
-        c.send({msgId, methodName: method, errCode: d.errCode, errInfo: d.errInfo, pbData: d.pbData})
-        st.written += frame.length
+        c.send(msg)
+        st.written += replyLen
         stats.replies++
       }
     }
@@ -179,7 +195,7 @@ export async function startServer(opts: ServeOptions): Promise<Result<ServerHand
 
   server.on('connection', (c) => {
     stats.connections++
-    const st: ConnState = {peer: formatAddr(c.remote), requests: 0, written: 0, waiting: 0, peerEnded: false, closing: false}
+    const st: ConnState = {peer: formatAddr(c.remote), requests: 0, written: 0, history: [], waiting: 0, peerEnded: false, closing: false}
     onEvent?.({type: 'connect', time: Date.now(), peer: st.peer})
     c.on('message', (f) => {
       try {

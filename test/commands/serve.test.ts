@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import Call from '../../commands/call.js'
-import type {CallResult} from '../../src/rpc/index.js'
+import type {CallResult, LoadReport} from '../../src/rpc/index.js'
 import {runCli, startCli, type LongRunning} from '../rpc/helpers/cli-process.js'
 import {runCommand} from '../rpc/helpers/run-command.js'
 
@@ -91,6 +91,16 @@ describe('rpcdiag serve (as a process)', () => {
     const c = await call(cutAddr, '{}')
     expect(c.exitCode).toBe(1)
     expect(c.error?.message).toContain('mid-frame')
+  })
+
+  it('--resend-replies makes stale duplicates that call --repeat counts and never takes as answers', async () => {
+    const p = serve(['--resend-replies', '-q'])
+    const addr = (await p.waitFor(/listening on (\S+)/, 'stderr'))[1]
+    const reused = await runCommand<LoadReport>(Call, ['Order.makeOrder', ...PROTO, '--addr', addr, '-n', '5', '--format', 'json'])
+    expect(reused.exitCode).toBe(0)
+    expect(JSON.parse(reused.stdout)).toMatchObject({calls: 5, ok: 5, strays: {total: 10, duplicate: 10}})
+    const perCall = await runCommand<LoadReport>(Call, ['Order.makeOrder', ...PROTO, '--addr', addr, '-n', '5', '--connection-per-call'])
+    expect(perCall.result).toMatchObject({ok: 5, strays: {total: 0}})
   })
 
   it('exits 2 on a responses file that does not match the .proto', async () => {

@@ -127,6 +127,18 @@ describe('startServer', () => {
     expect(cut?.type === 'request' && cut.note).toContain('17 of 43 bytes')
   })
 
+  it('re-sends every earlier reply before the new one with resendReplies, as rocket does', async () => {
+    const srv = await serve({faults: {resendReplies: true}})
+    const c = await rawClient(srv.address.port)
+    for (const id of ['r1', 'r2', 'r3']) {
+      c.s.write(req(id))
+      await vi.waitFor(() => expect(c.frames.at(-1)?.msgId).toBe(id))
+    }
+    expect(c.frames.map((f) => f.msgId)).toEqual(['r1', 'r1', 'r2', 'r1', 'r2', 'r3'])
+    const notes = srv.events.flatMap((e) => (e.type === 'request' ? [e.note] : []))
+    expect(notes).toEqual([undefined, 're-sent 1 earlier reply first (--resend-replies)', 're-sent 2 earlier replies first (--resend-replies)'])
+  })
+
   it('closes gracefully with clients still connected, and reports connects and disconnects', async () => {
     const srv = await serve()
     const c = await rawClient(srv.address.port)
