@@ -3,7 +3,7 @@ import type {ChalkInstance} from 'chalk'
 import type {LoadReport} from '../rpc/load-test.js'
 import {roundMs} from '../stats/index.js'
 import {describeStray} from './call-result.js'
-import {renderHistogram} from './histogram.js'
+import {histogram, renderHistogram} from './histogram.js'
 import {renderTable} from './table.js'
 
 const MODE_TEXT: Record<LoadReport['mode'], (r: LoadReport) => string> = {
@@ -109,6 +109,7 @@ export function loadReportToJson(r: LoadReport): Record<string, unknown> {
       l === undefined
         ? null
         : {min: roundMs(l.min), mean: roundMs(l.mean), p50: roundMs(l.p50), p90: roundMs(l.p90), p99: roundMs(l.p99), p999: roundMs(l.p999), max: roundMs(l.max)},
+    histogram: histogram(r.samples).map((b) => ({leMs: roundMs(b.le), count: b.count})),
     serverErrors: r.serverErrors,
     transportErrors: r.transportErrors,
     strays: r.strays,
