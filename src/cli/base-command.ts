@@ -16,6 +16,11 @@ export abstract class BaseCommand extends Command {
   }
 
   protected override async catch(err: Error & {oclif?: {exit?: number}}): Promise<unknown> {
+    // With --json, oclif's catch prints the error as JSON and takes the exit
+    // code from err.exitCode, which its own CLIError never sets (it carries
+    // oclif.exit): without this every JSON-mode failure would exit 1.
+    const exit = err instanceof RpcDiagError ? exitCodeFor(err) : err.oclif?.exit
+    if (this.jsonEnabled() && exit !== undefined && process.exitCode === undefined) process.exitCode = exit
     if (err instanceof RpcDiagError) {
       return super.catch(new Errors.CLIError(err.message, {exit: exitCodeFor(err), code: err.code}) as never)
     }
