@@ -30,6 +30,7 @@ export interface FrameError {
 
 export type DecodeResult =
   | {readonly kind: 'frame'; readonly frame: TinyPbFrame; readonly next: number}
+  /** need: bytes to add before the decoder can take its next step (the next length check, or the end of the frame). */
   | {readonly kind: 'incomplete'; readonly need: number}
   | FrameError
 
@@ -54,11 +55,11 @@ function overrun(offset: number, pkLen: number, field: LengthField, fieldLen: nu
  */
 export function decodeFrame(buf: Buffer, offset: number, end: number, maxFrame: number = DEFAULT_MAX_FRAME): DecodeResult {
   const avail = end - offset
-  if (avail <= 0) return incomplete(MIN_FRAME)
+  if (avail <= 0) return incomplete(1)
   if (buf[offset] !== START) {
     return fail('BAD_START', offset, `expected start byte 0x02, got 0x${buf[offset].toString(16).padStart(2, '0')}`)
   }
-  if (avail < PK_LEN_AT + 4) return incomplete(MIN_FRAME - avail)
+  if (avail < PK_LEN_AT + 4) return incomplete(PK_LEN_AT + 4 - avail)
 
   const pkLen = buf.readInt32BE(offset + PK_LEN_AT)
   if (pkLen < MIN_FRAME) {
@@ -69,19 +70,19 @@ export function decodeFrame(buf: Buffer, offset: number, end: number, maxFrame: 
   }
 
   // msg_id_len, then the 4-byte method_name_len that follows msg_id, must fit in pk_len.
-  if (avail < MSG_ID_AT) return incomplete(pkLen - avail)
+  if (avail < MSG_ID_AT) return incomplete(MSG_ID_AT - avail)
   const msgIdLen = buf.readInt32BE(offset + MSG_ID_LEN_AT)
   if (msgIdLen < 0 || MSG_ID_AT + msgIdLen + 4 > pkLen) return overrun(offset, pkLen, 'msg_id', msgIdLen)
 
   // method_name, then err_code and err_info_len.
   const methodLenAt = MSG_ID_AT + msgIdLen
-  if (avail < methodLenAt + 4) return incomplete(pkLen - avail)
+  if (avail < methodLenAt + 4) return incomplete(methodLenAt + 4 - avail)
   const methodNameLen = buf.readInt32BE(offset + methodLenAt)
   const errCodeAt = methodLenAt + 4 + methodNameLen
   if (methodNameLen < 0 || errCodeAt + 8 > pkLen) return overrun(offset, pkLen, 'method_name', methodNameLen)
 
   // err_info must end inside the frame.
-  if (avail < errCodeAt + 8) return incomplete(pkLen - avail)
+  if (avail < errCodeAt + 8) return incomplete(errCodeAt + 8 - avail)
   const errInfoLen = buf.readInt32BE(offset + errCodeAt + 4)
   if (errInfoLen < 0 || errCodeAt + 8 + errInfoLen > pkLen) return overrun(offset, pkLen, 'err_info', errInfoLen)
 

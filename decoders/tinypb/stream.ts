@@ -1,4 +1,4 @@
-import {DEFAULT_MAX_FRAME, MIN_FRAME, PK_LEN_AT, START} from './constants.js'
+import {DEFAULT_MAX_FRAME, PK_LEN_AT, START} from './constants.js'
 import {decodeFrame, type FrameError} from './decode.js'
 import type {TinyPbFrame} from './frame.js'
 
@@ -21,7 +21,7 @@ export interface EventSink {
  */
 export class TinyPbStreamDecoder {
   /** Bytes still needed before the next frame can complete (a hint, never a promise). */
-  need = MIN_FRAME
+  need = 1
   private position = 0
   private pending: FrameError | undefined
   private pendingSkipped = 0
@@ -58,7 +58,7 @@ export class TinyPbStreamDecoder {
         this.flushPending(out)
       }
       if (at >= end) {
-        this.need = MIN_FRAME
+        this.need = 1
         return at
       }
       const r = decodeFrame(buf, at, end, this.maxFrame)

@@ -12,6 +12,7 @@ import {
   type TinyPbFrame,
   TinyPbStreamDecoder,
 } from '../../decoders/tinypb/index.js'
+import {type DecodeIssue, TcpBuffer, TinyPbCoder} from '../../src/net/index.js'
 import {MAKE_ORDER_REPLY, MAKE_ORDER_REQUEST} from '../fixtures/tinypb-frames.js'
 
 function decodeOne(bytes: Buffer): TinyPbFrame {
@@ -161,10 +162,31 @@ describe('errors, with stable codes and offsets', () => {
     expect(errorOf(rawFrame(40, {msgId: 10, method: 2, errInfo: 4}))).toMatchObject({code: 'NEGATIVE_PB_LEN', pkLen: 40})
   })
 
-  it('incomplete input says how many more bytes are needed', () => {
-    expect(decodeFrame(MAKE_ORDER_REQUEST, 0, 3)).toEqual({kind: 'incomplete', need: 23})
-    expect(decodeFrame(MAKE_ORDER_REQUEST, 0, 50)).toEqual({kind: 'incomplete', need: 20})
-    expect(decodeFrame(MAKE_ORDER_REQUEST, 0, 0)).toEqual({kind: 'incomplete', need: 26})
+  it('incomplete input says how many bytes the next check needs, so a bad length is never held back', () => {
+    expect(decodeFrame(MAKE_ORDER_REQUEST, 0, 0)).toEqual({kind: 'incomplete', need: 1})
+    expect(decodeFrame(MAKE_ORDER_REQUEST, 0, 3)).toEqual({kind: 'incomplete', need: 2}) // pk_len
+    expect(decodeFrame(MAKE_ORDER_REQUEST, 0, 5)).toEqual({kind: 'incomplete', need: 4}) // msg_id_len
+    expect(decodeFrame(MAKE_ORDER_REQUEST, 0, 9)).toEqual({kind: 'incomplete', need: 24}) // msg_id + method_name_len
+    expect(decodeFrame(MAKE_ORDER_REQUEST, 0, 33)).toEqual({kind: 'incomplete', need: 23}) // method_name + err_code + err_info_len
+    expect(decodeFrame(MAKE_ORDER_REQUEST, 0, 56)).toEqual({kind: 'incomplete', need: 14}) // the rest of the frame
+  })
+
+  it('a live connection reports a bad header at once, not after pk_len bytes', () => {
+    const coder = new TinyPbCoder()
+    const input = new TcpBuffer()
+    const out: Array<StreamEvent | DecodeIssue> = []
+    // A header claiming 64 KiB whose method_name_len (arriving later) is negative, then a good frame.
+    input.append(Buffer.from('02000100000000001432303030303030303030303030303030303030303031', 'hex'))
+    coder.decode(input, out)
+    expect(out).toEqual([])
+    input.append(Buffer.concat([Buffer.from('ffffffff', 'hex'), MAKE_ORDER_REQUEST]))
+    coder.decode(input, out)
+    expect(out.map((e) => (e.kind === 'frame' ? 'frame' : e.code))).toEqual(['FIELD_OVERRUN', 'frame'])
+    // And a few bytes of garbage are reported once a start byte follows, without waiting for 26 bytes.
+    out.length = 0
+    input.append(Buffer.from('hello\n\x02'))
+    coder.decode(input, out)
+    expect(out).toMatchObject([{code: 'BAD_START', skipped: 6}])
   })
 })
 

@@ -128,8 +128,6 @@ export const decodeFrameTarget: FuzzTarget = {
   },
 }
 
-const STRICT_NEED = process.env.FUZZ_STRICT_NEED === '1'
-
 /**
  * Feed a stream in chunks cut at `cuts`, presenting the unconsumed bytes again
  * followed by the new ones in fresh memory (old frame views stay valid), as a
@@ -148,11 +146,10 @@ function feedStream(input: Uint8Array, cuts: number[], maxFrame: number, skipUnt
     prev = cut
     const buf = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
     if (skipUntilNeed && buf.length < d.need) {
-      // Ideally the need hint never holds back bytes that already decode (an error found from
-      // the header, and the frames behind it): TinyPbCoder gates on it, so a live connection
-      // stalls until pk_len bytes arrive. Today need is pk_len minus what is there, so this
-      // does not hold (reported to the lead); FUZZ_STRICT_NEED=1 checks it.
-      if (STRICT_NEED) check(buf.length === 0 || decodeFrame(buf, 0, buf.length, maxFrame).kind === 'incomplete', `need ${d.need} holds back ${buf.length} bytes that decode`)
+      // The need hint never holds back bytes that already decode (an error found from the
+      // header, and the frames behind it): TinyPbCoder gates on it, and a live connection
+      // would stall until pk_len bytes arrived.
+      check(buf.length === 0 || decodeFrame(buf, 0, buf.length, maxFrame).kind === 'incomplete', `need ${d.need} holds back ${buf.length} bytes that decode`)
       pending = buf
       continue
     }
