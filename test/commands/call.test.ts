@@ -114,7 +114,7 @@ describe('rpcdiag call (in process)', () => {
 
   it('exits 1 on a timeout and explains the rocket causes', async () => {
     const {addr} = await serve({faults: {noReply: true}})
-    const out = await runCommand(Call, ['Order.makeOrder', ...PROTO, '--addr', addr, '--timeout', '100'])
+    const out = await runCommand(Call, ['Order.makeOrder', ...PROTO, '--addr', addr, '--timeout', '400'])
     expect(out.exitCode).toBe(1)
     expect(out.error?.message).toMatch(/^no response to Order\.makeOrder \(msg_id \d{20}\) within \d+ ms \(request frame 61 bytes, to 127\.0\.0\.1:\d+\)/)
     expect(out.error?.message).toContain('Likely causes:')
@@ -198,7 +198,7 @@ describe('rpcdiag call --repeat (in process)', () => {
     expect([e3.exitCode, e3.error?.message]).toEqual([3, '5 of 5 calls answered with err_code != 0'])
     expect(e3.stdout).toMatch(/42 +application error 42 +5/)
     const silent = await serve({faults: {noReply: true}})
-    const e1 = await runCommand(Call, ['Order.makeOrder', ...PROTO, '--addr', silent.addr, '-n', '2', '-t', '50'])
+    const e1 = await runCommand(Call, ['Order.makeOrder', ...PROTO, '--addr', silent.addr, '-n', '2', '-t', '300'])
     expect([e1.exitCode, e1.error?.message]).toEqual([1, '2 of 2 calls got no answer'])
     expect(e1.stdout).toContain('Likely causes of unanswered calls:')
   })

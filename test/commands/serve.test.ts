@@ -82,9 +82,9 @@ describe('rpcdiag serve (as a process)', () => {
 
     const silent = serve(['--no-reply', '-q'])
     const silentAddr = (await silent.waitFor(/listening on (\S+)/, 'stderr'))[1]
-    const s = await call(silentAddr, '{}', ['--timeout', '200'])
+    const s = await call(silentAddr, '{}', ['--timeout', '400'])
     expect(s.exitCode).toBe(1)
-    expect(s.error?.message).toContain('within 200 ms')
+    expect(s.error?.message).toContain('within 400 ms')
 
     const cutting = serve(['--close-after-bytes', '10', '-q'])
     const cutAddr = (await cutting.waitFor(/listening on (\S+)/, 'stderr'))[1]

@@ -128,7 +128,7 @@ describe('runCall against the embedded server', () => {
 
   it('times out when the server never answers, and lists the rocket causes', async () => {
     const {addr} = await serve({faults: {noReply: true}})
-    const r = await call(addr, {json: {price: 100}}, 150)
+    const r = await call(addr, {json: {price: 100}}, 400)
     expect(r.status).toBe('transport-error')
     expect(r.error?.code).toBe('CALL_TIMEOUT')
     expect(r.error?.errCode).toBe(10_000_007)
@@ -140,7 +140,7 @@ describe('runCall against the embedded server', () => {
   it('names the frame size when a silent call sent a frame of 128 bytes or more', async () => {
     const rocket = await rocketLikeServer(() => new Uint8Array(0))
     cleanups.push(() => rocket.close())
-    const r = await call(rocket.addr, {json: {price: 100, goods: 'x'.repeat(70)}}, 150)
+    const r = await call(rocket.addr, {json: {price: 100, goods: 'x'.repeat(70)}}, 400)
     expect(r.request.frame.length).toBeGreaterThanOrEqual(128)
     expect(r.status).toBe('transport-error')
     expect(r.causes[0]).toContain(`the request frame is ${r.request.frame.length} bytes`)
