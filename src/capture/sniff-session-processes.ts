@@ -8,7 +8,7 @@
 // client is left unnamed rather than guessed.
 
 import type {NetAddr} from '../net/index.js'
-import type {SocketIndex, SocketRow} from '../sockets/index.js'
+import {collectSockets, SocketIndex, type SocketRow} from '../sockets/index.js'
 import type {ConnRef, ProcessRef} from './sniff-session-events.js'
 
 /** Reads the socket table; the command passes a closure over collectSockets. */
@@ -87,4 +87,12 @@ export class ProcessAttribution {
     ref.serverProcess ??= processOf(f.dst) ?? processOf(f.listener)
     return ref.clientProcess !== undefined && ref.serverProcess !== undefined
   }
+}
+
+/** Attribution from this machine's socket table (TCP only, no listen backlogs: a cheap read). */
+export function socketTableAttribution(): ProcessAttribution {
+  return new ProcessAttribution(async () => {
+    const table = await collectSockets({filter: {protocols: new Set(['tcp'])}, backlog: false})
+    return new SocketIndex([...table.sockets, ...table.listeners])
+  })
 }
