@@ -1,5 +1,16 @@
 #!/usr/bin/env -S node --import tsx --no-warnings=ExperimentalWarning
+// rpcdiag straight from the TypeScript sources, never a stale build: tsx is
+// loaded by the line above, and oclif is pointed at ./commands instead of
+// ./dist/commands. Errors print as users see them; DEBUG=* shows stacks.
+import {readFileSync} from 'node:fs'
+import {fileURLToPath} from 'node:url'
 
-import {execute} from '@oclif/core'
+import {execute, settings} from '@oclif/core'
 
-await execute({development: true, dir: import.meta.url})
+const root = fileURLToPath(new URL('..', import.meta.url))
+const pjson = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'))
+pjson.oclif.commands = './commands'
+// tsx is already loaded: oclif must not try to register a transpiler of its own.
+settings.enableAutoTranspile = false
+
+await execute({dir: import.meta.url, loadOptions: {root, pjson}})
