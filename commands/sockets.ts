@@ -149,12 +149,13 @@ Filters combine: values of one flag are alternatives, different flags must all m
 
   /**
    * oclif colourises JSON with a regex tokenizer that took 1.7 s for 20,000
-   * rows; piped output needs none of that, and one line per object is what
-   * --watch --json must print (NDJSON).
+   * rows, and its ux.stdout goes through console.log and util.format. Piped
+   * output needs none of that, and one line per object is what --watch --json
+   * must print (NDJSON), so it is written as is.
    */
   protected override logJson(json: unknown): void {
     const text = JSON.stringify(json)
     if (process.stdout.isTTY === true && text.length < 200_000) super.logJson(json)
-    else ux.stdout(text)
+    else process.stdout.write(`${text}\n`)
   }
 }

@@ -1,4 +1,4 @@
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 
 import {type ListenBacklogs, readListenBacklogs} from './listen-backlog.js'
 import {matchesOwners, matchesSocket, matchesUnixSocket, needsOwners, type PortRange, type SocketFilter} from './filter.js'
@@ -52,17 +52,17 @@ const INET_FILES: ReadonlyArray<[string, InetProtocol, IpFamily]> = [
   ['udp6', 'udp', 6],
 ]
 
-function readProc(path: string): string | undefined {
+function readProc(path: string): Buffer | undefined {
   try {
-    // latin1: the files are ASCII, and this decoding is the cheapest.
-    return readFileSync(path, 'latin1')
+    // Bytes: the parser reads them in place, no string of the whole file.
+    return readFileSync(path)
   } catch {
     return undefined
   }
 }
 
 export function readEphemeralPorts(procRoot = '/proc'): PortRange | null {
-  const text = readProc(`${procRoot}/sys/net/ipv4/ip_local_port_range`)
+  const text = readProc(`${procRoot}/sys/net/ipv4/ip_local_port_range`)?.toString('latin1')
   const m = text === undefined ? null : /^\s*(\d+)\s+(\d+)/.exec(text)
   return m ? {from: Number(m[1]), to: Number(m[2])} : null
 }
@@ -75,7 +75,7 @@ function pidMissing(inode: number, owners: readonly SocketOwner[], uid: number |
 
 function compareRows(a: SocketRow, b: SocketRow): number {
   return (
-    a.protocol.localeCompare(b.protocol) ||
+    (a.protocol === b.protocol ? 0 : a.protocol === 'tcp' ? -1 : 1) ||
     a.family - b.family ||
     a.localPort - b.localPort ||
     (a.localAddress < b.localAddress ? -1 : a.localAddress > b.localAddress ? 1 : 0) ||
@@ -90,15 +90,11 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
   const filter = opts.filter ?? {}
   const wantInet = opts.inet ?? true
   let source = opts.source ?? 'auto'
-  if (source === 'auto') source = readProc(`${root}/net/tcp`) === undefined && wantInet ? 'systeminformation' : 'proc'
+  if (source === 'auto') source = wantInet && !existsSync(`${root}/net/tcp`) ? 'systeminformation' : 'proc'
   if (source === 'systeminformation') return collectFromSi(opts, filter)
 
   const collectedAt = Date.now()
   const notes: string[] = []
-  const wantTcp = wantInet && (filter.protocols === undefined || filter.protocols.has('tcp'))
-  // Started first so ss runs on the other core while /proc is read here.
-  const backlogs: Promise<ListenBacklogs> | undefined = wantTcp && opts.backlog !== false ? readListenBacklogs() : undefined
-
   const view: ProcNetSocket[] = []
   const listenerRaw: ProcNetSocket[] = []
   if (wantInet) {
@@ -118,7 +114,10 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
       }
     }
   }
-  const unixRaw = opts.unix ? parseProcUnix(readProc(`${root}/net/unix`) ?? 'header\n') : undefined
+  // Started before the owner scan so ss runs on the other core meanwhile; only when a listener is shown.
+  const backlogs: Promise<ListenBacklogs> | undefined =
+    opts.backlog !== false && view.some((s) => s.state === 'LISTEN' && s.protocol === 'tcp') ? readListenBacklogs() : undefined
+  const unixRaw = opts.unix ? parseProcUnix(readProc(`${root}/net/unix`)?.toString('utf8') ?? 'header\n') : undefined
   if (opts.unix && unixRaw !== undefined && unixRaw.errors.length > 0) notes.push(`${unixRaw.errors.length} line(s) of ${root}/net/unix could not be parsed`)
   const unixView = unixRaw?.sockets.filter((u) => matchesUnixSocket(u, filter)) ?? []
 
@@ -126,11 +125,12 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
   for (const s of view) if (s.inode !== 0) wanted.add(s.inode)
   for (const s of listenerRaw) if (s.inode !== 0) wanted.add(s.inode)
   for (const u of unixView) if (u.inode !== 0) wanted.add(u.inode)
-  const scan = scanSocketOwners({procRoot: root, wanted})
+  // Nothing to attribute, nothing to scan: the walk is the costly part.
+  const scan: OwnerScan = wanted.size > 0 ? scanSocketOwners({procRoot: root, wanted}) : {owners: new Map(), processes: new Map(), hiddenUids: new Set(), unreadable: 0}
   if (scan.unreadable > 0) notes.push(`the sockets of ${scan.unreadable} process(es) of other users cannot be attributed without root`)
 
   const b = backlogs === undefined ? undefined : await backlogs
-  if (b?.unavailable !== undefined && listenerRaw.length > 0) notes.push(`listen backlog unknown (Send-Q of LISTEN rows): ${b.unavailable}`)
+  if (b?.unavailable !== undefined) notes.push(`listen backlog unknown (Send-Q of LISTEN rows): ${b.unavailable}`)
 
   const toRow = (s: ProcNetSocket): SocketRow => {
     const owners = scan.owners.get(s.inode) ?? []

@@ -84,7 +84,6 @@ export function diagnoseSockets(input: DiagnoseInput, opts: DiagnoseOptions = {}
   const recvQMin = opts.recvQBytes ?? 4096
   const sendQMin = opts.sendQBytes ?? 65_536
   const out: Diagnosis[] = []
-  const tcp = input.sockets.filter((r) => r.protocol === 'tcp')
   const listenerByPort = new Map<number, SocketRow>()
   for (const l of input.listeners) if (!listenerByPort.has(l.localPort)) listenerByPort.set(l.localPort, l)
   const serverName = (port: number, rows: readonly SocketRow[]) => {
@@ -92,9 +91,31 @@ export function diagnoseSockets(input: DiagnoseInput, opts: DiagnoseOptions = {}
     return l !== undefined && l.pid !== null ? {pid: l.pid, process: l.process} : owner(rows)
   }
 
+  // One pass over the table (20,000 rows is common), sorting rows into the patterns below.
+  const closeWaitRows: SocketRow[] = []
+  const timeWaitRows: SocketRow[] = []
+  const listening: SocketRow[] = []
+  const synRecvRows: SocketRow[] = []
+  const unread: SocketRow[] = []
+  const unsent: SocketRow[] = []
+  for (const r of input.sockets) {
+    const tcp = r.protocol === 'tcp'
+    if (r.state === 'LISTEN') {
+      if (tcp) listening.push(r)
+      continue
+    }
+    if (tcp) {
+      if (r.state === 'CLOSE-WAIT') closeWaitRows.push(r)
+      else if (r.state === 'TIME-WAIT' && !listenerByPort.has(r.localPort)) timeWaitRows.push(r)
+      else if (r.state === 'SYN-RECV') synRecvRows.push(r)
+      if (r.sendQ !== null && r.sendQ >= sendQMin) unsent.push(r)
+    }
+    if (r.recvQ !== null && r.recvQ >= recvQMin) unread.push(r)
+  }
+
   // CLOSE-WAIT: the peer sent FIN, this side never called close().
   const closeWait = groupBy(
-    tcp.filter((r) => r.state === 'CLOSE-WAIT'),
+    closeWaitRows,
     (r) => (listenerByPort.has(r.localPort) ? `server ${r.localPort}` : `client ${formatEndpoint(r.peerAddress, r.peerPort)}`),
   )
   for (const [key, rows] of closeWait) {
@@ -111,7 +132,7 @@ export function diagnoseSockets(input: DiagnoseInput, opts: DiagnoseOptions = {}
 
   // TIME-WAIT on the client side: the side that closes first keeps the 4-tuple for 60 s.
   const timeWait = groupBy(
-    tcp.filter((r) => r.state === 'TIME-WAIT' && !listenerByPort.has(r.localPort)),
+    timeWaitRows,
     (r) => formatEndpoint(r.peerAddress, r.peerPort),
   )
   for (const [endpoint, rows] of timeWait) {
@@ -126,8 +147,8 @@ export function diagnoseSockets(input: DiagnoseInput, opts: DiagnoseOptions = {}
   }
 
   // Listeners: a non-empty accept queue means accept() is not keeping up.
-  for (const l of tcp) {
-    if (l.state !== 'LISTEN' || l.recvQ === null || l.recvQ === 0) continue
+  for (const l of listening) {
+    if (l.recvQ === null || l.recvQ === 0) continue
     const endpoint = formatEndpoint(l.localAddress, l.localPort)
     const o = {pid: l.pid, process: l.process}
     // The kernel refuses new connections once sk_ack_backlog > sk_max_ack_backlog.
@@ -143,10 +164,7 @@ export function diagnoseSockets(input: DiagnoseInput, opts: DiagnoseOptions = {}
   }
 
   // SYN-RECV: half-open handshakes; on loopback they only linger when the accept queue is full.
-  for (const [port, rows] of groupBy(
-    tcp.filter((r) => r.state === 'SYN-RECV'),
-    (r) => r.localPort,
-  )) {
+  for (const [port, rows] of groupBy(synRecvRows, (r) => r.localPort)) {
     if (rows.length < synRecvMin) continue
     const l = listenerByPort.get(port)
     const o = serverName(port, rows)
@@ -156,7 +174,6 @@ export function diagnoseSockets(input: DiagnoseInput, opts: DiagnoseOptions = {}
   }
 
   // Recv-Q: bytes the kernel has received and the application has not read.
-  const unread = input.sockets.filter((r) => r.state !== 'LISTEN' && r.recvQ !== null && r.recvQ >= recvQMin)
   for (const rows of groupBy(unread, (r) => `${r.protocol} ${r.pid ?? '-'}`).values()) {
     rows.sort((a, b) => (b.recvQ ?? 0) - (a.recvQ ?? 0))
     const top = rows[0]
@@ -172,9 +189,6 @@ export function diagnoseSockets(input: DiagnoseInput, opts: DiagnoseOptions = {}
   }
 
   // Send-Q: bytes written and not yet acknowledged by the peer.
-  const byTuple = new Map<string, SocketRow>()
-  for (const r of tcp) byTuple.set(`${r.localAddress} ${r.localPort} ${r.peerAddress} ${r.peerPort}`, r)
-  const unsent = tcp.filter((r) => r.state !== 'LISTEN' && r.sendQ !== null && r.sendQ >= sendQMin)
   for (const rows of groupBy(unsent, (r) => r.pid ?? -1).values()) {
     rows.sort((a, b) => (b.sendQ ?? 0) - (a.sendQ ?? 0))
     const top = rows[0]
@@ -182,7 +196,9 @@ export function diagnoseSockets(input: DiagnoseInput, opts: DiagnoseOptions = {}
     const total = rows.reduce((n, r) => n + (r.sendQ ?? 0), 0)
     const where = `${formatEndpoint(top.localAddress, top.localPort)} -> ${formatEndpoint(top.peerAddress, top.peerPort)}`
     // When the peer is on this machine its end of the connection is in the table too.
-    const peer = byTuple.get(`${top.peerAddress} ${top.peerPort} ${top.localAddress} ${top.localPort}`)
+    const peer = input.sockets.find(
+      (r) => r.localPort === top.peerPort && r.peerPort === top.localPort && r.localAddress === top.peerAddress && r.peerAddress === top.localAddress,
+    )
     const why =
       peer !== undefined
         ? `the peer is ${who({pid: peer.pid, process: peer.process})} on this machine, with ${bytes(peer.recvQ ?? 0)} it has not read: it is not reading.`

@@ -42,26 +42,30 @@ export interface ProcNetParse {
 
 const decodeAddress = cachedAddressDecoder()
 
+const COLON = 58 // ':'
+const SPACE = 32 // ' '
+const NEWLINE = 10 // '\n'
+
 /**
- * A cursor over one line. Parsing reads character codes in place rather than
- * splitting: a table of 20,000 sockets is 3 MB of text, and slicing every
- * column cost more than reading the file.
+ * A cursor over the bytes of one line. Parsing reads the file's bytes in
+ * place: a table of 20,000 sockets is 3 MB, and turning it into a string,
+ * then slicing every column, cost more than the kernel took to produce it.
  */
 class LineCursor {
   pos = 0
   end = 0
-  constructor(readonly text: string) {}
+  constructor(readonly bytes: Uint8Array) {}
 
   skipSpaces(): void {
-    while (this.pos < this.end && this.text.charCodeAt(this.pos) === 32) this.pos++
+    while (this.pos < this.end && this.bytes[this.pos] === SPACE) this.pos++
   }
 
-  /** Hex digits up to (not including) stop; NaN when there are none or another character comes first. */
+  /** Hex digits up to (not including) stop; NaN when there are none, more than 8, or another character comes first. */
   hex(stop: number): number {
     const from = this.pos
     let n = 0
     while (this.pos < this.end) {
-      const c = this.text.charCodeAt(this.pos)
+      const c = this.bytes[this.pos]
       if (c === stop) break
       const d = c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1
       if (d < 0) return Number.NaN
@@ -77,8 +81,8 @@ class LineCursor {
     const from = this.pos
     let n = 0
     while (this.pos < this.end) {
-      const c = this.text.charCodeAt(this.pos)
-      if (c === 32) break
+      const c = this.bytes[this.pos]
+      if (c === SPACE) break
       if (c < 48 || c > 57) return Number.NaN
       n = n * 10 + (c - 48)
       this.pos++
@@ -89,40 +93,46 @@ class LineCursor {
   /** Skip one column. */
   skipField(): void {
     this.skipSpaces()
-    while (this.pos < this.end && this.text.charCodeAt(this.pos) !== 32) this.pos++
+    while (this.pos < this.end && this.bytes[this.pos] !== SPACE) this.pos++
   }
 
   /** "ADDR:PORT": the address text and the port, or undefined. */
   endpoint(): [string, number] | undefined {
     this.skipSpaces()
     const from = this.pos
-    while (this.pos < this.end && this.text.charCodeAt(this.pos) !== COLON) this.pos++
-    const address = decodeAddress(this.text.slice(from, this.pos))
+    while (this.pos < this.end && this.bytes[this.pos] !== COLON) this.pos++
+    const address = decodeAddress(latin1(this.bytes, from, this.pos))
     this.pos++
     const port = this.hex(SPACE)
     return address === undefined || Number.isNaN(port) ? undefined : [address, port]
   }
 }
 
-const COLON = 58 // ':'
-const SPACE = 32 // ' '
+function latin1(bytes: Uint8Array, from: number, to: number): string {
+  // Short fields: String.fromCharCode beats a Buffer round trip.
+  let s = ''
+  for (let i = from; i < to; i++) s += String.fromCharCode(bytes[i])
+  return s
+}
 
 /**
- * Parse the text of one /proc/net/{tcp,tcp6,udp,udp6} file. Never throws: a
- * line that does not fit is reported in `errors` and the others are kept.
+ * Parse one /proc/net/{tcp,tcp6,udp,udp6} file, as bytes (what readFileSync
+ * returns) or text. Never throws: a line that does not fit is reported in
+ * `errors` and the others are kept.
  */
-export function parseProcNet(text: string, protocol: InetProtocol, family: IpFamily): ProcNetParse {
+export function parseProcNet(input: Uint8Array | string, protocol: InetProtocol, family: IpFamily): ProcNetParse {
+  const bytes = typeof input === 'string' ? Buffer.from(input, 'latin1') : input
   const sockets: ProcNetSocket[] = []
   const errors: ProcNetLineError[] = []
-  const c = new LineCursor(text)
+  const c = new LineCursor(bytes)
   let lineNo = 1
   // Line 1 is the column header.
-  let start = text.indexOf('\n') + 1
+  let start = bytes.indexOf(NEWLINE) + 1
   if (start === 0) return {sockets, errors}
-  while (start < text.length) {
+  while (start < bytes.length) {
     lineNo++
-    let end = text.indexOf('\n', start)
-    if (end < 0) end = text.length
+    let end = bytes.indexOf(NEWLINE, start)
+    if (end < 0) end = bytes.length
     c.pos = start
     c.end = end
     const lineStart = start
@@ -130,12 +140,12 @@ export function parseProcNet(text: string, protocol: InetProtocol, family: IpFam
     c.skipSpaces()
     if (c.pos === end) continue
     // sl, then "local rem st tx:rx tr:when retrnsmt uid timeout inode"
-    while (c.pos < end && text.charCodeAt(c.pos) !== COLON) c.pos++
+    while (c.pos < end && bytes[c.pos] !== COLON) c.pos++
     c.pos++
     const local = c.endpoint()
     const peer = c.endpoint()
     if (local === undefined || peer === undefined) {
-      errors.push({line: lineNo, reason: 'bad address', text: text.slice(lineStart, end)})
+      errors.push({line: lineNo, reason: 'bad address', text: latin1(bytes, lineStart, end)})
       continue
     }
     c.skipSpaces()
@@ -150,7 +160,7 @@ export function parseProcNet(text: string, protocol: InetProtocol, family: IpFam
     c.skipField() // timeout (may be negative)
     const inode = c.dec()
     if (Number.isNaN(stateCode) || Number.isNaN(txQueue) || Number.isNaN(rxQueue) || Number.isNaN(uid) || Number.isNaN(inode)) {
-      errors.push({line: lineNo, reason: 'bad number', text: text.slice(lineStart, end)})
+      errors.push({line: lineNo, reason: 'bad number', text: latin1(bytes, lineStart, end)})
       continue
     }
     sockets.push({
