@@ -55,3 +55,10 @@ export function unsupportedLinkTypeMessage(linkType: number): string {
     'Ethernet (EN10MB), Linux cooked SLL and SLL2, BSD loopback (NULL, LOOP) and raw IPv4/IPv6 (RAW)'
   )
 }
+
+/** The link type for tcpdump's name of it ("EN10MB", "LINUX_SLL2"), as `tcpdump: listening on ..., link-type NAME` prints. */
+export function linkTypeFromName(name: string): number | undefined {
+  if (name === 'RAW') return LINKTYPE_RAW
+  for (const [n, s] of Object.entries(NAMES)) if (s === name) return Number(n)
+  return undefined
+}

@@ -1,0 +1,170 @@
+import {isIP} from 'node:net'
+
+import {
+  type CapturedPacket,
+  decodeLinkLayer,
+  decodePacket,
+  formatIpv4,
+  formatIpv6,
+  IPPROTO_TCP,
+  parseIpv4,
+  parseIpv6,
+} from '../../decoders/packet/index.js'
+import {err, ok, type Result, UsageError} from '../errors.js'
+
+/** What the user asked to capture: repeatable --port and --host, and a raw --filter expression. */
+export interface FilterSpec {
+  /** Ports ("12345") or ranges ("8000-8010"), either side of the connection. */
+  readonly ports?: readonly (number | string)[]
+  /** IPv4/IPv6 addresses, networks in CIDR form ("10.0.0.0/8"), or host names libpcap resolves. */
+  readonly hosts?: readonly string[]
+  /** A pcap-filter(7) expression, ANDed with the rest. */
+  readonly filter?: string
+}
+
+export interface PortRange {
+  readonly from: number
+  readonly to: number
+}
+
+export interface HostMatch {
+  /** Canonical text of the address or network ("10.0.0.0/8", "2001:db8::1"), or the host name. */
+  readonly text: string
+  readonly kind: 'address' | 'network' | 'name'
+  /** Address bytes and prefix length for address and network. */
+  readonly bytes?: Uint8Array
+  readonly prefix?: number
+}
+
+/** A validated filter: the BPF expression libpcap/tcpdump get, and its parts. */
+export interface CaptureFilter {
+  /** The whole expression: always "tcp", then ports, hosts and the raw filter, ANDed. */
+  readonly expression: string
+  readonly ports: readonly PortRange[]
+  readonly hosts: readonly HostMatch[]
+  readonly raw: string | undefined
+  /** True when rpcdiag can apply it to file packets itself: no raw expression and no host names. */
+  readonly matchableWithoutLibpcap: boolean
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/
+
+function parsePortRange(v: number | string): Result<PortRange, UsageError> {
+  const text = String(v).trim()
+  const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(text)
+  const from = m ? Number(m[1]) : Number.NaN
+  const to = m ? Number(m[2] ?? m[1]) : Number.NaN
+  if (!(from >= 1 && from <= 65_535 && to >= from && to <= 65_535)) {
+    return err(new UsageError('BAD_PORT', `invalid --port "${text}": expected a port from 1 to 65535 or a range like 8000-8010`))
+  }
+  return ok({from, to})
+}
+
+function parseHost(text: string): Result<HostMatch, UsageError> {
+  const t = text.trim()
+  const [addr, prefixText, extra] = t.split('/')
+  if (extra === undefined && prefixText !== undefined) {
+    const v4 = parseIpv4(addr)
+    const v6 = v4 ? undefined : parseIpv6(addr)
+    const bytes = v4 ?? v6
+    const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN
+    if (bytes && prefix >= 0 && prefix <= bytes.length * 8) {
+      const masked = Uint8Array.from(bytes, (b, i) => b & (0xff << Math.max(0, 8 - Math.max(0, prefix - i * 8))))
+      const base = masked.length === 4 ? formatIpv4(masked, 0) : formatIpv6(masked, 0)
+      return ok({text: `${base}/${prefix}`, kind: 'network', bytes: masked, prefix})
+    }
+  } else if (extra === undefined) {
+    if (isIP(t) === 4) return ok({text: t, kind: 'address', bytes: parseIpv4(t), prefix: 32})
+    const v6 = isIP(t) === 6 ? parseIpv6(t) : undefined
+    if (v6) return ok({text: formatIpv6(v6, 0), kind: 'address', bytes: v6, prefix: 128})
+    if (HOSTNAME.test(t) && !/^\d+(\.\d+)*$/.test(t)) return ok({text: t, kind: 'name'})
+  }
+  return err(new UsageError('BAD_HOST', `invalid --host "${text}": expected an IPv4 or IPv6 address, a network like 10.0.0.0/8, or a host name`))
+}
+
+/**
+ * Validate --port, --host and --filter and build the BPF expression:
+ *
+ *     tcp and (port 12345 or portrange 8000-8010) and (host 10.0.0.1 or net 10.1.0.0/16) and (<filter>)
+ *
+ * The raw filter is only checked for balance here; libpcap checks it (see compileFilter).
+ */
+export function buildFilter(spec: FilterSpec): Result<CaptureFilter, UsageError> {
+  const ports: PortRange[] = []
+  for (const p of spec.ports ?? []) {
+    const r = parsePortRange(p)
+    if (!r.ok) return r
+    ports.push(r.value)
+  }
+  const hosts: HostMatch[] = []
+  for (const h of spec.hosts ?? []) {
+    const r = parseHost(h)
+    if (!r.ok) return r
+    hosts.push(r.value)
+  }
+  const raw = spec.filter?.trim() || undefined
+  const parts = ['tcp']
+  const any = (terms: string[]) => (terms.length === 1 ? terms[0] : `(${terms.join(' or ')})`)
+  if (ports.length > 0) parts.push(any(ports.map((p) => (p.from === p.to ? `port ${p.from}` : `portrange ${p.from}-${p.to}`))))
+  if (hosts.length > 0) parts.push(any(hosts.map((h) => (h.kind === 'network' ? `net ${h.text}` : `host ${h.text}`))))
+  if (raw !== undefined) parts.push(`(${raw})`)
+  return ok({
+    expression: parts.join(' and '),
+    ports,
+    hosts,
+    raw,
+    matchableWithoutLibpcap: raw === undefined && hosts.every((h) => h.kind !== 'name'),
+  })
+}
+
+/** True when the filter asks for nothing beyond "tcp". */
+export function isTrivialFilter(f: CaptureFilter): boolean {
+  return f.ports.length === 0 && f.hosts.length === 0 && f.raw === undefined
+}
+
+function inPorts(ports: readonly PortRange[], a: number, b: number): boolean {
+  for (const r of ports) if ((a >= r.from && a <= r.to) || (b >= r.from && b <= r.to)) return true
+  return false
+}
+
+function hostMatches(h: HostMatch, text: string): boolean {
+  if (h.kind === 'address') return h.text === text
+  const bytes = text.includes(':') ? parseIpv6(text) : parseIpv4(text)
+  if (!bytes || !h.bytes || bytes.length !== h.bytes.length) return false
+  const prefix = h.prefix ?? 0
+  for (let i = 0; i * 8 < prefix; i++) {
+    const mask = 0xff << Math.max(0, 8 - (prefix - i * 8))
+    if ((bytes[i] & mask & 0xff) !== h.bytes[i]) return false
+  }
+  return true
+}
+
+/**
+ * The filter as a predicate over captured packets, for files when libpcap is
+ * not at hand: TCP only, then ports and hosts. undefined when the filter needs
+ * libpcap (a raw expression or a host name).
+ */
+export function packetMatcher(f: CaptureFilter): ((p: CapturedPacket) => boolean) | undefined {
+  if (!f.matchableWithoutLibpcap) return undefined
+  const {ports, hosts} = f
+  return (p) => {
+    if (hosts.length === 0 && ports.length > 0) {
+      // Ports only, IPv4: read the few bytes needed without building a segment.
+      const link = decodeLinkLayer(p.linkType, p.data)
+      if (link.kind !== 'ip') return false
+      const b = p.data
+      const o = link.offset
+      if (b.length > o + 20 && b[o] >> 4 === 4) {
+        const ihl = (b[o] & 0x0f) * 4
+        if (b[o + 9] !== IPPROTO_TCP || ((b[o + 6] << 8) | b[o + 7]) & 0x3fff || b.length < o + ihl + 4) return false
+        return inPorts(ports, (b[o + ihl] << 8) | b[o + ihl + 1], (b[o + ihl + 2] << 8) | b[o + ihl + 3])
+      }
+    }
+    const r = decodePacket(p.linkType, p.data, p)
+    if (r.kind !== 'tcp') return false
+    const s = r.segment
+    if (ports.length > 0 && !inPorts(ports, s.srcPort, s.dstPort)) return false
+    if (hosts.length > 0 && !hosts.some((h) => hostMatches(h, s.src) || hostMatches(h, s.dst))) return false
+    return true
+  }
+}

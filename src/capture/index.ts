@@ -1,0 +1,45 @@
+/**
+ * Capture sources: where `sniff` gets its packets, and where it writes them.
+ *
+ *     const opened = await openCapture({read: 'x.pcap'})            // or {read: '-'} for stdin
+ *     const opened = await openCapture({interface: 'lo', ports: [12345], hosts: ['10.0.0.1'], filter: 'not port 22',
+ *                                       backend: 'auto', signal: AbortSignal.timeout(10_000)})
+ *     if (!opened.ok) fail(opened.error)                            // RpcDiagError with a stable code, a fix in the message
+ *     const {source, filter, notice} = opened.value                 // notice: e.g. "cap ... not available; capturing through tcpdump"
+ *     for await (const batch of source.batches())                   // or `for await (const p of source)`, one await per packet
+ *       for (const p of batch) {
+ *         const r = decodeCapturedPacket(p)                         // decoders/packet: link -> IP -> TCP
+ *         if (r.kind === 'tcp') reassemble(r.segment)               // r.kind 'skip' (not IP/TCP, IP fragment) or 'error' (code, offset)
+ *       }
+ *     source.end        // {reason: 'eof' | 'stopped' | 'error', error?}: a truncated file, tcpdump dying...
+ *     source.stats()    // packets, bytes, kernelDrops (when libpcap/tcpdump/pcapng report them), queueDrops, filtered,
+ *                       // fileBytesRead/fileSize for a progress line; await source.refreshStats() asks the kernel now
+ *     await source.stop() // Ctrl-C, -c N, --duration: ends the iteration after what was already captured
+ *
+ * Sources (all behind CaptureSource):
+ * - file-source: --read FILE | -, classic pcap (us/ns, both byte orders) and pcapng, decoded as chunks arrive;
+ *   --port/--host are matched by rpcdiag, a raw --filter runs as libpcap's compiled BPF (tcpdump -ddd).
+ * - live-source: libpcap through the optional cap addon; filter and snaplen in the kernel. Packets are stamped
+ *   when they reach JS (cap does not pass libpcap's timestamps).
+ * - tcpdump-source: a `tcpdump -U -w -` child parsed as a pcap stream; the fallback when cap does not load,
+ *   or backend 'tcpdump'. Kernel timestamps; drop counts from tcpdump.
+ * The default interface is `any` on Linux. A missing privilege is CAPTURE_PERMISSION, whose message says:
+ * run as root, setcap cap_net_raw,cap_net_admin=eip on the binary, or --read a file.
+ *
+ * Also: PcapWriter (--write: classic pcap, mode 0600, every write reaches the kernel before it returns,
+ * close() twice is fine), listInterfaces (--list-interfaces), buildFilter/compileFilter (the BPF from
+ * --port/--host/--filter, checked by libpcap).
+ */
+export * from './capture-source.js'
+export * from './capture-errors.js'
+export * from './cap-addon.js'
+export * from './bpf-filter.js'
+export * from './bpf-compile.js'
+export * from './live-options.js'
+export * from './file-source.js'
+export * from './live-source.js'
+export * from './live-source-drops.js'
+export * from './tcpdump-source.js'
+export * from './open-capture.js'
+export * from './pcap-writer.js'
+export * from './interfaces.js'

@@ -1,0 +1,207 @@
+// Live capture on loopback through both paths, libpcap via cap and the tcpdump
+// child: a real TCP listener on 127.0.0.1 port 0, real bytes, the capture
+// filtered to its port. CI runs as root; the permission test drops to nobody.
+import {execFileSync} from 'node:child_process'
+import {createServer, connect, type AddressInfo, type Server} from 'node:net'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {decodeCapturedPacket, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, TCP_FIN, TCP_SYN} from '../../decoders/packet/index.js'
+import {type CaptureBackend, type CaptureSource, openCapture, packetSocketDrops} from '../../src/capture/index.js'
+import {err, RpcDiagError} from '../../src/errors.js'
+
+const HERE = dirname(fileURLToPath(import.meta.url))
+const ROOT = join(HERE, '..', '..')
+// Capturing needs root (or CAP_NET_RAW); CI runs as root. Without it these
+// suites do not run: there is nothing to capture with.
+const isRoot = process.getuid?.() === 0
+
+// The makeOrder request and reply from TINYPB.md ("A real frame").
+const REQUEST = Buffer.from(
+  '0200000046000000143230303030303030303030303030303030303031' + '0000000f4f726465722e6d616b654f72646572' + '0000000000000000' + '086412056170706c65' + '0000000103',
+  'hex',
+)
+const REPLY = Buffer.from(
+  '0200000047000000143230303030303030303030303030303030303031' + '0000000f4f726465722e6d616b654f72646572' + '0000000000000000' + '1a083230323330353134' + '0000000103',
+  'hex',
+)
+
+let server: Server
+let port: number
+
+beforeAll(async () => {
+  server = createServer((s) => {
+    const got: Buffer[] = []
+    s.on('data', (d) => {
+      got.push(d)
+      if (Buffer.concat(got).length >= REQUEST.length) s.end(REPLY)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  port = (server.address() as AddressInfo).port
+})
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+/** One call: connect, send the request in two writes, read the reply, close. */
+function call(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const c = connect(port, '127.0.0.1', () => {
+      c.write(REQUEST.subarray(0, 10))
+      setImmediate(() => c.write(REQUEST.subarray(10)))
+    })
+    c.on('data', () => {})
+    c.on('end', () => c.end())
+    c.on('close', () => resolve())
+    c.on('error', reject)
+  })
+}
+
+interface Seen {
+  toServer: Buffer
+  toClient: Buffer
+  syn: number
+  fins: number
+  linkTypes: Set<number>
+  tsSec: number[]
+}
+
+/** Consume the capture until both payloads and both FINs went by, then stop it. */
+async function collect(source: CaptureSource): Promise<Seen> {
+  const seen: Seen = {toServer: Buffer.alloc(0), toClient: Buffer.alloc(0), syn: 0, fins: 0, linkTypes: new Set(), tsSec: []}
+  for await (const batch of source.batches()) {
+    for (const p of batch) {
+      seen.linkTypes.add(p.linkType)
+      const r = decodeCapturedPacket(p)
+      if (r.kind !== 'tcp') continue
+      const s = r.segment
+      seen.tsSec.push(s.tsSec)
+      if (s.flags & TCP_SYN) seen.syn++
+      if (s.flags & TCP_FIN) seen.fins++
+      if (s.dstPort === port) seen.toServer = Buffer.concat([seen.toServer, s.payload])
+      else if (s.srcPort === port) seen.toClient = Buffer.concat([seen.toClient, s.payload])
+    }
+    if (seen.toServer.length >= REQUEST.length && seen.toClient.length >= REPLY.length && seen.fins >= 2) await source.stop()
+  }
+  return seen
+}
+
+const backends: CaptureBackend[] = ['cap', 'tcpdump']
+
+describe.runIf(isRoot).each(backends)('live capture through %s (root)', (backend) => {
+  it.each([
+    ['lo', backend === 'cap' ? LINKTYPE_ETHERNET : LINKTYPE_ETHERNET],
+    ['any', backend === 'cap' ? LINKTYPE_LINUX_SLL : LINKTYPE_LINUX_SLL2],
+  ])('captures exactly the bytes sent on %s', async (iface, linkType) => {
+    const opened = await openCapture({backend, interface: iface, ports: [port]})
+    if (!opened.ok) throw opened.error
+    const {source} = opened.value
+    expect(source.kind).toBe(backend)
+    expect(source.filter).toBe(`tcp and port ${port}`)
+    expect(source.linkType).toBe(linkType)
+    const seen = collect(source)
+    await call()
+    const s = await seen
+    expect(s.toServer.equals(REQUEST)).toBe(true)
+    expect(s.toClient.equals(REPLY)).toBe(true)
+    expect(s.syn).toBe(2)
+    expect([...s.linkTypes]).toEqual([linkType])
+    // Capture times are today's wall clock (kernel stamps for tcpdump, arrival in JS for cap).
+    const now = Date.now() / 1000
+    for (const t of s.tsSec) expect(Math.abs(t - now)).toBeLessThan(3600)
+    expect(source.end).toEqual({reason: 'stopped'})
+    const stats = source.stats()
+    expect(stats.packets).toBeGreaterThanOrEqual(8)
+    expect(stats.kernelDrops).toBe(0)
+    expect(stats.queueDrops).toBe(0)
+  })
+
+  it('refuses an interface that does not exist', async () => {
+    const r = await openCapture({backend, interface: 'nosuch0'})
+    expect(r.ok).toBe(false)
+    if (!r.ok) expect(r.error.code).toBe('NO_SUCH_INTERFACE')
+  })
+
+  it('turns a filter libpcap rejects into BAD_FILTER', async () => {
+    const r = await openCapture({backend, interface: 'lo', filter: 'port and and', bufferSize: 1 << 20})
+    expect(r.ok).toBe(false)
+    if (!r.ok) {
+      expect(r.error.code).toBe('BAD_FILTER')
+      expect(r.error.message).toContain('syntax error')
+    }
+  })
+
+  it('stops when its AbortSignal fires', async () => {
+    const ac = new AbortController()
+    const opened = await openCapture({backend, interface: 'lo', ports: [port], signal: ac.signal})
+    if (!opened.ok) throw opened.error
+    const {source} = opened.value
+    const done = (async () => {
+      let n = 0
+      for await (const _ of source) n++
+      return n
+    })()
+    ac.abort()
+    expect(await done).toBe(0)
+    expect(source.end?.reason).toBe('stopped')
+  })
+})
+
+describe.runIf(isRoot)('capture backends', () => {
+  it('falls back to tcpdump when cap does not load', async () => {
+    const opened = await openCapture({
+      interface: 'lo',
+      ports: [port],
+      loadCap: () => err(new RpcDiagError('CAP_UNAVAILABLE', 'the cap addon (libpcap) is not available: Cannot find module')),
+    })
+    if (!opened.ok) throw opened.error
+    const {source, notice} = opened.value
+    expect(source.kind).toBe('tcpdump')
+    expect(notice).toContain('capturing through tcpdump')
+    const seen = collect(source)
+    await call()
+    expect((await seen).toServer.equals(REQUEST)).toBe(true)
+  })
+
+  it('says what is missing when neither cap nor tcpdump is there', async () => {
+    const r = await openCapture({
+      interface: 'lo',
+      tcpdump: '/nonexistent/tcpdump',
+      loadCap: () => err(new RpcDiagError('CAP_UNAVAILABLE', 'the cap addon (libpcap) is not available: Cannot find module')),
+    })
+    expect(r.ok).toBe(false)
+    if (!r.ok) {
+      expect(r.error.code).toBe('CAPTURE_UNAVAILABLE')
+      expect(r.error.message).toContain('--read')
+    }
+  })
+
+  it('reads the drop counter of the capture socket from the kernel (ss)', async () => {
+    const opened = await openCapture({backend: 'cap', interface: 'lo', ports: [port]})
+    if (!opened.ok) throw opened.error
+    const {source} = opened.value
+    expect((await source.refreshStats()).kernelDrops).toBe(0)
+    await source.stop()
+    // Another process's inode is not ours: nothing to report.
+    expect(await packetSocketDrops(new Set([1]))).toBeUndefined()
+  })
+})
+
+describe.runIf(isRoot).each(backends)('capturing without privilege through %s', (backend) => {
+  it('is CAPTURE_PERMISSION with the three ways out', () => {
+    const out = execFileSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(HERE, 'sources-probe.ts'), backend, 'lo'], {
+      cwd: ROOT,
+      uid: 65534,
+      gid: 65534,
+      env: {...process.env, HOME: '/tmp'},
+      encoding: 'utf8',
+    })
+    const r = JSON.parse(out.trim().split('\n').pop()!)
+    expect(r).toMatchObject({ok: false, code: 'CAPTURE_PERMISSION'})
+    expect(r.message).toContain('root')
+    expect(r.message).toContain(`setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which ${backend === 'cap' ? 'node' : 'tcpdump'}))`)
+    expect(r.message).toContain('--read')
+  })
+})

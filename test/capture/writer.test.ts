@@ -1,0 +1,106 @@
+import {execFileSync, spawn} from 'node:child_process'
+import {chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {describe, expect, it} from 'vitest'
+
+import {encodePacket, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL2} from '../../decoders/packet/index.js'
+import {CAPTURE_FILE_MODE, openCapture, PcapWriter} from '../../src/capture/index.js'
+import {describe as summary, fixture, readChunks} from '../fixtures/pcap/read-capture.js'
+
+const HERE = dirname(fileURLToPath(import.meta.url))
+const ROOT = join(HERE, '..', '..')
+const tmp = mkdtempSync(join(tmpdir(), 'rpcdiag-writer-'))
+const rocket = readChunks([fixture('rocket_fast_25calls_12346.pcap')]).packets
+
+function tcpdumpRead(file: string): {status: number; lines: number} {
+  const out = execFileSync('tcpdump', ['-nr', file], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']})
+  return {status: 0, lines: out.split('\n').filter((l) => l.trim() !== '').length}
+}
+
+function open(path: string, linkType = LINKTYPE_ETHERNET, extra: {snaplen?: number; nanoseconds?: boolean} = {}): PcapWriter {
+  const w = PcapWriter.open(path, {linkType, ...extra})
+  if (!w.ok) throw w.error
+  return w.value
+}
+
+describe('PcapWriter', () => {
+  it('writes a file tcpdump, tshark and rpcdiag read back, with mode 0600', () => {
+    const path = join(tmp, 'out.pcap')
+    const w = open(path)
+    expect(w.writeMany(rocket.slice(0, 200))).toBeUndefined()
+    for (const p of rocket.slice(200)) expect(w.write(p)).toBeUndefined()
+    expect(w.close()).toBeUndefined()
+    expect(w.close()).toBeUndefined() // twice is fine (SIGINT after a normal close)
+    expect(statSync(path).mode & 0o777).toBe(CAPTURE_FILE_MODE)
+    expect(tcpdumpRead(path)).toEqual({status: 0, lines: 225})
+    const tshark = execFileSync('tshark', ['-r', path], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']})
+    expect(tshark.trim().split('\n').length).toBe(225)
+    // The same header fields and records tcpdump wrote: the file is byte for byte the fixture.
+    expect(readFileSync(path).equals(fixture('rocket_fast_25calls_12346.pcap'))).toBe(true)
+    expect(readChunks([readFileSync(path)]).packets.map(summary)).toEqual(rocket.map(summary))
+  })
+
+  it('makes an existing world-readable file 0600', () => {
+    const path = join(tmp, 'existing.pcap')
+    writeFileSync(path, 'old contents')
+    chmodSync(path, 0o644)
+    const w = open(path)
+    w.write(rocket[0])
+    w.close()
+    expect(statSync(path).mode & 0o777).toBe(0o600)
+    expect(tcpdumpRead(path).lines).toBe(1)
+  })
+
+  it('keeps nanoseconds when asked, and cuts to the snaplen keeping the wire length', () => {
+    const path = join(tmp, 'ns.pcap')
+    const big = encodePacket({src: '10.0.0.1', dst: '10.0.0.2', srcPort: 1, dstPort: 2, payload: Buffer.alloc(1000, 7)})
+    const w = open(path, LINKTYPE_ETHERNET, {snaplen: 100, nanoseconds: true})
+    w.write({tsSec: 1_700_000_000, tsNsec: 123_456_789, data: big})
+    w.close()
+    const [p] = readChunks([readFileSync(path)]).packets
+    expect(p).toMatchObject({tsSec: 1_700_000_000, tsNsec: 123_456_789, origLen: big.length})
+    expect(p.data.length).toBe(100)
+    expect(execFileSync('tcpdump', ['-nr', path], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']})).toContain('length 1000')
+  })
+
+  it('refuses a packet of another link type, and writes after close', () => {
+    const w = open(join(tmp, 'mixed.pcap'))
+    expect(w.write({...rocket[0], linkType: LINKTYPE_LINUX_SLL2})?.code).toBe('WRITE_FAILED')
+    const w2 = open(join(tmp, 'closed.pcap'))
+    w2.close()
+    expect(w2.write(rocket[0])?.code).toBe('WRITE_FAILED')
+  })
+
+  it('reports a path it cannot create', () => {
+    const r = PcapWriter.open(join(tmp, 'no', 'such', 'dir.pcap'), {linkType: LINKTYPE_ETHERNET})
+    expect(!r.ok && r.error.code).toBe('WRITE_FAILED')
+  })
+
+  it('leaves a readable file with every packet written when the process is killed', async () => {
+    const path = join(tmp, 'killed.pcap')
+    // node itself with tsx's loader (not the tsx CLI, whose child would outlive a SIGKILL).
+    const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'writer-probe.ts'), path, '57'], {cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit']})
+    await new Promise<void>((resolve, reject) => {
+      let out = ''
+      child.stdout.on('data', (d) => {
+        out += d
+        if (out.includes('written 57')) resolve()
+      })
+      child.on('exit', (code) => reject(new Error(`probe exited with ${code} before writing`)))
+    })
+    const exited = new Promise((resolve) => child.on('exit', (_code, signal) => resolve(signal)))
+    child.kill('SIGKILL')
+    expect(await exited).toBe('SIGKILL')
+    expect(statSync(path).mode & 0o777).toBe(0o600)
+    expect(tcpdumpRead(path)).toEqual({status: 0, lines: 57})
+    const back = await openCapture({read: path})
+    if (!back.ok) throw back.error
+    let n = 0
+    for await (const _ of back.value.source) n++
+    expect(n).toBe(57)
+    expect(back.value.source.end).toEqual({reason: 'eof'})
+  })
+})
