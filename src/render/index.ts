@@ -1,3 +1,7 @@
 export * from './color.js'
 export * from './histogram.js'
 export * from './table.js'
+export * from './sockets-groups.js'
+export * from './sockets-report.js'
+export * from './sockets-summary.js'
+export * from './sockets-table.js'

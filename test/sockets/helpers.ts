@@ -7,7 +7,7 @@ import {collectSockets, type CollectOptions, type SocketRow, type SocketTable} f
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const PEER = fileURLToPath(new URL('peer.mjs', import.meta.url))
-const CLI = fileURLToPath(new URL('run-cli.ts', import.meta.url))
+const DEV = fileURLToPath(new URL('../../bin/dev.js', import.meta.url))
 
 /** This process's name as the kernel has it (vitest workers are "node", but do not assume). */
 export const OWN_COMM = readFileSync('/proc/self/comm', 'utf8').trim()
@@ -73,10 +73,10 @@ export interface CliRun {
   readonly stderr: string
 }
 
-/** Run `rpcdiag sockets ARGS` from the sources in a child process (see run-cli.ts). */
+/** Run `rpcdiag sockets ARGS` as bin/dev.js does: a real process, from the TypeScript sources. */
 export function runCli(args: string[], opts: {uid?: number; gid?: number; env?: NodeJS.ProcessEnv} = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', DEV, 'sockets', ...args], {
       cwd: ROOT,
       env: {...process.env, NO_COLOR: '1', ...opts.env},
       uid: opts.uid,
@@ -93,7 +93,7 @@ export function runCli(args: string[], opts: {uid?: number; gid?: number; env?: 
 
 /** Start the CLI and hand back the child, for --watch. */
 export function startCli(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {cwd: ROOT, env: {...process.env, NO_COLOR: '1'}})
+  return spawn(process.execPath, ['--import', 'tsx', DEV, 'sockets', ...args], {cwd: ROOT, env: {...process.env, NO_COLOR: '1'}})
 }
 
 /** Open `n` connections that this process closes first, so each ends in TIME-WAIT here. */
