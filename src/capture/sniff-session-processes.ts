@@ -7,8 +7,12 @@
 // is read: the server side is then still named through its listener, and the
 // client is left unnamed rather than guessed.
 
+import {extname} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {Worker} from 'node:worker_threads'
+
 import type {NetAddr} from '../net/index.js'
-import {collectSockets, SocketIndex, type SocketRow} from '../sockets/index.js'
+import {type PortRange, SocketIndex, type SocketRow} from '../sockets/index.js'
 import type {ConnRef, ProcessRef} from './sniff-session-events.js'
 
 /** Reads the socket table; the command passes a closure over collectSockets. */
@@ -45,6 +49,11 @@ export class ProcessAttribution {
       return
     }
     this.waiting.push(ref)
+    this.schedule()
+  }
+
+  /** Read the table now, before any connection: the listeners then name servers at once. */
+  warm(): void {
     this.schedule()
   }
 
@@ -89,10 +98,50 @@ export class ProcessAttribution {
   }
 }
 
-/** Attribution from this machine's socket table (TCP only, no listen backlogs: a cheap read). */
-export function socketTableAttribution(): ProcessAttribution {
-  return new ProcessAttribution(async () => {
-    const table = await collectSockets({filter: {protocols: new Set(['tcp'])}, backlog: false})
-    return new SocketIndex([...table.sockets, ...table.listeners])
+/**
+ * Attribution from this machine's socket table, read in a worker thread so the
+ * capture's event loop never waits for it. ports: the captured server ports
+ * (--port), which every socket of interest has at one end.
+ */
+export function socketTableAttribution(ports?: readonly PortRange[]): ProcessAttribution & {close(): Promise<void>} {
+  let worker: Worker | undefined
+  let nextId = 0
+  const waiting = new Map<number, {resolve: (i: SocketIndex) => void; reject: (e: Error) => void}>()
+  const start = (): Worker => {
+    // The worker is this folder's sibling module, .js once built and .ts under tsx, whose
+    // loader hooks Node 20 does not pass on to workers: the worker registers them itself.
+    const ext = extname(fileURLToPath(import.meta.url))
+    const url = new URL(`./sniff-session-processes-worker${ext}`, import.meta.url).href
+    const w =
+      ext === '.ts'
+        ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((t) => { t.register(); return import(${JSON.stringify(url)}) })`, {eval: true})
+        : new Worker(new URL(url))
+    w.unref()
+    w.on('message', (m: {id: number; rows?: SocketRow[]; error?: string}) => {
+      const p = waiting.get(m.id)
+      waiting.delete(m.id)
+      if (m.rows !== undefined) p?.resolve(new SocketIndex(m.rows))
+      else p?.reject(new Error(m.error ?? 'socket table unavailable'))
+    })
+    w.on('error', (e) => {
+      for (const p of waiting.values()) p.reject(e)
+      waiting.clear()
+    })
+    return w
+  }
+  const attribution = new ProcessAttribution(
+    () =>
+      new Promise<SocketIndex>((resolve, reject) => {
+        worker ??= start()
+        const id = nextId++
+        waiting.set(id, {resolve, reject})
+        worker.postMessage({id, ports})
+      }),
+  )
+  return Object.assign(attribution, {
+    close: async () => {
+      await worker?.terminate()
+      worker = undefined
+    },
   })
 }

@@ -1,0 +1,212 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../src/cli/base-command.js'
+import {UsageError} from '../src/errors.js'
+import type {PcapWriter} from '../src/capture/pcap-writer.js'
+import type {SniffSummary} from '../src/capture/transactions-stats.js'
+
+/**
+ * `rpcdiag sniff`: capture (live, or from a pcap/pcapng file) and decode TinyPB
+ * calls. The pipeline lives in src/capture (openCapture -> runCapture ->
+ * SniffSession), the output in src/render/sniff-*; this wires flags to them.
+ * oclif's global --json is off: --json here streams NDJSON, one event a line.
+ */
+export default class Sniff extends BaseCommand {
+  static override summary = 'Capture TinyPB traffic and show each call: latency, errors, and what went unanswered and why'
+
+  static override description = `Reads packets live (libpcap through the cap addon, or tcpdump when cap is missing) or from a pcap/pcapng file, reassembles each TCP connection, decodes TinyPB frames with the same decoder the client uses, and pairs requests with replies by msg_id.
+
+Flagged: requests unanswered at --timeout or at the end (with the likely rocket causes: unknown service or method, frame of 128 bytes or more, two frames in one segment, FIN right after the request, a handler that never ran done), duplicate replies (rocket re-sends old replies on a reused connection), replies without a request, msg_ids reused in flight, err_code != 0 with its name, malformed frames and skipped bytes, frames that would crash or misroute rocket or tinyrpc, servers that never close after the client's FIN, and bytes the capture lost.
+
+At the end (or on Ctrl-C, which also closes the --write file) a summary like tshark -z rpc,srt: per method calls, answered, errors and response times.`
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> -i lo --port 12345',
+    '<%= config.bin %> <%= command.id %> --read capture.pcap --proto examples/order.proto -v',
+    '<%= config.bin %> <%= command.id %> --read capture.pcapng --json | jq -c \'select(.type=="unanswered")\'',
+    'tcpdump -i any -U -w - port 12345 | <%= config.bin %> <%= command.id %> --read -',
+    '<%= config.bin %> <%= command.id %> -i any --port 12345 -w calls.pcap --duration 60',
+    '<%= config.bin %> <%= command.id %> --list-interfaces',
+  ]
+
+  static override flags = {
+    interface: Flags.string({char: 'i', description: 'interface to capture on (default: any)', exclusive: ['read']}),
+    'list-interfaces': Flags.boolean({char: 'D', description: 'list the interfaces a live capture can use, and exit'}),
+    read: Flags.string({char: 'r', description: 'read a pcap or pcapng file instead of capturing (- reads stdin)'}),
+    write: Flags.string({char: 'w', description: 'also write the captured packets to FILE as pcap (mode 0600)'}),
+    port: Flags.string({char: 'p', description: 'TCP port (or range 8000-8010) of the server; repeatable. Also tells which side is the server', multiple: true}),
+    host: Flags.string({description: 'only traffic to or from this host or network (CIDR); repeatable', multiple: true}),
+    filter: Flags.string({char: 'f', description: 'a pcap-filter(7) expression ANDed with --port and --host'}),
+    count: Flags.integer({char: 'c', description: 'stop after N packets', min: 1}),
+    duration: Flags.integer({description: 'stop after S seconds', min: 1}),
+    protocol: Flags.option({options: ['auto', 'tinypb', 'string'] as const, default: 'auto' as const, description: 'auto: decided per connection from its first bytes'})(),
+    timeout: Flags.integer({char: 't', description: 'ms after which a request without reply is reported unanswered', default: 5000, min: 1}),
+    proto: Flags.string({description: '.proto file to decode payloads (repeatable); default $RPCDIAG_PROTO', multiple: true}),
+    'import-path': Flags.string({char: 'I', description: 'directory to search for .proto imports (repeatable); also $RPCDIAG_IMPORT_PATH', multiple: true}),
+    verbose: Flags.boolean({char: 'v', description: 'show decoded payloads (schema-less without --proto), every likely cause, connections opening and closing'}),
+    hex: Flags.boolean({char: 'x', description: 'show each frame in hex'}),
+    frames: Flags.boolean({description: 'a line for every frame as it is decoded, besides one per call'}),
+    json: Flags.boolean({description: 'NDJSON: one object per event with a "type"; the summary is the last line'}),
+    summary: Flags.boolean({description: 'print the summary at the end', default: true, allowNo: true}),
+    histogram: Flags.boolean({description: 'add a response-time histogram to the summary'}),
+    'buffer-limit': Flags.string({description: 'per connection: out-of-order bytes held, and the largest frame accepted (K, M, G suffixes)', default: '16M'}),
+    backend: Flags.option({options: ['auto', 'cap', 'tcpdump'] as const, default: 'auto' as const, description: 'live capture through libpcap (cap), a tcpdump child, or cap falling back to tcpdump'})(),
+    snaplen: Flags.integer({char: 's', description: 'bytes kept of each packet (live)', min: 64}),
+    processes: Flags.boolean({description: 'name the process behind each end of a live connection', default: true, allowNo: true}),
+  }
+
+  public async run(): Promise<SniffSummary | undefined> {
+    const {flags} = await this.parse(Sniff)
+    const [capture, {LINKTYPE_ETHERNET}, {SniffSession}, {runCapture, parseByteSize, runNotes}, {socketTableAttribution}, render] = await Promise.all([
+      import('../src/capture/index.js'),
+      import('../decoders/packet/index.js'),
+      import('../src/capture/sniff-session.js'),
+      import('../src/capture/sniff-session-run.js'),
+      import('../src/capture/sniff-session-processes.js'),
+      import('../src/render/sniff-index.js'),
+    ])
+    const colors = render.colorsFor(process.stdout)
+    const errColors = render.colorsFor(process.stderr)
+
+    if (flags['list-interfaces']) {
+      const listed = await capture.listInterfaces()
+      if (!listed.ok) this.fail(listed.error)
+      for (const line of flags.json ? listed.value.map((d) => JSON.stringify({type: 'interface', ...d})) : render.renderInterfaces(listed.value, colors)) this.log(line)
+      return undefined
+    }
+
+    const bufferLimit = parseByteSize(flags['buffer-limit'])
+    if (!bufferLimit.ok) this.fail(bufferLimit.error)
+    const payloads = await this.payloadDecoder(flags)
+
+    const opened = await capture.openCapture({
+      read: flags.read,
+      interface: flags.interface,
+      ports: flags.port,
+      hosts: flags.host,
+      filter: flags.filter,
+      backend: flags.backend,
+      snaplen: flags.snaplen,
+      signal: flags.duration === undefined ? undefined : AbortSignal.timeout(flags.duration * 1000),
+    })
+    if (!opened.ok) this.fail(opened.error)
+    const {source, filter, notice} = opened.value
+    const live = source.kind === 'cap' || source.kind === 'tcpdump'
+    if (notice !== undefined) this.logToStderr(errColors.yellow(`rpcdiag: ${notice}`))
+
+    let writer: PcapWriter | undefined
+    if (flags.write !== undefined) {
+      const w = capture.PcapWriter.open(flags.write, {linkType: source.linkType ?? LINKTYPE_ETHERNET, snaplen: flags.snaplen})
+      if (!w.ok) {
+        await source.stop()
+        this.fail(w.error)
+      }
+      writer = w.value
+    }
+
+    const out = new render.LineWriter((block) => this.log(block))
+    const attribution = live && flags.processes ? socketTableAttribution(filter.ports.length > 0 ? filter.ports : undefined) : undefined
+    let session: InstanceType<typeof SniffSession> | undefined
+    const clock = new render.CaptureClock(() => session?.baseSec)
+    attribution?.warm()
+    const printer = new render.SniffPrinter({
+      out,
+      json: flags.json ? new render.SniffJsonRenderer({clock, verbose: flags.verbose, hex: flags.hex}) : undefined,
+      human: flags.json ? undefined : new render.SniffHumanRenderer({colors, clock, verbose: flags.verbose, hex: flags.hex}),
+      attribution,
+      // Reading the socket table takes a few hundred ms on a busy machine.
+      maxDelayMs: 1000,
+    })
+    session = new SniffSession((e) => printer.event(e), {
+      protocol: flags.protocol,
+      serverPorts: filter.ports.flatMap((r) => (r.to - r.from < 1024 ? Array.from({length: r.to - r.from + 1}, (_, i) => r.from + i) : [])),
+      timeoutMs: flags.timeout,
+      payloads,
+      hex: flags.hex,
+      frames: flags.frames,
+      bufferLimit: bufferLimit.value,
+      connections: flags.verbose,
+    })
+
+    if (live) {
+      const what = filter.expression === '' ? '' : `, filter "${filter.expression}"`
+      this.logToStderr(errColors.dim(`rpcdiag: capturing on ${source.description}${what}; Ctrl-C stops`))
+    }
+    const progress = !live && process.stderr.isTTY && !flags.json ? new render.ProgressLine((s) => process.stderr.write(s)) : undefined
+    const started = performance.now()
+    const name = flags.read === '-' ? 'stdin' : (flags.read ?? '')
+
+    // Ctrl-C (and SIGTERM) end the capture: what was captured is still decoded and summarised.
+    let stops = 0
+    const stop = (signal: NodeJS.Signals) => {
+      if (++stops > 1) {
+        // A second Ctrl-C: the --write file is complete on disk after every write; leave now.
+        writer?.close()
+        process.off(signal, stop)
+        process.kill(process.pid, signal)
+        return
+      }
+      void source.stop()
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+    let result
+    try {
+      result = await runCapture({
+        source,
+        session,
+        writer,
+        count: flags.count,
+        tickMs: live ? 250 : 0,
+        onBatch: () => {
+          printer.drain(false)
+          if (progress !== undefined) {
+            out.flush()
+            progress.update(() => render.progressText(name, source.stats(), session!.stats.counters.requests, performance.now() - started))
+          } else if (live) out.flush()
+        },
+      })
+    } finally {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      progress?.clear()
+    }
+
+    const stats = live ? await source.refreshStats() : source.stats()
+    const summary = session.finish({packets: stats.packets, bytes: stats.bytes, drops: stats.kernelDrops})
+    await attribution?.idle()
+    await attribution?.close()
+    printer.drain(true)
+    const closeError = writer?.close()
+
+    const notes = runNotes(result, stats)
+    for (const n of notes) this.logToStderr(errColors.yellow(`rpcdiag: ${n}`))
+    if (flags.json) out.line(render.summaryLine(summary))
+    else if (flags.summary) {
+      for (const line of render.renderSniffSummary(summary, colors)) out.line(line)
+      if (flags.histogram) for (const line of render.renderSniffHistogram(session.stats.latencies)) out.line(line)
+    }
+    out.flush()
+
+    if (result.end.reason === 'error' && result.end.error !== undefined) this.fail(result.end.error)
+    const writeError = result.writeError ?? closeError
+    if (writeError !== undefined) this.fail(writeError)
+    return summary
+  }
+
+  /** --proto: the shared .proto loader; -v or --json -v without one: schema-less. */
+  private async payloadDecoder(flags: {proto?: string[]; 'import-path'?: string[]; verbose: boolean}) {
+    const [{protoSourcesFrom}, decoders] = await Promise.all([import('../src/rpc/proto/sources.js'), import('../src/capture/payload-decoder.js')])
+    const sources = protoSourcesFrom({proto: flags.proto, importPath: flags['import-path']})
+    if (sources.protoFiles.length > 0) {
+      const {loadSchema} = await import('../src/rpc/proto/index.js')
+      const loaded = loadSchema(sources)
+      if (!loaded.ok) this.fail(loaded.error)
+      return new decoders.SchemaPayloadDecoder(loaded.value)
+    }
+    if (flags['import-path'] !== undefined && flags['import-path'].length > 0) {
+      this.fail(new UsageError('NO_PROTO', '-I/--import-path needs --proto FILE: the .proto to decode payloads with'))
+    }
+    return flags.verbose ? new decoders.RawPayloadDecoder() : undefined
+  }
+}

@@ -1,0 +1,257 @@
+// rpcdiag sniff --read: real pcap and pcapng files (the rocket fixture, and
+// files built here from scripted TCP conversations) through the command.
+import {execFileSync, spawn} from 'node:child_process'
+import {once} from 'node:events'
+import {mkdtempSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {describe, expect, it} from 'vitest'
+
+import Sniff from '../../commands/sniff.js'
+import {encodePacket, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_NULL, LINKTYPE_RAW} from '../../decoders/packet/index.js'
+import type {TcpSegment} from '../../decoders/packet/segment.js'
+import {encodePcapFile, encodePcapNgFile} from '../../decoders/pcap/index.js'
+import {encodeFrame, ERROR_SERVICE_NOT_FOUND} from '../../decoders/tinypb/index.js'
+import {Conversation} from '../capture/reassembly-builders.js'
+import {MAKE_ORDER_REPLY, MAKE_ORDER_REQUEST} from '../fixtures/tinypb-frames.js'
+import {runCli} from '../rpc/helpers/cli-process.js'
+import {runCommand} from '../rpc/helpers/run-command.js'
+
+const FIXTURE = 'test/fixtures/pcap/rocket_fast_25calls_12346.pcap'
+const dir = mkdtempSync(join(tmpdir(), 'rpcdiag-sniff-'))
+let files = 0
+
+/** A pcap (or pcapng) file of the segments, on the given link type. */
+function pcapOf(segments: TcpSegment[], opts: {linkType?: number; pcapng?: boolean; nanoseconds?: boolean} = {}): string {
+  const linkType = opts.linkType ?? LINKTYPE_ETHERNET
+  const packets = segments.map((s) => ({tsSec: s.tsSec, tsNsec: s.tsNsec, data: encodePacket({...s, linkType})}))
+  const file = join(dir, `capture-${files++}.${opts.pcapng ? 'pcapng' : 'pcap'}`)
+  const bytes = opts.pcapng
+    ? encodePcapNgFile({interfaces: [{linkType, tsresol: 9}], packets})
+    : encodePcapFile({linkType, nanoseconds: opts.nanoseconds}, packets)
+  writeFileSync(file, bytes)
+  return file
+}
+
+type Json = Record<string, any>
+
+async function sniffJson(args: string[]): Promise<{lines: Json[]; summary: Json; of: (type: string) => Json[]; stderr: string}> {
+  const out = await runCommand(Sniff, [...args, '--json'])
+  if (out.error !== undefined) throw new Error(`sniff failed (${out.exitCode}): ${out.error.message}\n${out.stderr}`)
+  const lines = out.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Json)
+  const summary = lines.at(-1)!
+  expect(summary.type).toBe('summary')
+  return {lines, summary, of: (type) => lines.filter((l) => l.type === type), stderr: out.stderr}
+}
+
+function req(msgId: string, method = 'Order.makeOrder'): Buffer {
+  return encodeFrame({msgId, methodName: method, pbData: Buffer.from('086412056170706c65', 'hex')})
+}
+
+function rep(msgId: string, extra: {errCode?: number; errInfo?: string} = {}): Buffer {
+  return encodeFrame({msgId, methodName: 'Order.makeOrder', ...extra, pbData: extra.errCode ? Buffer.alloc(0) : Buffer.from('1a083230323330353134', 'hex')})
+}
+
+/** Handshake, n calls in sequence on one connection, both FINs. */
+function calls(conv: Conversation, n: number, opts: {mss?: number} = {}): TcpSegment[] {
+  const out = conv.handshake()
+  for (let i = 1; i <= n; i++) {
+    out.push(...conv.send('client', req(String(i).padStart(20, '0')), opts), conv.ack('server'))
+    out.push(...conv.send('server', rep(String(i).padStart(20, '0')), opts), conv.ack('client'))
+  }
+  out.push(conv.fin('client'), conv.fin('server'), conv.ack('client'))
+  return out
+}
+
+describe('the rocket capture (tcpdump, 25 makeOrder calls, one connection each)', () => {
+  it('pairs all 25 and counts them in the summary', async () => {
+    const {summary, of} = await sniffJson(['--read', FIXTURE])
+    expect(summary).toMatchObject({
+      requests: 25,
+      responses: 25,
+      paired: 25,
+      unanswered: 0,
+      duplicateResponses: 0,
+      orphanResponses: 0,
+      errorResponses: 0,
+      malformedFrames: 0,
+      connections: 25,
+      gaps: 0,
+      packets: 225,
+    })
+    expect(summary.methods['Order.makeOrder']).toMatchObject({count: 25, errors: 0})
+    for (const k of ['p50', 'p90', 'p99', 'max']) expect(summary.methods['Order.makeOrder'][k]).toBeGreaterThan(0)
+    const txs = of('transaction')
+    expect(txs).toHaveLength(25)
+    expect(new Set(txs.map((t) => t.server))).toEqual(new Set(['127.0.0.1:12346']))
+    // rocket never closes: every connection is left in CLOSE_WAIT on the server.
+    expect(summary.serverNoFin).toBe(25)
+    expect(of('warning').filter((w) => w.code === 'SERVER_NO_FIN')).toHaveLength(25)
+  })
+
+  it('decodes every reply with the .proto: order_id "20230514"', async () => {
+    const {of} = await sniffJson(['--read', FIXTURE, '--proto', 'examples/order.proto', '-v'])
+    const txs = of('transaction')
+    expect(txs.map((t) => t.response.payload.json.order_id)).toEqual(Array(25).fill('20230514'))
+    expect(txs[0].request.payload).toMatchObject({schema: 'proto', type: 'makeOrderRequest'})
+  })
+
+  it('prints a line per call and the SRT table for humans, without colour when not a TTY', async () => {
+    const out = await runCommand(Sniff, ['--read', FIXTURE])
+    expect(out.exitCode).toBe(0)
+    const lines = out.stdout.split('\n')
+    const calls = lines.filter((l) => / Order\.makeOrder #\d{20} 7\dB\/7\dB [\d.]+ ms OK$/.test(l))
+    expect(calls).toHaveLength(25)
+    expect(calls[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{6} 127\.0\.0\.1:50346 -> 127\.0\.0\.1:12346 /)
+    expect(out.stdout).toMatch(/^Order\.makeOrder\s+25\s+25\s+0\s+0\s/m)
+    expect(out.stdout).toContain("25 left open by the server after the client's FIN")
+    expect(out.stdout).not.toMatch(/\u001B\[/)
+  })
+
+  it('reads the capture from stdin with --read -', async () => {
+    // The bytes as they are (the shared helper sends text): a real pipe into a real process.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/rpc/helpers/cli.ts', 'sniff', '--read', '-', '--json'], {stdio: ['pipe', 'pipe', 'pipe']})
+    let stdout = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stdin.end(readFileSync(FIXTURE))
+    const [code] = await once(child, 'close')
+    expect(code).toBe(0)
+    const summary = JSON.parse(stdout.trim().split('\n').at(-1)!)
+    expect(summary).toMatchObject({paired: 25, connections: 25})
+  })
+})
+
+describe('captures built here', () => {
+  it('reads every link layer and file format the same', async () => {
+    const conv = () => new Conversation()
+    const variants: Array<[string, {linkType?: number; pcapng?: boolean; nanoseconds?: boolean}]> = [
+      ['ethernet pcap', {}],
+      ['nanosecond pcap', {nanoseconds: true}],
+      ['pcapng', {pcapng: true}],
+      ['Linux SLL', {linkType: LINKTYPE_LINUX_SLL}],
+      ['Linux SLL2', {linkType: LINKTYPE_LINUX_SLL2}],
+      ['BSD loopback', {linkType: LINKTYPE_NULL}],
+      ['raw IP', {linkType: LINKTYPE_RAW}],
+    ]
+    for (const [name, opts] of variants) {
+      const {summary, of} = await sniffJson(['--read', pcapOf(calls(conv(), 3), opts)])
+      expect(summary, name).toMatchObject({requests: 3, paired: 3, connections: 1, serverNoFin: 0})
+      expect(of('transaction')[0].latencyMs, name).toBeCloseTo(0.2, 6)
+    }
+  })
+
+  it('follows IPv6 connections', async () => {
+    const conv = new Conversation({host: 'fd00::1', port: 40_001}, {host: 'fd00::2', port: 12_345})
+    const {summary, of} = await sniffJson(['--read', pcapOf(calls(conv, 2))])
+    expect(summary.paired).toBe(2)
+    expect(of('transaction')[0]).toMatchObject({client: '[fd00::1]:40001', server: '[fd00::2]:12345'})
+  })
+
+  it('reassembles reordered, retransmitted and overlapping segments, one frame over many segments', async () => {
+    const conv = new Conversation()
+    const hs = conv.handshake()
+    const pieces = conv.send('client', Buffer.concat([req('1'), req('2')]), {mss: 7})
+    const shuffled = [...pieces].reverse()
+    // A retransmit of the first piece, and an overlapping copy of pieces 2-3.
+    const overlap = {...pieces[1], payload: Buffer.concat([pieces[1].payload, pieces[2].payload])}
+    const replies = conv.send('server', Buffer.concat([rep('1'), rep('2')]))
+    const {summary} = await sniffJson(['--read', pcapOf([...hs, ...shuffled, pieces[0], overlap, ...replies])])
+    expect(summary).toMatchObject({requests: 2, paired: 2, malformedFrames: 0, gaps: 0})
+    expect(summary.outOfOrder).toBeGreaterThan(0)
+    expect(summary.retransmits).toBeGreaterThan(0)
+  })
+
+  it('decodes several frames in one segment, across the 32-bit sequence wrap', async () => {
+    const conv = new Conversation(undefined, undefined, {client: 2 ** 32 - 30, server: 2 ** 32 - 100})
+    const segs = [...conv.handshake(), ...conv.send('client', Buffer.concat([req('1'), req('2'), req('3')])), ...conv.send('server', Buffer.concat([rep('1'), rep('2'), rep('3')]))]
+    const {summary} = await sniffJson(['--read', pcapOf(segs)])
+    expect(summary).toMatchObject({requests: 3, paired: 3, gaps: 0})
+  })
+
+  it('reports a lost segment as a gap and resyncs on the next frame', async () => {
+    const conv = new Conversation()
+    const segs = calls(conv, 3)
+    // The first reply's segment (handshake 3, request 1 + ACK: index 5) never made it into the capture.
+    const {summary, of} = await sniffJson(['--read', pcapOf(segs.filter((_, i) => i !== 5))])
+    expect(of('gap')[0]).toMatchObject({from: 'server', missing: rep('00000000000000000001').length})
+    expect(summary).toMatchObject({gaps: 1, paired: 2, unanswered: 1})
+    expect(of('unanswered')[0].causes[0].code).toBe('CAPTURE_GAP')
+  })
+
+  it('starts mid-connection: the first partial frame is skipped, the server found by who answers', async () => {
+    const conv = new Conversation({host: '10.0.0.1', port: 50_000}, {host: '10.0.0.2', port: 40_000})
+    const segs = calls(conv, 3, {mss: 30})
+    // Drop the handshake and the first 2 segments of the first request.
+    const {summary, of} = await sniffJson(['--read', pcapOf(segs.slice(5))])
+    expect(summary).toMatchObject({requests: 2, paired: 2, orphanResponses: 1, malformedFrames: 0})
+    expect(of('orphan-response')[0].note).toMatch(/capture started after the connection/)
+    expect(summary.skippedBytes).toBeGreaterThan(0)
+    expect(of('transaction')[0]).toMatchObject({client: '10.0.0.1:50000', server: '10.0.0.2:40000'})
+    expect(of('warning').map((w) => w.code)).toContain('RESYNC')
+  })
+
+  it('flags err_code != 0 with its name and exits 0 (sniff reports, it does not fail)', async () => {
+    const conv = new Conversation()
+    const segs = [...conv.handshake(), ...conv.send('client', req('1', 'Nope.x')), ...conv.send('server', rep('1', {errCode: ERROR_SERVICE_NOT_FOUND, errInfo: 'not found service_name:[Nope]'}))]
+    const {summary, of} = await sniffJson(['--read', pcapOf(segs)])
+    expect(of('transaction')[0]).toMatchObject({status: 'error', errCode: 10_000_008, errName: 'ERROR_SERVICE_NOT_FOUND', errInfo: 'not found service_name:[Nope]'})
+    expect(summary.errorResponses).toBe(1)
+  })
+
+  it('uses --port for the server side even when the capture starts mid-stream', async () => {
+    const conv = new Conversation({host: '10.0.0.1', port: 50_000}, {host: '10.0.0.2', port: 40_000})
+    conv.handshake()
+    const segs = [...conv.send('client', MAKE_ORDER_REQUEST), ...conv.send('server', MAKE_ORDER_REPLY)]
+    const {of} = await sniffJson(['--read', pcapOf(segs), '--port', '40000'])
+    expect(of('transaction')[0]).toMatchObject({client: '10.0.0.1:50000', server: '10.0.0.2:40000'})
+  })
+
+  it('shows the frames in hex with -x', async () => {
+    const out = await runCommand(Sniff, ['--read', pcapOf(calls(new Conversation(), 1)), '-x'])
+    expect(out.stdout).toContain('0000  02 00 00 00 46 00 00 00  14 30 30 30 30 30 30 30  ....F....0000000')
+  })
+
+  it('stops after -c packets', async () => {
+    // Handshake, request, ACK: the reply (packet 6) is not read.
+    const {summary} = await sniffJson(['--read', pcapOf(calls(new Conversation(), 3)), '-c', '5'])
+    expect(summary).toMatchObject({packets: 5, requests: 1, paired: 0, unanswered: 1})
+  })
+
+  it('writes what it read with -w: mode 0600, and tcpdump reads it', async () => {
+    const src = pcapOf(calls(new Conversation(), 2))
+    const out = join(dir, 'written.pcap')
+    await sniffJson(['--read', src, '-w', out])
+    expect(statSync(out).mode & 0o777).toBe(0o600)
+    const listed = execFileSync('tcpdump', ['-nr', out], {stdio: ['ignore', 'pipe', 'ignore']}).toString().trim().split('\n')
+    expect(listed).toHaveLength(calls(new Conversation(), 2).length)
+  })
+})
+
+describe('bad input', () => {
+  it('says what is wrong with a file that is not a capture, and exits 2', async () => {
+    const file = join(dir, 'not-a-capture.txt')
+    writeFileSync(file, 'hello, world\n')
+    const out = await runCommand(Sniff, ['--read', file])
+    expect(out.exitCode).toBe(2)
+    expect(out.error?.message).toMatch(/not a pcap or pcapng file/)
+  })
+
+  it('names the supported link layers for one it cannot decode', async () => {
+    const file = join(dir, 'usb.pcap')
+    writeFileSync(file, encodePcapFile({linkType: 189}, [{tsSec: 1, tsNsec: 0, data: Buffer.alloc(40)}]))
+    const out = await runCommand(Sniff, ['--read', file])
+    expect(out.exitCode).toBe(2)
+    expect(out.error?.message).toMatch(/link type 189 .* is not supported: rpcdiag decodes Ethernet/)
+  })
+
+  it('refuses a file that does not exist, without a stack trace', async () => {
+    const r = await runCli(['sniff', '--read', join(dir, 'missing.pcap')])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/missing\.pcap/)
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+  })
+})
