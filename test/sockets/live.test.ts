@@ -5,6 +5,9 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {Chalk} from 'chalk'
+
+import {renderListenerGroups, renderSocketsReport} from '../../src/render/index.js'
 import {
   buildReport,
   collectSockets,
@@ -266,6 +269,19 @@ describe('joins over the table', () => {
       {pid: halfClosed.child.pid, process: 'sockpeer', connections: 5},
       {pid: established.child.pid, process: 'sockpeer', connections: 1},
     ])
+  })
+
+  it('renders the TinyPB view and the warnings in words', async () => {
+    const plain = new Chalk({level: 0})
+    const t = await collectSockets({filter: {ports: [{from: reading.port, to: reading.port}]}})
+    const groups = groupByListener(t, new Map([[reading.port, '--port']]))
+    const lines = renderListenerGroups(groups, plain)
+    expect(lines[0]).toBe(`TinyPB server 127.0.0.1:${reading.port}  ${me}/${OWN_COMM}  accept queue 0/511  (--port)`)
+    expect(lines[1]).toBe('  6 connection(s): ESTABLISHED 1, CLOSE-WAIT 5; server Recv-Q 0 B, Send-Q 0 B')
+    expect(lines.filter((l) => /CLOSE-WAIT\s+0\s+0\s+FIN-WAIT-2\s+0\s+0\s+\d+\/sockpeer$/.test(l)).length).toBe(5)
+    const report = renderSocketsReport(buildReport(t, {ports: [{from: reading.port, to: reading.port}]}), plain).join('\n')
+    expect(report).toContain(`warning: 5 connections in CLOSE-WAIT on local port ${reading.port}, served by ${OWN_COMM} (pid ${me})`)
+    expect(report).toContain('TCP 13 (IPv4 13, IPv6 0): LISTEN 1, ESTABLISHED 2, FIN-WAIT-2 5, CLOSE-WAIT 5')
   })
 
   it('names the process at each end of a flow seen on the wire (for sniff)', async () => {
