@@ -155,7 +155,8 @@ Filters combine: values of one flag are alternatives, different flags must all m
    */
   protected override logJson(json: unknown): void {
     const text = JSON.stringify(json)
-    if (process.stdout.isTTY === true && text.length < 200_000) super.logJson(json)
-    else process.stdout.write(`${text}\n`)
+    if (process.stdout.isTTY !== true) process.stdout.write(`${text}\n`)
+    else if (text.length < 200_000) super.logJson(json)
+    else process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
   }
 }

@@ -38,7 +38,7 @@ export function pidMissingText(why: PidMissing, uid: number | null, state?: Sock
     case 'kernel':
       return state === 'TIME-WAIT' || state === 'SYN-RECV' ? '- kernel' : '- kernel (orphan)'
     case 'permission':
-      return `? uid ${uid ?? '?'}: run as root`
+      return uid === null ? '? other user: run as root' : `? uid ${uid}: run as root`
     case 'unseen':
       return '? not visible (other pid namespace?)'
   }

@@ -70,7 +70,9 @@ export function readEphemeralPorts(procRoot = '/proc'): PortRange | null {
 function pidMissing(inode: number, owners: readonly SocketOwner[], uid: number | null, scan: OwnerScan): PidMissing | null {
   if (owners.length > 0) return null
   if (inode === 0) return 'kernel'
-  return uid !== null && scan.hiddenUids.has(uid) ? 'permission' : 'unseen'
+  // /proc/net/unix has no uid column: any unreadable process may be the owner.
+  if (uid === null) return scan.unreadable > 0 ? 'permission' : 'unseen'
+  return scan.hiddenUids.has(uid) ? 'permission' : 'unseen'
 }
 
 function compareRows(a: SocketRow, b: SocketRow): number {
