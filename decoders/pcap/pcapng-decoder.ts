@@ -69,6 +69,9 @@ export class PcapNgDecoder {
   private readonly stats = new Map<number, InterfaceStatistics>()
   private be = false
   private readonly maxBlock: number
+  /** Views of the chunk being decoded (one per decode call, not per block). */
+  private view: DataView = new DataView(new ArrayBuffer(0))
+  private bytes: Uint8Array = new Uint8Array(0)
 
   constructor(opts: {maxBlock?: number} = {}) {
     this.maxBlock = opts.maxBlock ?? MAX_PCAPNG_BLOCK
@@ -86,6 +89,8 @@ export class PcapNgDecoder {
 
   decode(buf: Buffer, off: number, end: number, out: PacketSink): number {
     if (this.error !== undefined) return off
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.length)
+    this.bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length)
     let at = off
     while (end - at >= 8) {
       let be = this.be
@@ -98,13 +103,14 @@ export class PcapNgDecoder {
       } else if (this.sections === 0) {
         return this.fail(at, fileError('BAD_MAGIC', this.position, 'not a pcapng file: it does not start with a section header block'))
       }
-      const type = isShb ? PCAPNG_SHB : be ? buf.readUInt32BE(at) : buf.readUInt32LE(at)
-      const len = be ? buf.readUInt32BE(at + 4) : buf.readUInt32LE(at + 4)
+      const view = this.view
+      const type = isShb ? PCAPNG_SHB : view.getUint32(at, !be)
+      const len = view.getUint32(at + 4, !be)
       if (len < (isShb ? PCAPNG_SHB_MIN : PCAPNG_BLOCK_OVERHEAD) || len % 4 !== 0 || len > this.maxBlock) {
         return this.fail(at, fileError('BAD_BLOCK_LENGTH', this.position, `pcapng block of type 0x${type.toString(16)} has a bad length ${len}`))
       }
       if (end - at < len) break
-      const trailer = be ? buf.readUInt32BE(at + len - 4) : buf.readUInt32LE(at + len - 4)
+      const trailer = view.getUint32(at + len - 4, !be)
       if (trailer !== len) {
         return this.fail(at, fileError('BLOCK_LENGTH_MISMATCH', this.position, `pcapng block of type 0x${type.toString(16)}: length ${len} at its start, ${trailer} at its end`))
       }
@@ -157,12 +163,12 @@ export class PcapNgDecoder {
     return at
   }
 
-  private u16(buf: Buffer, at: number): number {
-    return this.be ? buf.readUInt16BE(at) : buf.readUInt16LE(at)
+  private u16(_buf: Buffer, at: number): number {
+    return this.view.getUint16(at, !this.be)
   }
 
-  private u32(buf: Buffer, at: number): number {
-    return this.be ? buf.readUInt32BE(at) : buf.readUInt32LE(at)
+  private u32(_buf: Buffer, at: number): number {
+    return this.view.getUint32(at, !this.be)
   }
 
   private u64(buf: Buffer, at: number): number {
@@ -203,15 +209,24 @@ export class PcapNgDecoder {
     return undefined
   }
 
-  private packet(buf: Buffer, global: number, high: number, low: number, dataAt: number, capLen: number, origLen: number, out: PacketSink): void {
+  private packet(_buf: Buffer, global: number, high: number, low: number, dataAt: number, capLen: number, origLen: number, out: PacketSink): void {
     const iface = this.ifaces[global]
-    const [sec, nsec] = splitTimestamp(high, low, iface.units)
+    let sec: number
+    let nsec: number
+    if (iface.units === 1e6 && high < 0x200000) {
+      // Microseconds (the default resolution) below 2^53: exact in a double, no array.
+      const total = high * 4294967296 + low
+      sec = Math.floor(total / 1e6)
+      nsec = (total - sec * 1e6) * 1000
+    } else {
+      ;[sec, nsec] = splitTimestamp(high, low, iface.units)
+    }
     const p: CapturedPacket = {
       linkType: iface.info.linkType,
       tsSec: sec + iface.tsOffset,
       tsNsec: nsec,
       origLen,
-      data: new Uint8Array(buf.buffer, buf.byteOffset + dataAt, capLen),
+      data: this.bytes.subarray(dataAt, dataAt + capLen),
       interfaceId: global,
     }
     out.push(p)

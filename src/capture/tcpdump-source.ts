@@ -4,9 +4,9 @@ import type {Readable} from 'node:stream'
 import {type CapturedPacket, linkTypeFromName} from '../../decoders/packet/index.js'
 import {CaptureFileDecoder} from '../../decoders/pcap/index.js'
 import {err, ok, type Result, RpcDiagError} from '../errors.js'
-import {TcpBuffer} from '../net/index.js'
 import {classifyCaptureFailure} from './capture-errors.js'
 import {BaseCaptureSource, type CaptureStats} from './capture-source.js'
+import {SourceChunks} from './source-chunks.js'
 import {DEFAULT_BUFFER_SIZE, DEFAULT_SNAPLEN, defaultInterface, type LiveCaptureOptions} from './live-options.js'
 
 export interface TcpdumpSourceOptions extends LiveCaptureOptions {
@@ -56,7 +56,7 @@ export class TcpdumpSource extends BaseCaptureSource {
   private exited: Promise<number | null>
   private exitCode: number | null | undefined
   private readonly decoder = new CaptureFileDecoder()
-  private readonly buf = new TcpBuffer(256 * 1024)
+  private readonly chunks = new SourceChunks(this.decoder)
   private stopTimer: NodeJS.Timeout | undefined
 
   constructor(
@@ -122,10 +122,8 @@ export class TcpdumpSource extends BaseCaptureSource {
   protected async *produce(): AsyncGenerator<CapturedPacket[]> {
     try {
       for await (const chunk of this.child.stdout) {
-        this.buf.append(chunk as Buffer)
         const out: CapturedPacket[] = []
-        const at = this.decoder.decode(this.buf.buffer, this.buf.readIndex, this.buf.writeIndex, out)
-        this.buf.consumeTo(at)
+        this.chunks.push(chunk as Buffer, out)
         if (this.linkType === undefined && this.decoder.interfaces.length > 0) this.linkType = this.decoder.interfaces[0].linkType
         if (this.decoder.error !== undefined) {
           this.end = {reason: 'error', error: new RpcDiagError('CAPTURE_FAILED', `tcpdump wrote a pcap stream rpcdiag cannot read: ${this.decoder.error.message}`)}
@@ -140,7 +138,7 @@ export class TcpdumpSource extends BaseCaptureSource {
       const code = await this.exited
       this.parseCounters()
       if (this.end === undefined) {
-        const cut = this.decoder.finish(this.buf.readIndex, this.buf.writeIndex)
+        const cut = this.chunks.finish()
         if (this.stopping) this.end = {reason: 'stopped'}
         else if (code !== 0 && code !== null) {
           this.end = {reason: 'error', error: classifyCaptureFailure(this.where, this.stderr.replace(LISTENING, '') || `tcpdump exited with ${code}`, 'tcpdump')}

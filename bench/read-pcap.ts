@@ -1,0 +1,172 @@
+// Capture-file reading throughput: rpcdiag's file source (pcap/pcapng streaming
+// decoder) + decodePacket down to TCP segments, beside tcpdump and tshark
+// reading the same file in the same run.
+//
+// The file is generated here: TinyPB calls over loopback as the rocket client
+// makes them (one connection per call: handshake, request, ACK, reply, ACK,
+// FIN both ways), Ethernet + IPv4 + TCP with timestamps, 10 packets per call.
+// A pcapng copy (editcap) is read too.
+//
+//   npx tsx bench/read-pcap.ts [packets=200000] [rounds=5]
+
+import {execFileSync, spawnSync} from 'node:child_process'
+import {closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {decodeCapturedPacket, encodePacket, TCP_ACK, TCP_FIN, TCP_SYN} from '../decoders/packet/index.js'
+import {encodePcapHeader, writePcapRecordHeader} from '../decoders/pcap/index.js'
+import {encodeFrame} from '../decoders/tinypb/index.js'
+import {openCapture} from '../src/capture/index.js'
+
+const PACKETS = Number(process.argv[2] ?? 200_000)
+const ROUNDS = Number(process.argv[3] ?? 5)
+const PER_CALL = 10
+
+function generate(path: string): void {
+  const fd = openSync(path, 'w')
+  writeSync(fd, encodePcapHeader({linkType: 1}))
+  let us = 1_700_000_000_000_000
+  const out: Buffer[] = []
+  let pending = 0
+  const flush = () => {
+    writeSync(fd, Buffer.concat(out))
+    out.length = 0
+    pending = 0
+  }
+  const calls = Math.ceil(PACKETS / PER_CALL)
+  for (let c = 0; c < calls; c++) {
+    const msgId = String(20000000000000000000n + BigInt(c))
+    const req = encodeFrame({msgId, methodName: 'Order.makeOrder', pbData: Buffer.from('086412056170706c65', 'hex')})
+    const rep = encodeFrame({msgId, methodName: 'Order.makeOrder', pbData: Buffer.from('1a083230323330353134', 'hex')})
+    const port = 32768 + (c % 28000)
+    const ts = {tsVal: c, tsEcr: c}
+    const C = {src: '127.0.0.1', dst: '127.0.0.1', srcPort: port, dstPort: 12345, options: ts}
+    const S = {src: '127.0.0.1', dst: '127.0.0.1', srcPort: 12345, dstPort: port, options: ts}
+    const syn = {mss: 65495, sackPermitted: true, tsVal: c, tsEcr: 0, windowScale: 7}
+    const a = 1000
+    const b = 5000
+    const packets = [
+      encodePacket({...C, seq: a, flags: TCP_SYN, options: syn}),
+      encodePacket({...S, seq: b, ack: a + 1, flags: TCP_SYN | TCP_ACK, options: syn}),
+      encodePacket({...C, seq: a + 1, ack: b + 1}),
+      encodePacket({...C, seq: a + 1, ack: b + 1, payload: req}),
+      encodePacket({...S, seq: b + 1, ack: a + 1 + req.length}),
+      encodePacket({...S, seq: b + 1, ack: a + 1 + req.length, payload: rep}),
+      encodePacket({...C, seq: a + 1 + req.length, ack: b + 1 + rep.length}),
+      encodePacket({...C, seq: a + 1 + req.length, ack: b + 1 + rep.length, flags: TCP_FIN | TCP_ACK}),
+      encodePacket({...S, seq: b + 1 + rep.length, ack: a + 2 + req.length, flags: TCP_FIN | TCP_ACK}),
+      encodePacket({...C, seq: a + 2 + req.length, ack: b + 2 + rep.length}),
+    ]
+    for (const p of packets) {
+      const h = Buffer.alloc(16)
+      us += 13
+      writePcapRecordHeader(h, 0, Math.floor(us / 1e6), (us % 1e6) * 1000, p.length, p.length)
+      out.push(h, p)
+      pending += p.length + 16
+    }
+    if (pending > 4 << 20) flush()
+  }
+  flush()
+  closeSync(fd)
+}
+
+interface Timing {
+  /** Wall clock, and CPU (user + system, every thread) in ms. */
+  ms: number
+  cpu: number
+}
+
+async function ours(path: string): Promise<Timing & {packets: number; segments: number; payload: number}> {
+  const t0 = performance.now()
+  const c0 = process.cpuUsage()
+  const opened = await openCapture({read: path})
+  if (!opened.ok) throw opened.error
+  let packets = 0
+  let segments = 0
+  let payload = 0
+  for await (const batch of opened.value.source.batches()) {
+    packets += batch.length
+    for (let i = 0; i < batch.length; i++) {
+      const r = decodeCapturedPacket(batch[i])
+      if (r.kind === 'tcp') {
+        segments++
+        payload += r.segment.payload.length
+      }
+    }
+  }
+  const c = process.cpuUsage(c0)
+  return {ms: performance.now() - t0, cpu: (c.user + c.system) / 1000, packets, segments, payload}
+}
+
+/** Run a peer tool under bash, whose `times` builtin reports the CPU its children used. */
+function timed(cmd: string, args: string[]): Timing {
+  const t0 = performance.now()
+  const r = spawnSync('bash', ['-c', '"$@" > /dev/null 2>&1; s=$?; times; exit $s', 'bash', cmd, ...args], {encoding: 'utf8'})
+  const ms = performance.now() - t0
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status}`)
+  // Second line: children's user and system time, e.g. "0m0.131s 0m0.020s".
+  const secs = (r.stdout.trim().split('\n')[1] ?? '').match(/(\d+)m([\d.]+)s/g) ?? []
+  const cpu = secs.reduce((n, t) => {
+    const [, m, s] = /(\d+)m([\d.]+)s/.exec(t)!
+    return n + (Number(m) * 60 + Number(s)) * 1000
+  }, 0)
+  return {ms, cpu}
+}
+
+/** Best of the runs: the least disturbed by whatever else shares the machine. */
+function best(xs: Timing[]): Timing {
+  return {ms: Math.min(...xs.map((x) => x.ms)), cpu: Math.min(...xs.map((x) => x.cpu))}
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'rpcdiag-bench-'))
+  const pcap = join(dir, 'calls.pcap')
+  const pcapng = join(dir, 'calls.pcapng')
+  generate(pcap)
+  execFileSync('editcap', ['-F', 'pcapng', pcap, pcapng])
+  const size = statSync(pcap).size
+  console.log(`file: ${PACKETS} packets (${PACKETS / PER_CALL} TinyPB calls), ${(size / 1e6).toFixed(1)} MB pcap; best of ${ROUNDS} rounds`)
+
+  const rows: Array<{name: string} & Timing> = []
+  for (const [name, file] of [
+    ['rpcdiag read pcap + decodePacket', pcap],
+    ['rpcdiag read pcapng + decodePacket', pcapng],
+  ] as const) {
+    const runs: Timing[] = []
+    let last
+    for (let i = 0; i < ROUNDS; i++) {
+      last = await ours(file)
+      runs.push(last)
+    }
+    if (last!.packets !== PACKETS || last!.segments !== PACKETS) throw new Error(`read ${last!.packets} packets, ${last!.segments} segments`)
+    rows.push({name, ...best(runs)})
+  }
+  const peakRss = process.resourceUsage().maxRSS / 1024
+  const peers: Array<[string, string, string[], number]> = [
+    ['tcpdump -r FILE -w /dev/null', 'tcpdump', ['-r', pcap, '-w', '/dev/null'], ROUNDS],
+    ['tcpdump -nr FILE > /dev/null', 'tcpdump', ['-nr', pcap], ROUNDS],
+    ['tshark -r FILE > /dev/null', 'tshark', ['-r', pcap], Math.min(ROUNDS, 3)],
+  ]
+  for (const [name, cmd, args, n] of peers) {
+    const runs: Timing[] = []
+    for (let i = 0; i < n; i++) runs.push(timed(cmd, args))
+    rows.push({name, ...best(runs)})
+  }
+  const base = rows[0]
+  console.log('')
+  console.log('reader                                  wall ms   cpu ms   packets/s (wall)   MB/s   time / rpcdiag pcap (wall, cpu)')
+  for (const r of rows) {
+    const pps = PACKETS / (r.ms / 1000)
+    console.log(
+      `${r.name.padEnd(38)} ${r.ms.toFixed(0).padStart(8)} ${r.cpu.toFixed(0).padStart(8)} ${Math.round(pps).toLocaleString('en-US').padStart(18)} ${(size / 1e6 / (r.ms / 1000)).toFixed(0).padStart(6)}   ${(r.ms / base.ms).toFixed(2)}x, ${(r.cpu / base.cpu).toFixed(2)}x`,
+    )
+  }
+  console.log('')
+  console.log('rpcdiag is measured in-process (warm, no node startup); the peers include their process start.')
+  console.log('tcpdump -w /dev/null only copies records; -nr and tshark also format every packet as text.')
+  console.log(`peak RSS of this process (generator included): ${peakRss.toFixed(0)} MB`)
+  rmSync(dir, {recursive: true, force: true})
+}
+
+await main()
