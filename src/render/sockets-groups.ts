@@ -22,11 +22,12 @@ function endText(e: ConnectionEnd | null): string {
  * counts and queues of the server side, the local client processes, and one
  * line per connection showing both ends when both are on this machine.
  */
-export function renderListenerGroups(groups: readonly ListenerGroup[], c: ChalkInstance, opts: {maxConnections?: number} = {}): string[] {
+export function renderListenerGroups(groups: readonly ListenerGroup[], c: ChalkInstance, opts: {maxConnections?: number; filter?: string} = {}): string[] {
   const max = opts.maxConnections ?? 50
   const lines: string[] = []
   if (groups.length === 0) {
-    lines.push(c.dim('No TinyPB server port has sockets here (give the port with --port, or set RPCDIAG_TINYPB_PORTS).'))
+    const where = opts.filter === undefined ? '' : ` (${opts.filter})`
+    lines.push(c.dim(`No TinyPB server has sockets here${where}: give its port with --port, or list it in RPCDIAG_TINYPB_PORTS.`))
     return lines
   }
   for (const g of groups) {

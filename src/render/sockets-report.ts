@@ -26,7 +26,7 @@ export function renderSocketsReport(report: SocketsReport, c: ChalkInstance, opt
   const lines: string[] = []
   const inet = report.sockets
   if (report.groups !== undefined) {
-    lines.push(...renderListenerGroups(report.groups, c), '')
+    lines.push(...renderListenerGroups(report.groups, c, {filter: report.filter}), '')
   } else if (opts.table !== false) {
     if (inet.length === 0 && report.unix === undefined) lines.push(c.dim(`No sockets match (${report.filter}).`))
     else if (inet.length > 0) {
