@@ -314,6 +314,17 @@ describe('joins over the table', () => {
     expect(changed).toContainEqual({kind: 'closed', row: expect.objectContaining({localPort: closing.port, peerPort: local})})
   })
 
+  it('falls back to systeminformation (no /proc/net): same connections, no queues', async () => {
+    const filter = {ports: [{from: reading.port, to: reading.port}]}
+    const t = await collectSockets({filter, source: 'systeminformation'})
+    expect(t.source).toBe('systeminformation')
+    const clientPort = established.info.localPorts![0]
+    expect(find(t.sockets, reading.port, clientPort)).toMatchObject({state: 'ESTABLISHED', pid: me, recvQ: null, sendQ: null})
+    expect(find(t.sockets, clientPort, reading.port)).toMatchObject({state: 'ESTABLISHED', pid: established.child.pid})
+    expect(t.sockets.filter((r) => r.state === 'CLOSE-WAIT').length).toBe(5)
+    expect(t.notes.join(' ')).toContain('no Send-Q/Recv-Q')
+  })
+
   it('keeps every row of the whole table and says why a pid is missing', async () => {
     const t = await collectSockets({})
     for (const r of tcpOnly(t.sockets)) {
