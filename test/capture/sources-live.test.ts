@@ -178,6 +178,28 @@ describe.runIf(isRoot)('capture backends', () => {
     }
   })
 
+  it('drops and counts packets past its queue limit instead of growing without bound', async () => {
+    // A 100-byte queue cannot take the request and reply packets (136 and 137
+    // bytes on lo) even empty, so those are dropped whatever the timing.
+    const opened = await openCapture({backend: 'cap', interface: 'lo', ports: [port], maxQueueBytes: 100})
+    if (!opened.ok) throw opened.error
+    const {source} = opened.value
+    let delivered = 0
+    const consumed = (async () => {
+      for await (const batch of source.batches()) {
+        delivered += batch.length
+        for (const p of batch) expect(p.data.length).toBeLessThanOrEqual(100)
+      }
+    })()
+    await call()
+    // Every packet of the call is either handed out or counted as dropped.
+    while (delivered + source.stats().queueDrops < 8) await new Promise((r) => setTimeout(r, 20))
+    await source.stop()
+    await consumed
+    expect(source.stats().queueDrops).toBeGreaterThan(0)
+    expect(source.stats().packets).toBe(delivered)
+  })
+
   it('reads the drop counter of the capture socket from the kernel (ss)', async () => {
     const opened = await openCapture({backend: 'cap', interface: 'lo', ports: [port]})
     if (!opened.ok) throw opened.error
