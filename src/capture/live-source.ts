@@ -97,7 +97,7 @@ export function openCapSource(opts: CapSourceOptions = {}): Result<CapSource, Rp
   } catch (e) {
     // Never close a handle whose open threw, nor let it be collected: cap 0.2 crashes the process.
     failedHandles.push(handle)
-    return err(classifyCaptureFailure(device, e instanceof Error ? e.message : String(e), 'cap'))
+    return err(classifyCaptureFailure(device, e instanceof Error ? e.message : String(e), 'cap', opts.filter?.expression))
   }
   const linkType = capLinkType(name)
   if (linkType === undefined || !isSupportedLinkType(linkType)) {

@@ -111,7 +111,7 @@ export class TcpdumpSource extends BaseCaptureSource {
       this.child.kill('SIGKILL')
       return err(new RpcDiagError('CAPTURE_FAILED', `tcpdump did not start capturing on ${this.where} within ${timeoutMs} ms: ${this.stderr.trim() || 'no output'}`))
     }
-    if (outcome === 'exit') return err(classifyCaptureFailure(this.where, this.stderr || `tcpdump exited with ${this.exitCode}`, 'tcpdump'))
+    if (outcome === 'exit') return err(classifyCaptureFailure(this.where, this.stderr || `tcpdump exited with ${this.exitCode}`, 'tcpdump', this.filter))
     return err(
       outcome.code === 'ENOENT'
         ? new RpcDiagError('CAPTURE_UNAVAILABLE', `cannot capture: "${bin}" is not installed (and the cap addon is not available); install tcpdump, or analyse a saved capture with --read FILE`, {cause: outcome})
