@@ -296,6 +296,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
     out.length = 0
   }
 
+  /** One object per field set, no spreads: this runs for every frame of the capture. */
   private record(dir: Dir, f: TinyPbFrame, t: number, sameSegment: boolean): FrameRecord {
     const info: FrameInfo = {
       t,
@@ -305,7 +306,8 @@ export class SniffSession implements ReassemblySink<ConnState> {
       pbLen: f.pbDataLen,
       errCode: f.errCode,
       errInfo: f.errInfoLen === 0 ? '' : f.errInfo,
-      ...(this.hex ? {bytes: Buffer.from(f.bytes)} : {}),
+      payload: undefined,
+      bytes: this.hex ? Buffer.from(f.bytes) : undefined,
     }
     return {
       dir,
@@ -314,7 +316,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
       methodNameLen: f.methodNameLen,
       errInfoLen: f.errInfoLen,
       sameSegment,
-      ...(this.copyPb ? {pb: Buffer.from(f.pbData)} : {}),
+      pb: this.copyPb ? Buffer.from(f.pbData) : undefined,
     }
   }
 

@@ -94,8 +94,10 @@ export class SniffStats {
 
   private readonly methods = new Map<string, MethodStats>()
 
-  /** Every latency sample, for the histogram. */
-  readonly latencies: number[] = []
+  /** Every latency sample of every method, for the histogram. */
+  get latencies(): number[] {
+    return [...this.methods.values()].flatMap((m) => m.latencies)
+  }
 
   private method(name: string): MethodStats {
     let m = this.methods.get(name)
@@ -117,7 +119,6 @@ export class SniffStats {
     const m = this.method(method)
     m.answered++
     m.latencies.push(latencyMs)
-    this.latencies.push(latencyMs)
     if (error) m.errors++
   }
 

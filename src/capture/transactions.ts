@@ -32,6 +32,10 @@ export interface FrameRecord {
   readonly pb?: Buffer
 }
 
+/** Bounds per connection: msg_ids remembered for duplicate detection, frames held while the server side is unknown. */
+const ANSWERED_MEMORY = 1024
+const MAX_UNDECIDED = 64
+
 interface Pending {
   readonly conn: ConnTransactions
   readonly rec: FrameRecord
@@ -42,12 +46,111 @@ interface Pending {
   clientFinAfter: boolean
 }
 
+/**
+ * 30-bit FNV-1a of a string's UTF-16 code units. A small integer, so a Map keyed
+ * by it stores entries inline: remembering a million answered msg_ids makes no
+ * garbage for the GC to promote and sweep (string keys did, and cost a third
+ * of the run time and 60 MB of heap on a million calls).
+ */
+export function hash30(s: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193)
+  return h & 0x3fffffff
+}
+
 /** Per-connection pairing state. */
 export class ConnTransactions {
-  /** Requests in flight by msg_id, oldest first (a reused msg_id queues behind the first). */
-  readonly pending = new Map<string, Pending[]>()
-  /** Recently answered msg_ids: a second reply to one is a duplicate (rocket re-sends old replies). */
-  readonly answered = new Map<string, {t: number; count: number}>()
+  /** Requests waiting for a reply by msg_id, oldest first (a reused msg_id queues behind the first). */
+  private readonly pending = new Map<string, Pending[]>()
+  /** Requests waiting for a reply on this connection. */
+  inFlight = 0
+  /**
+   * The last ANSWERED_MEMORY answered msg_ids, as a ring of (hash, time, replies)
+   * with an index from hash to ring slot. A reply to one of them again is a
+   * duplicate; by hash, so a 1-in-10^6 collision could call an orphan a duplicate.
+   */
+  private readonly answeredAt = new Map<number, number>()
+  private readonly ringHash: number[] = []
+  private readonly ringT: number[] = []
+  private readonly ringReplies: number[] = []
+  private ringAt = 0
+
+  /** Queue a request; true when its msg_id already waits for a reply. */
+  addPending(msgId: string, p: Pending): boolean {
+    this.inFlight++
+    const list = this.pending.get(msgId)
+    if (list === undefined) {
+      this.pending.set(msgId, [p])
+      return false
+    }
+    list.push(p)
+    return true
+  }
+
+  /** The oldest request waiting with this msg_id, taken off. */
+  takePending(msgId: string): Pending | undefined {
+    const list = this.pending.get(msgId)
+    if (list === undefined) return undefined
+    const p = list.shift()!
+    if (list.length === 0) this.pending.delete(msgId)
+    this.inFlight--
+    return p
+  }
+
+  hasPending(msgId: string): boolean {
+    return this.pending.has(msgId)
+  }
+
+  removePending(msgId: string, p: Pending): void {
+    const list = this.pending.get(msgId)
+    const i = list?.indexOf(p) ?? -1
+    if (i === -1) return
+    list!.splice(i, 1)
+    if (list!.length === 0) this.pending.delete(msgId)
+    this.inFlight--
+  }
+
+  /** Every request still waiting, oldest first. */
+  allPending(): Pending[] {
+    const out: Pending[] = []
+    for (const list of this.pending.values()) out.push(...list)
+    return out.sort((x, y) => x.rec.info.t - y.rec.info.t)
+  }
+
+  /** msg_id was answered at t. */
+  answered(msgId: string, t: number): void {
+    const h = hash30(msgId)
+    let at: number
+    if (this.ringHash.length < ANSWERED_MEMORY) {
+      at = this.ringHash.length
+      this.ringHash.push(h)
+      this.ringT.push(t)
+      this.ringReplies.push(1)
+    } else {
+      at = this.ringAt
+      this.ringAt = (at + 1) % ANSWERED_MEMORY
+      const old = this.ringHash[at]
+      if (this.answeredAt.get(old) === at) this.answeredAt.delete(old)
+      this.ringHash[at] = h
+      this.ringT[at] = t
+      this.ringReplies[at] = 1
+    }
+    this.answeredAt.set(h, at)
+  }
+
+  /** A reply to an msg_id answered before: when first, and how many replies now. */
+  duplicate(msgId: string): {firstAnsweredAt: number; count: number} | undefined {
+    const at = this.answeredAt.get(hash30(msgId))
+    if (at === undefined) return undefined
+    return {firstAnsweredAt: this.ringT[at], count: ++this.ringReplies[at]}
+  }
+
+  clear(): void {
+    this.pending.clear()
+    this.inFlight = 0
+    this.answeredAt.clear()
+  }
+
   /** Requests given up on at --timeout, so a late reply still pairs (made on first use). */
   expired: Map<string, Pending> | undefined
   /** Frames seen before the server side is known. */
@@ -66,9 +169,6 @@ export class ConnTransactions {
   }
 }
 
-/** Bounds per connection: msg_ids remembered for duplicate detection, frames held while the server side is unknown. */
-const ANSWERED_MEMORY = 4096
-const MAX_UNDECIDED = 64
 
 export class TransactionTracker {
   private readonly timeoutMs: number
@@ -154,9 +254,7 @@ export class TransactionTracker {
   end(c: ConnTransactions, dir: Dir, how: 'fin' | 'rst', t: number): void {
     c.endedBy[dir] = how
     if (how === 'fin') c.finAt[dir] = t
-    for (const list of c.pending.values()) {
-      for (const p of list) if (p.rec.dir === dir && how === 'fin') p.clientFinAfter = true
-    }
+    if (how === 'fin' && c.inFlight > 0) for (const p of c.allPending()) if (p.rec.dir === dir) p.clientFinAfter = true
     // The server can no longer answer what waits.
     if (c.flow.server !== undefined && c.sideOf(dir) === 'server') this.expireAll(c, 'closed', t)
   }
@@ -178,8 +276,7 @@ export class TransactionTracker {
         message: `the server never closed its side after the client's FIN (${(t - clientFin).toFixed(3)} ms, until ${reason === 'end' ? 'the capture ended' : 'given up on'}): its socket sits in CLOSE_WAIT; rocket never closes connections`,
       })
     }
-    c.pending.clear()
-    c.answered.clear()
+    c.clear()
     c.expired = undefined
   }
 
@@ -226,11 +323,9 @@ export class TransactionTracker {
     const findings = this.checkSafety(c, rec, 'request')
     const payloadBad = this.decodePayload(c, rec, 'request')
     if (this.opts.frames) this.emit({type: 'frame', t: info.t, conn: c.ref, role: 'request', frame: info})
-    let list = c.pending.get(info.msgId)
-    if (list === undefined) {
-      list = []
-      c.pending.set(info.msgId, list)
-    } else {
+    const p: Pending = {conn: c, rec, deadline: info.t + this.timeoutMs, findings, payloadBad, done: false, clientFinAfter: false}
+    this.queue.push(p)
+    if (c.addPending(info.msgId, p)) {
       this.stats.counters.duplicateMsgIds++
       this.emit({
         type: 'warning',
@@ -242,9 +337,6 @@ export class TransactionTracker {
         message: `msg_id ${info.msgId} is already in flight on this connection: replies cannot be told apart`,
       })
     }
-    const p: Pending = {conn: c, rec, deadline: info.t + this.timeoutMs, findings, payloadBad, done: false, clientFinAfter: false}
-    list.push(p)
-    this.queue.push(p)
   }
 
   private response(c: ConnTransactions, rec: FrameRecord): void {
@@ -255,7 +347,7 @@ export class TransactionTracker {
     if (this.opts.frames) this.emit({type: 'frame', t: info.t, conn: c.ref, role: 'response', frame: info})
 
     let p = this.takePending(c, info.msgId)
-    if (p === undefined && info.msgId === ROCKET_EMPTY_MSG_ID_REPLY && c.pending.has('')) {
+    if (p === undefined && info.msgId === ROCKET_EMPTY_MSG_ID_REPLY && c.hasPending('')) {
       p = this.takePending(c, '')
       this.emit({
         type: 'warning',
@@ -284,11 +376,10 @@ export class TransactionTracker {
       this.stats.counters.errorResponses++
       this.stats.orphanError(info.method)
     }
-    const seen = c.answered.get(info.msgId)
-    if (seen !== undefined) {
-      seen.count++
+    const dup = c.duplicate(info.msgId)
+    if (dup !== undefined) {
       this.stats.counters.duplicateResponses++
-      this.emit({type: 'duplicate-response', t: info.t, conn: c.ref, response: info, firstAnsweredAt: seen.t, count: seen.count})
+      this.emit({type: 'duplicate-response', t: info.t, conn: c.ref, response: info, firstAnsweredAt: dup.firstAnsweredAt, count: dup.count})
       return
     }
     this.stats.counters.orphanResponses++
@@ -302,10 +393,8 @@ export class TransactionTracker {
   }
 
   private takePending(c: ConnTransactions, msgId: string): Pending | undefined {
-    const list = c.pending.get(msgId)
-    if (list === undefined) return undefined
-    const p = list.shift()!
-    if (list.length === 0) c.pending.delete(msgId)
+    const p = c.takePending(msgId)
+    if (p === undefined) return undefined
     p.done = true
     this.settled()
     return p
@@ -318,8 +407,7 @@ export class TransactionTracker {
     const error = res.errCode !== 0
     if (error) this.stats.counters.errorResponses++
     this.stats.answered(req.method, latencyMs, error)
-    if (c.answered.size >= ANSWERED_MEMORY) c.answered.delete(c.answered.keys().next().value!)
-    c.answered.set(req.msgId, {t: res.t, count: 1})
+    c.answered(req.msgId, res.t)
     this.emit({
       type: 'transaction',
       t: res.t,
@@ -328,8 +416,8 @@ export class TransactionTracker {
       response: res,
       latencyMs,
       status: error ? 'error' : 'ok',
-      ...(error ? {errName: describeErrorCode(res.errCode)} : {}),
-      ...(late ? {late: true} : {}),
+      errName: error ? describeErrorCode(res.errCode) : undefined,
+      late: late ? true : undefined,
     })
     if (res.method !== req.method) {
       this.emit({
@@ -350,12 +438,7 @@ export class TransactionTracker {
     // At its deadline it has just left the queue; otherwise it is still in it.
     if (reason !== 'timeout') this.settled()
     const req = p.rec.info
-    const list = c.pending.get(req.msgId)
-    if (list !== undefined) {
-      const i = list.indexOf(p)
-      if (i >= 0) list.splice(i, 1)
-      if (list.length === 0) c.pending.delete(req.msgId)
-    }
+    c.removePending(req.msgId, p)
     if (reason === 'timeout') {
       c.expired ??= new Map()
       if (c.expired.size >= ANSWERED_MEMORY) c.expired.delete(c.expired.keys().next().value!)
@@ -378,9 +461,8 @@ export class TransactionTracker {
   }
 
   private expireAll(c: ConnTransactions, reason: 'closed' | 'end', t: number): void {
-    if (c.pending.size === 0) return
-    const all = [...c.pending.values()].flat().sort((x, y) => x.rec.info.t - y.rec.info.t)
-    for (const p of all) if (!p.done) this.expire(p, reason, t)
+    if (c.inFlight === 0) return
+    for (const p of c.allPending()) if (!p.done) this.expire(p, reason, t)
   }
 
   private checkSafety(c: ConnTransactions, rec: FrameRecord, role: 'request' | 'response'): PeerFinding[] {
