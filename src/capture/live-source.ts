@@ -16,7 +16,7 @@ import {type CapHandle, type CapLoader, loadCap} from './cap-addon.js'
 import {classifyCaptureFailure} from './capture-errors.js'
 import {BaseCaptureSource, type CaptureStats} from './capture-source.js'
 import {DEFAULT_BUFFER_SIZE, DEFAULT_SNAPLEN, defaultInterface, type LiveCaptureOptions} from './live-options.js'
-import {packetSocketDrops, socketInodes} from './live-source-drops.js'
+import {openSockets, readPacketSocketCounters} from './live-source-drops.js'
 
 export interface CapSourceOptions extends LiveCaptureOptions {
   /** How to load the addon (default: require('cap')). */
@@ -30,12 +30,15 @@ export interface CapSourceOptions extends LiveCaptureOptions {
 }
 
 /**
- * Handles whose open() threw. cap 0.2's destructor closes the libpcap handle
- * through a poll handle that was never started, which aborts the process when
- * the garbage collector reaches it: such handles are kept reachable for good.
- * One is leaked per failed open, which ends the command anyway.
+ * Every Cap handle this process made, kept reachable for good. cap 0.2's
+ * destructor is unsafe in two ways: for a handle whose open() threw it stops a
+ * poll handle that was never started (the process aborts), and for a closed
+ * one it frees a uv_poll_t that was stopped but never uv_close()d, still
+ * linked in libuv's handle queue (memory corruption, seen as crashes once many
+ * sockets come and go). Never collecting them avoids both; a handle is a few
+ * hundred bytes once closed.
  */
-const failedHandles: CapHandle[] = []
+const retainedHandles: CapHandle[] = []
 
 /** cap 0.2 hard-codes libpcap's snaplen to 65535. */
 const CAP_MAX_SNAPLEN = 65_535
@@ -89,14 +92,14 @@ export function openCapSource(opts: CapSourceOptions = {}): Result<CapSource, Rp
   }
   const snaplen = Math.min(opts.snaplen ?? DEFAULT_SNAPLEN, CAP_MAX_SNAPLEN)
   const buffer = Buffer.alloc(snaplen)
-  const inodesBefore = socketInodes()
+  const socketsBefore = openSockets()
   const handle = new Cap()
+  retainedHandles.push(handle)
   let name: string
   try {
     name = handle.open(device, opts.filter?.expression ?? '', opts.bufferSize ?? DEFAULT_BUFFER_SIZE, buffer)
   } catch (e) {
-    // Never close a handle whose open threw, nor let it be collected: cap 0.2 crashes the process.
-    failedHandles.push(handle)
+    // Never close a handle whose open threw: cap 0.2 aborts the process.
     return err(classifyCaptureFailure(device, e instanceof Error ? e.message : String(e), 'cap', opts.filter?.expression))
   }
   const linkType = capLinkType(name)
@@ -104,8 +107,9 @@ export function openCapSource(opts: CapSourceOptions = {}): Result<CapSource, Rp
     handle.close()
     return err(new UsageError('UNSUPPORTED_LINK_TYPE', `${device}: ${linkType === undefined ? `link type ${name} is not supported` : unsupportedLinkTypeMessage(linkType)}`))
   }
-  const inodes = new Set([...socketInodes()].filter((i) => !inodesBefore.has(i)))
-  return ok(new CapSource(handle, buffer, device, linkType, inodes, opts))
+  // The capture's packet socket is the one that appeared while it opened.
+  const fds = [...openSockets()].filter(([fd, inode]) => socketsBefore.get(fd) !== inode).map(([fd]) => fd)
+  return ok(new CapSource(handle, buffer, device, linkType, fds, opts))
 }
 
 export class CapSource extends BaseCaptureSource {
@@ -126,7 +130,7 @@ export class CapSource extends BaseCaptureSource {
     private readonly buffer: Buffer,
     readonly device: string,
     readonly linkType: number,
-    private readonly inodes: ReadonlySet<number>,
+    private readonly socketFds: readonly number[],
     opts: CapSourceOptions,
   ) {
     super(opts.signal)
@@ -183,10 +187,14 @@ export class CapSource extends BaseCaptureSource {
     this.end ??= {reason: 'stopped'}
   }
 
+  /** Ask the kernel for the ring's drop count (see live-source-drops.ts); it stays undefined if that cannot be read. */
   override async refreshStats(): Promise<CaptureStats> {
     if (!this.closed) {
-      const drops = await packetSocketDrops(this.inodes)
-      if (drops !== undefined) this.counters.kernelDrops = drops
+      for (const fd of this.socketFds) {
+        const c = await readPacketSocketCounters(fd)
+        // Counters reset on every read: add them up.
+        if (c !== undefined) this.counters.kernelDrops = (this.counters.kernelDrops ?? 0) + c.drops
+      }
     }
     return this.stats()
   }

@@ -9,7 +9,7 @@ import {fileURLToPath} from 'node:url'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {decodeCapturedPacket, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, TCP_FIN, TCP_SYN} from '../../decoders/packet/index.js'
-import {type CaptureBackend, type CaptureSource, openCapture, packetSocketDrops} from '../../src/capture/index.js'
+import {type CaptureBackend, type CaptureSource, openCapture, readPacketSocketCounters} from '../../src/capture/index.js'
 import {err, RpcDiagError} from '../../src/errors.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -200,14 +200,39 @@ describe.runIf(isRoot)('capture backends', () => {
     expect(source.stats().packets).toBe(delivered)
   })
 
-  it('reads the drop counter of the capture socket from the kernel (ss)', async () => {
-    const opened = await openCapture({backend: 'cap', interface: 'lo', ports: [port]})
+  it('gets no counters from a descriptor that is not a packet socket', async () => {
+    expect(await readPacketSocketCounters(0)).toBeUndefined()
+  })
+})
+
+describe.runIf(isRoot).each(backends)('a ring that overflows, through %s', (backend) => {
+  it('reports the kernel drops', async () => {
+    // A small kernel buffer (256 KiB: four 64 KiB frames for cap's ring), and
+    // this process too busy to read it: SYNs to a closed port (each answered
+    // by a RST) while the event loop is blocked. cap's ring fills at once;
+    // tcpdump's fills once the pipe to this process does. libpcap must then
+    // drop, and the counters must say so.
+    const closed = createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const deadPort = (closed.address() as AddressInfo).port
+    await new Promise<void>((resolve) => closed.close(() => resolve()))
+    const opened = await openCapture({backend, interface: 'lo', ports: [deadPort], bufferSize: 256 * 1024})
     if (!opened.ok) throw opened.error
     const {source} = opened.value
-    expect((await source.refreshStats()).kernelDrops).toBe(0)
+    let packets = 0
+    const consumed = (async () => {
+      for await (const batch of source.batches()) packets += batch.length
+    })()
+    for (let i = 0; i < 6000; i++) connect(deadPort, '127.0.0.1').on('error', () => {})
+    // Let the connections fail and the capture drain; then read the counters.
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    const stats = await source.refreshStats()
     await source.stop()
-    // Another process's inode is not ours: nothing to report.
-    expect(await packetSocketDrops(new Set([1]))).toBeUndefined()
+    await consumed
+    const end = source.stats()
+    expect(end.kernelDrops).toBeGreaterThan(0)
+    expect(end.kernelDrops).toBeGreaterThanOrEqual(stats.kernelDrops!)
+    expect(packets).toBe(end.packets)
   })
 })
 
