@@ -26,6 +26,8 @@ export class ProcessAttribution {
   private index: SocketIndex | undefined
   private waiting: ConnRef[] = []
   private readonly done = new WeakSet<ConnRef>()
+  /** Queued or being looked up. */
+  private readonly asked = new WeakSet<ConnRef>()
   private running: Promise<void> | undefined
   private lastLoad = -Infinity
   /** Lookups made, for the summary and tests. */
@@ -43,11 +45,12 @@ export class ProcessAttribution {
 
   /** A connection was seen: name its processes now if the last table knows them, else soon. */
   want(ref: ConnRef): void {
-    if (this.done.has(ref) || this.waiting.includes(ref)) return
+    if (this.done.has(ref) || this.asked.has(ref)) return
     if (this.index !== undefined && this.apply(this.index, ref)) {
       this.done.add(ref)
       return
     }
+    this.asked.add(ref)
     this.waiting.push(ref)
     this.schedule()
   }

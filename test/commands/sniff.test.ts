@@ -231,6 +231,36 @@ describe('captures built here', () => {
   })
 })
 
+describe('other views', () => {
+  it('reports each frame with --frames, besides the call', async () => {
+    const {of} = await sniffJson(['--read', pcapOf(calls(new Conversation(), 1)), '--frames'])
+    expect(of('frame').map((f) => [f.role, f.size])).toEqual([
+      ['request', 70],
+      ['response', 71],
+    ])
+    expect(of('transaction')).toHaveLength(1)
+  })
+
+  it('shows string-protocol chunks (auto-detected) as text', async () => {
+    const conv = new Conversation()
+    const segs = [...conv.handshake(), ...conv.send('client', Buffer.from('hello rocket')), ...conv.send('server', Buffer.from('hello rocket'))]
+    const out = await runCommand(Sniff, ['--read', pcapOf(segs)])
+    expect(out.stdout).toMatch(/127\.0\.0\.1:50346 -> 127\.0\.0\.1:12346 > 12B "hello rocket"\n.* < 12B "hello rocket"/)
+    expect(out.stdout).toContain('2 string-protocol chunks')
+  })
+
+  it('lists the capture interfaces, lo among them', async () => {
+    const out = await runCommand(Sniff, ['--list-interfaces', '--json'])
+    expect(out.exitCode).toBe(0)
+    const names = out.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .map((d) => d.name)
+    expect(names).toContain('lo')
+  })
+})
+
 describe('bad input', () => {
   it('says what is wrong with a file that is not a capture, and exits 2', async () => {
     const file = join(dir, 'not-a-capture.txt')
