@@ -15,7 +15,7 @@ import {err, ok, type Result, type RpcDiagError, UsageError} from '../errors.js'
 import {type CapHandle, type CapLoader, loadCap} from './cap-addon.js'
 import {classifyCaptureFailure} from './capture-errors.js'
 import {BaseCaptureSource, type CaptureStats} from './capture-source.js'
-import {DEFAULT_BUFFER_SIZE, DEFAULT_SNAPLEN, defaultInterface, type LiveCaptureOptions} from './live-options.js'
+import {CAP_DEFAULT_BUFFER_SIZE, DEFAULT_SNAPLEN, defaultInterface, type LiveCaptureOptions} from './live-options.js'
 import {openSockets, readPacketSocketCounters} from './live-source-drops.js'
 
 export interface CapSourceOptions extends LiveCaptureOptions {
@@ -97,7 +97,7 @@ export function openCapSource(opts: CapSourceOptions = {}): Result<CapSource, Rp
   retainedHandles.push(handle)
   let name: string
   try {
-    name = handle.open(device, opts.filter?.expression ?? '', opts.bufferSize ?? DEFAULT_BUFFER_SIZE, buffer)
+    name = handle.open(device, opts.filter?.expression ?? '', opts.bufferSize ?? CAP_DEFAULT_BUFFER_SIZE, buffer)
   } catch (e) {
     // Never close a handle whose open threw: cap 0.2 aborts the process.
     return err(classifyCaptureFailure(device, e instanceof Error ? e.message : String(e), 'cap', opts.filter?.expression))

@@ -19,7 +19,7 @@ export interface CaptureOptions extends FilterSpec {
   /** -i: default `any` on Linux. */
   interface?: string
   snaplen?: number
-  /** Kernel buffer in bytes (default 16 MiB). */
+  /** Kernel buffer in bytes (default 64 MiB through cap, 16 MiB through tcpdump). */
   bufferSize?: number
   /** Default 'auto'. */
   backend?: CaptureBackend
