@@ -2,10 +2,15 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../src/cli/base-command.js'
 import {UsageError} from '../src/errors.js'
-import type {SocketChange, SocketsReport} from '../src/sockets/index.js'
+import type {SocketChange, SocketsReport, UnixSocketChange} from '../src/sockets/index.js'
 
-/** One --watch refresh as --json prints it: the report plus what changed. */
-export type SocketsWatchJson = SocketsReport & {readonly tick: number; readonly changes: readonly SocketChange[]}
+/** One --watch refresh as --json prints it (one per line): the report plus what changed. */
+export type SocketsWatchJson = SocketsReport & {
+  readonly tick: number
+  readonly changes: readonly SocketChange[]
+  /** With --unix. */
+  readonly unixChanges?: readonly UnixSocketChange[]
+}
 
 const DEFAULT_WATCH_SECONDS = 2
 
@@ -112,7 +117,7 @@ Filters combine: values of one flag are alternatives, different flags must all m
     }
 
     const seconds = Number(flags.watch)
-    if (!(seconds > 0 && seconds <= 86_400)) {
+    if (!(seconds >= 0.1 && seconds <= 86_400)) {
       this.fail(new UsageError('BAD_INTERVAL', `invalid --watch "${flags.watch}": valid values are seconds from 0.1 to 86400, e.g. --watch 2 or --watch 0.5`))
     }
     const abort = new AbortController()
@@ -120,26 +125,10 @@ Filters combine: values of one flag are alternatives, different flags must all m
     process.once('SIGINT', onSigint)
     const tty = process.stdout.isTTY === true
     try {
-      await sockets.watchSockets({...opts, intervalMs: Math.max(100, seconds * 1000), count: flags.count, signal: abort.signal}, (t) => {
-        if (this.jsonEnabled()) {
-          this.logJson({...t.report, tick: t.tick, changes: t.changes})
-          return
-        }
-        const time = t.report.collectedAt.slice(11, 19)
-        const head = colors.bold(`Every ${seconds}s: rpcdiag sockets (${t.report.filter})  ${time}  refresh ${t.tick}`)
-        const changes = render.renderChanges(t.changes, t.unixChanges, colors)
-        const counted = sockets.countChanges([...t.changes, ...t.unixChanges])
-        const changeHead = `Changes since the last refresh: ${counted.new} new, ${counted.closed} closed, ${counted.state} changed state`
-        if (tty) {
-          // Clear and redraw like watch(1); the changes stay below the view.
-          const view = render.renderSocketsReport(t.report, colors, {inet: opts.inet})
-          const tail = t.tick > 1 ? ['', changeHead, ...changes] : []
-          this.log(['\u001B[H\u001B[2J' + head, ...view, ...tail].join('\n'))
-          return
-        }
-        // Piped: the full view once, then only what changed, so the log reads like a diff.
-        const body = t.tick === 1 ? render.renderSocketsReport(t.report, colors, {inet: opts.inet}) : [changeHead, ...changes]
-        this.log([head, ...body].join('\n'))
+      await sockets.watchSockets({...opts, intervalMs: seconds * 1000, count: flags.count, signal: abort.signal}, (t) => {
+        const frame: SocketsWatchJson = {...t.report, tick: t.tick, changes: t.changes, ...(opts.unix ? {unixChanges: t.unixChanges} : {})}
+        if (this.jsonEnabled()) this.logJson(frame)
+        else this.log(render.renderWatchFrame(t, colors, {seconds, tty, inet: opts.inet}).join('\n'))
       })
     } finally {
       process.off('SIGINT', onSigint)

@@ -1,9 +1,10 @@
 import type {ChalkInstance} from 'chalk'
 
-import type {SocketChange, UnixSocketChange} from '../sockets/diff.js'
+import {countChanges, type SocketChange, type UnixSocketChange} from '../sockets/diff.js'
 import {formatEndpoint} from '../sockets/proc-addr.js'
 import type {SocketsReport} from '../sockets/report.js'
 import type {SocketRow} from '../sockets/types.js'
+import type {WatchTick} from '../sockets/watch.js'
 import {renderListenerGroups} from './sockets-groups.js'
 import {renderDiagnoses, renderSocketSummary} from './sockets-summary.js'
 import {ownersText, pidMissingText, renderSocketRows, renderUnixRows, stateColor} from './sockets-table.js'
@@ -72,4 +73,25 @@ export function renderChanges(changes: readonly SocketChange[], unixChanges: rea
     else lines.push(`${c.yellow('~')} ${what} ${ch.from} -> ${ch.row.state}`)
   }
   return lines
+}
+
+/**
+ * One --watch refresh. On a terminal: clear the screen and redraw the whole
+ * view, like watch(1), with the changes below it. Piped: the full view once,
+ * then only a header and the changes, so a log of it reads like a diff.
+ */
+export function renderWatchFrame(
+  t: Pick<WatchTick, 'tick' | 'report' | 'changes' | 'unixChanges'>,
+  c: ChalkInstance,
+  opts: {readonly seconds: number; readonly tty: boolean; readonly inet?: boolean},
+): string[] {
+  const time = t.report.collectedAt.slice(11, 19)
+  const head = c.bold(`Every ${opts.seconds}s: rpcdiag sockets (${t.report.filter})  ${time}  refresh ${t.tick}`)
+  const counted = countChanges([...t.changes, ...t.unixChanges])
+  const changes = [`Changes since the last refresh: ${counted.new} new, ${counted.closed} closed, ${counted.state} changed state`, ...renderChanges(t.changes, t.unixChanges, c)]
+  if (opts.tty) {
+    const view = renderSocketsReport(t.report, c, {inet: opts.inet})
+    return ['\u001B[H\u001B[2J' + head, ...view, ...(t.tick > 1 ? ['', ...changes] : [])]
+  }
+  return [head, ...(t.tick === 1 ? renderSocketsReport(t.report, c, {inet: opts.inet}) : changes)]
 }
