@@ -163,7 +163,8 @@ describe('every filter flag', () => {
     const argvs = [
       ['--json', '--state', 'close-wait', '--port', port()],
       ['--json', '--pid', String(closer.child.pid)],
-      ['--json', '--process', 'sockpeer'],
+      // With the port: live.test.ts may run beside this file with sockpeers of its own.
+      ['--json', '--process', 'sockpeer', '--port', port()],
       ['--json', '--listen', '--port', port()],
       ['--json', '--tcp'],
       ['--json', '--udp'],
