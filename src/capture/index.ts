@@ -19,10 +19,12 @@
  * Sources (all behind CaptureSource):
  * - file-source: --read FILE | -, classic pcap (us/ns, both byte orders) and pcapng, decoded as chunks arrive;
  *   --port/--host are matched by rpcdiag, a raw --filter runs as libpcap's compiled BPF (tcpdump -ddd).
- * - live-source: libpcap through the optional cap addon; filter and snaplen in the kernel. Packets are stamped
- *   when they reach JS (cap does not pass libpcap's timestamps).
+ * - live-source: libpcap through the optional cap addon; filter in the kernel, snaplen at most 65535, 64 MiB
+ *   ring. Packets are stamped when they reach JS (cap does not pass libpcap's timestamps); kernel drops are
+ *   read from the socket (PACKET_STATISTICS, through a perl/python3 child). Packets reach JS at once.
  * - tcpdump-source: a `tcpdump -U -w -` child parsed as a pcap stream; the fallback when cap does not load,
- *   or backend 'tcpdump'. Kernel timestamps; drop counts from tcpdump.
+ *   or backend 'tcpdump'. Kernel timestamps (ns) and drop counts from tcpdump; at low rates a packet may wait
+ *   up to libpcap's 1 s block timeout (immediate mode dropped packets at high rates).
  * The default interface is `any` on Linux. A missing privilege is CAPTURE_PERMISSION, whose message says:
  * run as root, setcap cap_net_raw,cap_net_admin=eip on the binary, or --read a file.
  *
