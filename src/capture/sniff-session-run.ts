@@ -1,6 +1,17 @@
 // Runs a capture source through a sniff session: packets are decoded down to
 // TCP, written to --write as they were captured, and fed to the session; a
 // live capture's clock ticks while no packet comes so timeouts still fire.
+//
+// The whole of `sniff` without the command (what `demo` needs):
+//
+//   const opened = await openCapture({interface: 'lo', ports: [12345]})       // ./index.js
+//   if (!opened.ok) throw opened.error
+//   const events: SniffEvent[] = []
+//   const session = new SniffSession((e) => events.push(e), {serverPorts: [12345]})
+//   await runCapture({source: opened.value.source, session, tickMs: 250})   // until source.stop()
+//   const summary = session.finish()
+//   // render: src/render/sniff-index.js: SniffHumanRenderer(e) lines, renderSniffSummary(summary),
+//   // renderSniffHistogram(session.stats.latencies); CaptureClock(() => session.baseSec) for times.
 
 import {decodeCapturedPacket, type PacketError} from '../../decoders/packet/index.js'
 import {err, ok, type Result, type RpcDiagError, UsageError} from '../errors.js'
