@@ -31,7 +31,11 @@ export interface SocketTable {
   readonly collectedAt: number
   /** The filtered view, sorted by protocol, local port, local address, peer. */
   readonly sockets: SocketRow[]
-  /** Every TCP listener whatever the filter: diagnoses need to know which ports are servers. */
+  /**
+   * The TCP listeners on the local ports of the shown sockets, even when the
+   * filter hides the LISTEN rows themselves (--state close-wait): diagnoses
+   * and the TinyPB view need to know which ports are servers, and who serves them.
+   */
   readonly listeners: SocketRow[]
   /** With `unix: true`. */
   readonly unix?: UnixSocketRow[]
@@ -123,9 +127,13 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
   if (opts.unix && unixRaw !== undefined && unixRaw.errors.length > 0) notes.push(`${unixRaw.errors.length} line(s) of ${root}/net/unix could not be parsed`)
   const unixView = unixRaw?.sockets.filter((u) => matchesUnixSocket(u, filter)) ?? []
 
+  // Listeners of other ports would only cost owner lookups nobody reads.
+  const localPorts = new Set<number>()
+  for (const s of view) localPorts.add(s.localPort)
+  const listenersShown = listenerRaw.filter((l) => localPorts.has(l.localPort))
   const wanted = new Set<number>()
   for (const s of view) if (s.inode !== 0) wanted.add(s.inode)
-  for (const s of listenerRaw) if (s.inode !== 0) wanted.add(s.inode)
+  for (const s of listenersShown) if (s.inode !== 0) wanted.add(s.inode)
   for (const u of unixView) if (u.inode !== 0) wanted.add(u.inode)
   // Nothing to attribute, nothing to scan: the walk is the costly part.
   const scan: OwnerScan = wanted.size > 0 ? scanSocketOwners({procRoot: root, wanted}) : {owners: new Map(), processes: new Map(), hiddenUids: new Set(), unreadable: 0}
@@ -162,7 +170,7 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
     if (!ownerFilter || matchesOwners(row.owners, scan.processes, filter)) sockets.push(row)
   }
   sockets.sort(compareRows)
-  const listeners = listenerRaw.map(toRow).sort(compareRows)
+  const listeners = listenersShown.map(toRow).sort(compareRows)
 
   let unix: UnixSocketRow[] | undefined
   if (opts.unix) {
