@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../src/cli/base-command.js'
+import {protoFlags, schemaFromFlags} from '../src/cli/proto-flags.js'
 import {EXIT_SERVER_ERROR, EXIT_TRANSPORT} from '../src/cli/exit-codes.js'
 import {UsageError} from '../src/errors.js'
 import type {CallResult} from '../src/rpc/call.js'
@@ -35,8 +36,7 @@ When a call times out or the peer closes without answering, the error lists the 
 
   static override flags = {
     addr: Flags.string({char: 'a', description: 'server address, host:port or [v6]:port', default: '127.0.0.1:12345'}),
-    proto: Flags.string({description: '.proto file (repeatable); default $RPCDIAG_PROTO', multiple: true}),
-    'import-path': Flags.string({char: 'I', description: 'directory to search for .proto imports (repeatable); also $RPCDIAG_IMPORT_PATH', multiple: true}),
+    ...protoFlags,
     json: Flags.string({char: 'd', description: "request body: JSON text, @file, or - for stdin (default '{}')", exclusive: ['data-hex', 'data-base64']}),
     'data-hex': Flags.string({description: 'raw pb_data in hex, sent as is', exclusive: ['json', 'data-base64']}),
     'data-base64': Flags.string({description: 'raw pb_data in base64, sent as is', exclusive: ['json', 'data-hex']}),
@@ -81,15 +81,9 @@ When a call times out or the peer closes without answering, the error lists the 
             : undefined
     if (body !== undefined && !body.ok) this.fail(body.error)
 
-    const {protoSourcesFrom} = await import('../src/rpc/proto/sources.js')
-    const sources = protoSourcesFrom({proto: flags.proto, importPath: flags['import-path']})
-    let schema
-    if (sources.protoFiles.length > 0) {
-      const {loadSchema} = await import('../src/rpc/proto/index.js')
-      const loaded = loadSchema(sources)
-      if (!loaded.ok) this.fail(loaded.error)
-      schema = loaded.value
-    }
+    const loaded = await schemaFromFlags(flags)
+    if (!loaded.ok) this.fail(loaded.error)
+    const schema = loaded.value
 
     const prepared = prepareCall({
       method: args.method,

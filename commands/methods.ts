@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../src/cli/base-command.js'
+import {protoFlags, schemaFromFlags} from '../src/cli/proto-flags.js'
 import type {MethodRow} from '../src/render/methods-list.js'
 import type {SymbolDescription} from '../src/rpc/proto/describe.js'
 
@@ -29,21 +30,20 @@ With NAME (a service, method, message or enum): its definition as .proto source;
   }
 
   static override flags = {
-    proto: Flags.string({description: '.proto file (repeatable); default $RPCDIAG_PROTO', multiple: true}),
-    'import-path': Flags.string({char: 'I', description: 'directory to search for .proto imports (repeatable); also $RPCDIAG_IMPORT_PATH', multiple: true}),
+    ...protoFlags,
   }
 
   public async run(): Promise<MethodsResult> {
     const {args, flags} = await this.parse(Methods)
-    const [{loadSchema, protoSourcesFrom, describeSymbol}, render, {colorsFor}, {peerSafety}] = await Promise.all([
+    const [{describeSymbol}, render, {colorsFor}, {peerSafety}] = await Promise.all([
       import('../src/rpc/proto/index.js'),
       import('../src/render/methods-list.js'),
       import('../src/render/color.js'),
       import('../decoders/tinypb/peer-safety.js'),
     ])
-    const loaded = loadSchema(protoSourcesFrom({proto: flags.proto, importPath: flags['import-path']}))
+    const loaded = await schemaFromFlags(flags, {required: true})
     if (!loaded.ok) this.fail(loaded.error)
-    const schema = loaded.value
+    const schema = loaded.value!
     const colors = colorsFor(process.stdout)
 
     if (args.name === undefined) {

@@ -3,6 +3,7 @@ import {readFileSync} from 'node:fs'
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../src/cli/base-command.js'
+import {protoFlags, schemaFromFlags} from '../src/cli/proto-flags.js'
 import {UsageError} from '../src/errors.js'
 import type {ServeStats} from '../src/rpc/server.js'
 
@@ -27,8 +28,7 @@ A rule may also set err_code, err_info, delay_ms and no_reply. Operators: $eq $n
   ]
 
   static override flags = {
-    proto: Flags.string({description: '.proto file (repeatable); default $RPCDIAG_PROTO', multiple: true}),
-    'import-path': Flags.string({char: 'I', description: 'directory to search for .proto imports (repeatable); also $RPCDIAG_IMPORT_PATH', multiple: true}),
+    ...protoFlags,
     host: Flags.string({description: 'address to listen on (0.0.0.0 or :: for every interface)', default: '127.0.0.1'}),
     port: Flags.integer({char: 'p', description: 'port to listen on (0 picks a free one)', default: 12345, min: 0, max: 65_535}),
     responses: Flags.string({char: 'r', description: 'JSON file of scripted responses per method'}),
@@ -45,22 +45,16 @@ A rule may also set err_code, err_info, delay_ms and no_reply. Operators: $eq $n
 
   public async run(): Promise<ServeStats> {
     const {flags} = await this.parse(Serve)
-    const [{protoSourcesFrom}, {startServer}, log, {colorsFor}, {formatAddr}] = await Promise.all([
-      import('../src/rpc/proto/sources.js'),
+    const [{startServer}, log, {colorsFor}, {formatAddr}] = await Promise.all([
       import('../src/rpc/server.js'),
       import('../src/render/serve-log.js'),
       import('../src/render/color.js'),
       import('../src/net/net-addr.js'),
     ])
-    const sources = protoSourcesFrom({proto: flags.proto, importPath: flags['import-path']})
-    let schema
+    const loaded = await schemaFromFlags(flags)
+    if (!loaded.ok) this.fail(loaded.error)
+    const schema = loaded.value
     let script
-    if (sources.protoFiles.length > 0) {
-      const {loadSchema} = await import('../src/rpc/proto/index.js')
-      const loaded = loadSchema(sources)
-      if (!loaded.ok) this.fail(loaded.error)
-      schema = loaded.value
-    }
     if (flags.responses !== undefined) {
       if (schema === undefined) this.fail(new UsageError('NO_SCHEMA', '--responses needs the .proto of the methods it scripts: --proto FILE'))
       const {parseResponses} = await import('../src/rpc/responses.js')

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../src/cli/base-command.js'
-import {UsageError} from '../src/errors.js'
+import {protoFlags, type ProtoFlagValues, schemaFromFlags} from '../src/cli/proto-flags.js'
 import type {PcapWriter} from '../src/capture/pcap-writer.js'
 import type {SniffSummary} from '../src/capture/transactions-stats.js'
 
@@ -34,15 +34,14 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     'list-interfaces': Flags.boolean({char: 'D', description: 'list the interfaces a live capture can use, and exit'}),
     read: Flags.string({char: 'r', description: 'read a pcap or pcapng file instead of capturing (- reads stdin)'}),
     write: Flags.string({char: 'w', description: 'also write the captured packets to FILE as pcap (mode 0600)'}),
-    port: Flags.string({char: 'p', description: 'TCP port (or range 8000-8010) of the server; repeatable. Also tells which side is the server', multiple: true}),
-    host: Flags.string({description: 'only traffic to or from this host or network (CIDR); repeatable', multiple: true}),
+    port: Flags.string({char: 'p', description: 'TCP port (or range 8000-8010) of the server; repeatable. Also tells which side is the server', multiple: true, multipleNonGreedy: true}),
+    host: Flags.string({description: 'only traffic to or from this host or network (CIDR); repeatable', multiple: true, multipleNonGreedy: true}),
     filter: Flags.string({char: 'f', description: 'a pcap-filter(7) expression ANDed with --port and --host'}),
     count: Flags.integer({char: 'c', description: 'stop after N packets', min: 1}),
     duration: Flags.integer({description: 'stop after S seconds', min: 1}),
     protocol: Flags.option({options: ['auto', 'tinypb', 'string'] as const, default: 'auto' as const, description: 'auto: decided per connection from its first bytes'})(),
     timeout: Flags.integer({char: 't', description: 'ms after which a request without reply is reported unanswered', default: 5000, min: 1}),
-    proto: Flags.string({description: '.proto file to decode payloads (repeatable); default $RPCDIAG_PROTO', multiple: true}),
-    'import-path': Flags.string({char: 'I', description: 'directory to search for .proto imports (repeatable); also $RPCDIAG_IMPORT_PATH', multiple: true}),
+    ...protoFlags,
     verbose: Flags.boolean({char: 'v', description: 'show decoded payloads (schema-less without --proto), every likely cause, connections opening and closing'}),
     hex: Flags.boolean({char: 'x', description: 'show each frame in hex'}),
     frames: Flags.boolean({description: 'a line for every frame as it is decoded, besides one per call'}),
@@ -195,18 +194,10 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
   }
 
   /** --proto: the shared .proto loader; -v or --json -v without one: schema-less. */
-  private async payloadDecoder(flags: {proto?: string[]; 'import-path'?: string[]; verbose: boolean}) {
-    const [{protoSourcesFrom}, decoders] = await Promise.all([import('../src/rpc/proto/sources.js'), import('../src/capture/payload-decoder.js')])
-    const sources = protoSourcesFrom({proto: flags.proto, importPath: flags['import-path']})
-    if (sources.protoFiles.length > 0) {
-      const {loadSchema} = await import('../src/rpc/proto/index.js')
-      const loaded = loadSchema(sources)
-      if (!loaded.ok) this.fail(loaded.error)
-      return new decoders.SchemaPayloadDecoder(loaded.value)
-    }
-    if (flags['import-path'] !== undefined && flags['import-path'].length > 0) {
-      this.fail(new UsageError('NO_PROTO', '-I/--import-path needs --proto FILE: the .proto to decode payloads with'))
-    }
+  private async payloadDecoder(flags: ProtoFlagValues & {verbose: boolean}) {
+    const [loaded, decoders] = await Promise.all([schemaFromFlags(flags), import('../src/capture/payload-decoder.js')])
+    if (!loaded.ok) this.fail(loaded.error)
+    if (loaded.value !== undefined) return new decoders.SchemaPayloadDecoder(loaded.value)
     return flags.verbose ? new decoders.RawPayloadDecoder() : undefined
   }
 }

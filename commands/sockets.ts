@@ -59,16 +59,17 @@ Filters combine: values of one flag are alternatives, different flags must all m
   static override enableJsonFlag = true
 
   static override flags = {
-    port: Flags.string({char: 'p', description: 'local or peer port, or a range like 8000-8100 (repeatable, or comma separated)', multiple: true, delimiter: ','}),
+    port: Flags.string({char: 'p', description: 'local or peer port, or a range like 8000-8100 (repeatable, or comma separated)', multiple: true, multipleNonGreedy: true, delimiter: ','}),
     state: Flags.string({
       char: 's',
       description: 'listen, established, syn-sent, syn-recv, fin-wait-1, fin-wait-2, time-wait, close-wait, last-ack, closing, closed, connected (repeatable)',
       multiple: true,
+      multipleNonGreedy: true,
       delimiter: ',',
       exclusive: ['listen'],
     }),
-    pid: Flags.string({description: 'owning process id (repeatable)', multiple: true, delimiter: ','}),
-    process: Flags.string({char: 'P', description: 'owning process name, or part of it (repeatable)', multiple: true}),
+    pid: Flags.string({description: 'owning process id (repeatable)', multiple: true, multipleNonGreedy: true, delimiter: ','}),
+    process: Flags.string({char: 'P', description: 'owning process name, or part of it (repeatable)', multiple: true, multipleNonGreedy: true}),
     listen: Flags.boolean({char: 'l', description: 'listeners only (TCP LISTEN, unconnected UDP)'}),
     tcp: Flags.boolean({char: 't', description: 'TCP sockets (default: TCP and UDP)'}),
     udp: Flags.boolean({char: 'u', description: 'UDP sockets (default: TCP and UDP)'}),

@@ -23,6 +23,13 @@ describe('rpcdiag methods', () => {
     expect(out.result && 'methods' in out.result && out.result.methods[0].rocketWarning).toContain('rocket')
   })
 
+  it('takes the name after --proto too, like grpcurl: repeatable flags take one value each', async () => {
+    const after = await runCommand<MethodsResult>(Methods, ['--proto', 'examples/order.proto', 'Order.makeOrder'])
+    const before = await runCommand<MethodsResult>(Methods, ['Order.makeOrder', '--proto', 'examples/order.proto'])
+    expect(after.exitCode).toBe(0)
+    expect(after.stdout).toBe(before.stdout)
+  })
+
   it('describes a method with its request and response messages', async () => {
     const out = await runCommand<MethodsResult>(Methods, ['Order.makeOrder', '--proto', 'examples/order.proto'])
     expect(out.stdout).toBe(
