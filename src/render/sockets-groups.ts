@@ -40,13 +40,14 @@ export function renderListenerGroups(groups: readonly ListenerGroup[], c: ChalkI
     const st = Object.entries(g.states).map(([s, n]) => `${stateColor(c, s)} ${n}`)
     lines.push(`  ${g.connections.length} connection(s)${st.length > 0 ? `: ${st.join(', ')}` : ''}; server Recv-Q ${g.recvQ} B, Send-Q ${g.sendQ} B`)
     if (g.clients.length > 0) {
-      const cl = g.clients.map((x) => `${x.pid === null ? 'kernel (TIME-WAIT)' : who(x.pid, x.process)} ×${x.connections}`)
+      const cl = g.clients.map((x) => `${x.pid === null ? 'kernel (no process: TIME-WAIT or orphaned)' : who(x.pid, x.process)} ×${x.connections}`)
       lines.push(`  local clients: ${cl.join(', ')}`)
     }
     if (g.connections.length === 0) continue
     const columns: Array<Column<ServerConnection>> = [
       {header: 'Client', get: (x) => (x.client !== null ? endText(x.client) : x.server !== null ? formatEndpoint(x.server.peerAddress, x.server.peerPort) : '-')},
-      {header: 'Server state', get: (x) => (x.server === null ? c.dim('remote') : stateColor(c, x.server.state))},
+      // No server-side socket: the local server already closed its end (the client waits in TIME-WAIT), or the server is elsewhere.
+      {header: 'Server state', get: (x) => (x.server !== null ? stateColor(c, x.server.state) : c.dim(l === null ? 'remote' : 'closed'))},
       {header: 'Recv-Q', get: (x) => q(x.server?.recvQ), align: 'right'},
       {header: 'Send-Q', get: (x) => q(x.server?.sendQ), align: 'right'},
       {header: 'Client state', get: (x) => (x.client === null ? c.dim('remote') : stateColor(c, x.client.state))},
