@@ -14,17 +14,20 @@ export interface UnansweredFacts {
   readonly findings: readonly PeerFinding[]
   /** Another request frame arrived in the same TCP segment. */
   readonly sameSegment: boolean
-  /** The client half-closed (FIN) while the request waited. */
-  readonly clientFinAfter: boolean
+  /** ms from the request's last byte to the client's FIN, when the client half-closed while the request waited. */
+  readonly clientFinAfterMs?: number
   /** The capture lost bytes from the server while the request waited, or at all on this connection. */
   readonly serverGap: boolean
-  /** How the server's side ended before a reply, if it did. */
+  /** How the server's side ended before a reply, if it did on its own (not in answer to the client's FIN). */
   readonly serverEnded?: 'fin' | 'rst'
   /** The loaded .proto defines the method (true/false); undefined without a .proto. */
   readonly methodKnown: boolean | undefined
   /** The payload did not parse as the method's request type. */
   readonly payloadBad: boolean
 }
+
+/** A FIN this soon after the request arrives with it (same read) on the server. */
+export const HALF_CLOSE_AT_ONCE_MS = 10
 
 export function likelyCauses(f: UnansweredFacts): Cause[] {
   const out: Cause[] = []
@@ -49,8 +52,12 @@ export function likelyCauses(f: UnansweredFacts): Cause[] {
   if (f.sameSegment) {
     out.push({code: 'PIPELINED', message: 'another request came in the same TCP segment: rocket drops both requests of such a write'})
   }
-  if (f.clientFinAfter) {
-    out.push({code: 'HALF_CLOSED', message: "the client half-closed (FIN) before a reply: rocket drops a request followed at once by the client's FIN"})
+  // rocket reads the request and the FIN in one go and drops both; a FIN long after is the client giving up.
+  if (f.clientFinAfterMs !== undefined && f.clientFinAfterMs < HALF_CLOSE_AT_ONCE_MS) {
+    out.push({
+      code: 'HALF_CLOSED',
+      message: `the client half-closed (FIN) ${f.clientFinAfterMs.toFixed(3)} ms after the request: rocket drops a request followed at once by the client's FIN`,
+    })
   }
   if (f.methodKnown === false) {
     out.push({

@@ -43,7 +43,8 @@ interface Pending {
   readonly findings: readonly PeerFinding[]
   readonly payloadBad: boolean
   done: boolean
-  clientFinAfter: boolean
+  /** ms from the request's last byte to the client's FIN, if the client half-closed while it waited. */
+  clientFinAfterMs: number | undefined
 }
 
 /**
@@ -254,7 +255,7 @@ export class TransactionTracker {
   end(c: ConnTransactions, dir: Dir, how: 'fin' | 'rst', t: number): void {
     c.endedBy[dir] = how
     if (how === 'fin') c.finAt[dir] = t
-    if (how === 'fin' && c.inFlight > 0) for (const p of c.allPending()) if (p.rec.dir === dir) p.clientFinAfter = true
+    if (how === 'fin' && c.inFlight > 0) for (const p of c.allPending()) if (p.rec.dir === dir) p.clientFinAfterMs ??= t - p.rec.info.t
     // The server can no longer answer what waits.
     if (c.flow.server !== undefined && c.sideOf(dir) === 'server') this.expireAll(c, 'closed', t)
   }
@@ -323,7 +324,7 @@ export class TransactionTracker {
     const findings = this.checkSafety(c, rec, 'request')
     const payloadBad = this.decodePayload(c, rec, 'request')
     if (this.opts.frames) this.emit({type: 'frame', t: info.t, conn: c.ref, role: 'request', frame: info})
-    const p: Pending = {conn: c, rec, deadline: info.t + this.timeoutMs, findings, payloadBad, done: false, clientFinAfter: false}
+    const p: Pending = {conn: c, rec, deadline: info.t + this.timeoutMs, findings, payloadBad, done: false, clientFinAfterMs: undefined}
     this.queue.push(p)
     if (c.addPending(info.msgId, p)) {
       this.stats.counters.duplicateMsgIds++
@@ -445,15 +446,20 @@ export class TransactionTracker {
       c.expired.set(req.msgId, p)
     }
     this.stats.unanswered(req.method)
-    const serverDir = (c.flow.requestDir ^ 1) as Dir
+    const clientDir = c.flow.requestDir
+    const serverDir = (clientDir ^ 1) as Dir
+    // A server FIN that answers the client's FIN (tinyrpc, our serve) is not the server walking away.
+    const serverFin = c.finAt[serverDir]
+    const clientFin = c.finAt[clientDir]
+    const serverWalkedAway = c.endedBy[serverDir] === 'rst' || (serverFin !== undefined && (clientFin === undefined || serverFin < clientFin))
     const causes = likelyCauses({
       size: req.size,
       method: req.method,
       findings: p.findings,
       sameSegment: p.rec.sameSegment,
-      clientFinAfter: p.clientFinAfter,
+      clientFinAfterMs: p.clientFinAfterMs,
       serverGap: c.gapIn[serverDir],
-      serverEnded: c.endedBy[serverDir],
+      serverEnded: serverWalkedAway ? c.endedBy[serverDir] : undefined,
       methodKnown: this.opts.payloads?.knowsMethod(req.method),
       payloadBad: p.payloadBad,
     })

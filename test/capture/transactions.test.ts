@@ -174,6 +174,20 @@ describe('unanswered requests and their likely causes', () => {
     expect(of('unanswered').every((u) => u.reason === 'end')).toBe(true)
   })
 
+  it('a client that gives up after waiting is not a half-close, and the server closing in answer to it is not the server walking away', () => {
+    const conv = new Conversation()
+    const segs = [...conv.handshake(), ...conv.send('client', req('1'))]
+    conv.wait(500) // the client's call timeout
+    segs.push(conv.fin('client'), conv.fin('server'))
+    const {of} = sniff(segs)
+    const [un] = of('unanswered')
+    expect(un.reason).toBe('closed')
+    const codes = un.causes.map((c) => c.code)
+    expect(codes).not.toContain('HALF_CLOSED')
+    expect(codes).not.toContain('SERVER_CLOSED')
+    expect(codes).toContain('HANDLER_NO_DONE')
+  })
+
   it('reports the server closing without an answer', () => {
     const conv = new Conversation()
     const {of} = sniff([...conv.handshake(), ...conv.send('client', req('1')), conv.fin('server')])
