@@ -1,4 +1,4 @@
-import {closeSync, fchmodSync, fsyncSync, openSync, writeSync, writevSync} from 'node:fs'
+import {closeSync, fchmodSync, fstatSync, fsyncSync, openSync, writeSync, writevSync} from 'node:fs'
 
 import {linkTypeName} from '../../decoders/packet/index.js'
 import {DEFAULT_SNAPLEN, encodePcapHeader, PCAP_RECORD_HEADER, writePcapRecordHeader} from '../../decoders/pcap/index.js'
@@ -67,7 +67,8 @@ export class PcapWriter {
     }
     try {
       // The mode of open() applies only to a new file: an existing one keeps its old mode unless changed.
-      fchmodSync(fd, CAPTURE_FILE_MODE)
+      // Only a regular file: as root, `-w /dev/null` must not lock everyone else out of the device.
+      if (fstatSync(fd).isFile()) fchmodSync(fd, CAPTURE_FILE_MODE)
       writeAll(fd, encodePcapHeader({linkType: opts.linkType, snaplen: opts.snaplen, nanoseconds: opts.nanoseconds}))
     } catch (e) {
       closeSync(fd)

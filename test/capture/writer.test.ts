@@ -54,6 +54,17 @@ describe('PcapWriter', () => {
     expect(tcpdumpRead(path).lines).toBe(1)
   })
 
+  // mknod needs root; CI runs as root.
+  it.runIf(process.getuid?.() === 0)('leaves the mode of a device alone (as root, -w /dev/null must not lock others out of it)', () => {
+    const dev = join(tmp, 'null-device')
+    execFileSync('mknod', [dev, 'c', '1', '3'])
+    chmodSync(dev, 0o666)
+    const w = open(dev)
+    w.write(rocket[0])
+    w.close()
+    expect(statSync(dev).mode & 0o777).toBe(0o666)
+  })
+
   it('keeps nanoseconds when asked, and cuts to the snaplen keeping the wire length', () => {
     const path = join(tmp, 'ns.pcap')
     const big = encodePacket({src: '10.0.0.1', dst: '10.0.0.2', srcPort: 1, dstPort: 2, payload: Buffer.alloc(1000, 7)})
