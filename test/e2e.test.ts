@@ -58,7 +58,7 @@ function exited(child: ChildProcess): Promise<number | null> {
 
 beforeAll(() => {
   // The user-facing binary runs the build: make sure it is this tree's.
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {stdio: 'inherit'})
+  execFileSync(process.execPath, ['scripts/build.mjs'], {stdio: 'inherit'})
 }, 120_000)
 
 afterAll(() => {

@@ -1,0 +1,128 @@
+// Builds dist/, what ./bin/run.js runs: an esbuild bundle of the CLI plus the
+// oclif manifest of its commands. Start-up is most of a one-shot command's
+// time (issue 3: `rpcdiag call` <= 200 ms; issue 6: `sockets --json` <= 1.5x
+// ss), and unbundled, node spends it finding, reading and compiling the ~700
+// files @oclif/core pulls in from node_modules. bench/startup.ts measures it.
+//
+//   node scripts/build.mjs      (`npm run build` type-checks first, then runs this)
+//
+// Layout, all ESM:
+//   dist/cli.js             @oclif/core and its dependencies, one file; re-exports
+//                           what bin/run.js and the commands import from it
+//   dist/commands/<id>.js   one self-contained file per command, with everything
+//                           it imports except @oclif/core (taken from ../cli.js,
+//                           so there is one oclif). Modules a command loads with
+//                           `await import(...)` are in the same file and still
+//                           run only when reached; a run reads two files instead
+//                           of one per lazy import (esbuild --splitting made 70
+//                           chunks, 30 of them read by a one-shot call: 40 ms).
+//   dist/commands/sniff-session-processes-worker.js
+//                           the worker thread sniff (and demo) start with
+//                           new URL('./sniff-session-processes-worker.js',
+//                           import.meta.url): beside the command file that runs
+//                           that line; package.json oclif.commands.globPatterns
+//                           keeps oclif from taking it for a command
+//   dist/oclif.manifest.json  what oclif would otherwise learn on every start
+//                           by importing every command (bin/run.js hands it over)
+//
+// Left out of the bundle: cap (a native addon), systeminformation (only behind
+// the hidden `sockets --source systeminformation`), and what oclif's
+// TypeScript support would load (switched off for the build: see bin/run.js).
+
+import {readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
+import {fileURLToPath, pathToFileURL} from 'node:url'
+
+import {build} from 'esbuild'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '')
+const DIST = `${ROOT}/dist`
+const WORKER = 'sniff-session-processes-worker'
+const started = performance.now()
+
+const commands = readdirSync(`${ROOT}/commands`)
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+  .map((f) => f.slice(0, -3))
+// Every name @oclif/core exports, so any `import {X} from '@oclif/core'` in
+// the commands finds X in dist/cli.js.
+const coreExports = Object.keys(createRequire(import.meta.url)('@oclif/core')).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default')
+
+const common = {
+  absWorkingDir: ROOT,
+  outdir: DIST,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  // Whitespace and syntax only: identifiers stay, so DEBUG=* stack traces
+  // still name the functions; keepNames keeps every class's .name as written
+  // (RpcDiagError subclasses report new.target.name) where the bundle renames
+  // a clash between two modules.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  keepNames: true,
+  legalComments: 'none',
+  external: ['cap', 'systeminformation', 'typescript', 'ts-node', 'tsx', 'tsx/*'],
+  // oclif and its dependencies are CommonJS: their require() of node built-ins
+  // and oclif's require.resolve (finding its plugins) need a real require.
+  banner: {js: "import {createRequire as __rpcdiagCreateRequire} from 'node:module';const require=__rpcdiagCreateRequire(import.meta.url);"},
+  metafile: true,
+  logLevel: 'warning',
+}
+
+// tsc used to write dist/ file by file: nothing of that may be left to import.
+rmSync(DIST, {recursive: true, force: true})
+
+const [cli, cmds] = await Promise.all([
+  build({
+    ...common,
+    entryPoints: {cli: 'rpcdiag:cli'},
+    plugins: [
+      {
+        name: 'rpcdiag-cli-entry',
+        setup(b) {
+          b.onResolve({filter: /^rpcdiag:cli$/}, () => ({path: 'cli', namespace: 'rpcdiag'}))
+          b.onLoad({filter: /.*/, namespace: 'rpcdiag'}, () => ({contents: `export {${coreExports.join(', ')}} from '@oclif/core'`, resolveDir: ROOT, loader: 'js'}))
+        },
+      },
+    ],
+  }),
+  build({
+    ...common,
+    entryPoints: {
+      ...Object.fromEntries(commands.map((id) => [`commands/${id}`, `commands/${id}.ts`])),
+      [`commands/${WORKER}`]: `src/capture/${WORKER}.ts`,
+    },
+    plugins: [
+      {
+        name: 'rpcdiag-shared-oclif',
+        setup(b) {
+          b.onResolve({filter: /^@oclif\/core$/}, () => ({path: '../cli.js', external: true}))
+        },
+      },
+    ],
+  }),
+])
+
+// The worker is started by URL relative to the file that holds the starting
+// code: every such file must be in dist/commands/ beside it.
+const starters = Object.entries(cmds.metafile.outputs).filter(([, o]) => `src/capture/sniff-session-processes.ts` in o.inputs)
+if (starters.length === 0 || starters.some(([f]) => !f.startsWith('dist/commands/'))) {
+  throw new Error(`build: ${WORKER} is started from ${starters.map(([f]) => f).join(', ') || 'nowhere'}, expected dist/commands/`)
+}
+
+// The manifest, made by the bundled oclif itself (what `oclif manifest` does,
+// without that package): the root plugin loaded with any manifest ignored,
+// which imports each command once and records its id, flags, args, help text
+// and file.
+const pjson = JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8'))
+const oclif = await import(pathToFileURL(`${DIST}/cli.js`).href)
+oclif.settings.enableAutoTranspile = false
+const plugin = new oclif.Plugin({root: ROOT, pjson, isRoot: true, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, respectNoCacheDefault: true})
+await plugin.load()
+const ids = Object.keys(plugin.manifest.commands).sort()
+if (ids.join() !== [...commands].sort().join()) throw new Error(`build: the manifest has ${ids.join(', ')}; commands/ has ${commands.join(', ')}`)
+writeFileSync(`${DIST}/oclif.manifest.json`, JSON.stringify(plugin.manifest))
+
+const sizes = Object.entries({...cli.metafile.outputs, ...cmds.metafile.outputs}).map(([f, o]) => `${f.slice('dist/'.length)} ${(o.bytes / 1024).toFixed(0)} kB`)
+console.log(`dist/: ${sizes.join(', ')}; oclif.manifest.json of ${ids.length} commands; ${(performance.now() - started).toFixed(0)} ms`)
