@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../src/cli/base-command.js'
+import {portFlag} from '../src/cli/port-flag.js'
 import {UsageError} from '../src/errors.js'
 import type {SocketChange, SocketsReport, UnixSocketChange} from '../src/sockets/index.js'
 
@@ -59,7 +60,7 @@ Filters combine: values of one flag are alternatives, different flags must all m
   static override enableJsonFlag = true
 
   static override flags = {
-    port: Flags.string({char: 'p', description: 'local or peer port, or a range like 8000-8100 (repeatable, or comma separated)', multiple: true, multipleNonGreedy: true, delimiter: ','}),
+    port: portFlag('local or peer port, or a range like 8000-8100'),
     state: Flags.string({
       char: 's',
       description: 'listen, established, syn-sent, syn-recv, fin-wait-1, fin-wait-2, time-wait, close-wait, last-ack, closing, closed, connected (repeatable)',

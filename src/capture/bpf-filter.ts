@@ -11,6 +11,7 @@ import {
   parseIpv6,
 } from '../../decoders/packet/index.js'
 import {err, ok, type Result, UsageError} from '../errors.js'
+import {parsePortRange as parseNetPortRange, type PortRange} from '../net/net-addr.js'
 
 /** What the user asked to capture: repeatable --port and --host, and a raw --filter expression. */
 export interface FilterSpec {
@@ -22,10 +23,7 @@ export interface FilterSpec {
   readonly filter?: string
 }
 
-export interface PortRange {
-  readonly from: number
-  readonly to: number
-}
+export type {PortRange}
 
 export interface HostMatch {
   /** Canonical text of the address or network ("10.0.0.0/8", "2001:db8::1"), or the host name. */
@@ -50,14 +48,7 @@ export interface CaptureFilter {
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/
 
 function parsePortRange(v: number | string): Result<PortRange, UsageError> {
-  const text = String(v).trim()
-  const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(text)
-  const from = m ? Number(m[1]) : Number.NaN
-  const to = m ? Number(m[2] ?? m[1]) : Number.NaN
-  if (!(from >= 1 && from <= 65_535 && to >= from && to <= 65_535)) {
-    return err(new UsageError('BAD_PORT', `invalid --port "${text}": expected a port from 1 to 65535 or a range like 8000-8010`))
-  }
-  return ok({from, to})
+  return parseNetPortRange(String(v))
 }
 
 function parseHost(text: string): Result<HostMatch, UsageError> {

@@ -1,12 +1,9 @@
 import {err, ok, type Result, UsageError} from '../errors.js'
-import {parsePort} from '../net/net-addr.js'
+import {parsePortRange as parseNetPortRange, type PortRange} from '../net/net-addr.js'
 import {parseStateName} from './states.js'
 import type {InetProtocol, IpFamily, ProcessInfo, SocketOwner, SocketState, UnixSocketState} from './types.js'
 
-export interface PortRange {
-  readonly from: number
-  readonly to: number
-}
+export type {PortRange}
 
 /**
  * What `rpcdiag sockets` shows. Values of one criterion are alternatives
@@ -39,21 +36,9 @@ export interface SocketFilterFlags {
   readonly ipv6?: boolean
 }
 
-/** "12345" or "8000-8100". */
+/** Socket tables show port 0 (unconnected sockets), so it is a valid filter here. */
 export function parsePortRange(text: string): Result<PortRange, UsageError> {
-  const bad = (why: string) =>
-    err(new UsageError('BAD_PORT', `invalid port "${text}": ${why}; valid values are 0 to 65535, or a range such as 8000-8100`))
-  const parts = text.trim().split('-')
-  if (parts.length > 2) return bad('too many "-"')
-  const ends: number[] = []
-  for (const p of parts) {
-    const port = parsePort(p.trim())
-    if (!port.ok) return bad(p.trim() === '' ? 'empty' : 'out of range or not a number')
-    ends.push(port.value)
-  }
-  const [from, to = from] = ends
-  if (to < from) return bad(`${from} is above ${to}`)
-  return ok({from, to})
+  return parseNetPortRange(text, {allowZero: true})
 }
 
 export function parsePid(text: string): Result<number, UsageError> {

@@ -1,3 +1,4 @@
+import {parsePort} from '../net/net-addr.js'
 import {formatEndpoint, unmapIpv4} from './proc-addr.js'
 import {STATE_ORDER} from './states.js'
 import type {SocketRow, SocketState} from './types.js'
@@ -16,8 +17,8 @@ export const KNOWN_TINYPB_PORTS: ReadonlyMap<number, string> = new Map([
 export function tinypbPorts(env: NodeJS.ProcessEnv = process.env): Map<number, string> {
   const ports = new Map(KNOWN_TINYPB_PORTS)
   for (const text of (env.RPCDIAG_TINYPB_PORTS ?? '').split(',')) {
-    const port = Number(text.trim())
-    if (text.trim() !== '' && Number.isInteger(port) && port > 0 && port <= 65_535 && !ports.has(port)) ports.set(port, 'RPCDIAG_TINYPB_PORTS')
+    const port = parsePort(text.trim())
+    if (port.ok && port.value > 0 && !ports.has(port.value)) ports.set(port.value, 'RPCDIAG_TINYPB_PORTS')
   }
   return ports
 }

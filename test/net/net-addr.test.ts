@@ -27,3 +27,19 @@ describe('addresses', () => {
     expect(formatAddr({host: '127.0.0.1', port: 9})).toBe('127.0.0.1:9')
   })
 })
+
+describe('port ranges', () => {
+  it('parses a port or a range, refusing port 0 unless allowed', async () => {
+    const {parsePortRange, inPortRanges} = await import('../../src/net/index.js')
+    expect(parsePortRange('12345')).toEqual({ok: true, value: {from: 12345, to: 12345}})
+    expect(parsePortRange(' 8000-8100 ')).toEqual({ok: true, value: {from: 8000, to: 8100}})
+    for (const bad of ['0', '0x1f90', '1e3', '9-8', '1-2-3', '', '70000', 'http']) {
+      const r = parsePortRange(bad)
+      expect(r.ok, bad).toBe(false)
+      if (!r.ok) expect(r.error.code).toBe('BAD_PORT')
+    }
+    expect(parsePortRange('0', {allowZero: true}).ok).toBe(true)
+    expect(inPortRanges(8050, [{from: 1, to: 2}, {from: 8000, to: 8100}])).toBe(true)
+    expect(inPortRanges(8101, [{from: 8000, to: 8100}])).toBe(false)
+  })
+})
