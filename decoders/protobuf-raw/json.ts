@@ -1,3 +1,4 @@
+import {toHex} from '../hexdump.js'
 import type {RawDecodeError, RawDecodeResult, RawField} from './types.js'
 
 // A JSON-safe shape for --json output: 64-bit integers as decimal strings
@@ -31,10 +32,6 @@ function jsonFloat(x: number): number | string {
   return Number.isFinite(x) ? x : String(x)
 }
 
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
-}
-
 function fieldToJson(f: RawField): RawJsonField {
   // One object literal per kind (no spreads): --json output runs this for every frame.
   const {field, wireType, offset, length} = f
@@ -53,7 +50,7 @@ function fieldToJson(f: RawField): RawJsonField {
     case 'string':
       return {field, wireType, offset, length, type: 'string', text: v.text}
     case 'bytes':
-      return {field, wireType, offset, length, type: 'bytes', hex: hex(v.bytes)}
+      return {field, wireType, offset, length, type: 'bytes', hex: toHex(v.bytes)}
   }
 }
 

@@ -1,5 +1,7 @@
 import {endianness} from 'node:os'
 
+import {formatIpv6} from '../../decoders/packet/ip-address.js'
+
 /**
  * Addresses in /proc/net/tcp, tcp6, udp and udp6. The kernel prints each
  * 32-bit word of the network-order address with %08X as a host-order integer,
@@ -25,42 +27,11 @@ export function procHexToBytes(hex: string, littleEndian = LITTLE_ENDIAN): numbe
   return bytes
 }
 
-/**
- * RFC 5952 text for 16 address bytes: lower case, the longest run of two or
- * more zero groups as "::", IPv4-mapped addresses as ::ffff:a.b.c.d (how a
- * dual-stack listener on :: sees an IPv4 client).
- */
-export function formatIpv6(bytes: readonly number[]): string {
-  const groups: number[] = []
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1])
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xff_ff) {
-    return `::ffff:${bytes.slice(12).join('.')}`
-  }
-  let bestAt = -1
-  let bestLen = 1
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++
-      continue
-    }
-    let j = i
-    while (j < 8 && groups[j] === 0) j++
-    if (j - i > bestLen) {
-      bestAt = i
-      bestLen = j - i
-    }
-    i = j
-  }
-  const hex = groups.map((g) => g.toString(16))
-  if (bestAt < 0) return hex.join(':')
-  return `${hex.slice(0, bestAt).join(':')}::${hex.slice(bestAt + bestLen).join(':')}`
-}
-
 /** Text of a /proc/net address field ("0100007F" or 32 hex digits); undefined when malformed. */
 export function decodeProcAddress(hex: string, littleEndian = LITTLE_ENDIAN): string | undefined {
   const bytes = procHexToBytes(hex, littleEndian)
   if (bytes === undefined) return undefined
-  return bytes.length === 4 ? bytes.join('.') : formatIpv6(bytes)
+  return bytes.length === 4 ? bytes.join('.') : formatIpv6(Uint8Array.from(bytes), 0)
 }
 
 /**

@@ -1,11 +1,11 @@
 import fc from 'fast-check'
+import {formatIpv6} from '../../decoders/packet/ip-address.js'
 import {describe, expect, it} from 'vitest'
 
 import {withWatchDefault} from '../../commands/sockets.js'
 import {
   decodeProcAddress,
   formatEndpoint,
-  formatIpv6,
   parseProcNet,
   parseProcUnix,
   parseSocketFilter,
@@ -74,7 +74,7 @@ describe('/proc/net addresses', () => {
       fc.property(notMapped, (bytes) => {
         const full = Array.from({length: 8}, (_, i) => ((bytes[2 * i] << 8) | bytes[2 * i + 1]).toString(16)).join(':')
         const canonical = new URL(`http://[${full}]/`).hostname.slice(1, -1)
-        expect(formatIpv6(bytes)).toBe(canonical)
+        expect(formatIpv6(Uint8Array.from(bytes), 0)).toBe(canonical)
         expect(decodeProcAddress(procHex(bytes), true)).toBe(canonical)
         expect(procHexToBytes(procHex(bytes), true)).toEqual(bytes)
       }),
