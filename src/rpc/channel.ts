@@ -21,6 +21,11 @@ export interface StrayResponse {
   readonly at: number
 }
 
+export type StrayKind = StrayResponse['kind']
+
+/** How many examples of strays and malformed input a channel keeps; the counts cover all. */
+const EXAMPLES_KEPT = 100
+
 export interface ChannelOptions {
   /** Shared deadline queue (a load test shares one across connections). */
   timers?: TimerQueue
@@ -64,8 +69,9 @@ export class RpcChannel {
   private readonly ownTimers: boolean
   private readonly clock: Clock
   private readonly strayList: StrayResponse[] = []
+  private readonly strayKinds: Record<StrayKind, number> = {duplicate: 0, late: 0, unknown: 0}
   private readonly issueList: DecodeIssue[] = []
-  private strayCount = 0
+  private issueCount = 0
   /** The last frame the peer cut off by closing (a TRUNCATED issue). */
   private lastCut: DecodeIssue | undefined
   private dead: NetError | undefined
@@ -84,7 +90,8 @@ export class RpcChannel {
     connection.on('message', (f) => this.onFrame(f))
     connection.on('malformed', (i) => {
       if (i.code === 'TRUNCATED') this.lastCut = i
-      if (this.issueList.length < 100) this.issueList.push(i)
+      this.issueCount++
+      if (this.issueList.length < EXAMPLES_KEPT) this.issueList.push(i)
     })
     connection.on('peer-end', () => this.failAll(this.peerClosedError()))
     connection.on('close', (info) => this.failAll(info.error ?? this.peerClosedError()))
@@ -100,18 +107,33 @@ export class RpcChannel {
     return this.dead === undefined && this.connection.state === 'Connected'
   }
 
-  /** Responses that answered no call in flight (the first 100 kept; strayTotal counts all). */
+  /** Examples of responses that answered no call in flight: the first 100 (strayCounts counts all). */
   get strays(): readonly StrayResponse[] {
     return this.strayList
   }
 
-  get strayTotal(): number {
-    return this.strayCount
+  /** Every stray seen, by kind: rocket re-sends all earlier replies, so a reused connection passes 100 soon. */
+  get strayCounts(): Readonly<Record<StrayKind, number>> {
+    return this.strayKinds
   }
 
-  /** Malformed input seen on this connection (garbage skipped, frames cut off), the first 100. */
+  get strayTotal(): number {
+    return this.strayKinds.duplicate + this.strayKinds.late + this.strayKinds.unknown
+  }
+
+  /** Examples of malformed input on this connection (garbage skipped, frames cut off): the first 100. */
   get issues(): readonly DecodeIssue[] {
     return this.issueList
+  }
+
+  /** Every malformed input seen, not only the examples kept. */
+  get issueTotal(): number {
+    return this.issueCount
+  }
+
+  /** The peer closed while a frame of its was still incomplete. */
+  get cutMidFrame(): boolean {
+    return this.lastCut !== undefined
   }
 
   /**
@@ -171,9 +193,9 @@ export class RpcChannel {
     const msgId = f.msgId
     const p = this.pending.get(msgId)
     if (p === undefined) {
-      this.strayCount++
-      if (this.strayList.length < 100) {
-        const kind = this.answered.has(msgId) ? 'duplicate' : this.timedOut.has(msgId) ? 'late' : 'unknown'
+      const kind: StrayKind = this.answered.has(msgId) ? 'duplicate' : this.timedOut.has(msgId) ? 'late' : 'unknown'
+      this.strayKinds[kind]++
+      if (this.strayList.length < EXAMPLES_KEPT) {
         this.strayList.push({kind, msgId, methodName: f.methodName, errCode: f.errCode, pkLen: f.pkLen, at: this.clock.now()})
       }
       return

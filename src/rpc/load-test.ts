@@ -194,16 +194,12 @@ export async function runLoad(opts: LoadOptions): Promise<Result<LoadReport, Net
   if (fatal !== undefined && okCount === 0 && samples.length === 0) return err(fatal)
 
   const examples: StrayResponse[] = []
-  let strayTotal = 0
   const byKind = {duplicate: 0, late: 0, unknown: 0}
   let malformed = 0
   for (const ch of retired) {
-    strayTotal += ch.strayTotal
-    for (const s of ch.strays) {
-      byKind[s.kind]++
-      if (examples.length < 5) examples.push(s)
-    }
-    malformed += ch.issues.length
+    for (const kind of ['duplicate', 'late', 'unknown'] as const) byKind[kind] += ch.strayCounts[kind]
+    examples.push(...ch.strays.slice(0, Math.max(0, 5 - examples.length)))
+    malformed += ch.issueTotal
   }
   const unanswered = (transport.get('CALL_TIMEOUT')?.count ?? 0) + (transport.get('PEER_CLOSED')?.count ?? 0)
   return ok({
@@ -214,7 +210,7 @@ export async function runLoad(opts: LoadOptions): Promise<Result<LoadReport, Net
     ok: okCount,
     serverErrors: [...serverErrors].map(([errCode, count]) => ({errCode, errName: describeErrorCode(errCode), count})).sort((a, b) => b.count - a.count),
     transportErrors: [...transport].map(([code, t]) => ({code, ...t})).sort((a, b) => b.count - a.count),
-    strays: {total: strayTotal, ...byKind, examples},
+    strays: {total: byKind.duplicate + byKind.late + byKind.unknown, ...byKind, examples},
     malformed,
     connections,
     durationMs,

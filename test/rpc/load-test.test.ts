@@ -1,5 +1,8 @@
 import {afterEach, describe, expect, it} from 'vitest'
 
+import {encodeFrame, type TinyPbFrame, type TinyPbMessage} from '../../decoders/tinypb/index.js'
+import {TcpServer, TinyPbCoder} from '../../src/net/index.js'
+
 import {type LoadOptions, prepareCall, runLoad, type ServeOptions, startServer} from '../../src/rpc/index.js'
 import {loadSchema} from '../../src/rpc/proto/index.js'
 import {rocketLikeServer} from './helpers/rocket-like-server.js'
@@ -70,6 +73,29 @@ describe('runLoad', () => {
     expect(reused.strays.examples[0].kind).toBe('duplicate')
     const perCall = await load({addr: rocket.addr, repeat: 5, concurrency: 1, connectionPerCall: true})
     expect([perCall.ok, perCall.strays.total]).toEqual([5, 0])
+  })
+
+  it('counts every stray by kind, beyond the 100 examples a connection keeps', async () => {
+    const srv = await serve({faults: {resendReplies: true}})
+    const r = await load({addr: srv.address, repeat: 20, concurrency: 1})
+    expect([r.calls, r.ok]).toEqual([20, 20])
+    // Call n re-sends replies 1..n-1: 0+1+...+19 = 190 duplicates on the one connection.
+    expect(r.strays).toMatchObject({total: 190, duplicate: 190, late: 0, unknown: 0})
+    expect(r.strays.examples.length).toBeLessThanOrEqual(5)
+  })
+
+  it('counts all malformed input, beyond the 100 issues a connection keeps', async () => {
+    // Three bytes of garbage (a start byte, then a pk_len that cannot be) before every reply.
+    const server = new TcpServer<TinyPbFrame, TinyPbMessage>({coder: () => new TinyPbCoder()})
+    server.on('connection', (c) => {
+      c.on('message', (f) => c.sendRaw(Buffer.concat([Buffer.from([0x02, 0xff, 0x00]), encodeFrame({msgId: f.msgId, methodName: f.methodName, pbData: new Uint8Array(0)})])))
+    })
+    const addr = await server.listen('127.0.0.1', 0)
+    if (!addr.ok) throw addr.error
+    cleanups.push(() => server.close(50))
+    const r = await load({addr: addr.value, repeat: 150, concurrency: 1})
+    expect([r.calls, r.ok, r.connections]).toEqual([150, 150, 1])
+    expect(r.malformed).toBe(150)
   })
 
   it('counts server errors by err_code', async () => {
