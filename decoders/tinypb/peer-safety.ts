@@ -32,7 +32,8 @@ export interface FrameShape {
 
 /**
  * Findings about a frame that would crash, drop or misroute a rocket or tinyrpc
- * peer. Dispatch findings (method name shape, empty msg_id) only apply to requests.
+ * peer. Dispatch findings (method name shape, empty msg_id) and rocket's drop of
+ * large frames only apply to requests.
  */
 export function peerSafety(f: FrameShape, role: 'request' | 'response' = 'request'): PeerFinding[] {
   const out: PeerFinding[] = []
@@ -64,15 +65,16 @@ export function peerSafety(f: FrameShape, role: 'request' | 'response' = 'reques
       message: `err_info is ${f.errInfoLen} bytes: rocket copies it into ${ROCKET_NAME_LIMIT} bytes without a bounds check`,
     })
   }
-  if (f.pkLen >= ROCKET_FRAME_DROP) {
-    out.push({
-      code: 'FRAME_DROPPED_BY_ROCKET',
-      peers: ['rocket'],
-      effect: 'drop',
-      message: `frame is ${f.pkLen} bytes: rocket silently drops frames of ${ROCKET_FRAME_DROP} bytes or more (its first read buffer loses them)`,
-    })
-  }
   if (role === 'request') {
+    // The server's first read buffer loses a large request; replies are read by the client, which has no such limit.
+    if (f.pkLen >= ROCKET_FRAME_DROP) {
+      out.push({
+        code: 'FRAME_DROPPED_BY_ROCKET',
+        peers: ['rocket'],
+        effect: 'drop',
+        message: `frame is ${f.pkLen} bytes: rocket silently drops request frames of ${ROCKET_FRAME_DROP} bytes or more (its first read buffer loses them)`,
+      })
+    }
     const firstDot = f.methodName.indexOf('.')
     if (firstDot === -1) {
       out.push({

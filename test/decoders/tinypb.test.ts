@@ -245,11 +245,19 @@ describe('peer-safety findings', () => {
     expect(codes({msgId: '1', methodName: 'pkg.Order.makeOrder'})).toEqual(['METHOD_HAS_PACKAGE'])
     expect(codes({msgId: '1', methodName: 'makeOrder'})).toEqual(['METHOD_WITHOUT_DOT'])
     expect(codes({msgId: '', methodName: 'A.b'})).toEqual(['EMPTY_MSG_ID'])
-    expect(codes({msgId: '1', methodName: 'A.b', errInfo: 'e'.repeat(512)}, 'response')).toEqual(['ERR_INFO_TOO_LONG', 'FRAME_DROPPED_BY_ROCKET'])
+    expect(codes({msgId: '1', methodName: 'A.b', errInfo: 'e'.repeat(512)}, 'response')).toEqual(['ERR_INFO_TOO_LONG'])
   })
 
   it('dispatch findings apply to requests only', () => {
     expect(codes({msgId: '', methodName: 'pkg.Order.makeOrder'}, 'response')).toEqual([])
+  })
+
+  it('a reply of 128 bytes or more is not dropped: rocket loses large request frames only', () => {
+    // A normal 221-byte reply (20-digit msg_id, Order.makeOrder, 160 bytes of pb_data).
+    const reply = {msgId: '2'.repeat(20), methodName: 'Order.makeOrder', pbData: Buffer.alloc(160)}
+    expect(encodeFrame(reply).length).toBe(221)
+    expect(codes(reply, 'response')).toEqual([])
+    expect(codes(reply, 'request')).toEqual(['FRAME_DROPPED_BY_ROCKET'])
   })
 
   it('explains the rocket package misroute in words', () => {
