@@ -60,7 +60,7 @@ When a call times out or the peer closes without answering, the error lists the 
 
   public async run(): Promise<CallResult | LoadReport> {
     const {args, flags} = await this.parse(Call)
-    const [{parseAddr}, input, {prepareCall}] = await Promise.all([
+    const [{parseAddr}, input, {prepareCall, preparedWarnings}] = await Promise.all([
       import('../src/net/net-addr.js'),
       import('../src/rpc/call-input.js'),
       import('../src/rpc/call-prepare.js'),
@@ -97,7 +97,7 @@ When a call times out or the peer closes without answering, the error lists the 
     if (!prepared.ok) this.fail(prepared.error)
     const {colorsFor} = await import('../src/render/color.js')
     const errColors = colorsFor(process.stderr)
-    for (const w of [...prepared.value.warnings, ...prepared.value.findings.map((f) => `${f.message} (${f.peers.join(', ')}: ${f.effect})`)]) {
+    for (const w of preparedWarnings(prepared.value)) {
       this.logToStderr(errColors.yellow(`warning: ${w}`))
     }
 

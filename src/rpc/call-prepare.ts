@@ -37,6 +37,16 @@ export interface PreparedCall {
   readonly warnings: readonly string[]
 }
 
+/** A peer-safety finding as one line: what the frame does, to whom, and how. */
+export function describeFinding(f: PeerFinding): string {
+  return `${f.message} (${f.peers.join(', ')}: ${f.effect})`
+}
+
+/** What to warn about before a prepared call is sent: its own warnings, then the findings it is sent despite. */
+export function preparedWarnings(p: Pick<PreparedCall, 'warnings' | 'findings'>): string[] {
+  return [...p.warnings, ...p.findings.map(describeFinding)]
+}
+
 /** pk_len of the request frame for a msg_id of msgIdLen bytes. */
 export function requestFrameSize(p: Pick<PreparedCall, 'wireName' | 'pbData'>, msgIdLen: number): number {
   return encodedLength({msgId: 'x'.repeat(msgIdLen), methodName: p.wireName, pbData: p.pbData})
@@ -97,7 +107,7 @@ export function prepareCall(input: CallInput): Result<PreparedCall, UsageError> 
   const blocking = findings.filter((f) => f.effect === 'crash' || f.effect === 'misroute')
   if (blocking.length > 0 && !input.force) {
     const onlyRocket = peer === 'any' && blocking.every((f) => f.peers.length === 1 && f.peers[0] === 'rocket')
-    const lines = blocking.map((f) => `  - ${f.message} (${f.peers.join(', ')}: ${f.effect})`)
+    const lines = blocking.map((f) => `  - ${describeFinding(f)}`)
     const how = onlyRocket ? '--force sends it anyway; --peer tinyrpc if the server is not rocket' : '--force sends it anyway'
     return err(new UsageError('PEER_UNSAFE', `not sending a frame that would ${blocking[0].effect} the server:\n${lines.join('\n')}\n${how}`))
   }

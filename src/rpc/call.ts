@@ -1,7 +1,7 @@
 import {describeErrorCode, encodeFrame, type TinyPbFrame, type TinyPbMessage} from '../../decoders/tinypb/index.js'
 import {NetError} from '../errors.js'
 import {type Clock, type DecodeIssue, formatAddr, type NetAddr, systemClock, TcpClient, TinyPbCoder} from '../net/index.js'
-import type {PreparedCall} from './call-prepare.js'
+import {type PreparedCall, preparedWarnings} from './call-prepare.js'
 import {RpcChannel, type StrayResponse} from './channel.js'
 import {RpcController} from './controller.js'
 import {explainNoAnswer} from './diagnose.js'
@@ -68,7 +68,7 @@ export async function runCall(opts: RunCallOptions): Promise<CallResult> {
     clock,
   })
   const base = {method: p.wireName, msgId, peer: formatAddr(opts.addr), request: {frame: requestFrame, json: p.requestJson}}
-  const warnings = [...p.warnings, ...p.findings.map((f) => `${f.message} (${f.peers.join(', ')}: ${f.effect})`)]
+  const warnings = preparedWarnings(p)
 
   const conn = await client.connect()
   if (!conn.ok) {

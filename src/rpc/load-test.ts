@@ -138,23 +138,32 @@ export async function runLoad(opts: LoadOptions): Promise<Result<LoadReport, Net
   }
   const take = () => (fatal === undefined && next < opts.repeat ? next++ : -1)
 
-  const perCallLane = async () => {
-    while (take() !== -1) {
-      const startAt = clock.now()
-      const ch = await open()
-      const c = new RpcController(p.msgId ?? msgIds.next(), timeoutMs, startAt)
-      if (ch === undefined) {
-        if (fatal !== undefined) return
-        c.error = lastConnectError
-        c.times.finishedAt = clock.now()
-        finishCall(c, startAt)
-        continue
-      }
-      await ch.call(c, p.wireName, p.pbData)
-      retire(ch)
+  /**
+   * One call on the channel `get` hands out (a fresh one per call, or this
+   * lane's shared one). A call on its own connection is timed from before the
+   * connect, as rocket's client waits; on a reused one from the send. False
+   * when nothing could ever connect: the lane stops.
+   */
+  const callOnce = async (get: () => Promise<Channel | undefined>, perCall: boolean): Promise<boolean> => {
+    const startAt = clock.now()
+    const ch = await get()
+    const c = new RpcController(p.msgId ?? msgIds.next(), timeoutMs, startAt)
+    if (ch === undefined) {
+      if (fatal !== undefined) return false
+      c.error = lastConnectError
+      c.times.finishedAt = clock.now()
       finishCall(c, startAt)
+      return true
     }
+    await ch.call(c, p.wireName, p.pbData)
+    if (perCall) retire(ch)
+    finishCall(c, perCall ? startAt : (c.times.sentAt ?? startAt))
+    return true
   }
+  const lane = async (get: () => Promise<Channel | undefined>, perCall: boolean) => {
+    while (take() !== -1) if (!(await callOnce(get, perCall))) return
+  }
+  const perCallLane = () => lane(open, true)
   // Shared per connection by its K lanes: one reconnect at a time.
   const connectionLoop = async () => {
     let ch: Channel | undefined
@@ -166,23 +175,7 @@ export async function runLoad(opts: LoadOptions): Promise<Result<LoadReport, Net
       ch = await opening
       return ch
     }
-    const lane = async () => {
-      while (take() !== -1) {
-        const startAt = clock.now()
-        const channel = await usable()
-        const c = new RpcController(p.msgId ?? msgIds.next(), timeoutMs, startAt)
-        if (channel === undefined) {
-          if (fatal !== undefined) return
-          c.error = lastConnectError
-          c.times.finishedAt = clock.now()
-          finishCall(c, startAt)
-          continue
-        }
-        await channel.call(c, p.wireName, p.pbData)
-        finishCall(c, c.times.sentAt ?? startAt)
-      }
-    }
-    await Promise.all(Array.from({length: pipeline}, lane))
+    await Promise.all(Array.from({length: pipeline}, () => lane(usable, false)))
     if (ch !== undefined) retire(ch)
   }
   const started = clock.now()

@@ -153,6 +153,15 @@ describe('rpcdiag call (in process)', () => {
     expect(out.stderr).toContain('unknown fields dropped (--allow-unknown-fields): makeOrderRequest.colour')
   })
 
+  it('warns once, on stderr, about an unsafe frame sent with --force: what it does, to whom, and how', async () => {
+    const {addr} = await serve()
+    const out = await runCommand<CallResult>(Call, ['Order.makeOrder', ...PROTO, '--addr', addr, '--msg-id', '7'.repeat(60), '--force'])
+    expect(out.exitCode).toBe(0)
+    const line = 'warning: msg_id is 60 bytes: tinyrpc copies it into 50 bytes without a bounds check (tinyrpc: crash)'
+    expect(out.stderr.split('\n').filter((l) => l === line)).toHaveLength(1)
+    expect(out.result?.warnings).toEqual([line.slice('warning: '.length)])
+  })
+
   it('reads the body from --json @file', async () => {
     const {addr} = await serve()
     const dir = mkdtempSync(join(tmpdir(), 'rpcdiag-call-'))
