@@ -373,15 +373,16 @@ export class TransactionTracker {
       this.pair(c, late, rec, true)
       return
     }
-    if (info.errCode !== 0) {
-      this.stats.counters.errorResponses++
-      this.stats.orphanError(info.method)
-    }
+    // A re-sent reply was counted (error or not) when it first paired: only the duplicate is news.
     const dup = c.duplicate(info.msgId)
     if (dup !== undefined) {
       this.stats.counters.duplicateResponses++
       this.emit({type: 'duplicate-response', t: info.t, conn: c.ref, response: info, firstAnsweredAt: dup.firstAnsweredAt, count: dup.count})
       return
+    }
+    if (info.errCode !== 0) {
+      this.stats.counters.errorResponses++
+      this.stats.orphanError(info.method)
     }
     this.stats.counters.orphanResponses++
     const serverDir = (c.flow.requestDir ^ 1) as Dir

@@ -97,6 +97,28 @@ describe('pairing by msg_id', () => {
     expect(summary).toMatchObject({requests: 2, responses: 3, paired: 2, duplicateResponses: 1, orphanResponses: 0})
   })
 
+  it('counts a re-sent error reply as a duplicate, not as another error', () => {
+    const conv = new Conversation()
+    const err = (id: string) => rep(id, 'Order.nope', {errCode: ERROR_METHOD_NOT_FOUND, errInfo: 'not found method_name:[nope]', pb: Buffer.alloc(0)})
+    const segs = [
+      ...conv.handshake(),
+      ...conv.send('client', req('00000000000000000001', 'Order.nope')),
+      ...conv.send('server', err('00000000000000000001')),
+      ...conv.send('client', req('00000000000000000002', 'Order.nope')),
+      ...conv.send('server', Buffer.concat([err('00000000000000000001'), err('00000000000000000002')])),
+    ]
+    const {summary} = sniff(segs)
+    expect(summary).toMatchObject({requests: 2, responses: 3, paired: 2, duplicateResponses: 1, orphanResponses: 0, errorResponses: 2})
+    expect(summary.methods['Order.nope']).toMatchObject({count: 2, answered: 2, errors: 2})
+  })
+
+  it('counts an error reply to no request as an error of its method', () => {
+    const conv = new Conversation()
+    const {summary} = sniff([...conv.handshake(), ...conv.send('server', rep('9', 'Order.nope', {errCode: ERROR_METHOD_NOT_FOUND, pb: Buffer.alloc(0)}))])
+    expect(summary).toMatchObject({orphanResponses: 1, errorResponses: 1})
+    expect(summary.methods['Order.nope']).toMatchObject({count: 0, errors: 1})
+  })
+
   it('flags a reply to no request, saying why it may be', () => {
     const conv = new Conversation()
     const segs = [...conv.handshake(), ...conv.send('server', rep('99'))]
