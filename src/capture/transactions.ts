@@ -267,7 +267,11 @@ export class TransactionTracker {
     const clientDir = c.flow.requestDir
     const serverDir = (clientDir ^ 1) as Dir
     const clientFin = c.finAt[clientDir]
-    if (c.flow.server !== undefined && clientFin !== undefined && c.endedBy[serverDir] === undefined) {
+    // A capture that ends (-c, --duration, Ctrl-C, end of file) soon after the client's FIN says
+    // nothing about the server yet: blame it only after the half-close timeout, the --timeout
+    // after which the reassembler gives up on a half-closed connection in a longer capture.
+    const gaveItTime = reason !== 'end' || (clientFin !== undefined && t - clientFin >= this.timeoutMs)
+    if (c.flow.server !== undefined && clientFin !== undefined && c.endedBy[serverDir] === undefined && gaveItTime) {
       this.stats.counters.serverNoFin++
       this.emit({
         type: 'warning',

@@ -234,12 +234,42 @@ describe('unanswered requests and their likely causes', () => {
 })
 
 describe('connections', () => {
-  it('flags a server that never sends FIN after the client FIN', () => {
-    const conv = new Conversation()
-    const {of, summary} = sniff(call(conv, MAKE_ORDER_REQUEST, MAKE_ORDER_REPLY, {serverFin: false}))
-    expect(of('warning').map((w) => w.code)).toEqual(['SERVER_NO_FIN'])
+  /** A call the server never closes, then the client's keepalive ACKs every 400 ms for `ms` (the server stays silent). */
+  function leftOpen(conv: Conversation, ms: number): TcpSegment[] {
+    const segs = call(conv, MAKE_ORDER_REQUEST, MAKE_ORDER_REPLY, {serverFin: false})
+    for (let waited = 0; waited < ms; waited += 400) {
+      conv.wait(Math.min(400, ms - waited))
+      segs.push(conv.ack('client'))
+    }
+    return segs
+  }
+
+  it('flags a server that never sends FIN after the client FIN, once it stayed silent the half-close timeout', () => {
+    const {of, summary} = sniff(leftOpen(new Conversation(), 1200), {timeoutMs: 1000})
+    const w = of('warning')
+    expect(w.map((e) => e.code)).toEqual(['SERVER_NO_FIN'])
+    expect(w[0].message).toMatch(/\(1200\.\d{3} ms, until the capture ended\)/)
     expect(summary.serverNoFin).toBe(1)
     expect(summary.paired).toBe(1)
+  })
+
+  it('does not blame a server whose capture ended sooner after the client FIN than the half-close timeout', () => {
+    // A capture stopped by -c or Ctrl-C right after the FIN: the server may close a moment later (tinyrpc does).
+    expect(sniff(call(new Conversation(), MAKE_ORDER_REQUEST, MAKE_ORDER_REPLY, {serverFin: false})).summary.serverNoFin).toBe(0)
+    const {of, summary} = sniff(leftOpen(new Conversation(), 900), {timeoutMs: 1000})
+    expect(of('warning')).toEqual([])
+    expect(summary).toMatchObject({serverNoFin: 0, paired: 1})
+  })
+
+  it('flags the server in a live capture when the half-close timeout closes the connection', () => {
+    const conv = new Conversation()
+    const events: SniffEvent[] = []
+    const session = new SniffSession((e) => events.push(e), {timeoutMs: 1000})
+    for (const s of call(conv, MAKE_ORDER_REQUEST, MAKE_ORDER_REPLY, {serverFin: false})) session.push(s)
+    // The clock ticks with no packet: the reassembler gives up on the half-closed connection.
+    session.tick(1_684_032_505)
+    expect(events.filter((e) => e.type === 'warning').map((e) => e.message)).toEqual([expect.stringMatching(/until given up on\)/)])
+    expect(session.finish().serverNoFin).toBe(1)
   })
 
   it('decides the server side from who answers whom when nothing else tells', () => {

@@ -118,10 +118,11 @@ describe.skipIf(!ROOT)('live capture on lo (needs root: CI runs as root)', () =>
   it('flags a server that never closes after the client FIN (rocket)', async () => {
     const rocket = await rocketLikeServer(() => Buffer.from('1a083230323330353134', 'hex'))
     cleanups.push(() => rocket.close())
-    const s = await sniff(rocket.addr.port)
+    // Blamed once the server stayed silent --timeout after the client's FIN, while the capture runs.
+    const s = await sniff(rocket.addr.port, ['--timeout', '300'])
     const r = await runCommand(Call, ['Order.makeOrder', '--addr', `127.0.0.1:${rocket.addr.port}`, '--data-hex', '086412056170706c65'])
     expect(r.exitCode).toBe(0)
-    await s.waitFor(/"type":"transaction"/)
+    await s.waitFor(/"code":"SERVER_NO_FIN"/)
     const {events, summary} = await interrupt(s)
     const w = events.find((e) => e.type === 'warning' && e.code === 'SERVER_NO_FIN')
     expect(w?.server).toBe(`127.0.0.1:${rocket.addr.port}`)
