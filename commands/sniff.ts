@@ -118,7 +118,7 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     })
     session = new SniffSession((e) => printer.event(e), {
       protocol: flags.protocol,
-      serverPorts: filter.ports.flatMap((r) => (r.to - r.from < 1024 ? Array.from({length: r.to - r.from + 1}, (_, i) => r.from + i) : [])),
+      serverPorts: filter.ports,
       timeoutMs: flags.timeout,
       payloads,
       hex: flags.hex,

@@ -2,6 +2,7 @@
 // streams out, in sequence order, with holes reported as gaps.
 
 import {TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment} from '../../decoders/packet/segment.js'
+import {inPortRanges, type PortRange} from '../net/index.js'
 import {type CloseReason, type Dir, FlowTable, type TcpFlow as Flow, TcpFlow} from './reassembly-flow.js'
 import {type HalfOutput, HalfStream} from './reassembly-half.js'
 
@@ -23,8 +24,8 @@ export interface ReassemblySink<U> {
 }
 
 export interface ReassemblyOptions {
-  /** Ports that identify the server side (rpcdiag sniff --port). */
-  serverPorts?: ReadonlySet<number>
+  /** Ports that identify the server side (rpcdiag sniff --port): ranges of any size, never expanded. */
+  serverPorts?: readonly PortRange[]
   /** Out-of-order bytes held per connection before the oldest hole is given up on. Default 16 MiB. */
   maxHeldBytes?: number
   /** A connection with one side's FIN and nothing since is closed after this long. Default 5000 ms. */
@@ -62,7 +63,7 @@ export class Reassembler<U = unknown> implements HalfOutput {
   private readonly flows = new FlowTable<U>()
   private nextId = 1
   private lastSweep = 0
-  private readonly serverPorts: ReadonlySet<number>
+  private readonly serverPorts: readonly PortRange[]
   private readonly maxHeld: number
   private readonly halfClosedMs: number
   private readonly idleMs: number
@@ -71,7 +72,7 @@ export class Reassembler<U = unknown> implements HalfOutput {
     private readonly sink: ReassemblySink<U>,
     opts: ReassemblyOptions = {},
   ) {
-    this.serverPorts = opts.serverPorts ?? new Set()
+    this.serverPorts = opts.serverPorts ?? []
     this.maxHeld = opts.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES
     this.halfClosedMs = opts.halfClosedTimeoutMs ?? 5000
     this.idleMs = opts.idleTimeoutMs ?? 600_000
@@ -185,8 +186,8 @@ export class Reassembler<U = unknown> implements HalfOutput {
     const flow = new TcpFlow<U>(this.nextId++, {host: seg.src, port: seg.srcPort}, {host: seg.dst, port: seg.dstPort}, t, halves)
     halves[0].flow = flow
     halves[1].flow = flow
-    if (this.serverPorts.has(seg.dstPort)) flow.setServer('b', 'port')
-    else if (this.serverPorts.has(seg.srcPort)) flow.setServer('a', 'port')
+    if (inPortRanges(seg.dstPort, this.serverPorts)) flow.setServer('b', 'port')
+    else if (inPortRanges(seg.srcPort, this.serverPorts)) flow.setServer('a', 'port')
     this.flows.add(flow)
     this.stats.connections++
     this.sink.open(flow, t)

@@ -12,7 +12,7 @@ import {type FrameError, type StreamEvent, type TinyPbFrame} from '../../decoder
 import {detectProtocol, type Protocol} from './protocol-detect.js'
 import {DEFAULT_MAX_HELD_BYTES, Reassembler, type ReassemblySink, type ReassemblyStats} from './reassembly.js'
 import type {CloseReason, Dir, TcpFlow} from './reassembly-flow.js'
-import {TcpBuffer} from '../net/index.js'
+import {type PortRange, TcpBuffer} from '../net/index.js'
 import {ConnState, type DirState} from './sniff-session-conn.js'
 import type {FrameInfo, SniffEvent} from './sniff-session-events.js'
 import {type FrameRecord, TransactionTracker, type TrackerOptions} from './transactions.js'
@@ -21,8 +21,8 @@ import {SniffStats, type SniffSummary} from './transactions-stats.js'
 export interface SniffSessionOptions extends TrackerOptions {
   /** tinypb, string, or auto (decided per connection from its first bytes). Default auto. */
   protocol?: Protocol | 'auto'
-  /** Server ports (--port): decide which side is the server. */
-  serverPorts?: Iterable<number>
+  /** Server ports and port ranges (--port, ranges of any size): decide which side is the server. */
+  serverPorts?: ReadonlyArray<number | PortRange>
   /** Per connection: held out-of-order bytes, and the largest frame accepted. Default 16 MiB. */
   bufferLimit?: number
   /** Keep a copy of each frame's bytes in its FrameInfo (for -x). */
@@ -71,7 +71,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
     this.tracker = new TransactionTracker(this.stats, emit, opts)
     const timeoutMs = opts.timeoutMs ?? 5000
     this.reassembler = new Reassembler(this, {
-      serverPorts: new Set(opts.serverPorts ?? []),
+      serverPorts: (opts.serverPorts ?? []).map((p) => (typeof p === 'number' ? {from: p, to: p} : p)),
       maxHeldBytes: this.maxFrame,
       halfClosedTimeoutMs: timeoutMs,
       idleTimeoutMs: opts.idleTimeoutMs,

@@ -243,7 +243,7 @@ describe('connection life', () => {
     const conv = new Conversation()
     conv.handshake()
     const reply = conv.send('server', REPLY)
-    const {rec} = run(reply, {serverPorts: new Set([12_346])})
+    const {rec} = run(reply, {serverPorts: [{from: 12_346, to: 12_346}]})
     expect(rec.flows[0].flow.server).toBe('a')
     expect(rec.flows[0].flow.serverBy).toBe('port')
     expect(rec.flows[0].flow.requestDir).toBe(1)

@@ -224,6 +224,18 @@ describe('captures built here', () => {
     expect(of('transaction')[0]).toMatchObject({client: '10.0.0.1:50000', server: '10.0.0.2:40000'})
   })
 
+  it('uses a --port range of any size for the server side', async () => {
+    // Requests only, mid-stream, from a low port to an ephemeral one: without --port the low port looks like the server.
+    const conv = new Conversation({host: '10.0.0.1', port: 8080}, {host: '10.0.0.2', port: 40_000})
+    conv.handshake()
+    const segs = [...conv.send('client', req('1')), ...conv.send('client', req('2'))]
+    for (const range of ['39000-41000', '1-65535']) {
+      const {of, summary} = await sniffJson(['--read', pcapOf(segs), '--port', range])
+      expect(summary, range).toMatchObject({requests: 2, orphanResponses: 0})
+      expect(of('unanswered')[0], range).toMatchObject({client: '10.0.0.1:8080', server: '10.0.0.2:40000'})
+    }
+  })
+
   it('shows the frames in hex with -x', async () => {
     const out = await runCommand(Sniff, ['--read', pcapOf(calls(new Conversation(), 1)), '-x'])
     expect(out.stdout).toContain('0000  02 00 00 00 46 00 00 00  14 30 30 30 30 30 30 30  ....F....0000000')
