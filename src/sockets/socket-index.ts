@@ -1,3 +1,5 @@
+import {networkInterfaces} from 'node:os'
+
 import type {NetAddr} from '../net/net-addr.js'
 import {unmapIpv4} from './proc-addr.js'
 import type {InetProtocol, SocketRow} from './types.js'
@@ -24,11 +26,26 @@ function key(protocol: InetProtocol, local: NetAddr, peer: NetAddr): string {
 
 const ANY = new Set(['0.0.0.0', '::'])
 
+/** The addresses of this machine: every interface's, and all of loopback (Linux answers on 127.0.0.0/8). */
+function localAddresses(): Set<string> {
+  const out = new Set(['::1'])
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) out.add(unmapIpv4(a.address))
+  return out
+}
+
+function isLocal(host: string, local: ReadonlySet<string>): boolean {
+  return local.has(host) || /^127\./.test(host)
+}
+
 export class SocketIndex {
   private readonly byTuple = new Map<string, SocketRow>()
   private readonly listeners = new Map<string, SocketRow>()
+  /** This machine's addresses, read on the first wildcard lookup. */
+  private local: ReadonlySet<string> | undefined
 
-  constructor(rows: Iterable<SocketRow>) {
+  /** localAddresses: this machine's addresses (default: os.networkInterfaces() and loopback). */
+  constructor(rows: Iterable<SocketRow>, opts: {localAddresses?: Iterable<string>} = {}) {
+    if (opts.localAddresses !== undefined) this.local = new Set([...opts.localAddresses].map(unmapIpv4))
     for (const r of rows) {
       if (r.state === 'LISTEN' || (r.protocol === 'udp' && r.peerPort === 0)) {
         this.listeners.set(`${r.protocol} ${unmapIpv4(r.localAddress)} ${r.localPort}`, r)
@@ -46,11 +63,17 @@ export class SocketIndex {
     return this.byTuple.get(key(protocol, local, peer))
   }
 
-  /** The listener (or bound UDP socket) that receives on addr, wildcard addresses included. */
+  /**
+   * The listener (or bound UDP socket) that receives on addr. A wildcard listener
+   * only when addr is an address of this machine: a flow to a remote server on
+   * the same port is not this listener's.
+   */
   listenerFor(addr: NetAddr, protocol: InetProtocol = 'tcp'): SocketRow | undefined {
     const host = unmapIpv4(addr.host)
     const exact = this.listeners.get(`${protocol} ${host} ${addr.port}`)
     if (exact !== undefined) return exact
+    this.local ??= localAddresses()
+    if (!isLocal(host, this.local)) return undefined
     for (const any of ANY) {
       const l = this.listeners.get(`${protocol} ${any} ${addr.port}`)
       // An IPv4 wildcard does not receive IPv6 traffic; :: receives both unless v6only.
