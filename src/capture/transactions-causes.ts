@@ -1,13 +1,16 @@
-// Why a request went unanswered: the rocket and tinyrpc behaviours that leave a
-// client waiting (see ../shared/TINYPB.md), matched against what the capture
-// shows about the request. Facts about this request come first, then what is
-// merely possible.
+// Why a captured request went unanswered: what only a capture can see (bytes
+// the capture lost, who closed first and when, two requests in one segment,
+// a FIN right behind the request), then the causes every client shares
+// (src/rpc/diagnose.ts: the frame's peer-safety findings, rocket's silent
+// dispatch errors, a handler that never ran done).
 
-import {ROCKET_FRAME_DROP, type PeerFinding} from '../../decoders/tinypb/index.js'
+import type {PeerFinding} from '../../decoders/tinypb/index.js'
+import {noAnswerCauses} from '../rpc/diagnose.js'
 import type {Cause} from './sniff-session-events.js'
 
 /** What is known about an unanswered request when its causes are listed. */
 export interface UnansweredFacts {
+  /** pk_len of the request (the findings already say what its size means). */
   readonly size: number
   readonly method: string
   /** peerSafety findings of the request frame. */
@@ -30,48 +33,36 @@ export interface UnansweredFacts {
 export const HALF_CLOSE_AT_ONCE_MS = 10
 
 export function likelyCauses(f: UnansweredFacts): Cause[] {
-  const out: Cause[] = []
+  const first: Cause[] = []
   if (f.serverGap) {
-    out.push({code: 'CAPTURE_GAP', message: 'the capture lost bytes the server sent: the reply may be among them'})
+    first.push({code: 'CAPTURE_GAP', message: 'the capture lost bytes the server sent: the reply may be among them'})
   }
   if (f.serverEnded !== undefined) {
-    out.push({
+    first.push({
       code: f.serverEnded === 'rst' ? 'SERVER_RESET' : 'SERVER_CLOSED',
       message: `the server ${f.serverEnded === 'rst' ? 'reset' : 'closed'} the connection without answering`,
     })
   }
-  for (const finding of f.findings) {
-    if (finding.code === 'FRAME_DROPPED_BY_ROCKET') {
-      out.push({code: 'FRAME_TOO_LARGE', message: `the request frame is ${f.size} bytes: rocket silently drops frames of ${ROCKET_FRAME_DROP} bytes or more`})
-    } else if (finding.code === 'METHOD_HAS_PACKAGE' || finding.code === 'METHOD_WITHOUT_DOT' || finding.code === 'EMPTY_MSG_ID') {
-      out.push({code: finding.code, message: finding.message})
-    } else if (finding.effect === 'crash') {
-      out.push({code: finding.code, message: `${finding.message}: the server may have crashed`})
-    }
-  }
+  const observed: Cause[] = []
   if (f.sameSegment) {
-    out.push({code: 'PIPELINED', message: 'another request came in the same TCP segment: rocket drops both requests of such a write'})
+    observed.push({code: 'PIPELINED', message: 'another request came in the same TCP segment: rocket drops both requests of such a write'})
   }
   // rocket reads the request and the FIN in one go and drops both; a FIN long after is the client giving up.
   if (f.clientFinAfterMs !== undefined && f.clientFinAfterMs < HALF_CLOSE_AT_ONCE_MS) {
-    out.push({
+    observed.push({
       code: 'HALF_CLOSED',
       message: `the client half-closed (FIN) ${f.clientFinAfterMs.toFixed(3)} ms after the request: rocket drops a request followed at once by the client's FIN`,
     })
   }
-  if (f.methodKnown === false) {
-    out.push({
-      code: 'UNKNOWN_METHOD',
-      message: `"${f.method}" is not in the loaded .proto: rocket sends no reply for an unknown service or method (tinyrpc answers 10000008/10000009)`,
-    })
-  } else if (f.payloadBad) {
-    out.push({code: 'BAD_REQUEST_PAYLOAD', message: "the request does not parse as the method's request type: rocket sends no reply for it"})
-  } else if (f.methodKnown === undefined) {
-    out.push({
-      code: 'UNKNOWN_METHOD_OR_PAYLOAD',
-      message: 'rocket sends no reply for an unknown service or method or a request that does not parse (give --proto to check)',
-    })
-  }
-  out.push({code: 'HANDLER_NO_DONE', message: 'the handler returned without running done (rocket\'s makeOrder does this for price < 10), or is still running'})
-  return out
+  // A capture cannot tell rocket from tinyrpc: explain for both.
+  const shared = noAnswerCauses({
+    methodName: f.method,
+    findings: f.findings,
+    peer: 'any',
+    serverClosed: f.serverEnded !== undefined,
+    methodKnown: f.methodKnown,
+    payloadBad: f.payloadBad,
+    observed,
+  })
+  return [...first, ...shared]
 }

@@ -4,7 +4,7 @@ import {type Clock, type DecodeIssue, formatAddr, type NetAddr, systemClock, Tcp
 import {type PreparedCall, preparedWarnings} from './call-prepare.js'
 import {RpcChannel, type StrayResponse} from './channel.js'
 import {RpcController} from './controller.js'
-import {explainNoAnswer} from './diagnose.js'
+import {unansweredCallCauses} from './diagnose.js'
 import {decodeBody, type MessageBody} from './message-body.js'
 import {MsgIdGenerator} from './msg-id.js'
 
@@ -111,17 +111,7 @@ export async function runCall(opts: RunCallOptions): Promise<CallResult> {
       timed.error!.code === 'CALL_TIMEOUT'
         ? new NetError('CALL_TIMEOUT', `no response to ${p.wireName} (msg_id ${msgId}) within ${timeoutMs} ms`, {errCode: timed.error!.errCode})
         : timed.error!
-    const causes =
-      error.code === 'CALL_TIMEOUT' || error.code === 'PEER_CLOSED' || error.code === 'PEER_RESET'
-        ? explainNoAnswer({
-            what: error.code === 'CALL_TIMEOUT' ? 'timeout' : 'peer-closed',
-            midFrame: channel.issues.some((i) => i.code === 'TRUNCATED'),
-            methodName: p.wireName,
-            frameSize: requestFrame.length,
-            msgIdLen: Buffer.byteLength(msgId),
-            peer: p.peer,
-          })
-        : []
+    const causes = unansweredCallCauses(p, [error.code], channel.cutMidFrame)
     return {...common, status: 'transport-error', error, causes}
   }
   const f = timed.response

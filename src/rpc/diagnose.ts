@@ -1,73 +1,143 @@
-import {ROCKET_FRAME_DROP, ROCKET_MSG_ID_LIMIT, ROCKET_NAME_LIMIT} from '../../decoders/tinypb/index.js'
+// Why a TinyPB request got no answer: the rocket and tinyrpc behaviours that
+// leave a client waiting (../shared/TINYPB.md), matched against what is known
+// about the request. One list for call, the load test and sniff; a capture adds
+// what only it can see (see src/capture/transactions-causes.ts). Facts about
+// this request come first, then what is merely possible.
+
+import {type PeerFinding, ROCKET_MSG_ID_LIMIT, ROCKET_NAME_LIMIT} from '../../decoders/tinypb/index.js'
+import type {PreparedCall} from './call-prepare.js'
 
 /** Which server the user says is on the other end; 'any' explains for both frameworks. */
 export type PeerKind = 'rocket' | 'tinyrpc' | 'any'
 
+/** One likely cause: a stable code, and the text for humans. */
+export interface NoAnswerCause {
+  readonly code: string
+  readonly message: string
+}
+
 export interface NoAnswerFacts {
-  /** The deadline passed, or the peer closed the connection first. */
-  readonly what: 'timeout' | 'peer-closed'
-  /** The peer closed while its response frame was still incomplete. */
-  readonly midFrame?: boolean
+  /** method_name as sent. */
   readonly methodName: string
-  /** Size of the request frame in bytes (pk_len). */
-  readonly frameSize: number
-  readonly msgIdLen: number
+  /** peerSafety findings of the request frame (those for other peers than `peer` are left out). */
+  readonly findings: readonly PeerFinding[]
   readonly peer: PeerKind
-  /** false when a schema was loaded and lacks the method (then it is the first suspect). */
-  readonly methodInSchema?: boolean
+  /** The server closed or reset the connection without answering (not in answer to the client's FIN). */
+  readonly serverClosed?: boolean
+  /** ...and it closed while its response frame was still incomplete. */
+  readonly midFrame?: boolean
+  /** The loaded .proto defines the method (true/false); undefined without a .proto. */
+  readonly methodKnown?: boolean
+  /** The payload does not parse as the method's request type. */
+  readonly payloadBad?: boolean
+  /** What the caller saw about this request (a capture: pipelining, half-close): after the frame's own findings. */
+  readonly observed?: readonly NoAnswerCause[]
+}
+
+/** peerSafety codes whose finding is itself a reason for silence, as the cause code sniff has always reported. */
+const FINDING_CAUSE: Partial<Record<PeerFinding['code'], string>> = {
+  FRAME_DROPPED_BY_ROCKET: 'FRAME_TOO_LARGE',
+  METHOD_HAS_PACKAGE: 'METHOD_HAS_PACKAGE',
+  METHOD_WITHOUT_DOT: 'METHOD_WITHOUT_DOT',
+  EMPTY_MSG_ID: 'EMPTY_MSG_ID',
 }
 
 /**
- * The likely causes of an unanswered call, most likely first, from what the
- * C++ servers are known to do (../shared/TINYPB.md): rocket never answers a
- * dispatch error, drops frames of 128 bytes or more and never closes a
- * connection; tinyrpc answers everything it can decode.
+ * The likely causes of an unanswered request, most likely first. rocket never
+ * answers a dispatch error, drops frames of 128 bytes or more and never closes
+ * a connection; tinyrpc answers everything it can decode and closes only after
+ * the client's FIN or about 54 s idle. The wire facts behind each finding are
+ * worded once, by peerSafety; this adds what they mean for the silence.
  */
-export function explainNoAnswer(f: NoAnswerFacts): string[] {
-  const out: string[] = []
+export function noAnswerCauses(f: NoAnswerFacts): NoAnswerCause[] {
   const rocket = f.peer !== 'tinyrpc'
   const tinyrpc = f.peer !== 'rocket'
-  const on = (peer: string) => (f.peer === 'any' ? `${peer}: ` : '')
+  const findings = f.findings.filter((x) => f.peer === 'any' || x.peers.includes(f.peer))
+  const out: NoAnswerCause[] = []
 
-  if (f.what === 'peer-closed') {
-    if (f.midFrame) {
-      out.push('the server closed the connection in the middle of its response: it crashed or was stopped while writing, or something in between cut the stream')
-    }
+  if (f.serverClosed && f.midFrame) {
+    out.push({
+      code: 'MID_FRAME_CLOSE',
+      message: 'the server closed the connection in the middle of its response: it crashed or was stopped while writing, or something in between cut the stream',
+    })
+  }
+  for (const finding of findings) {
+    const code = FINDING_CAUSE[finding.code]
+    if (finding.effect === 'crash') out.push({code: finding.code, message: `${finding.message}: the server may have crashed`})
+    else if (code === 'FRAME_TOO_LARGE') out.push({code, message: `the request ${finding.message}`})
+    else if (code !== undefined) out.push({code, message: finding.message})
+  }
+  out.push(...(f.observed ?? []))
+
+  if (f.serverClosed) {
     if (rocket) {
-      out.push(
-        `${on('rocket')}rocket never closes a connection by itself, so the server process probably died: ` +
-          `a msg_id of ${ROCKET_MSG_ID_LIMIT}+ bytes or a method_name of ${ROCKET_NAME_LIMIT}+ bytes corrupts its memory`,
-      )
+      const crashFound = findings.some((x) => x.effect === 'crash')
+      out.push({
+        code: 'ROCKET_NEVER_CLOSES',
+        message:
+          'rocket never closes a connection by itself, so the server process probably died' +
+          (crashFound ? '' : `: a msg_id of ${ROCKET_MSG_ID_LIMIT}+ bytes or a method_name of ${ROCKET_NAME_LIMIT}+ bytes corrupts its memory`),
+      })
     }
-    if (tinyrpc) out.push(`${on('tinyrpc')}tinyrpc closes a connection after the client's FIN or after about 54 s idle; otherwise it crashed or was stopped`)
+    if (tinyrpc) {
+      out.push({code: 'TINYRPC_CLOSES', message: "tinyrpc closes a connection after the client's FIN or after about 54 s idle; otherwise it crashed or was stopped"})
+    }
     return out
   }
 
+  // tinyrpc answers dispatch errors (10000008/10000009/10000010, 10000004 for a bad payload); only rocket is silent.
   if (rocket) {
-    if (f.frameSize >= ROCKET_FRAME_DROP) {
-      out.push(
-        `${on('rocket')}the request frame is ${f.frameSize} bytes: rocket silently drops frames of ${ROCKET_FRAME_DROP} bytes or more ` +
-          '(its first read buffer is 128 bytes and an off-by-one loses the data)',
-      )
+    const tinyrpcToo = tinyrpc ? ' (tinyrpc answers it with an error)' : ''
+    const silent = 'rocket sets the error but never sends it'
+    if (f.methodKnown === false) {
+      out.push({code: 'UNKNOWN_METHOD', message: `"${f.methodName}" is not in the loaded .proto: for an unknown service or method ${silent}${tinyrpcToo}`})
+    } else if (f.payloadBad) {
+      out.push({code: 'BAD_REQUEST_PAYLOAD', message: `the request does not parse as the method's request type: ${silent}${tinyrpcToo}`})
+    } else {
+      const check = f.methodKnown === true ? 'the loaded .proto has it: is the server built from the same one?' : 'give --proto to check'
+      out.push({code: 'UNKNOWN_METHOD_OR_PAYLOAD', message: `an unknown service or method, or a request that does not parse: ${silent} (${check})`})
     }
-    const firstDot = f.methodName.indexOf('.')
-    if (firstDot !== -1 && f.methodName.indexOf('.', firstDot + 1) !== -1) {
-      out.push(
-        `${on('rocket')}method_name "${f.methodName}" has a package: rocket splits it at the first dot, looks up service ` +
-          `"${f.methodName.slice(0, firstDot)}", does not find it and never answers`,
-      )
-    }
-    const unknown = f.methodInSchema === false ? ` ("${f.methodName}" is not in the loaded .proto either)` : ''
-    out.push(
-      `${on('rocket')}an unknown service or method${unknown}: rocket sets the error but never sends it, ` +
-        'and the same goes for a request that does not parse (check the name with `rpcdiag methods`)',
-    )
-    out.push(`${on('rocket')}the handler returned without running done (rocket's own makeOrder does this when price < 10), or is still busy`)
-    if (f.msgIdLen === 0) out.push(`${on('rocket')}msg_id is empty: rocket answers with msg_id "123456789", which matches no call`)
   }
-  if (tinyrpc) {
-    if (f.msgIdLen === 0) out.push(`${on('tinyrpc')}msg_id is empty: tinyrpc drops such a request silently`)
-    out.push(`${on('tinyrpc')}tinyrpc answers even dispatch errors, so a silent tinyrpc means a slow or stuck handler`)
+  const handler = rocket
+    ? "the handler returned without running done (rocket's own makeOrder does this when price < 10), or is still running" +
+      (tinyrpc ? ' (a silent tinyrpc, which answers even dispatch errors, means a slow or stuck handler)' : '')
+    : 'the handler is slow or stuck: tinyrpc answers even dispatch errors, so only its handler leaves a request unanswered'
+  out.push({code: 'HANDLER_NO_DONE', message: handler})
+  return out
+}
+
+/** Transport error codes of a call that was sent and never answered (a failed connect is not among them). */
+const UNANSWERED: Readonly<Record<string, 'timeout' | 'closed'>> = {CALL_TIMEOUT: 'timeout', PEER_CLOSED: 'closed', PEER_RESET: 'closed'}
+
+/**
+ * The causes, as text, for calls of one prepared request that failed with these
+ * error codes: none for a failed connect; a load test may have seen both
+ * timeouts and closes, and gets the causes of both, each once, in the order
+ * the codes come (most frequent first).
+ */
+export function unansweredCallCauses(
+  p: Pick<PreparedCall, 'wireName' | 'findings' | 'peer' | 'method' | 'requestJson'>,
+  errorCodes: readonly string[],
+  midFrame: boolean,
+): string[] {
+  const how = new Set(errorCodes.map((c) => UNANSWERED[c]).filter((h) => h !== undefined))
+  const facts = {
+    methodName: p.wireName,
+    findings: p.findings,
+    peer: p.peer,
+    // A schema-built call has its method in the .proto; raw bytes that did not decode left no requestJson.
+    methodKnown: p.method === undefined ? undefined : true,
+    payloadBad: p.method !== undefined && p.requestJson === undefined,
+  }
+  const seen = new Set<string>()
+  const out: string[] = []
+  for (const h of how) {
+    const serverClosed = h === 'closed'
+    for (const c of noAnswerCauses({...facts, serverClosed, midFrame: serverClosed && midFrame})) {
+      if (seen.has(c.code)) continue
+      seen.add(c.code)
+      out.push(c.message)
+    }
   }
   return out
 }

@@ -2,10 +2,10 @@ import {describeErrorCode, type TinyPbFrame, type TinyPbMessage} from '../../dec
 import {err, type NetError, ok, type Result, UsageError} from '../errors.js'
 import {type Clock, type NetAddr, systemClock, TcpClient, TimerQueue, TinyPbCoder} from '../net/index.js'
 import {type LatencySummary, summarize} from '../stats/index.js'
-import {requestFrameSize, type PreparedCall} from './call-prepare.js'
+import type {PreparedCall} from './call-prepare.js'
 import {RpcChannel, type StrayResponse} from './channel.js'
 import {RpcController} from './controller.js'
-import {explainNoAnswer} from './diagnose.js'
+import {unansweredCallCauses} from './diagnose.js'
 import {MsgIdGenerator} from './msg-id.js'
 
 /**
@@ -194,7 +194,7 @@ export async function runLoad(opts: LoadOptions): Promise<Result<LoadReport, Net
     examples.push(...ch.strays.slice(0, Math.max(0, 5 - examples.length)))
     malformed += ch.issueTotal
   }
-  const unanswered = (transport.get('CALL_TIMEOUT')?.count ?? 0) + (transport.get('PEER_CLOSED')?.count ?? 0)
+  const transportErrors = [...transport].map(([code, t]) => ({code, ...t})).sort((a, b) => b.count - a.count)
   return ok({
     mode,
     concurrency: opts.concurrency,
@@ -202,7 +202,7 @@ export async function runLoad(opts: LoadOptions): Promise<Result<LoadReport, Net
     calls: done,
     ok: okCount,
     serverErrors: [...serverErrors].map(([errCode, count]) => ({errCode, errName: describeErrorCode(errCode), count})).sort((a, b) => b.count - a.count),
-    transportErrors: [...transport].map(([code, t]) => ({code, ...t})).sort((a, b) => b.count - a.count),
+    transportErrors,
     strays: {total: byKind.duplicate + byKind.late + byKind.unknown, ...byKind, examples},
     malformed,
     connections,
@@ -210,15 +210,10 @@ export async function runLoad(opts: LoadOptions): Promise<Result<LoadReport, Net
     callsPerSec: durationMs > 0 ? (done * 1000) / durationMs : 0,
     latency: summarize(samples),
     samples,
-    causes:
-      unanswered > 0
-        ? explainNoAnswer({
-            what: transport.has('CALL_TIMEOUT') ? 'timeout' : 'peer-closed',
-            methodName: p.wireName,
-            frameSize: requestFrameSize(p, p.msgId === undefined ? 20 : Buffer.byteLength(p.msgId)),
-            msgIdLen: p.msgId === undefined ? 20 : Buffer.byteLength(p.msgId),
-            peer: p.peer,
-          })
-        : [],
+    causes: unansweredCallCauses(
+      p,
+      transportErrors.map((e) => e.code),
+      retired.some((ch) => ch.cutMidFrame),
+    ),
   })
 }

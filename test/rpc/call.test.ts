@@ -166,6 +166,23 @@ describe('runCall against the embedded server', () => {
     expect(r.causes.some((c) => c.includes('rocket never closes a connection'))).toBe(true)
   })
 
+  it('puts a payload that does not parse as the request type first among the causes of silence', async () => {
+    const rocket = await rocketLikeServer(() => undefined)
+    cleanups.push(() => rocket.close())
+    const r = await call(rocket.addr, {body: {kind: 'bytes', bytes: Buffer.from('0a0501', 'hex')}}, 300)
+    expect(r.warnings.join()).toContain('does not parse as makeOrderRequest')
+    expect(r.status).toBe('transport-error')
+    expect(r.causes[0]).toContain("the request does not parse as the method's request type: rocket sets the error but never sends it")
+    expect(r.causes.join('\n')).not.toContain('an unknown service or method')
+  })
+
+  it('names the crash a forced frame causes when the server then closes', async () => {
+    const {addr} = await serve({faults: {closeAfterBytes: 0}})
+    const r = await call(addr, {json: {price: 100}, msgId: '7'.repeat(60), force: true})
+    expect(r.error?.code).toBe('PEER_CLOSED')
+    expect(r.causes[0]).toBe('msg_id is 60 bytes: tinyrpc copies it into 50 bytes without a bounds check: the server may have crashed')
+  })
+
   it('fails with CONNECT_REFUSED (10000001) when nothing listens', async () => {
     const {handle, addr} = await serve()
     await handle.close()

@@ -123,6 +123,36 @@ describe('runLoad', () => {
     expect(r.ok + r.transportErrors[0].count).toBe(20)
   })
 
+  it('says the server closed in the middle of a response, as a single call does', async () => {
+    const srv = await serve({faults: {closeAfterBytes: 20}})
+    const r = await load({addr: srv.address, repeat: 4, concurrency: 1})
+    expect(r.transportErrors.map((e) => [e.code, e.count])).toEqual([['PEER_CLOSED', 4]])
+    expect(r.causes[0]).toContain('closed the connection in the middle of its response')
+    expect(r.causes.join('\n')).toContain('rocket never closes a connection')
+  })
+
+  it('lists the causes of both timeouts and closes when a run saw both', async () => {
+    // The first reply is cut at byte 20 (PEER_CLOSED); every later connection gets nothing at all (CALL_TIMEOUT).
+    let conns = 0
+    const server = new TcpServer<TinyPbFrame, TinyPbMessage>({coder: () => new TinyPbCoder()})
+    server.on('connection', (c) => {
+      const first = conns++ === 0
+      c.on('message', (f) => {
+        if (!first) return
+        c.sendRaw(encodeFrame({msgId: f.msgId, methodName: f.methodName, pbData: new Uint8Array(0)}).subarray(0, 20))
+        c.shutdown()
+      })
+    })
+    const addr = await server.listen('127.0.0.1', 0)
+    if (!addr.ok) throw addr.error
+    cleanups.push(() => server.close(50))
+    const r = await load({addr: addr.value, repeat: 3, concurrency: 1, timeoutMs: 300})
+    expect(r.transportErrors.map((e) => [e.code, e.count])).toEqual([['CALL_TIMEOUT', 2], ['PEER_CLOSED', 1]])
+    const all = r.causes.join('\n')
+    expect(all).toContain('closed the connection in the middle of its response')
+    expect(all).toContain('without running done')
+  })
+
   it('fails as a value when no connection can be opened at all', async () => {
     const srv = await serve()
     const addr = srv.address
