@@ -14,7 +14,7 @@ import type {ServeStats} from '../src/rpc/server.js'
 export default class Serve extends BaseCommand {
   static override summary = 'Run a TinyPB test server: scripted responses, fault injection, one log line per request'
 
-  static override description = `Dispatches by method_name and answers with the scripted response from --responses, or with every field at its default. Framework errors are answered the way tinyrpc words them: 10000010 (no dot in the name), 10000008 (unknown service), 10000009 (unknown method), 10000003 (a payload that does not parse). Malformed input is logged and skipped. Stops cleanly on SIGINT and SIGTERM.
+  static override description = `Dispatches by method_name and answers with the scripted response from --responses, or with every field at its default. Framework errors are answered the way tinyrpc words them: 10000010 (no dot in the name), 10000008 (unknown service), 10000009 (unknown method), 10000003 (a payload that does not parse). Beware: real tinyrpc sends 10000004 (ERROR_FAILED_SERIALIZE) for a payload that does not parse, with the same text, and rocket sends nothing at all; serve's err_info says so too. Malformed input is logged and skipped. Stops cleanly on SIGINT and SIGTERM.
 
 --responses file.json maps a method to a fixed response (a JSON object) or to a list of rules tried in order:
   {"Order.makeOrder": [{"when": {"price": {"$gte": 10}}, "response": {"order_id": "20230514"}},

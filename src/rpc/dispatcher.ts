@@ -1,5 +1,6 @@
 import {
   ERROR_FAILED_DESERIALIZE,
+  ERROR_FAILED_SERIALIZE,
   ERROR_METHOD_NOT_FOUND,
   ERROR_PARSE_SERVICE_NAME,
   ERROR_SERVICE_NOT_FOUND,
@@ -41,9 +42,11 @@ const EMPTY = new Uint8Array(0)
  *   10000010 cannot parse service_name:[x]   (no dot in the name)
  *   10000008 not found service_name:[x]
  *   10000009 not found method_name:[x]
- *   10000003 faild to parse request data, request.name:[x]   (tinyrpc's spelling)
+ *   10000003 faild to parse request data, request.name:[x] (...)   (tinyrpc's spelling)
  * tinyrpc itself sends 10000004 (its ERROR_FAILED_SERIALIZE) for a payload
- * that does not parse; the deserialize code says what happened.
+ * that does not parse. serve sends 10000003, the deserialize code, as its issue
+ * asks, and says in err_info that real tinyrpc sends 10000004, so a client
+ * tested against serve does not learn to expect the wrong code.
  * Unlike rocket and tinyrpc it splits at the LAST dot, so methods of a .proto
  * with a package (`pkg.Order.makeOrder`) are found as well as `Order.makeOrder`.
  */
@@ -106,7 +109,8 @@ export class Dispatcher {
         ...base,
         method,
         errCode: ERROR_FAILED_DESERIALIZE,
-        errInfo: `faild to parse request data, request.name:[${method.requestType.fullName.replace(/^\./, '')}]`,
+        // tinyrpc's text first, so a client matching it still matches.
+        errInfo: `faild to parse request data, request.name:[${method.requestType.fullName.replace(/^\./, '')}] (rpcdiag serve; real tinyrpc sends this with err_code ${ERROR_FAILED_SERIALIZE})`,
         pbData: EMPTY,
         note: 'framework error',
       }

@@ -103,6 +103,14 @@ describe('rpcdiag serve (as a process)', () => {
     expect(perCall.result).toMatchObject({ok: 5, strays: {total: 0}})
   })
 
+  it('--help says that real tinyrpc answers a payload that does not parse with 10000004, not 10000003', async () => {
+    const help = await runCli(['serve', '--help'])
+    expect(help.code).toBe(0)
+    const text = help.stdout.replace(/\s+/g, ' ')
+    expect(text).toContain('10000003 (a payload that does not parse)')
+    expect(text).toContain('real tinyrpc sends 10000004 (ERROR_FAILED_SERIALIZE) for a payload that does not parse')
+  })
+
   it('exits 2 on a responses file that does not match the .proto', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rpcdiag-serve-'))
     const file = join(dir, 'r.json')

@@ -107,7 +107,7 @@ describe('startServer', () => {
     await vi.waitFor(() => expect(c.frames).toHaveLength(3))
     expect(c.frames.map((f) => [f.msgId, f.errCode, f.errInfo, f.pbDataLen])).toEqual([
       ['e1', 10_000_009, 'not found method_name:[nope]', 0],
-      ['e2', 10_000_003, 'faild to parse request data, request.name:[makeOrderRequest]', 0],
+      ['e2', 10_000_003, 'faild to parse request data, request.name:[makeOrderRequest] (rpcdiag serve; real tinyrpc sends this with err_code 10000004)', 0],
       ['e3', 10_000_010, 'cannot parse service_name:[nodot]', 0],
     ])
     const logged = srv.events.filter((e) => e.type === 'request').map((e) => e.type === 'request' && e.errName)
