@@ -183,7 +183,7 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     if (flags.json) out.line(render.summaryLine(summary))
     else if (flags.summary) {
       for (const line of render.renderSniffSummary(summary, colors)) out.line(line)
-      if (flags.histogram) for (const line of render.renderSniffHistogram(session.stats.latencies)) out.line(line)
+      if (flags.histogram) for (const line of render.renderSniffHistogram(session.stats.latencyHistogram())) out.line(line)
     }
     out.flush()
 

@@ -11,7 +11,7 @@
 //   await runCapture({source: opened.value.source, session, tickMs: 250})   // until source.stop()
 //   const summary = session.finish()
 //   // render: src/render/sniff-index.js: SniffHumanRenderer(e) lines, renderSniffSummary(summary),
-//   // renderSniffHistogram(session.stats.latencies); CaptureClock(() => session.baseSec) for times.
+//   // renderSniffHistogram(session.stats.latencyHistogram()); CaptureClock(() => session.baseSec) for times.
 
 import {decodeCapturedPacket, type PacketError} from '../../decoders/packet/index.js'
 import {err, ok, type Result, type RpcDiagError, UsageError} from '../errors.js'

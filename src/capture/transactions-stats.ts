@@ -1,9 +1,13 @@
 // Counters of a sniff session and per-method latency, summarised like
 // tshark -z rpc,srt: calls, answered, errors and response-time percentiles.
 
-import {roundMs, summarize} from '../stats/index.js'
+import {LogHistogram, roundMs} from '../stats/index.js'
 
-/** Per-method numbers in the summary. Latencies in ms (3 decimals), null when nothing was answered. */
+/**
+ * Per-method numbers in the summary. Latencies in ms (3 decimals), null when nothing was answered.
+ * count, min, mean and max are exact; the percentiles come from a log histogram and are within 1%
+ * of the exact nearest-rank values (a capture may run for hours: no sample list is kept).
+ */
 export interface MethodSummary {
   /** Requests seen. */
   count: number
@@ -67,7 +71,8 @@ interface MethodStats {
   answered: number
   unanswered: number
   errors: number
-  latencies: number[]
+  /** Bounded whatever the call rate: see LogHistogram. */
+  latency: LogHistogram
 }
 
 /** Method names come off the wire: past this many distinct names the rest share one row. */
@@ -94,16 +99,29 @@ export class SniffStats {
 
   private readonly methods = new Map<string, MethodStats>()
 
-  /** Every latency sample of every method, for the histogram. */
+  /** The response times of every method together, for the terminal histogram. */
+  latencyHistogram(): LogHistogram {
+    const all = new LogHistogram()
+    for (const m of this.methods.values()) all.merge(m.latency)
+    return all
+  }
+
+  /**
+   * Every answered call's response time, as the histogram's bucket values (within 1%), one per call.
+   * Only for callers that want a plain list of a short capture (the demo); it is as long as the
+   * capture has calls, so sniff draws from latencyHistogram() instead.
+   */
   get latencies(): number[] {
-    return [...this.methods.values()].flatMap((m) => m.latencies)
+    const out: number[] = []
+    for (const [v, n] of this.latencyHistogram().weighted()) for (let i = 0; i < n; i++) out.push(v)
+    return out
   }
 
   private method(name: string): MethodStats {
     let m = this.methods.get(name)
     if (m === undefined) {
       if (this.methods.size >= MAX_METHODS) return this.method(OTHER_METHODS)
-      m = {count: 0, answered: 0, unanswered: 0, errors: 0, latencies: []}
+      m = {count: 0, answered: 0, unanswered: 0, errors: 0, latency: new LogHistogram()}
       this.methods.set(name, m)
     }
     return m
@@ -118,7 +136,7 @@ export class SniffStats {
     this.counters.paired++
     const m = this.method(method)
     m.answered++
-    m.latencies.push(latencyMs)
+    m.latency.record(latencyMs)
     if (error) m.errors++
   }
 
@@ -142,7 +160,7 @@ export class SniffStats {
     const rows = [...this.methods.entries()].sort((a, b) => b[1].count - a[1].count || a[0].localeCompare(b[0]))
     const out: Record<string, MethodSummary> = {}
     for (const [name, m] of rows) {
-      const s = summarize(m.latencies)
+      const s = m.latency.summary()
       const r = (v: number | undefined) => (v === undefined ? null : roundMs(v))
       out[name] = {
         count: m.count,

@@ -11,7 +11,19 @@ export interface HistogramBucket {
   readonly count: number
 }
 
-export function histogram(samples: readonly number[], buckets = 10): HistogramBucket[] {
+/**
+ * Samples already counted by value, such as a LogHistogram from src/stats
+ * (sniff keeps no sample list): (value, count) pairs and the exact extremes.
+ */
+export interface WeightedSamples {
+  readonly count: number
+  readonly min: number
+  readonly max: number
+  weighted(): Iterable<readonly [value: number, count: number]>
+}
+
+export function histogram(samples: readonly number[] | WeightedSamples, buckets = 10): HistogramBucket[] {
+  if (!isSampleList(samples)) return weightedHistogram(samples, buckets)
   if (samples.length === 0) return []
   let min = Infinity
   let max = -Infinity
@@ -26,7 +38,22 @@ export function histogram(samples: readonly number[], buckets = 10): HistogramBu
   return counts.map((count, i) => ({le: min + width * (i + 1), count}))
 }
 
-export function renderHistogram(samples: readonly number[], opts: {buckets?: number; width?: number; bar?: string} = {}): string[] {
+function isSampleList(s: readonly number[] | WeightedSamples): s is readonly number[] {
+  return Array.isArray(s)
+}
+
+/** The same even buckets from counted values; a value's whole count goes to the bucket its value falls in. */
+function weightedHistogram(s: WeightedSamples, buckets: number): HistogramBucket[] {
+  if (s.count === 0) return []
+  const {min, max} = s
+  if (max === min) return [{le: max, count: s.count}]
+  const width = (max - min) / buckets
+  const counts = new Array<number>(buckets).fill(0)
+  for (const [v, n] of s.weighted()) counts[Math.max(0, Math.min(buckets - 1, Math.floor((v - min) / width)))] += n
+  return counts.map((count, i) => ({le: min + width * (i + 1), count}))
+}
+
+export function renderHistogram(samples: readonly number[] | WeightedSamples, opts: {buckets?: number; width?: number; bar?: string} = {}): string[] {
   const rows = histogram(samples, opts.buckets ?? 10)
   const most = Math.max(0, ...rows.map((r) => r.count))
   const width = opts.width ?? 40

@@ -5,7 +5,7 @@
 import type {ChalkInstance} from 'chalk'
 
 import type {MethodSummary, SniffSummary} from '../capture/transactions-stats.js'
-import {renderHistogram} from './histogram.js'
+import {renderHistogram, type WeightedSamples} from './histogram.js'
 import {renderTable} from './table.js'
 
 const RULE = '='.repeat(80)
@@ -65,8 +65,8 @@ export function renderSniffSummary(s: SniffSummary, c: ChalkInstance): string[] 
   return out
 }
 
-/** Response times of every paired call, as a terminal histogram. */
-export function renderSniffHistogram(latencies: readonly number[]): string[] {
-  if (latencies.length === 0) return []
+/** Response times of every paired call (a sample list, or SniffStats.latencyHistogram()), as a terminal histogram. */
+export function renderSniffHistogram(latencies: readonly number[] | WeightedSamples): string[] {
+  if ((Array.isArray(latencies) ? latencies.length : (latencies as WeightedSamples).count) === 0) return []
   return ['Response time histogram:', ...renderHistogram(latencies).map((l) => '  ' + l)]
 }

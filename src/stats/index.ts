@@ -1,1 +1,2 @@
 export * from './latency.js'
+export * from './log-histogram.js'

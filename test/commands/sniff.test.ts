@@ -126,6 +126,16 @@ describe('the rocket capture (tcpdump, 25 makeOrder calls, one connection each)'
     expect(out.stdout).not.toMatch(/\u001B\[/)
   })
 
+  it('adds a response-time histogram of all 25 calls with --histogram', async () => {
+    const out = await runCommand(Sniff, ['--read', FIXTURE, '--histogram'])
+    const lines = out.stdout.split('\n')
+    const at = lines.indexOf('Response time histogram:')
+    expect(at).toBeGreaterThan(0)
+    const bars = lines.slice(at + 1).filter((l) => /^\s+[\d.]+ ms \[\d+\]/.test(l))
+    expect(bars).toHaveLength(10)
+    expect(bars.reduce((n, l) => n + Number(/\[(\d+)\]/.exec(l)![1]), 0)).toBe(25)
+  })
+
   it('reads the capture from stdin with --read -', async () => {
     // The bytes as they are (the shared helper sends text): a real pipe into a real process.
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/rpc/helpers/cli.ts', 'sniff', '--read', '-', '--json'], {stdio: ['pipe', 'pipe', 'pipe']})
