@@ -21,6 +21,48 @@ export function isShowableCodeUnit(c: number): boolean {
   return true
 }
 
+/**
+ * A string from the wire or from /proc (method name, msg_id, err_info, process
+ * name) made safe for one line of a terminal: tab, LF and CR as \t \n \r, any
+ * other code unit isShowableCodeUnit rejects (C0 and C1 controls, DEL, bidi
+ * overrides and isolates) as \xNN or \u{NNNN}, and a lone surrogate as
+ * \u{NNNN}. The rest, backslash included, is kept as is: it is for reading, not
+ * a reversible encoding. Returns s itself when nothing needs escaping.
+ */
+export function displayText(s: string): string {
+  let i = 0
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < SPACE || (c >= DEL && (!isShowableCodeUnit(c) || isSurrogate(c)))) break
+  }
+  if (i === s.length) return s
+  let out = s.slice(0, i)
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= SPACE && c < DEL) {
+      out += s[i]
+      continue
+    }
+    if (isSurrogate(c)) {
+      const next = s.charCodeAt(i + 1)
+      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        out += s[i] + s[i + 1]
+        i++
+      } else out += `\\u{${c.toString(16)}}`
+      continue
+    }
+    const esc = c === TAB ? '\\t' : c === LF ? '\\n' : c === CR ? '\\r' : undefined
+    if (esc !== undefined) out += esc
+    else if (isShowableCodeUnit(c)) out += s[i]
+    else out += c <= 0xff ? `\\x${c.toString(16).padStart(2, '0')}` : `\\u{${c.toString(16)}}`
+  }
+  return out
+}
+
+function isSurrogate(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdfff
+}
+
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }

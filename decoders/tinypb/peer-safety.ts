@@ -1,3 +1,4 @@
+import {displayText} from '../string/printable.js'
 import {ROCKET_FRAME_DROP, ROCKET_MSG_ID_LIMIT, ROCKET_NAME_LIMIT, TINYRPC_MSG_ID_LIMIT} from './constants.js'
 
 /** What a frame would do to a C++ peer. Stable codes; the text explains it for humans. */
@@ -76,19 +77,21 @@ export function peerSafety(f: FrameShape, role: 'request' | 'response' = 'reques
       })
     }
     const firstDot = f.methodName.indexOf('.')
+    // The name comes off the wire and these messages are printed: escaped so it cannot drive a terminal.
+    const name = displayText(f.methodName)
     if (firstDot === -1) {
       out.push({
         code: 'METHOD_WITHOUT_DOT',
         peers: ['rocket', 'tinyrpc'],
         effect: 'misroute',
-        message: `method_name "${f.methodName}" has no "Service.method" dot: tinyrpc answers 10000010, rocket never answers`,
+        message: `method_name "${name}" has no "Service.method" dot: tinyrpc answers 10000010, rocket never answers`,
       })
     } else if (f.methodName.indexOf('.', firstDot + 1) !== -1) {
       out.push({
         code: 'METHOD_HAS_PACKAGE',
         peers: ['rocket'],
         effect: 'misroute',
-        message: `method_name "${f.methodName}" has a package: rocket splits at the first dot and looks up service "${f.methodName.slice(0, firstDot)}", which is not found (no reply)`,
+        message: `method_name "${name}" has a package: rocket splits at the first dot and looks up service "${displayText(f.methodName.slice(0, firstDot))}", which is not found (no reply)`,
       })
     }
     if (f.msgIdLen === 0) {

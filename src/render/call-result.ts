@@ -1,6 +1,7 @@
 import type {ChalkInstance} from 'chalk'
 
 import {hexdump, toHex} from '../../decoders/hexdump.js'
+import {displayText} from '../../decoders/string/index.js'
 import {decodeFrame, type TinyPbFrame} from '../../decoders/tinypb/index.js'
 import type {CallResult} from '../rpc/call.js'
 import type {StrayResponse} from '../rpc/channel.js'
@@ -24,14 +25,15 @@ const STRAY_WHY: Record<StrayResponse['kind'], string> = {
 }
 
 export function describeStray(s: StrayResponse): string {
-  return `stray response msg_id ${s.msgId} ${s.methodName} (${s.pkLen} bytes, err_code ${s.errCode}) ignored: ${STRAY_WHY[s.kind]}`
+  return `stray response msg_id ${displayText(s.msgId)} ${displayText(s.methodName)} (${s.pkLen} bytes, err_code ${s.errCode}) ignored: ${STRAY_WHY[s.kind]}`
 }
 
-/** The header fields of a frame, one line, in wire order. */
+/** The header fields of a frame, one line, in wire order; the strings escaped for the terminal. */
 export function frameHeaderLine(f: TinyPbFrame): string {
+  const q = (s: string) => displayText(JSON.stringify(s))
   return (
-    `pk_len ${f.pkLen}  msg_id_len ${f.msgIdLen}  msg_id "${f.msgId}"  method_name_len ${f.methodNameLen}  method_name "${f.methodName}"  ` +
-    `err_code ${f.errCode}  err_info_len ${f.errInfoLen}${f.errInfoLen > 0 ? `  err_info "${f.errInfo}"` : ''}  pb_data ${f.pbDataLen} bytes  checksum ${f.checksum}`
+    `pk_len ${f.pkLen}  msg_id_len ${f.msgIdLen}  msg_id ${q(f.msgId)}  method_name_len ${f.methodNameLen}  method_name ${q(f.methodName)}  ` +
+    `err_code ${f.errCode}  err_info_len ${f.errInfoLen}${f.errInfoLen > 0 ? `  err_info ${q(f.errInfo)}` : ''}  pb_data ${f.pbDataLen} bytes  checksum ${f.checksum}`
   )
 }
 
@@ -41,7 +43,7 @@ function frameOf(bytes: Buffer): TinyPbFrame | undefined {
 }
 
 function bodyLines(body: MessageBody, c: ChalkInstance): string[] {
-  if (body.kind === 'json') return JSON.stringify(body.json, null, 2).split('\n')
+  if (body.kind === 'json') return JSON.stringify(body.json, null, 2).split('\n').map(displayText)
   const head = body.schemaError === undefined ? 'no schema: fields by number, like protoc --decode_raw' : `${body.schemaError}; shown by field number`
   const lines = [c.dim(`(${head})`)]
   lines.push(...(body.text.length > 0 ? body.text : [c.dim('(empty message)')]))
@@ -69,8 +71,8 @@ export function renderCallResult(r: CallResult, opts: CallRenderOptions): string
       out.push(...hexdump(resp.frame.bytes).map((l) => '  ' + l))
     }
     const code = resp.errCode === 0 ? c.green(`err_code 0 ${resp.errName}`) : c.red(`err_code ${resp.errCode} ${resp.errName}`)
-    out.push(code + (resp.errInfo === '' ? '' : `  err_info ${JSON.stringify(resp.errInfo)}`))
-    if (resp.methodMismatch !== undefined) out.push(c.yellow(`the response names method "${resp.methodMismatch}", not "${r.method}"`))
+    out.push(code + (resp.errInfo === '' ? '' : `  err_info ${displayText(JSON.stringify(resp.errInfo))}`))
+    if (resp.methodMismatch !== undefined) out.push(c.yellow(`the response names method ${displayText(JSON.stringify(resp.methodMismatch))}, not "${r.method}"`))
     const typeName = resp.body.kind === 'json' ? resp.body.typeName : 'response'
     out.push(c.dim(`${typeName} (${resp.frame.pbDataLen} bytes):`))
     out.push(...bodyLines(resp.body, c))
@@ -80,7 +82,7 @@ export function renderCallResult(r: CallResult, opts: CallRenderOptions): string
     }
   }
   for (const s of r.strays) out.push(c.yellow(describeStray(s)))
-  for (const i of r.malformed) out.push(c.yellow(`malformed input from the server: ${i.message} (${i.skipped} bytes skipped at stream offset ${i.offset})`))
+  for (const i of r.malformed) out.push(c.yellow(`malformed input from the server: ${displayText(i.message)} (${i.skipped} bytes skipped at stream offset ${i.offset})`))
   const t = r.timings
   out.push(c.dim(`connect ${ms(t.connectMs)}  first byte ${ms(t.firstByteMs)}  total ${ms(t.totalMs)}`))
   return out

@@ -1,5 +1,7 @@
 import type {ChalkInstance} from 'chalk'
 
+import {displayText} from '../../decoders/string/index.js'
+
 import type {ServeEvent} from '../rpc/server.js'
 
 /** Local wall-clock time as tcpdump prints it: HH:MM:SS.mmm. */
@@ -9,9 +11,10 @@ export function clockTime(ms: number): string {
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`
 }
 
+/** JSON of a decoded payload on one terminal line: its strings came off the wire. */
 function compact(v: unknown): string {
   const s = JSON.stringify(v)
-  return s.length > 200 ? s.slice(0, 199) + '…' : s
+  return displayText(s.length > 200 ? s.slice(0, 199) + '…' : s)
 }
 
 /**
@@ -27,22 +30,23 @@ export function renderServeEvent(e: ServeEvent, opts: {colors: ChalkInstance; ve
       const code = e.errCode === 0 ? c.green(`err_code 0 ${e.errName}`) : c.red(`err_code ${e.errCode} ${e.errName}`)
       const what =
         e.action === 'reply'
-          ? `${code}${e.errInfo === '' ? '' : ` ${JSON.stringify(e.errInfo)}`} ${e.replyLen}B`
+          ? `${code}${e.errInfo === '' ? '' : ` ${displayText(JSON.stringify(e.errInfo))}`} ${e.replyLen}B`
           : e.action === 'no-reply'
             ? c.yellow('no reply')
             : e.action === 'closed'
               ? c.yellow('closed mid-reply')
               : c.yellow('dropped')
-      const parts = [t, e.peer, c.bold(e.method), `msg_id ${e.msgId}`, `${e.pkLen}B`, '->', what]
+      // method and msg_id are the client's bytes: escaped so they cannot drive the terminal.
+      const parts = [t, e.peer, c.bold(displayText(e.method)), `msg_id ${displayText(e.msgId)}`, `${e.pkLen}B`, '->', what]
       if (e.delayMs > 0) parts.push(c.dim(`after ${e.delayMs} ms`))
       if (e.rule !== undefined) parts.push(c.dim(`rule ${e.rule}`))
-      if (e.note !== undefined) parts.push(c.dim(`(${e.note})`))
+      if (e.note !== undefined) parts.push(c.dim(`(${displayText(e.note)})`))
       if (e.request !== undefined) parts.push(compact(e.request))
       if (e.response !== undefined) parts.push('->', compact(e.response))
       return parts.join(' ')
     }
     case 'malformed':
-      return `${t} ${e.peer} ${c.yellow(`malformed input ${e.code}`)}: ${e.message} (${e.skipped} bytes skipped at stream offset ${e.offset})`
+      return `${t} ${e.peer} ${c.yellow(`malformed input ${e.code}`)}: ${displayText(e.message)} (${e.skipped} bytes skipped at stream offset ${e.offset})`
     case 'connect':
       return opts.verbose ? `${t} ${e.peer} ${c.dim('connected')}` : undefined
     case 'disconnect':

@@ -1,6 +1,7 @@
 // Small formatting pieces shared by the sniff renderers: capture time as a
 // clock or epoch seconds, endpoints with their processes.
 
+import {displayText} from '../../decoders/string/index.js'
 import type {ConnRef, ProcessRef} from '../capture/sniff-session-events.js'
 
 /**
@@ -46,8 +47,9 @@ function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n)
 }
 
+/** A process name is whatever the program wrote to /proc/PID/comm: escaped for the terminal. */
 export function processText(p: ProcessRef | undefined): string {
-  return p === undefined ? '' : `(pid ${p.pid} ${p.name})`
+  return p === undefined ? '' : `(pid ${p.pid} ${displayText(p.name)})`
 }
 
 /** `127.0.0.1:50346(pid 123 test_rpc_client) -> 127.0.0.1:12346(pid 456 test_rpc_server)` */

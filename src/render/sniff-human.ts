@@ -1,11 +1,15 @@
 // sniff for humans: one line per transaction (or frame, chunk, anomaly):
 // time, client -> server, method, msg_id, size, latency, status. -v adds the
 // decoded payloads and connection lines, -x the frames' hex.
+//
+// Method names, msg_ids, err_info, payload strings and the messages that quote
+// them come off the wire: every one goes through displayText (or quoted()), so
+// a frame cannot move the cursor, clear the screen or reorder the line.
 
 import type {ChalkInstance} from 'chalk'
 
 import {hexdump} from '../../decoders/hexdump.js'
-import {describeChunk, quoteBytes} from '../../decoders/string/index.js'
+import {describeChunk, displayText, quoteBytes} from '../../decoders/string/index.js'
 import type {PayloadResult} from '../capture/payload-decoder.js'
 import type {FrameInfo, SniffEvent} from '../capture/sniff-session-events.js'
 import {type CaptureClock, flowText, msText} from './sniff-format.js'
@@ -20,6 +24,16 @@ export interface SniffHumanOptions {
 }
 
 const INDENT = '    '
+
+/** A wire string in double quotes, escaped for one terminal line. */
+function quoted(s: string): string {
+  return displayText(JSON.stringify(s))
+}
+
+/** The method and #msg_id of a frame. */
+function callText(f: FrameInfo, c: ChalkInstance): string {
+  return `${c.bold(displayText(f.method))} ${c.dim('#' + displayText(f.msgId))}`
+}
 
 const REASON: Record<'timeout' | 'closed' | 'end', string> = {
   timeout: 'no reply within --timeout',
@@ -38,30 +52,30 @@ export class SniffHumanRenderer {
         const status =
           e.status === 'ok'
             ? c.green('OK')
-            : c.red(`ERR ${e.response.errCode} ${e.errName}`) + (e.response.errInfo === '' ? '' : ` ${JSON.stringify(e.response.errInfo)}`)
+            : c.red(`ERR ${e.response.errCode} ${e.errName}`) + (e.response.errInfo === '' ? '' : ` ${quoted(e.response.errInfo)}`)
         const late = e.late ? c.yellow(' LATE (reported unanswered at --timeout)') : ''
-        const line = `${head} ${c.bold(e.request.method)} ${c.dim('#' + e.request.msgId)} ${e.request.size}B/${e.response.size}B ${msText(e.latencyMs)} ${status}${late}`
+        const line = `${head} ${callText(e.request, c)} ${e.request.size}B/${e.response.size}B ${msText(e.latencyMs)} ${status}${late}`
         return [line, ...this.details('request', e.request), ...this.details('response', e.response)]
       }
       case 'unanswered': {
-        const line = `${head} ${c.bold(e.request.method)} ${c.dim('#' + e.request.msgId)} ${e.request.size}B ${c.red('UNANSWERED')} after ${msText(e.waitedMs)} (${REASON[e.reason]})`
-        const causes = e.causes.map((cause, i) => `${INDENT}${i === 0 ? 'likely:' : '    or:'} ${cause.message}`)
+        const line = `${head} ${callText(e.request, c)} ${e.request.size}B ${c.red('UNANSWERED')} after ${msText(e.waitedMs)} (${REASON[e.reason]})`
+        const causes = e.causes.map((cause, i) => `${INDENT}${i === 0 ? 'likely:' : '    or:'} ${displayText(cause.message)}`)
         return [line, ...(this.opts.verbose ? causes : causes.slice(0, 3)), ...this.details('request', e.request)]
       }
       case 'duplicate-response': {
         const ago = msText(e.t - e.firstAnsweredAt)
-        const line = `${head} ${c.bold(e.response.method)} ${c.dim('#' + e.response.msgId)} ${e.response.size}B ${c.magenta('DUPLICATE REPLY')} (reply ${e.count}, first ${ago} earlier): rocket re-sends earlier replies on a reused connection`
+        const line = `${head} ${callText(e.response, c)} ${e.response.size}B ${c.magenta('DUPLICATE REPLY')} (reply ${e.count}, first ${ago} earlier): rocket re-sends earlier replies on a reused connection`
         return [line, ...this.details('response', e.response)]
       }
       case 'orphan-response':
-        return [`${head} ${c.bold(e.response.method)} ${c.dim('#' + e.response.msgId)} ${e.response.size}B ${c.yellow('REPLY WITHOUT REQUEST')}: ${e.note}`, ...this.details('response', e.response)]
+        return [`${head} ${callText(e.response, c)} ${e.response.size}B ${c.yellow('REPLY WITHOUT REQUEST')}: ${e.note}`, ...this.details('response', e.response)]
       case 'frame': {
         const arrow = e.role === 'request' ? '>' : '<'
-        const err = e.frame.errCode === 0 ? '' : ' ' + c.red(`err_code ${e.frame.errCode}`) + (e.frame.errInfo === '' ? '' : ` ${JSON.stringify(e.frame.errInfo)}`)
-        return [`${head} ${arrow} ${e.role} ${c.bold(e.frame.method)} ${c.dim('#' + e.frame.msgId)} ${e.frame.size}B${err}`, ...this.details(e.role, e.frame)]
+        const err = e.frame.errCode === 0 ? '' : ' ' + c.red(`err_code ${e.frame.errCode}`) + (e.frame.errInfo === '' ? '' : ` ${quoted(e.frame.errInfo)}`)
+        return [`${head} ${arrow} ${e.role} ${callText(e.frame, c)} ${e.frame.size}B${err}`, ...this.details(e.role, e.frame)]
       }
       case 'malformed': {
-        const what = e.code === 'BAD_START' ? c.red(`GARBAGE: ${e.skipped} bytes skipped`) : c.red(`MALFORMED ${e.code}`) + `: ${e.message}; ${e.skipped} bytes skipped`
+        const what = e.code === 'BAD_START' ? c.red(`GARBAGE: ${e.skipped} bytes skipped`) : c.red(`MALFORMED ${e.code}`) + `: ${displayText(e.message)}; ${e.skipped} bytes skipped`
         return [`${head} ${e.from} ${what} at stream offset ${e.offset}`]
       }
       case 'gap': {
@@ -76,7 +90,8 @@ export class SniffHumanRenderer {
         return [line, ...view.lines.map((l) => INDENT + l)]
       }
       case 'warning':
-        return [`${head} ${c.yellow('WARNING')} ${e.code}: ${e.message}`]
+        // The message may quote a method name or msg_id (DUPLICATE_MSG_ID, METHOD_MISMATCH, PEER_SAFETY...).
+        return [`${head} ${c.yellow('WARNING')} ${e.code}: ${displayText(e.message)}`]
       case 'connection':
         if (!this.opts.verbose) return []
         if (e.state === 'open') return [c.dim(`${head} connection #${e.conn.id} opened${e.conn.midstream ? ' (already open when the capture started)' : ''}`)]
@@ -101,13 +116,13 @@ export function payloadLines(role: string, p: PayloadResult, c: ChalkInstance): 
   const label = `${INDENT}${role.padEnd(8)}`
   if (p.ok && p.schema === 'proto') {
     const unknown = p.unknownFields > 0 ? c.yellow(` (${p.unknownFields} fields the .proto does not define)`) : ''
-    return [`${label} ${JSON.stringify(p.json)}${unknown}`]
+    return [`${label} ${displayText(JSON.stringify(p.json))}${unknown}`]
   }
   if (p.ok) {
     if (p.lines.length === 0) return [`${label} ${c.dim('(empty message)')}`]
     return [`${label} ${c.dim('(no .proto: fields by number)')}`, ...p.lines.map((l) => `${INDENT}  ${l}`)]
   }
-  const out = [`${label} ${c.yellow(`payload not decoded: ${p.message}`)}`]
+  const out = [`${label} ${c.yellow(`payload not decoded: ${displayText(p.message)}`)}`]
   if (p.raw !== undefined) out.push(...p.raw.lines.map((l) => `${INDENT}  ${l}`))
   return out
 }

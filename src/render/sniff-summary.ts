@@ -4,6 +4,8 @@
 
 import type {ChalkInstance} from 'chalk'
 
+import {displayText} from '../../decoders/string/index.js'
+
 import type {MethodSummary, SniffSummary} from '../capture/transactions-stats.js'
 import {renderHistogram, type WeightedSamples} from './histogram.js'
 import {renderTable} from './table.js'
@@ -27,7 +29,8 @@ export function renderSniffSummary(s: SniffSummary, c: ChalkInstance): string[] 
     out.push(
       ...renderTable<[string, MethodSummary]>(
         [
-          {header: 'Method', get: (r) => r[0]},
+          // Method names come off the wire.
+          {header: 'Method', get: (r) => displayText(r[0])},
           {header: 'Calls', get: count((m) => m.count), align: 'right'},
           {header: 'Answered', get: count((m) => m.answered), align: 'right'},
           {header: 'Unanswered', get: count((m) => m.unanswered, c.red), align: 'right'},

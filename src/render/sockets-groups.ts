@@ -1,12 +1,15 @@
 import type {ChalkInstance} from 'chalk'
 
+import {displayText} from '../../decoders/string/index.js'
+
 import {formatEndpoint} from '../sockets/proc-addr.js'
 import type {ConnectionEnd, ListenerGroup, ServerConnection} from '../sockets/tinypb-groups.js'
 import {stateColor} from './sockets-table.js'
 import {type Column, renderTable} from './table.js'
 
+/** pid/name; the name is whatever the program put in /proc/PID/comm, escaped for the terminal. */
 function who(pid: number | null, process: string | null): string {
-  return pid === null ? '-' : `${pid}/${process ?? '?'}`
+  return pid === null ? '-' : `${pid}/${process === null ? '?' : displayText(process)}`
 }
 
 function q(n: number | null | undefined): string {

@@ -1,5 +1,7 @@
 import type {ChalkInstance} from 'chalk'
 
+import {displayText} from '../../decoders/string/index.js'
+
 import {countChanges, type SocketChange, type UnixSocketChange} from '../sockets/diff.js'
 import {formatEndpoint} from '../sockets/proc-addr.js'
 import type {SocketsReport} from '../sockets/report.js'
@@ -67,7 +69,7 @@ export function renderChanges(changes: readonly SocketChange[], unixChanges: rea
     else lines.push(`${c.yellow('~')} ${rowText(ch.row)} ${stateColor(c, ch.from)} -> ${stateColor(c, ch.row.state)}`)
   }
   for (const ch of unixChanges) {
-    const what = `unix ${ch.row.type} ${ch.row.path ?? '-'} inode ${ch.row.inode} ${ownersText(ch.row.owners)}`.trimEnd()
+    const what = `unix ${ch.row.type} ${ch.row.path === null ? '-' : displayText(ch.row.path)} inode ${ch.row.inode} ${ownersText(ch.row.owners)}`.trimEnd()
     if (ch.kind === 'new') lines.push(`${c.green('+')} ${what} ${c.dim(`[${ch.row.state}]`)}`)
     else if (ch.kind === 'closed') lines.push(`${c.red('-')} ${what} ${c.dim(`[${ch.row.state}]`)}`)
     else lines.push(`${c.yellow('~')} ${what} ${ch.from} -> ${ch.row.state}`)

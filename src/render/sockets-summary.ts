@@ -1,5 +1,7 @@
 import type {ChalkInstance} from 'chalk'
 
+import {displayText} from '../../decoders/string/index.js'
+
 import type {Diagnosis} from '../sockets/diagnose.js'
 import type {ProtocolSummary, SocketSummary} from '../sockets/summary.js'
 
@@ -40,8 +42,8 @@ export function renderSocketSummary(s: SocketSummary, c: ChalkInstance, opts: {i
   return lines
 }
 
-/** One line per diagnosis; warnings first. */
+/** One line per diagnosis; warnings first. Messages name processes (from /proc), so they are escaped. */
 export function renderDiagnoses(warnings: readonly Diagnosis[], c: ChalkInstance): string[] {
   const sorted = [...warnings].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'warning' ? -1 : 1))
-  return sorted.map((w) => (w.severity === 'warning' ? `${c.yellow.bold('warning:')} ${w.message}` : `${c.cyan('note:')} ${w.message}`))
+  return sorted.map((w) => `${w.severity === 'warning' ? c.yellow.bold('warning:') : c.cyan('note:')} ${displayText(w.message)}`)
 }

@@ -1,5 +1,7 @@
 import type {ChalkInstance} from 'chalk'
 
+import {displayText} from '../../decoders/string/index.js'
+
 import {formatEndpoint} from '../sockets/proc-addr.js'
 import type {PidMissing, SocketOwner, SocketRow, SocketState, UnixSocketRow} from '../sockets/types.js'
 import {type Column, renderTable} from './table.js'
@@ -44,14 +46,14 @@ export function pidMissingText(why: PidMissing, uid: number | null, state?: Sock
   }
 }
 
-/** "4321/rocket_server", several owners joined by commas, as netstat -p prints them. */
+/** "4321/rocket_server", several owners joined by commas, as netstat -p prints them; names from /proc escaped for the terminal. */
 export function ownersText(owners: readonly SocketOwner[]): string {
   const seen = new Set<number>()
   const parts: string[] = []
   for (const o of owners) {
     if (seen.has(o.pid)) continue
     seen.add(o.pid)
-    parts.push(`${o.pid}/${o.process}`)
+    parts.push(`${o.pid}/${displayText(o.process)}`)
   }
   return parts.join(',')
 }
@@ -92,7 +94,8 @@ export function renderUnixRows(rows: readonly UnixSocketRow[], c: ChalkInstance)
     {header: 'Type', get: (r) => r.type},
     {header: 'State', get: (r) => stateColor(c, r.state)},
     {header: 'Inode', get: (r) => String(r.inode), align: 'right'},
-    {header: 'Path', get: (r) => r.path ?? c.dim('-')},
+    // Any process can bind a Unix socket path with control characters in it.
+    {header: 'Path', get: (r) => (r.path === null ? c.dim('-') : displayText(r.path))},
     {header: 'Process', get: (r) => processCell(c, r)},
   ]
   return renderTable(columns, rows)

@@ -267,6 +267,40 @@ describe('captures built here', () => {
   })
 })
 
+describe('terminal safety', () => {
+  /** What a terminal would act on: C0 (but LF) and C1 controls, DEL, bidi overrides and isolates. */
+  const ACTIVE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
+
+  it('escapes control characters from the wire in every human line, and keeps them in --json', async () => {
+    const evil = '\u001b[2J\u001b[31mOrder.makeOrder'
+    const evilId = '1\u009b2J\r3'
+    const conv = new Conversation()
+    const reply = encodeFrame({msgId: evilId, methodName: evil, errCode: ERROR_SERVICE_NOT_FOUND, errInfo: 'not found \u202eredrO\u0007'})
+    const segs = [
+      ...conv.handshake(),
+      ...conv.send('client', req(evilId, evil)),
+      ...conv.send('server', reply),
+      // The same reply again (a duplicate), a reply to nothing, and a request never answered.
+      ...conv.send('server', reply),
+      ...conv.send('server', encodeFrame({msgId: 'x\u001b]0;title\u0007', methodName: evil})),
+      ...conv.send('client', req('2', 'no\u001bdot')),
+    ]
+    const file = pcapOf(segs)
+    const out = await runCommand(Sniff, ['--read', file, '--frames', '-v'])
+    expect(out.exitCode).toBe(0)
+    const lines = out.stdout.split('\n')
+    for (const l of lines) expect(l, JSON.stringify(l)).not.toMatch(ACTIVE)
+    expect(out.stdout).toContain('\\x1b[2J\\x1b[31mOrder.makeOrder #1\\x9b2J\\r3')
+    expect(out.stdout).toContain('\\u{202e}redrO')
+    expect(out.stdout).toMatch(/REPLY WITHOUT REQUEST/)
+    expect(out.stdout).toMatch(/DUPLICATE REPLY/)
+    expect(out.stdout).toContain('method_name "no\\x1bdot" has no "Service.method" dot')
+    // JSON escapes what JSON needs; the values are the wire's own.
+    const {of} = await sniffJson(['--read', file])
+    expect(of('transaction')[0]).toMatchObject({method: evil, msgId: evilId, errInfo: 'not found \u202eredrO\u0007'})
+  })
+})
+
 describe('other views', () => {
   it('reports each frame with --frames, besides the call', async () => {
     const {of} = await sniffJson(['--read', pcapOf(calls(new Conversation(), 1)), '--frames'])

@@ -264,6 +264,15 @@ describe('peer-safety findings', () => {
     const [f] = peerSafety(decodeOne(encodeFrame({msgId: '1', methodName: 'shop.Order.makeOrder'})))
     expect(f.message).toContain('service "shop"')
   })
+
+  it('escapes control characters of the method name in its messages', () => {
+    const [pkg] = peerSafety(decodeOne(encodeFrame({msgId: '1', methodName: '\u001b[2J.\u009b31m.makeOrder'})))
+    expect(pkg.message).toContain('method_name "\\x1b[2J.\\x9b31m.makeOrder" has a package')
+    expect(pkg.message).toContain('service "\\x1b[2J"')
+    const [dotless] = peerSafety(decodeOne(encodeFrame({msgId: '1', methodName: 'make\u202eOrder'})))
+    expect(dotless.message).toContain('method_name "make\\u{202e}Order"')
+    for (const f of [pkg, dotless]) expect(f.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/)
+  })
 })
 
 describe('error-code names', () => {
