@@ -6,7 +6,7 @@ import {TinyPbStreamDecoder} from '../../decoders/tinypb/index.js'
 import {TcpBuffer} from '../net/index.js'
 import type {Protocol} from './protocol-detect.js'
 import type {Dir, TcpFlow} from './reassembly-flow.js'
-import {ConnTransactions} from './transactions.js'
+import {ConnTransactions} from './transactions-conn.js'
 import type {ConnRef} from './sniff-session-events.js'
 
 /** Bytes that arrived while the protocol was undecided, replayed once it is known. */

@@ -15,7 +15,8 @@ import type {CloseReason, Dir, TcpFlow} from './reassembly-flow.js'
 import {type PortRange, TcpBuffer} from '../net/index.js'
 import {ConnState, type DirState} from './sniff-session-conn.js'
 import type {FrameInfo, SniffEvent} from './sniff-session-events.js'
-import {type FrameRecord, TransactionTracker, type TrackerOptions} from './transactions.js'
+import {TransactionTracker, type TrackerOptions} from './transactions.js'
+import type {FrameRecord} from './transactions-conn.js'
 import {SniffStats, type SniffSummary} from './transactions-stats.js'
 
 export interface SniffSessionOptions extends TrackerOptions {

@@ -1,13 +1,16 @@
 // TinyPB transactions: within a connection, a request is paired with its
 // response by msg_id; latency runs from the request's last byte to the
 // response's last byte. What does not pair is reported with its likely cause.
+// The per-connection state is in transactions-conn.ts, the memory of answered
+// msg_ids in answered-ring.ts; this file holds the pairing rules.
 
 import {describeErrorCode, peerSafety, type PeerFinding, ROCKET_EMPTY_MSG_ID_REPLY} from '../../decoders/tinypb/index.js'
 import {formatAddr} from '../net/index.js'
 import type {PayloadDecoder} from './payload-decoder.js'
 import {type Dir, serverByPorts, type TcpFlow} from './reassembly-flow.js'
-import type {ConnRef, FrameInfo, Side, SniffEvent} from './sniff-session-events.js'
+import type {ConnRef, SniffEvent} from './sniff-session-events.js'
 import {likelyCauses} from './transactions-causes.js'
+import {ANSWERED_MEMORY, type ConnTransactions, type FrameRecord, type Pending} from './transactions-conn.js'
 import type {SniffStats} from './transactions-stats.js'
 
 export interface TrackerOptions {
@@ -19,157 +22,8 @@ export interface TrackerOptions {
   frames?: boolean
 }
 
-/** A decoded frame as the session hands it over: the event view plus what pairing needs. */
-export interface FrameRecord {
-  readonly dir: Dir
-  readonly info: FrameInfo
-  readonly msgIdLen: number
-  readonly methodNameLen: number
-  readonly errInfoLen: number
-  /** Another frame completed in the same TCP segment of this direction. */
-  readonly sameSegment: boolean
-  /** A copy of pb_data, when payloads are decoded. */
-  readonly pb?: Buffer
-}
-
-/** Bounds per connection: msg_ids remembered for duplicate detection, frames held while the server side is unknown. */
-const ANSWERED_MEMORY = 1024
+/** Frames held per connection while the server side is unknown. */
 const MAX_UNDECIDED = 64
-
-interface Pending {
-  readonly conn: ConnTransactions
-  readonly rec: FrameRecord
-  readonly deadline: number
-  readonly findings: readonly PeerFinding[]
-  readonly payloadBad: boolean
-  done: boolean
-  /** ms from the request's last byte to the client's FIN, if the client half-closed while it waited. */
-  clientFinAfterMs: number | undefined
-}
-
-/**
- * 30-bit FNV-1a of a string's UTF-16 code units. A small integer, so a Map keyed
- * by it stores entries inline: remembering a million answered msg_ids makes no
- * garbage for the GC to promote and sweep (string keys did, and cost a third
- * of the run time and 60 MB of heap on a million calls).
- */
-export function hash30(s: string): number {
-  let h = 0x811c9dc5
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193)
-  return h & 0x3fffffff
-}
-
-/** Per-connection pairing state. */
-export class ConnTransactions {
-  /** Requests waiting for a reply by msg_id, oldest first (a reused msg_id queues behind the first). */
-  private readonly pending = new Map<string, Pending[]>()
-  /** Requests waiting for a reply on this connection. */
-  inFlight = 0
-  /**
-   * The last ANSWERED_MEMORY answered msg_ids, as a ring of (hash, time, replies)
-   * with an index from hash to ring slot. A reply to one of them again is a
-   * duplicate; by hash, so a 1-in-10^6 collision could call an orphan a duplicate.
-   */
-  private readonly answeredAt = new Map<number, number>()
-  private readonly ringHash: number[] = []
-  private readonly ringT: number[] = []
-  private readonly ringReplies: number[] = []
-  private ringAt = 0
-
-  /** Queue a request; true when its msg_id already waits for a reply. */
-  addPending(msgId: string, p: Pending): boolean {
-    this.inFlight++
-    const list = this.pending.get(msgId)
-    if (list === undefined) {
-      this.pending.set(msgId, [p])
-      return false
-    }
-    list.push(p)
-    return true
-  }
-
-  /** The oldest request waiting with this msg_id, taken off. */
-  takePending(msgId: string): Pending | undefined {
-    const list = this.pending.get(msgId)
-    if (list === undefined) return undefined
-    const p = list.shift()!
-    if (list.length === 0) this.pending.delete(msgId)
-    this.inFlight--
-    return p
-  }
-
-  hasPending(msgId: string): boolean {
-    return this.pending.has(msgId)
-  }
-
-  removePending(msgId: string, p: Pending): void {
-    const list = this.pending.get(msgId)
-    const i = list?.indexOf(p) ?? -1
-    if (i === -1) return
-    list!.splice(i, 1)
-    if (list!.length === 0) this.pending.delete(msgId)
-    this.inFlight--
-  }
-
-  /** Every request still waiting, oldest first. */
-  allPending(): Pending[] {
-    const out: Pending[] = []
-    for (const list of this.pending.values()) out.push(...list)
-    return out.sort((x, y) => x.rec.info.t - y.rec.info.t)
-  }
-
-  /** msg_id was answered at t. */
-  answered(msgId: string, t: number): void {
-    const h = hash30(msgId)
-    let at: number
-    if (this.ringHash.length < ANSWERED_MEMORY) {
-      at = this.ringHash.length
-      this.ringHash.push(h)
-      this.ringT.push(t)
-      this.ringReplies.push(1)
-    } else {
-      at = this.ringAt
-      this.ringAt = (at + 1) % ANSWERED_MEMORY
-      const old = this.ringHash[at]
-      if (this.answeredAt.get(old) === at) this.answeredAt.delete(old)
-      this.ringHash[at] = h
-      this.ringT[at] = t
-      this.ringReplies[at] = 1
-    }
-    this.answeredAt.set(h, at)
-  }
-
-  /** A reply to an msg_id answered before: when first, and how many replies now. */
-  duplicate(msgId: string): {firstAnsweredAt: number; count: number} | undefined {
-    const at = this.answeredAt.get(hash30(msgId))
-    if (at === undefined) return undefined
-    return {firstAnsweredAt: this.ringT[at], count: ++this.ringReplies[at]}
-  }
-
-  clear(): void {
-    this.pending.clear()
-    this.inFlight = 0
-    this.answeredAt.clear()
-  }
-
-  /** Requests given up on at --timeout, so a late reply still pairs (made on first use). */
-  expired: Map<string, Pending> | undefined
-  /** Frames seen before the server side is known. */
-  undecided: FrameRecord[] = []
-  readonly finAt: [number | undefined, number | undefined] = [undefined, undefined]
-  readonly gapIn: [boolean, boolean] = [false, false]
-  endedBy: [('fin' | 'rst') | undefined, ('fin' | 'rst') | undefined] = [undefined, undefined]
-
-  constructor(
-    readonly flow: TcpFlow,
-    readonly ref: ConnRef,
-  ) {}
-
-  sideOf(dir: Dir): Side {
-    return dir === this.flow.requestDir ? 'client' : 'server'
-  }
-}
-
 
 export class TransactionTracker {
   private readonly timeoutMs: number
