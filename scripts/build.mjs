@@ -25,6 +25,10 @@
 //   dist/oclif.manifest.json  what oclif would otherwise learn on every start
 //                           by importing every command (bin/run.js hands it over)
 //
+// It is all written to a staging folder and then swapped in, so a run of
+// bin/run.js during a build (tests, other developers in this checkout) sees
+// the old dist/ or the new one, never a half-written one.
+//
 // Left out of the bundle: cap (a native addon), systeminformation (only behind
 // the hidden `sockets --source systeminformation`), and what oclif's
 // TypeScript support would load (switched off for the build: see bin/run.js).
@@ -37,7 +41,8 @@
 // - PATCHES below: what each replaces, and why. A patch that no longer
 //   matches (another oclif) is reported and skipped: slower, not wrong.
 
-import {readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {relative} from 'node:path'
 import {createRequire} from 'node:module'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
@@ -45,6 +50,8 @@ import {build} from 'esbuild'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '')
 const DIST = `${ROOT}/dist`
+// Same file system as dist/ (rename), ignored by git, unique per build.
+const STAGE = `${ROOT}/node_modules/.cache/rpcdiag-dist-${process.pid}`
 const WORKER = 'sniff-session-processes-worker'
 
 const PATCHES = [
@@ -71,7 +78,7 @@ const coreExports = Object.keys(createRequire(import.meta.url)('@oclif/core')).f
 
 const common = {
   absWorkingDir: ROOT,
-  outdir: DIST,
+  outdir: STAGE,
   bundle: true,
   format: 'esm',
   platform: 'node',
@@ -92,68 +99,93 @@ const common = {
   logLevel: 'warning',
 }
 
-// tsc used to write dist/ file by file: nothing of that may be left to import.
-rmSync(DIST, {recursive: true, force: true})
-
-const [cli, cmds] = await Promise.all([
-  build({
-    ...common,
-    entryPoints: {cli: 'rpcdiag:cli'},
-    define: {'process.env.OCLIF_DISABLE_ENGINE_WARNING': '"1"'},
-    plugins: [
-      {
-        name: 'rpcdiag-cli-entry',
-        setup(b) {
-          b.onResolve({filter: /^rpcdiag:cli$/}, () => ({path: 'cli', namespace: 'rpcdiag'}))
-          b.onLoad({filter: /.*/, namespace: 'rpcdiag'}, () => ({contents: `export {${coreExports.join(', ')}} from '@oclif/core'`, resolveDir: ROOT, loader: 'js'}))
-          for (const patch of PATCHES) {
-            const filter = new RegExp(`node_modules/${patch.file.replaceAll('.', '\\.')}$`)
-            b.onLoad({filter}, (args) => {
-              const source = readFileSync(args.path, 'utf8')
-              if (!source.includes(patch.find)) console.warn(`build: oclif patch skipped, ${patch.file} no longer has ${patch.find}`)
-              return {contents: source.replace(patch.find, patch.replace), loader: 'js'}
-            })
-          }
-        },
-      },
-    ],
-  }),
-  build({
-    ...common,
-    entryPoints: {
-      ...Object.fromEntries(commands.map((id) => [`commands/${id}`, `commands/${id}.ts`])),
-      [`commands/${WORKER}`]: `src/capture/${WORKER}.ts`,
-    },
-    plugins: [
-      {
-        name: 'rpcdiag-shared-oclif',
-        setup(b) {
-          b.onResolve({filter: /^@oclif\/core$/}, () => ({path: '../cli.js', external: true}))
-        },
-      },
-    ],
-  }),
-])
-
-// The worker is started by URL relative to the file that holds the starting
-// code: every such file must be in dist/commands/ beside it.
-const starters = Object.entries(cmds.metafile.outputs).filter(([, o]) => `src/capture/sniff-session-processes.ts` in o.inputs)
-if (starters.length === 0 || starters.some(([f]) => !f.startsWith('dist/commands/'))) {
-  throw new Error(`build: ${WORKER} is started from ${starters.map(([f]) => f).join(', ') || 'nowhere'}, expected dist/commands/`)
+try {
+  await stage()
+} catch (e) {
+  rmSync(STAGE, {recursive: true, force: true})
+  throw e
 }
+// The swap: two renames. The old dist/ goes whole, so nothing tsc once wrote
+// there file by file is left to import. Another build swapping at the same
+// moment can move dist/ away or back in between: then try again.
+const OLD = `${STAGE}-old`
+for (let attempt = 1; ; attempt++) {
+  try {
+    if (existsSync(DIST)) renameSync(DIST, `${OLD}-${attempt}`)
+    renameSync(STAGE, DIST)
+    break
+  } catch (e) {
+    if (attempt >= 10 || !['ENOENT', 'ENOTEMPTY', 'EEXIST'].includes(e.code)) throw e
+  }
+}
+for (let attempt = 1; attempt <= 10; attempt++) rmSync(`${OLD}-${attempt}`, {recursive: true, force: true})
 
-// The manifest, made by the bundled oclif itself (what `oclif manifest` does,
-// without that package): the root plugin loaded with any manifest ignored,
-// which imports each command once and records its id, flags, args, help text
-// and file.
-const pjson = JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8'))
-const oclif = await import(pathToFileURL(`${DIST}/cli.js`).href)
-oclif.settings.enableAutoTranspile = false
-const plugin = new oclif.Plugin({root: ROOT, pjson, isRoot: true, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, respectNoCacheDefault: true})
-await plugin.load()
-const ids = Object.keys(plugin.manifest.commands).sort()
-if (ids.join() !== [...commands].sort().join()) throw new Error(`build: the manifest has ${ids.join(', ')}; commands/ has ${commands.join(', ')}`)
-writeFileSync(`${DIST}/oclif.manifest.json`, JSON.stringify(plugin.manifest))
+async function stage() {
+  const [cli, cmds] = await Promise.all([
+    build({
+      ...common,
+      entryPoints: {cli: 'rpcdiag:cli'},
+      define: {'process.env.OCLIF_DISABLE_ENGINE_WARNING': '"1"'},
+      plugins: [
+        {
+          name: 'rpcdiag-cli-entry',
+          setup(b) {
+            b.onResolve({filter: /^rpcdiag:cli$/}, () => ({path: 'cli', namespace: 'rpcdiag'}))
+            b.onLoad({filter: /.*/, namespace: 'rpcdiag'}, () => ({contents: `export {${coreExports.join(', ')}} from '@oclif/core'`, resolveDir: ROOT, loader: 'js'}))
+            for (const patch of PATCHES) {
+              const filter = new RegExp(`node_modules/${patch.file.replaceAll('.', '\\.')}$`)
+              b.onLoad({filter}, (args) => {
+                const source = readFileSync(args.path, 'utf8')
+                if (!source.includes(patch.find)) console.warn(`build: oclif patch skipped, ${patch.file} no longer has ${patch.find}`)
+                return {contents: source.replace(patch.find, patch.replace), loader: 'js'}
+              })
+            }
+          },
+        },
+      ],
+    }),
+    build({
+      ...common,
+      entryPoints: {
+        ...Object.fromEntries(commands.map((id) => [`commands/${id}`, `commands/${id}.ts`])),
+        [`commands/${WORKER}`]: `src/capture/${WORKER}.ts`,
+      },
+      plugins: [
+        {
+          name: 'rpcdiag-shared-oclif',
+          setup(b) {
+            b.onResolve({filter: /^@oclif\/core$/}, () => ({path: '../cli.js', external: true}))
+          },
+        },
+      ],
+    }),
+  ])
 
-const sizes = Object.entries({...cli.metafile.outputs, ...cmds.metafile.outputs}).map(([f, o]) => `${f.slice('dist/'.length)} ${(o.bytes / 1024).toFixed(0)} kB`)
-console.log(`dist/: ${sizes.join(', ')}; oclif.manifest.json of ${ids.length} commands; ${(performance.now() - started).toFixed(0)} ms`)
+  const outputs = Object.entries({...cli.metafile.outputs, ...cmds.metafile.outputs}).map(([f, o]) => [relative(STAGE, `${ROOT}/${f}`), o])
+
+  // The worker is started by URL relative to the file that holds the starting
+  // code: every such file must be in dist/commands/ beside it.
+  const starters = outputs.filter(([, o]) => `src/capture/sniff-session-processes.ts` in o.inputs).map(([f]) => f)
+  if (starters.length === 0 || starters.some((f) => !f.startsWith('commands/'))) {
+    throw new Error(`build: ${WORKER} is started from ${starters.join(', ') || 'nowhere'}, expected dist/commands/`)
+  }
+
+  // The manifest, made by the bundled oclif itself (what `oclif manifest` does,
+  // without that package): the root plugin loaded with any manifest ignored,
+  // which imports each command once and records its id, flags, args, help text
+  // and file (staged here, so each file's path is then moved to dist/).
+  const pjson = JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8'))
+  const discovery = typeof pjson.oclif.commands === 'string' ? {strategy: 'pattern'} : pjson.oclif.commands
+  const staged = {...pjson, oclif: {...pjson.oclif, commands: {...discovery, target: `./${relative(ROOT, STAGE)}/commands`}}}
+  const oclif = await import(pathToFileURL(`${STAGE}/cli.js`).href)
+  oclif.settings.enableAutoTranspile = false
+  const plugin = new oclif.Plugin({root: ROOT, pjson: staged, isRoot: true, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, respectNoCacheDefault: true})
+  await plugin.load()
+  const ids = Object.keys(plugin.manifest.commands).sort()
+  if (ids.join() !== [...commands].sort().join()) throw new Error(`build: the manifest has ${ids.join(', ')}; commands/ has ${commands.join(', ')}`)
+  for (const c of Object.values(plugin.manifest.commands)) c.relativePath = ['dist', ...relative(STAGE, `${ROOT}/${c.relativePath.join('/')}`).split('/')]
+  writeFileSync(`${STAGE}/oclif.manifest.json`, JSON.stringify(plugin.manifest))
+
+  const sizes = outputs.map(([f, o]) => `${f} ${(o.bytes / 1024).toFixed(0)} kB`)
+  console.log(`dist/: ${sizes.join(', ')}; oclif.manifest.json of ${ids.length} commands; ${(performance.now() - started).toFixed(0)} ms`)
+}
