@@ -1,5 +1,5 @@
 import {displayText} from '../string/printable.js'
-import {ROCKET_FRAME_DROP, ROCKET_MSG_ID_LIMIT, ROCKET_NAME_LIMIT, TINYRPC_MSG_ID_LIMIT} from './constants.js'
+import {ROCKET_EMPTY_MSG_ID_REPLY, ROCKET_FRAME_DROP, ROCKET_MSG_ID_LIMIT, ROCKET_NAME_LIMIT, TINYRPC_MSG_ID_LIMIT} from './constants.js'
 
 /** What a frame would do to a C++ peer. Stable codes; the text explains it for humans. */
 export type PeerFindingCode =
@@ -99,7 +99,7 @@ export function peerSafety(f: FrameShape, role: 'request' | 'response' = 'reques
         code: 'EMPTY_MSG_ID',
         peers: ['tinyrpc', 'rocket'],
         effect: 'drop',
-        message: 'msg_id is empty: tinyrpc drops the request silently, rocket answers with msg_id "123456789"',
+        message: `msg_id is empty: tinyrpc drops the request silently, rocket answers with msg_id "${ROCKET_EMPTY_MSG_ID_REPLY}"`,
       })
     }
   }

@@ -106,17 +106,6 @@ export class SniffStats {
     return all
   }
 
-  /**
-   * Every answered call's response time, as the histogram's bucket values (within 1%), one per call.
-   * Only for callers that want a plain list of a short capture (the demo); it is as long as the
-   * capture has calls, so sniff draws from latencyHistogram() instead.
-   */
-  get latencies(): number[] {
-    const out: number[] = []
-    for (const [v, n] of this.latencyHistogram().weighted()) for (let i = 0; i < n; i++) out.push(v)
-    return out
-  }
-
   private method(name: string): MethodStats {
     let m = this.methods.get(name)
     if (m === undefined) {

@@ -49,7 +49,7 @@ export async function startDemoCapture(port: number, schema: ProtoSchema): Promi
       await stop()
       const stats = await source.refreshStats()
       const summary = session.finish({packets: stats.packets, bytes: stats.bytes, drops: stats.kernelDrops})
-      return {events, summary, latencies: session.stats.latencies, baseSec: session.baseSec}
+      return {events, summary, latencies: session.stats.latencyHistogram(), baseSec: session.baseSec}
     },
     abort: stop,
     stopped: () => stopped,

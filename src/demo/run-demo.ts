@@ -13,6 +13,7 @@ import {prepareCall, type RequestBody} from '../rpc/call-prepare.js'
 import {type LoadReport, runLoad} from '../rpc/load-test.js'
 import {loadSchema, type ProtoSchema} from '../rpc/proto/index.js'
 import {parseResponses} from '../rpc/responses.js'
+import type {LogHistogram} from '../stats/log-histogram.js'
 import {type ServerHandle, startServer} from '../rpc/server.js'
 import type {SocketsReport} from '../sockets/report.js'
 import {socketsReport} from '../sockets/report.js'
@@ -48,7 +49,8 @@ export type DemoCapture =
 export interface DemoSniff {
   readonly events: readonly SniffEvent[]
   readonly summary: SniffSummary
-  readonly latencies: readonly number[]
+  /** Every paired call's response time, bucketed (percentiles within 1%). */
+  readonly latencies: LogHistogram
   /** Epoch second the event times count from. */
   readonly baseSec: number | undefined
 }
