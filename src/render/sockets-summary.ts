@@ -2,12 +2,8 @@ import type {ChalkInstance} from 'chalk'
 
 import {displayText} from '../../decoders/string/index.js'
 
-import type {Diagnosis} from '../sockets/diagnose.js'
+import {type Diagnosis, formatBytes} from '../sockets/diagnose.js'
 import type {ProtocolSummary, SocketSummary} from '../sockets/summary.js'
-
-function bytes(n: number): string {
-  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`
-}
 
 function states(p: ProtocolSummary): string {
   const parts = Object.entries(p.states).map(([s, n]) => `${s} ${n}`)
@@ -26,7 +22,7 @@ export function renderSocketSummary(s: SocketSummary, c: ChalkInstance, opts: {i
   }
   const q = s.queues
   if (q.socketsWithRecvQ > 0 || q.socketsWithSendQ > 0) {
-    lines.push(`  Queues: ${q.socketsWithRecvQ} socket(s) with unread data (${bytes(q.recvQBytes)}), ${q.socketsWithSendQ} with unacknowledged data (${bytes(q.sendQBytes)})`)
+    lines.push(`  Queues: ${q.socketsWithRecvQ} socket(s) with unread data (${formatBytes(q.recvQBytes)}), ${q.socketsWithSendQ} with unacknowledged data (${formatBytes(q.sendQBytes)})`)
   }
   const m = s.pidMissing
   const missing: string[] = []

@@ -73,7 +73,8 @@ function groupBy<K>(rows: Iterable<SocketRow>, key: (r: SocketRow) => K | undefi
   return m
 }
 
-function bytes(n: number): string {
+/** Queue sizes for people: 512 B, 64.0 KiB, 1.5 MiB. */
+export function formatBytes(n: number): string {
   return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`
 }
 
@@ -184,7 +185,7 @@ export function diagnoseSockets(input: DiagnoseInput, opts: DiagnoseOptions = {}
       top.protocol === 'udp'
         ? 'datagrams arrive faster than it reads them; once the buffer is full the kernel drops them.'
         : 'the application is not reading (a blocked or busy handler, a stalled event loop, or a server that stopped reading a connection). The peer will see its own Send-Q grow, then its writes block.'
-    const message = `${rows.length} ${top.protocol.toUpperCase()} socket(s) of ${who(o)} hold ${bytes(total)} of unread data (largest ${bytes(top.recvQ ?? 0)} on ${where}): ${why}`
+    const message = `${rows.length} ${top.protocol.toUpperCase()} socket(s) of ${who(o)} hold ${formatBytes(total)} of unread data (largest ${formatBytes(top.recvQ ?? 0)} on ${where}): ${why}`
     out.push({code: 'RECV_Q', severity: 'warning', count: rows.length, endpoint: formatEndpoint(top.localAddress, top.localPort), ...o, message})
   }
 
@@ -201,9 +202,9 @@ export function diagnoseSockets(input: DiagnoseInput, opts: DiagnoseOptions = {}
     )
     const why =
       peer !== undefined
-        ? `the peer is ${who({pid: peer.pid, process: peer.process})} on this machine, with ${bytes(peer.recvQ ?? 0)} it has not read: it is not reading.`
+        ? `the peer is ${who({pid: peer.pid, process: peer.process})} on this machine, with ${formatBytes(peer.recvQ ?? 0)} it has not read: it is not reading.`
         : 'the peer is not reading (its receive window is full) or the network is slow to carry the data.'
-    const message = `${rows.length} socket(s) of ${who(o)} hold ${bytes(total)} not yet acknowledged by their peers (largest ${bytes(top.sendQ ?? 0)} on ${where}): ${why}`
+    const message = `${rows.length} socket(s) of ${who(o)} hold ${formatBytes(total)} not yet acknowledged by their peers (largest ${formatBytes(top.sendQ ?? 0)} on ${where}): ${why}`
     out.push({code: 'SEND_Q', severity: 'warning', count: rows.length, endpoint: formatEndpoint(top.peerAddress, top.peerPort), ...o, message})
   }
   return out
