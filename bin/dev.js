@@ -10,6 +10,7 @@ import {execute, settings} from '@oclif/core'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const pjson = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'))
 pjson.oclif.commands = './commands'
+pjson.oclif.helpClass = './src/cli/help.ts'
 // tsx is already loaded: oclif must not try to register a transpiler of its own.
 settings.enableAutoTranspile = false
 

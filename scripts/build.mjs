@@ -33,13 +33,13 @@
 // the hidden `sockets --source systeminformation`), and what oclif's
 // TypeScript support would load (switched off for the build: see bin/run.js).
 //
-// Two changes to oclif as bundled, each measured (bench/startup.ts):
-// - its check of node against @oclif/core's own engines (>= 18) is compiled
-//   out: it finds that package.json through __dirname, which an ES module
-//   does not have, so in the bundle it always failed silently, after loading
-//   semver for nothing (~4 ms). Our engines (>= 20.19) are npm's to check.
-// - PATCHES below: what each replaces, and why. A patch that no longer
-//   matches (another oclif) is reported and skipped: slower, not wrong.
+// oclif's check of node against @oclif/core's own engines (>= 18) is turned
+// off with its own OCLIF_DISABLE_ENGINE_WARNING: it finds that package.json
+// through __dirname, which an ES module does not have, so in the bundle it
+// always failed silently, after loading semver for nothing (~4 ms). Our
+// engines (>= 20.19) are npm's to check. oclif's code is bundled as it is:
+// patching it saved another ~12 ms (its ICU collator start), not worth a
+// build that edits a dependency's source.
 
 import {existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {relative} from 'node:path'
@@ -54,19 +54,6 @@ const DIST = `${ROOT}/dist`
 const STAGE = `${ROOT}/node_modules/.cache/rpcdiag-dist-${process.pid}`
 const WORKER = 'sniff-session-processes-worker'
 
-const PATCHES = [
-  {
-    // Plugin.load sorts each plugin's commands with localeCompare, and the
-    // first localeCompare of a process builds an ICU collator: 10-13 ms here,
-    // a twentieth of --version. For ids of a-z, ':' and '-' only (all of
-    // rpcdiag's and its plugins') code-unit order is the collator's order
-    // (checked on every pair of such strings up to 2 characters and 10^6
-    // random ones up to 12); any other id still goes through localeCompare.
-    file: '@oclif/core/lib/config/plugin.js',
-    find: '.sort((a, b) => a.id.localeCompare(b.id));',
-    replace: '.sort((a, b) => (/^[a-z:-]*$/.test(a.id) && /^[a-z:-]*$/.test(b.id) ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.id.localeCompare(b.id)));',
-  },
-]
 const started = performance.now()
 
 const commands = readdirSync(`${ROOT}/commands`)
@@ -132,14 +119,6 @@ async function stage() {
           setup(b) {
             b.onResolve({filter: /^rpcdiag:cli$/}, () => ({path: 'cli', namespace: 'rpcdiag'}))
             b.onLoad({filter: /.*/, namespace: 'rpcdiag'}, () => ({contents: `export {${coreExports.join(', ')}} from '@oclif/core'`, resolveDir: ROOT, loader: 'js'}))
-            for (const patch of PATCHES) {
-              const filter = new RegExp(`node_modules/${patch.file.replaceAll('.', '\\.')}$`)
-              b.onLoad({filter}, (args) => {
-                const source = readFileSync(args.path, 'utf8')
-                if (!source.includes(patch.find)) console.warn(`build: oclif patch skipped, ${patch.file} no longer has ${patch.find}`)
-                return {contents: source.replace(patch.find, patch.replace), loader: 'js'}
-              })
-            }
           },
         },
       ],
@@ -149,6 +128,8 @@ async function stage() {
       entryPoints: {
         ...Object.fromEntries(commands.map((id) => [`commands/${id}`, `commands/${id}.ts`])),
         [`commands/${WORKER}`]: `src/capture/${WORKER}.ts`,
+        // One folder down like the commands, so its '../cli.js' is the same oclif.
+        'help/rpcdiag-help': 'src/cli/help.ts',
       },
       plugins: [
         {

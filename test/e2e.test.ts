@@ -66,10 +66,17 @@ afterAll(() => {
 })
 
 describe('rpcdiag end to end', () => {
-  it('--help lists every command with a description', async () => {
+  it('--help lists every command with a description and an example', async () => {
     const r = await run(['--help'])
     expect(r.code).toBe(0)
-    for (const cmd of ['call', 'demo', 'methods', 'serve', 'sniff', 'sockets']) expect(r.stdout).toMatch(new RegExp(`^\\s+${cmd}\\s+\\S`, 'm'))
+    for (const cmd of ['call', 'demo', 'methods', 'serve', 'sniff', 'sockets']) {
+      expect(r.stdout).toMatch(new RegExp(`^\\s+${cmd}\\s+\\S.*\\n(\\s{4,}.*\\n)*?\\s+\\$ rpcdiag ${cmd}\\b`, 'm'))
+    }
+    // The not-found plugin (it asks "did you mean sockets?" on a terminal), and the autocomplete plugin's command.
+    const typo = await run(['soket'])
+    expect(typo.code).not.toBe(0)
+    expect(typo.stderr).toContain('soket is not a rpcdiag command')
+    expect((await run(['autocomplete', '--help'])).code).toBe(0)
   })
 
   it('demo --json: calls, capture, sockets and a clean exit', async () => {
