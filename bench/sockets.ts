@@ -140,8 +140,9 @@ function fmt(ms: number): string {
 
 async function main(): Promise<void> {
   if (BUILD) {
-    process.stdout.write('building dist/ (tsc -p tsconfig.build.json) ... ')
-    spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {cwd: ROOT, stdio: 'ignore'})
+    process.stdout.write('building dist/ (node scripts/build.mjs) ... ')
+    const b = spawnSync(process.execPath, ['scripts/build.mjs'], {cwd: ROOT, encoding: 'utf8'})
+    if (b.status !== 0) throw new Error(`build failed:\n${b.stdout}\n${b.stderr}`)
     console.log('done')
   }
   const fds = CONNECTIONS + 64
