@@ -86,23 +86,30 @@ export function noAnswerCauses(f: NoAnswerFacts): NoAnswerCause[] {
   }
 
   // tinyrpc answers dispatch errors (10000008/10000009/10000010, 10000004 for a bad payload); only rocket is silent.
+  let dispatch: NoAnswerCause | undefined
   if (rocket) {
     const tinyrpcToo = tinyrpc ? ' (tinyrpc answers it with an error)' : ''
     const silent = 'rocket sets the error but never sends it'
     if (f.methodKnown === false) {
-      out.push({code: 'UNKNOWN_METHOD', message: `"${f.methodName}" is not in the loaded .proto: for an unknown service or method ${silent}${tinyrpcToo}`})
+      dispatch = {code: 'UNKNOWN_METHOD', message: `"${f.methodName}" is not in the loaded .proto: for an unknown service or method ${silent}${tinyrpcToo}`}
     } else if (f.payloadBad) {
-      out.push({code: 'BAD_REQUEST_PAYLOAD', message: `the request does not parse as the method's request type: ${silent}${tinyrpcToo}`})
+      dispatch = {code: 'BAD_REQUEST_PAYLOAD', message: `the request does not parse as the method's request type: ${silent}${tinyrpcToo}`}
     } else {
       const check = f.methodKnown === true ? 'the loaded .proto has it: is the server built from the same one?' : 'give --proto to check'
-      out.push({code: 'UNKNOWN_METHOD_OR_PAYLOAD', message: `an unknown service or method, or a request that does not parse: ${silent} (${check})`})
+      dispatch = {code: 'UNKNOWN_METHOD_OR_PAYLOAD', message: `an unknown service or method, or a request that does not parse: ${silent} (${check})`}
     }
   }
-  const handler = rocket
-    ? "the handler returned without running done (rocket's own makeOrder does this when price < 10), or is still running" +
-      (tinyrpc ? ' (a silent tinyrpc, which answers even dispatch errors, means a slow or stuck handler)' : '')
-    : 'the handler is slow or stuck: tinyrpc answers even dispatch errors, so only its handler leaves a request unanswered'
-  out.push({code: 'HANDLER_NO_DONE', message: handler})
+  const handler: NoAnswerCause = {
+    code: 'HANDLER_NO_DONE',
+    message: rocket
+      ? "the handler returned without running done (rocket's own makeOrder does this when price < 10), or is still running" +
+        (tinyrpc ? ' (a silent tinyrpc, which answers even dispatch errors, means a slow or stuck handler)' : '')
+      : 'the handler is slow or stuck: tinyrpc answers even dispatch errors, so only its handler leaves a request unanswered',
+  }
+  // A method the .proto defines, with a request that parses, points at the handler before the dispatcher.
+  const handlerFirst = f.methodKnown === true && !f.payloadBad
+  if (dispatch === undefined) out.push(handler)
+  else out.push(...(handlerFirst ? [handler, dispatch] : [dispatch, handler]))
   return out
 }
 

@@ -52,9 +52,12 @@ describe('likelyCauses (sniff): capture facts first, then the causes call and th
     expect(codes(facts({methodKnown: true, payloadBad: true}))).toEqual(['BAD_REQUEST_PAYLOAD', 'HANDLER_NO_DONE'])
   })
 
-  it('a method the .proto has still may be unknown to the server: asks whether it runs the same .proto', () => {
-    const [first] = likelyCauses(facts({methodKnown: true}))
-    expect(first.code).toBe('UNKNOWN_METHOD_OR_PAYLOAD')
-    expect(first.message).toContain('is the server built from the same one?')
+  it('a method the .proto has points at the handler first, then asks whether the server runs the same .proto', () => {
+    const [first, second] = likelyCauses(facts({methodKnown: true}))
+    expect(first.code).toBe('HANDLER_NO_DONE')
+    expect(second.code).toBe('UNKNOWN_METHOD_OR_PAYLOAD')
+    expect(second.message).toContain('is the server built from the same one?')
+    // Without a .proto the dispatcher stays the first suspect.
+    expect(likelyCauses(facts({methodKnown: undefined}))[0].code).toBe('UNKNOWN_METHOD_OR_PAYLOAD')
   })
 })
