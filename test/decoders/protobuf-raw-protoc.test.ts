@@ -51,7 +51,7 @@ describe.skipIf(protocVersion === undefined)(`formatRaw against a live protoc ($
   })
 
   it('matches protoc on every payload of the real 25-call rocket capture', () => {
-    const pcap = readFileSync(new URL('../../../shared/fixtures/rocket_fast_25calls_12346.pcap', import.meta.url))
+    const pcap = readFileSync(new URL('../fixtures/pcap/rocket_fast_25calls_12346.pcap', import.meta.url))
     const events: StreamEvent[] = []
     new TinyPbStreamDecoder().finish(pcap, 0, pcap.length, events)
     const frames = events.filter((e): e is TinyPbFrame => e.kind === 'frame')

@@ -68,7 +68,7 @@ describe('decodeRaw on real payloads', () => {
   it('decodes every payload of the real 25-call rocket capture', () => {
     // TinyPB frames are found in the raw pcap file itself: the stream decoder
     // resyncs over the pcap and packet headers the way the C++ servers skip garbage.
-    const pcap = readFileSync(new URL('../../../shared/fixtures/rocket_fast_25calls_12346.pcap', import.meta.url))
+    const pcap = readFileSync(new URL('../fixtures/pcap/rocket_fast_25calls_12346.pcap', import.meta.url))
     const events: StreamEvent[] = []
     new TinyPbStreamDecoder().finish(pcap, 0, pcap.length, events)
     const frames = events.filter((e): e is TinyPbFrame => e.kind === 'frame')
