@@ -18,6 +18,7 @@ import {closeSync, openSync, writeSync} from 'node:fs'
 import {encodePacket, TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN} from '../decoders/packet/index.js'
 import {encodePcapHeader, writePcapRecordHeader} from '../decoders/pcap/index.js'
 import {encodeFrame} from '../decoders/tinypb/index.js'
+import {MinHeap} from '../src/net/min-heap.js'
 
 const LINKTYPE_ETHERNET = 1
 const SERVER = {host: '10.0.0.1', port: 12_345}
@@ -60,51 +61,6 @@ interface Packet {
   payload?: Buffer
 }
 
-/** Min-heap of packets by time (then creation order): replies complete out of order. */
-class Heap {
-  private a: Packet[] = []
-  get size(): number {
-    return this.a.length
-  }
-  peek(): Packet | undefined {
-    return this.a[0]
-  }
-  private less(x: Packet, y: Packet): boolean {
-    return x.t < y.t || (x.t === y.t && x.order < y.order)
-  }
-  push(p: Packet): void {
-    const a = this.a
-    a.push(p)
-    let i = a.length - 1
-    while (i > 0) {
-      const up = (i - 1) >> 1
-      if (!this.less(a[i], a[up])) break
-      ;[a[i], a[up]] = [a[up], a[i]]
-      i = up
-    }
-  }
-  pop(): Packet {
-    const a = this.a
-    const top = a[0]
-    const last = a.pop()!
-    if (a.length > 0) {
-      a[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < a.length && this.less(a[l], a[m])) m = l
-        if (r < a.length && this.less(a[r], a[m])) m = r
-        if (m === i) break
-        ;[a[i], a[m]] = [a[m], a[i]]
-        i = m
-      }
-    }
-    return top
-  }
-}
-
 export interface GeneratedCapture {
   calls: number
   packets: number
@@ -127,7 +83,8 @@ export function generateSniffPcap(file: string, calls: number): GeneratedCapture
   header.copy(chunk, 0)
   used = header.length
 
-  const heap = new Heap()
+  // Packets by time (then creation order): replies complete out of order.
+  const heap = new MinHeap<Packet>((x, y) => x.t < y.t || (x.t === y.t && x.order < y.order))
   let order = 0
   const t0 = 1_700_000_000 * 1e6 // microseconds
   const write = (p: Packet) => {
@@ -196,7 +153,7 @@ export function generateSniffPcap(file: string, calls: number): GeneratedCapture
   for (let i = 0; i < calls; i++) {
     // Poisson arrivals, 50,000 calls per second.
     t += -Math.log(1 - rand()) * 20
-    while (heap.size > 0 && heap.peek()!.t <= t) write(heap.pop())
+    while (heap.size > 0 && heap.peek()!.t <= t) write(heap.pop()!)
     const method = METHODS[Math.floor(rand() * METHODS.length)]
     const msgId = String(msg++)
     const service = 50 + rand() * rand() * 1950
@@ -233,7 +190,7 @@ export function generateSniffPcap(file: string, calls: number): GeneratedCapture
       if (++conn.unacked % 2 === 0) at(done + 40, conn, true, TCP_ACK)
     }
   }
-  while (heap.size > 0) write(heap.pop())
+  while (heap.size > 0) write(heap.pop()!)
   flush()
   closeSync(fd)
   return {calls, packets, bytes}

@@ -1,4 +1,5 @@
 import {type Clock, systemClock} from './clock.js'
+import {MinHeap} from './min-heap.js'
 
 export interface TimerHandle {
   readonly deadline: number
@@ -28,7 +29,7 @@ export const nodeScheduler: Scheduler = {
  * lazily. A load test with thousands of calls in flight arms one Node timer.
  */
 export class TimerQueue {
-  private heap: Entry[] = []
+  private readonly heap = new MinHeap<Entry>((a, b) => a.deadline < b.deadline || (a.deadline === b.deadline && a.seq < b.seq))
   private armedFor = Infinity
   private armed: unknown
   private seq = 0
@@ -47,7 +48,7 @@ export class TimerQueue {
   /** Run fn after ms milliseconds (by the clock). */
   add(ms: number, fn: () => void): TimerHandle {
     const e: Entry = {deadline: this.clock.now() + ms, fn, seq: this.seq++, done: false}
-    this.push(e)
+    this.heap.push(e)
     this.live++
     this.arm()
     return e
@@ -65,8 +66,8 @@ export class TimerQueue {
     this.armed = undefined
     this.armedFor = Infinity
     const now = this.clock.now()
-    while (this.heap.length > 0 && this.heap[0].deadline <= now) {
-      const e = this.pop()!
+    while (this.heap.size > 0 && this.heap.peek()!.deadline <= now) {
+      const e = this.heap.pop()!
       if (e.done) continue
       e.done = true
       this.live--
@@ -78,10 +79,8 @@ export class TimerQueue {
 
   /** Cancel everything (on close). */
   clear(): void {
-    for (const e of this.heap) {
-      if (!e.done) e.done = true
-    }
-    this.heap = []
+    for (const e of this.heap.values()) e.done = true
+    this.heap.clear()
     this.live = 0
     if (this.armed !== undefined) this.scheduler.clear(this.armed)
     this.armed = undefined
@@ -90,8 +89,9 @@ export class TimerQueue {
 
   private arm(): void {
     this.dropCancelledTop()
-    if (this.heap.length === 0) return
-    const next = this.heap[0].deadline
+    const top = this.heap.peek()
+    if (top === undefined) return
+    const next = top.deadline
     if (next >= this.armedFor) return
     if (this.armed !== undefined) this.scheduler.clear(this.armed)
     this.armedFor = next
@@ -99,44 +99,6 @@ export class TimerQueue {
   }
 
   private dropCancelledTop(): void {
-    while (this.heap.length > 0 && this.heap[0].done) this.pop()
-  }
-
-  private less(a: Entry, b: Entry): boolean {
-    return a.deadline < b.deadline || (a.deadline === b.deadline && a.seq < b.seq)
-  }
-
-  private push(e: Entry): void {
-    const h = this.heap
-    h.push(e)
-    let i = h.length - 1
-    while (i > 0) {
-      const p = (i - 1) >> 1
-      if (!this.less(h[i], h[p])) break
-      ;[h[i], h[p]] = [h[p], h[i]]
-      i = p
-    }
-  }
-
-  private pop(): Entry | undefined {
-    const h = this.heap
-    if (h.length === 0) return undefined
-    const top = h[0]
-    const last = h.pop()!
-    if (h.length > 0) {
-      h[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < h.length && this.less(h[l], h[m])) m = l
-        if (r < h.length && this.less(h[r], h[m])) m = r
-        if (m === i) break
-        ;[h[i], h[m]] = [h[m], h[i]]
-        i = m
-      }
-    }
-    return top
+    while (this.heap.peek()?.done) this.heap.pop()
   }
 }
