@@ -24,6 +24,8 @@ import {encodeFrame, type TinyPbFrame, type TinyPbMessage} from '../decoders/tin
 import {TcpClient, type TcpConnection, TcpServer, TinyPbCoder} from '../src/net/index.js'
 import {generateSniffPcap} from './sniff-pcap.js'
 
+import {buildDist} from './build-dist.js'
+
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'))
 const CALLS = Number(args[0] ?? 1_000_000)
 const ROUNDS = Number(args[1] ?? 3)
@@ -207,10 +209,7 @@ async function liveBench(): Promise<void> {
   console.log(`better capture path: ${winner}`)
 }
 
-if (!existsSync('dist/commands/sniff.js')) {
-  console.log('building (npm run build)...')
-  execFileSync('npm', ['run', 'build'], {stdio: 'inherit'})
-}
+buildDist()
 console.log(`node ${process.version}; ${execFileSync('tcpdump', ['--version']).toString().split('\n')[0]}${TSHARK ? `; ${execFileSync('tshark', ['--version']).toString().split('\n')[0]}` : ''}`)
 await fileBench()
 if (LIVE) await liveBench()

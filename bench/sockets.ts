@@ -19,6 +19,8 @@ import {fileURLToPath} from 'node:url'
 
 import {collectSockets, parseProcNet, scanSocketOwners} from '../src/sockets/index.js'
 
+import {buildDist} from './build-dist.js'
+
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'))
 const CONNECTIONS = Number(args[0] ?? 10_000)
@@ -140,10 +142,7 @@ function fmt(ms: number): string {
 
 async function main(): Promise<void> {
   if (BUILD) {
-    process.stdout.write('building dist/ (node scripts/build.mjs) ... ')
-    const b = spawnSync(process.execPath, ['scripts/build.mjs'], {cwd: ROOT, encoding: 'utf8'})
-    if (b.status !== 0) throw new Error(`build failed:\n${b.stdout}\n${b.stderr}`)
-    console.log('done')
+    buildDist()
   }
   const fds = CONNECTIONS + 64
   const server = await holder(SERVER, [], fds)

@@ -21,6 +21,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {buildDist} from './build-dist.js'
+
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'))
 const RUNS = Number(positional[0] ?? 20)
@@ -134,10 +136,7 @@ function fmt(ms: number): string {
 
 async function main(): Promise<void> {
   if (BUILD) {
-    process.stdout.write('building dist/ (node scripts/build.mjs) ... ')
-    const b = spawnSync(process.execPath, ['scripts/build.mjs'], {cwd: ROOT, encoding: 'utf8'})
-    if (b.status !== 0) throw new Error(`build failed:\n${b.stdout}\n${b.stderr}`)
-    console.log('done')
+    buildDist()
   }
   const server = await startServer()
   try {
