@@ -50,35 +50,34 @@ export function parsePid(text: string): Result<number, UsageError> {
   return ok(pid)
 }
 
+/** Parse every value of a repeatable flag; the first bad one is the error. */
+function parseEach<T>(texts: readonly string[], parse: (text: string) => Result<T, UsageError>): Result<T[], UsageError> {
+  const out: T[] = []
+  for (const text of texts) {
+    const r = parse(text)
+    if (!r.ok) return r
+    out.push(r.value)
+  }
+  return ok(out)
+}
+
 /** Turn the command's flags into a filter; any bad value is a UsageError that lists the valid ones. */
 export function parseSocketFilter(flags: SocketFilterFlags): Result<SocketFilter, UsageError> {
   const filter: {-readonly [K in keyof SocketFilter]: SocketFilter[K]} = {}
   if (flags.port !== undefined && flags.port.length > 0) {
-    const ports: PortRange[] = []
-    for (const text of flags.port) {
-      const r = parsePortRange(text)
-      if (!r.ok) return r
-      ports.push(r.value)
-    }
-    filter.ports = ports
+    const ports = parseEach(flags.port, parsePortRange)
+    if (!ports.ok) return ports
+    filter.ports = ports.value
   }
   if (flags.state !== undefined && flags.state.length > 0) {
-    const states = new Set<SocketState>()
-    for (const text of flags.state) {
-      const r = parseStateName(text)
-      if (!r.ok) return r
-      for (const s of r.value) states.add(s)
-    }
-    filter.states = states
+    const states = parseEach(flags.state, parseStateName)
+    if (!states.ok) return states
+    filter.states = new Set(states.value.flat())
   }
   if (flags.pid !== undefined && flags.pid.length > 0) {
-    const pids = new Set<number>()
-    for (const text of flags.pid) {
-      const r = parsePid(text)
-      if (!r.ok) return r
-      pids.add(r.value)
-    }
-    filter.pids = pids
+    const pids = parseEach(flags.pid, parsePid)
+    if (!pids.ok) return pids
+    filter.pids = new Set(pids.value)
   }
   if (flags.process !== undefined && flags.process.length > 0) {
     const names = flags.process.map((p) => p.trim())
