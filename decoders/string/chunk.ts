@@ -1,5 +1,5 @@
 import {hexdump, toHex} from '../hexdump.js'
-import {printableText} from './printable.js'
+import {hexEscape, printableText} from './printable.js'
 
 // rocket's string protocol has no framing: a message is whatever bytes one
 // read() returned. All a decoder can do is show each chunk as it arrived, as
@@ -74,7 +74,7 @@ function cutTail(bytes: Uint8Array, from: number): number {
 
 function escapeHex(bytes: Uint8Array): string {
   let s = ''
-  for (const b of bytes) s += '\\x' + b.toString(16).padStart(2, '0')
+  for (const b of bytes) s += hexEscape(b)
   return s
 }
 

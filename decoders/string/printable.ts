@@ -54,7 +54,7 @@ export function displayText(s: string): string {
     const esc = c === TAB ? '\\t' : c === LF ? '\\n' : c === CR ? '\\r' : undefined
     if (esc !== undefined) out += esc
     else if (isShowableCodeUnit(c)) out += s[i]
-    else out += c <= 0xff ? `\\x${c.toString(16).padStart(2, '0')}` : `\\u{${c.toString(16)}}`
+    else out += c <= 0xff ? hexEscape(c) : `\\u{${c.toString(16)}}`
   }
   return out
 }
@@ -131,7 +131,12 @@ export function quoteBytes(bytes: Uint8Array, maxBytes?: number): string {
     const esc = ESCAPES[b]
     if (esc !== undefined) out += esc
     else if (b >= SPACE && b < DEL) out += String.fromCharCode(b)
-    else out += '\\x' + b.toString(16).padStart(2, '0')
+    else out += hexEscape(b)
   }
   return out + '"'
+}
+
+/** One byte as \xNN, the way every escaped view of bytes here writes it. */
+export function hexEscape(b: number): string {
+  return '\\x' + b.toString(16).padStart(2, '0')
 }
