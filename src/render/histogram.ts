@@ -23,31 +23,31 @@ export interface WeightedSamples {
 }
 
 export function histogram(samples: readonly number[] | WeightedSamples, buckets = 10): HistogramBucket[] {
-  if (!isSampleList(samples)) return weightedHistogram(samples, buckets)
-  if (samples.length === 0) return []
-  let min = Infinity
-  let max = -Infinity
-  for (const v of samples) {
-    if (v < min) min = v
-    if (v > max) max = v
-  }
-  if (max === min) return [{le: max, count: samples.length}]
-  const width = (max - min) / buckets
-  const counts = new Array<number>(buckets).fill(0)
-  for (const v of samples) counts[Math.min(buckets - 1, Math.floor((v - min) / width))]++
-  return counts.map((count, i) => ({le: min + width * (i + 1), count}))
+  return isSampleList(samples) ? bucketed(listSummary(samples), buckets) : bucketed(samples, buckets)
 }
 
 function isSampleList(s: readonly number[] | WeightedSamples): s is readonly number[] {
   return Array.isArray(s)
 }
 
-/** The same even buckets from counted values; a value's whole count goes to the bucket its value falls in. */
-function weightedHistogram(s: WeightedSamples, buckets: number): HistogramBucket[] {
+/** A plain list as counted values, each counted once. */
+function listSummary(samples: readonly number[]): WeightedSamples {
+  let min = Infinity
+  let max = -Infinity
+  for (const v of samples) {
+    if (v < min) min = v
+    if (v > max) max = v
+  }
+  return {count: samples.length, min, max, weighted: () => samples.map((v) => [v, 1] as const)}
+}
+
+/** Even buckets from min to max; a value's whole count goes to the bucket its value falls in. */
+function bucketed(s: WeightedSamples, buckets: number): HistogramBucket[] {
   if (s.count === 0) return []
   const {min, max} = s
-  if (max === min) return [{le: max, count: s.count}]
   const width = (max - min) / buckets
+  // One bar when every value is the same, or the spread is too small to divide (denormals underflow to 0).
+  if (!(width > 0)) return [{le: max, count: s.count}]
   const counts = new Array<number>(buckets).fill(0)
   for (const [v, n] of s.weighted()) counts[Math.max(0, Math.min(buckets - 1, Math.floor((v - min) / width)))] += n
   return counts.map((count, i) => ({le: min + width * (i + 1), count}))
