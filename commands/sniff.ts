@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../src/cli/base-command.js'
 import {protoFlags, type ProtoFlagValues, schemaFromFlags} from '../src/cli/proto-flags.js'
 import type {PcapWriter} from '../src/capture/pcap-writer.js'
-import type {SniffSummary} from '../src/capture/transactions-stats.js'
+import type {SniffSummary} from '../src/sniff/index.js'
 
 /**
  * `rpcdiag sniff`: capture (live, or from a pcap/pcapng file) and decode TinyPB
@@ -59,10 +59,10 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     const [capture, {LINKTYPE_ETHERNET}, {SniffSession}, {runCapture, parseByteSize, runNotes}, {socketTableAttribution}, render] = await Promise.all([
       import('../src/capture/index.js'),
       import('../decoders/packet/index.js'),
-      import('../src/capture/sniff-session.js'),
-      import('../src/capture/sniff-session-run.js'),
-      import('../src/capture/sniff-session-processes.js'),
-      import('../src/render/sniff-index.js'),
+      import('../src/sniff/index.js'),
+      import('../src/sniff/index.js'),
+      import('../src/sniff/index.js'),
+      import('../src/render/sniff/index.js'),
     ])
     const colors = render.colorsFor(process.stdout)
     const errColors = render.colorsFor(process.stderr)
@@ -195,7 +195,7 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
 
   /** --proto: the shared .proto loader; -v or --json -v without one: schema-less. */
   private async payloadDecoder(flags: ProtoFlagValues & {verbose: boolean}) {
-    const [loaded, decoders] = await Promise.all([schemaFromFlags(flags), import('../src/capture/payload-decoder.js')])
+    const [loaded, decoders] = await Promise.all([schemaFromFlags(flags), import('../src/sniff/index.js')])
     if (!loaded.ok) this.fail(loaded.error)
     if (loaded.value !== undefined) return new decoders.SchemaPayloadDecoder(loaded.value)
     return flags.verbose ? new decoders.RawPayloadDecoder() : undefined

@@ -87,7 +87,7 @@ Filters combine: values of one flag are alternatives, different flags must all m
     const {flags} = await this.parse(Sockets, withWatchDefault(this.argv))
     const [sockets, render, {colorsFor}] = await Promise.all([
       import('../src/sockets/index.js'),
-      import('../src/render/sockets-report.js'),
+      import('../src/render/sockets/report.js'),
       import('../src/render/color.js'),
     ])
     const filter = sockets.parseSocketFilter({

@@ -16,9 +16,9 @@
 //                           run only when reached; a run reads two files instead
 //                           of one per lazy import (esbuild --splitting made 70
 //                           chunks, 30 of them read by a one-shot call: 40 ms).
-//   dist/commands/sniff-session-processes-worker.js
+//   dist/commands/table-worker.js
 //                           the worker thread sniff (and demo) start with
-//                           new URL('./sniff-session-processes-worker.js',
+//                           new URL('./table-worker.js',
 //                           import.meta.url): beside the command file that runs
 //                           that line; package.json oclif.commands.globPatterns
 //                           keeps oclif from taking it for a command
@@ -52,7 +52,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '')
 const DIST = `${ROOT}/dist`
 // Same file system as dist/ (rename), ignored by git, unique per build.
 const STAGE = `${ROOT}/node_modules/.cache/rpcdiag-dist-${process.pid}`
-const WORKER = 'sniff-session-processes-worker'
+const WORKER = 'table-worker'
 
 const started = performance.now()
 
@@ -127,7 +127,7 @@ async function stage() {
       ...common,
       entryPoints: {
         ...Object.fromEntries(commands.map((id) => [`commands/${id}`, `commands/${id}.ts`])),
-        [`commands/${WORKER}`]: `src/capture/${WORKER}.ts`,
+        [`commands/${WORKER}`]: `src/sniff/processes/${WORKER}.ts`,
         // One folder down like the commands, so its '../cli.js' is the same oclif.
         'help/rpcdiag-help': 'src/cli/help.ts',
       },
@@ -146,7 +146,7 @@ async function stage() {
 
   // The worker is started by URL relative to the file that holds the starting
   // code: every such file must be in dist/commands/ beside it.
-  const starters = outputs.filter(([, o]) => `src/capture/sniff-session-processes.ts` in o.inputs).map(([f]) => f)
+  const starters = outputs.filter(([, o]) => `src/sniff/processes/attribution.ts` in o.inputs).map(([f]) => f)
   if (starters.length === 0 || starters.some((f) => !f.startsWith('commands/'))) {
     throw new Error(`build: ${WORKER} is started from ${starters.join(', ') || 'nowhere'}, expected dist/commands/`)
   }

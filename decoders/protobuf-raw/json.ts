@@ -1,4 +1,4 @@
-import {toHex} from '../hexdump.js'
+import {toHex} from '../string/index.js'
 import type {RawDecodeError, RawDecodeResult, RawField} from './types.js'
 
 // A JSON-safe shape for --json output: 64-bit integers as decimal strings

@@ -1,3 +1,3 @@
-export {printableText, isPrintableText, isShowableCodeUnit, quoteBytes, displayText} from './printable.js'
-export {describeChunk, chunkToJson, type ChunkView, type TextChunkView, type BinaryChunkView, type DescribeOptions, type ChunkJson} from './chunk.js'
-export {StringChunkSequencer, formatChunk, chunkHeader, type StringChunk, type DirectionTotals, type FormatChunkOptions} from './chunk-stream.js'
+export {displayText, hexEscape, isPrintableText, isShowableCodeUnit, printableText, quoteBytes} from './printable.js'
+export {chunkToJson, type ChunkJson} from './chunk.js'
+export {toHex} from './hex.js'

@@ -1,6 +1,7 @@
 import {spawn} from 'node:child_process'
 
-import {type BpfProgram, linkTypeName, parseBpfProgram} from '../../decoders/packet/index.js'
+import {type BpfProgram, parseBpfProgram} from '../../decoders/bpf/index.js'
+import {linkTypeName} from '../../decoders/packet/index.js'
 import {encodePcapHeader} from '../../decoders/pcap/index.js'
 import {err, ok, type Result, RpcDiagError, UsageError} from '../errors.js'
 

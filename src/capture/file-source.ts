@@ -1,14 +1,8 @@
 import {open} from 'node:fs/promises'
 import type {Readable} from 'node:stream'
 
-import {
-  type BpfProgram,
-  type CapturedPacket,
-  isSupportedLinkType,
-  linkTypeName,
-  runBpf,
-  unsupportedLinkTypeMessage,
-} from '../../decoders/packet/index.js'
+import {type BpfProgram, runBpf} from '../../decoders/bpf/index.js'
+import {type CapturedPacket, isSupportedLinkType, linkTypeName, unsupportedLinkTypeMessage} from '../../decoders/packet/index.js'
 import {type CaptureFileError, CaptureFileDecoder} from '../../decoders/pcap/index.js'
 import {err, ok, type Result, RpcDiagError, UsageError} from '../errors.js'
 import {compileFilter} from './bpf-compile.js'

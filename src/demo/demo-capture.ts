@@ -1,8 +1,5 @@
 import {openCapture} from '../capture/open-capture.js'
-import {SchemaPayloadDecoder} from '../capture/payload-decoder.js'
-import {SniffSession} from '../capture/sniff-session.js'
-import type {SniffEvent} from '../capture/sniff-session-events.js'
-import {type RunResult, runCapture} from '../capture/sniff-session-run.js'
+import {runCapture, type RunResult, SchemaPayloadDecoder, type SniffEvent, SniffSession} from '../sniff/index.js'
 import type {ProtoSchema} from '../rpc/proto/index.js'
 import type {DemoCapture, DemoSniff} from './run-demo.js'
 

@@ -1,7 +1,7 @@
 import type {ChalkInstance} from 'chalk'
 
-import {hexdump, toHex} from '../../decoders/hexdump.js'
-import {displayText} from '../../decoders/string/index.js'
+import {displayText, toHex} from '../../decoders/string/index.js'
+import {hexdump} from './hexdump.js'
 import {decodeFrame, type TinyPbFrame} from '../../decoders/tinypb/index.js'
 import type {CallResult} from '../rpc/call.js'
 import type {StrayResponse} from '../rpc/channel.js'

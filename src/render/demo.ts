@@ -4,11 +4,11 @@ import type {DemoResult} from '../demo/run-demo.js'
 import {roundMs} from '../stats/index.js'
 import {callResultToJson, renderCallFailure, renderCallResult} from './call-result.js'
 import {loadReportToJson, renderLoadReport} from './call-load.js'
-import {CaptureClock} from './sniff-format.js'
-import {SniffHumanRenderer} from './sniff-human.js'
-import {SniffJsonRenderer} from './sniff-json.js'
-import {renderSniffHistogram, renderSniffSummary} from './sniff-summary.js'
-import {renderSocketsReport} from './sockets-report.js'
+import {CaptureClock} from './sniff/format.js'
+import {SniffHumanRenderer} from './sniff/human.js'
+import {SniffJsonRenderer} from './sniff/json.js'
+import {renderSniffHistogram, renderSniffSummary} from './sniff/summary.js'
+import {renderSocketsReport} from './sockets/report.js'
 
 /** Transactions shown one per line before the rest are left to the summary. */
 const TRANSACTION_LINES = 6

@@ -1,6 +1,5 @@
 import {describeErrorCode, encodedLength, encodeFrame, type TinyPbFrame, type TinyPbMessage} from '../../decoders/tinypb/index.js'
-import type {NetError, Result} from '../errors.js'
-import {err, ok} from '../errors.js'
+import {err, type NetError, ok, type Result} from '../errors.js'
 import {type Clock, formatAddr, type NetAddr, systemClock, TcpServer, TimerQueue, TinyPbCoder} from '../net/index.js'
 import type {RpcConnection} from './channel.js'
 import {type Dispatch, Dispatcher, type GlobalFaults} from './dispatcher.js'

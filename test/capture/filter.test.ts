@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
-import {LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL2, runBpf} from '../../decoders/packet/index.js'
+import {runBpf} from '../../decoders/bpf/index.js'
+import {LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL2} from '../../decoders/packet/index.js'
 import {buildFilter, compileFilter} from '../../src/capture/index.js'
 import {fixture, readChunks} from '../fixtures/pcap/read-capture.js'
 

@@ -2,13 +2,12 @@
 // names, the progress line of a long --read, and the human lines themselves.
 import {describe, expect, it} from 'vitest'
 
-import {ProcessAttribution} from '../../src/capture/sniff-session-processes.js'
-import type {ConnRef, FrameInfo, SniffEvent} from '../../src/capture/sniff-session-events.js'
+import {type ConnRef, type FrameInfo, ProcessAttribution, type SniffEvent} from '../../src/sniff/index.js'
 import {colorsFor} from '../../src/render/color.js'
-import {CaptureClock} from '../../src/render/sniff-format.js'
-import {SniffHumanRenderer} from '../../src/render/sniff-human.js'
-import {LineWriter, SniffPrinter} from '../../src/render/sniff-output.js'
-import {ProgressLine, progressText} from '../../src/render/sniff-progress.js'
+import {CaptureClock} from '../../src/render/sniff/format.js'
+import {SniffHumanRenderer} from '../../src/render/sniff/human.js'
+import {LineWriter, SniffPrinter} from '../../src/render/sniff/output.js'
+import {ProgressLine, progressText} from '../../src/render/sniff/progress.js'
 import {SocketIndex, type SocketRow} from '../../src/sockets/index.js'
 
 const plain = colorsFor({isTTY: false}, {})

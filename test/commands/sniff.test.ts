@@ -13,7 +13,7 @@ import {encodePacket, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2
 import type {TcpSegment} from '../../decoders/packet/segment.js'
 import {encodePcapFile, encodePcapNgFile} from '../../decoders/pcap/index.js'
 import {encodeFrame, ERROR_SERVICE_NOT_FOUND} from '../../decoders/tinypb/index.js'
-import {Conversation} from '../capture/reassembly-builders.js'
+import {Conversation} from '../sniff/reassembly/builders.js'
 import {MAKE_ORDER_REPLY, MAKE_ORDER_REQUEST} from '../fixtures/tinypb-frames.js'
 import {runCli} from '../rpc/helpers/cli-process.js'
 import {runCommand} from '../rpc/helpers/run-command.js'

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {decodeRaw, type RawField} from '../../decoders/protobuf-raw/index.js'
-import {describeChunk} from '../../decoders/string/index.js'
+import {describeChunk} from '../../src/render/chunk-view.js'
 import {TinyPbStreamDecoder, decodeFrame, encodeFrame, type StreamEvent, type TinyPbFrame} from '../../decoders/tinypb/index.js'
 import {TcpBuffer} from '../../src/net/tcp-buffer.js'
 import type {DecodeIssue} from '../../src/net/coder.js'

@@ -1,4 +1,5 @@
-import {describeChunk, chunkToJson, isShowableCodeUnit, quoteBytes, printableText} from '../../decoders/string/index.js'
+import {chunkToJson, isShowableCodeUnit, printableText, quoteBytes} from '../../decoders/string/index.js'
+import {describeChunk} from '../../src/render/chunk-view.js'
 import {decodeRaw, formatRaw, rawToJson, type RawField} from '../../decoders/protobuf-raw/index.js'
 import {
   DEFAULT_MAX_FRAME,

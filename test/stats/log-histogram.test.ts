@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
-import {SniffStats} from '../../src/capture/transactions-stats.js'
+import {SniffStats} from '../../src/sniff/index.js'
 import {histogram, renderHistogram} from '../../src/render/histogram.js'
 import {LogHistogram, percentile, summarize} from '../../src/stats/index.js'
 

@@ -1,0 +1,95 @@
+// Where sniff's lines go: events rendered (human or NDJSON), written in blocks
+// (a write per line costs more than the decoding on a million transactions),
+// and, on a live capture that names processes, held back briefly so the lookup
+// of a new connection's processes can land before its first line is printed.
+
+import type {ProcessAttribution, SniffEvent} from '../../sniff/index.js'
+import type {SniffHumanRenderer} from './human.js'
+import type {SniffJsonRenderer} from './json.js'
+
+/** Lines gathered into blocks of about `limit` characters; write gets them joined, without the last newline. */
+export class LineWriter {
+  private lines: string[] = []
+  private size = 0
+
+  constructor(
+    private readonly write: (block: string) => void,
+    private readonly limit = 64 * 1024,
+  ) {}
+
+  line(s: string): void {
+    this.lines.push(s)
+    this.size += s.length + 1
+    if (this.size >= this.limit) this.flush()
+  }
+
+  flush(): void {
+    if (this.lines.length === 0) return
+    const block = this.lines.join('\n')
+    this.lines = []
+    this.size = 0
+    this.write(block)
+  }
+}
+
+export interface SniffPrinterOptions {
+  readonly out: LineWriter
+  readonly human?: SniffHumanRenderer
+  readonly json?: SniffJsonRenderer
+  /** Live captures: name processes, holding a connection's lines up to maxDelayMs for it. */
+  readonly attribution?: ProcessAttribution
+  readonly maxDelayMs?: number
+  readonly now?: () => number
+}
+
+export class SniffPrinter {
+  private held: Array<{e: SniffEvent; at: number}> = []
+  private readonly now: () => number
+  /** Events printed (lines may be more or fewer). */
+  printed = 0
+
+  constructor(private readonly opts: SniffPrinterOptions) {
+    this.now = opts.now ?? Date.now
+  }
+
+  event(e: SniffEvent): void {
+    const a = this.opts.attribution
+    if (a === undefined) {
+      this.print(e)
+      return
+    }
+    if (e.conn !== undefined) a.want(e.conn)
+    this.held.push({e, at: this.now()})
+    this.drain(false)
+  }
+
+  /** Print what may go: in order, each once its processes are known or it waited long enough (all with force). */
+  drain(force: boolean): void {
+    const a = this.opts.attribution
+    const maxDelay = this.opts.maxDelayMs ?? 300
+    const now = this.now()
+    let i = 0
+    for (; i < this.held.length; i++) {
+      const {e, at} = this.held[i]
+      if (!force && a !== undefined && e.conn !== undefined && !a.settled(e.conn) && now - at < maxDelay) break
+      this.print(e)
+    }
+    if (i > 0) this.held = this.held.slice(i)
+  }
+
+  /** Events waiting for their processes. */
+  get waiting(): number {
+    return this.held.length
+  }
+
+  private print(e: SniffEvent): void {
+    this.printed++
+    const {json, human, out} = this.opts
+    if (json !== undefined) {
+      const line = json.line(e)
+      if (line !== undefined) out.line(line)
+      return
+    }
+    if (human !== undefined) for (const line of human.render(e)) out.line(line)
+  }
+}

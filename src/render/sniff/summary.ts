@@ -1,0 +1,75 @@
+// The end-of-capture summary, laid out like tshark -z rpc,srt: per method the
+// calls, answered, errors and response times, then the totals and what the
+// capture itself lost.
+
+import type {ChalkInstance} from 'chalk'
+
+import {displayText} from '../../../decoders/string/index.js'
+
+import type {MethodSummary, SniffSummary} from '../../sniff/index.js'
+import {renderHistogram, type WeightedSamples} from '../histogram.js'
+import {renderTable} from '../table.js'
+
+const RULE = '='.repeat(80)
+const THIN = '-'.repeat(80)
+
+function ms(v: number | null): string {
+  return v === null ? '-' : v.toFixed(3)
+}
+
+export function renderSniffSummary(s: SniffSummary, c: ChalkInstance): string[] {
+  const rows = Object.entries(s.methods)
+  const out = [RULE, c.bold('TinyPB Service Response Time (SRT) Statistics, ms:')]
+  if (rows.length === 0) out.push('  no TinyPB requests seen')
+  else {
+    const count = (get: (m: MethodSummary) => number, colour?: (s: string) => string) => (r: [string, MethodSummary]) => {
+      const n = get(r[1])
+      return n > 0 && colour !== undefined ? colour(String(n)) : String(n)
+    }
+    out.push(
+      ...renderTable<[string, MethodSummary]>(
+        [
+          // Method names come off the wire.
+          {header: 'Method', get: (r) => displayText(r[0])},
+          {header: 'Calls', get: count((m) => m.count), align: 'right'},
+          {header: 'Answered', get: count((m) => m.answered), align: 'right'},
+          {header: 'Unanswered', get: count((m) => m.unanswered, c.red), align: 'right'},
+          {header: 'Errors', get: count((m) => m.errors, c.red), align: 'right'},
+          {header: 'Min', get: (r) => ms(r[1].min), align: 'right'},
+          {header: 'Avg', get: (r) => ms(r[1].mean), align: 'right'},
+          {header: 'P50', get: (r) => ms(r[1].p50), align: 'right'},
+          {header: 'P90', get: (r) => ms(r[1].p90), align: 'right'},
+          {header: 'P99', get: (r) => ms(r[1].p99), align: 'right'},
+          {header: 'Max', get: (r) => ms(r[1].max), align: 'right'},
+        ],
+        rows,
+      ),
+    )
+  }
+  out.push(THIN)
+  const flag = (n: number, text: string) => (n > 0 ? c.yellow(`${n} ${text}`) : `${n} ${text}`)
+  out.push(
+    `Frames: ${s.requests} requests, ${s.responses} responses, ${s.paired} paired, ${flag(s.unanswered, 'unanswered')}, ` +
+      `${flag(s.duplicateResponses, 'duplicate replies')}, ${flag(s.orphanResponses, 'replies without request')}, ${flag(s.errorResponses, 'error replies')}`,
+  )
+  out.push(
+    `Anomalies: ${flag(s.malformedFrames, 'malformed frames')}, ${flag(s.skippedBytes, 'bytes skipped')}, ${flag(s.duplicateMsgIds, 'duplicate msg_ids in flight')}, ` +
+      `${flag(s.peerSafetyFindings, 'peer-safety findings')}, ${flag(s.payloadErrors, 'undecodable payloads')}`,
+  )
+  const open = s.serverNoFin > 0 ? `, ${c.yellow(`${s.serverNoFin} left open by the server after the client's FIN`)}` : ''
+  out.push(`Connections: ${s.connections}${open}${s.chunks > 0 ? `, ${s.chunks} string-protocol chunks` : ''}`)
+  const drops = s.kernelDrops === undefined ? 'kernel drops n/a' : flag(s.kernelDrops, 'dropped by the kernel')
+  const captured = s.capturedPackets === undefined ? '' : ` (${s.capturedPackets} packets${s.capturedBytes === undefined ? '' : `, ${s.capturedBytes} bytes`} read)`
+  out.push(
+    `Capture: ${s.packets} TCP segments, ${s.bytes} payload bytes${captured}, ${drops}, ${flag(s.gaps, 'reassembly gaps')} (${s.gapBytes} bytes), ` +
+      `${s.retransmits} retransmits, ${s.outOfOrder} out of order${s.limitHits > 0 ? `, ${c.yellow(`${s.limitHits} buffer-limit hits`)}` : ''}, ${(s.durationMs / 1000).toFixed(3)} s`,
+  )
+  out.push(RULE)
+  return out
+}
+
+/** Response times of every paired call (a sample list, or SniffStats.latencyHistogram()), as a terminal histogram. */
+export function renderSniffHistogram(latencies: readonly number[] | WeightedSamples): string[] {
+  if ((Array.isArray(latencies) ? latencies.length : (latencies as WeightedSamples).count) === 0) return []
+  return ['Response time histogram:', ...renderHistogram(latencies).map((l) => '  ' + l)]
+}

@@ -1,0 +1,4 @@
+export * from './groups.js'
+export * from './report.js'
+export * from './summary.js'
+export * from './table.js'

@@ -1,0 +1,83 @@
+// Per-connection decoding state of a sniff session: the protocol, and for each
+// direction the TinyPB stream decoder over a TcpBuffer (the same decoder a
+// live client connection uses), or the bytes kept while the protocol is open.
+
+import {TinyPbStreamDecoder} from '../../decoders/tinypb/index.js'
+import {TcpBuffer} from '../net/index.js'
+import type {Protocol} from './protocol-detect.js'
+import type {Dir, TcpFlow} from './reassembly/index.js'
+import {ConnTransactions} from './transactions/index.js'
+import type {ConnRef} from './events.js'
+
+/** Bytes that arrived while the protocol was undecided, replayed once it is known. */
+export type Undecided = {readonly t: number; readonly bytes: Buffer} | {readonly t: number; readonly gap: number}
+
+export class DirState {
+  /** Small to start: a capture may hold thousands of connections, each with a partial frame. */
+  readonly buf = new TcpBuffer(512)
+  decoder: TinyPbStreamDecoder
+  /** Set at the first bytes: whether they are the stream's first (its SYN was seen). */
+  begun = false
+  /** Decoder errors until the first good frame are the resync of a mid-stream start or a gap, not malformed frames. */
+  resyncing = false
+  /** Bytes skipped during the current resync. */
+  resyncSkipped = 0
+  /** While the protocol is undecided: what arrived, and a copy of the bytes since the last gap to look at. */
+  undecided: Undecided[] = []
+  /** Made on first use: most connections never need it (fixed --protocol, or decided at once). */
+  probe: TcpBuffer | undefined
+  /** The probe holds the stream from its first byte (SYN seen, no gap since). */
+  probeFromStart = false
+  ended = false
+
+  constructor(private readonly maxFrame: number) {
+    this.decoder = new TinyPbStreamDecoder({maxFrame})
+  }
+
+  /** The first bytes of this direction arrived; fromStart when its SYN was seen. */
+  begin(fromStart: boolean): void {
+    this.begun = true
+    this.resyncing = !fromStart
+    this.probeFromStart = fromStart
+  }
+
+  /** After a gap: forget the cut frame, start a fresh decoder that resyncs. */
+  restart(): void {
+    this.buf.consume(this.buf.readable)
+    this.decoder = new TinyPbStreamDecoder({maxFrame: this.maxFrame})
+    this.resyncing = true
+    this.resyncSkipped = 0
+  }
+
+  /**
+   * Decoded frames are views into buf; when buf adopted a captured packet's
+   * memory (the capture may reuse it), copy the leftover partial frame now.
+   */
+  keepLeftover(): void {
+    if (this.buf.readable > 0 && this.buf.writable === 0) this.buf.ensureWritable(1)
+  }
+}
+
+export class ConnState {
+  protocol: Protocol | undefined
+  readonly dirs: readonly [DirState, DirState]
+  readonly tx: ConnTransactions
+
+  constructor(flow: TcpFlow, ref: ConnRef, protocol: Protocol | undefined, maxFrame: number) {
+    this.protocol = protocol
+    this.tx = new ConnTransactions(flow, ref)
+    this.dirs = [new DirState(maxFrame), new DirState(maxFrame)]
+  }
+
+  get flow(): TcpFlow {
+    return this.tx.flow
+  }
+
+  get ref(): ConnRef {
+    return this.tx.ref
+  }
+
+  dir(d: Dir): DirState {
+    return this.dirs[d]
+  }
+}

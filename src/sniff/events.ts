@@ -1,0 +1,145 @@
+// What a sniff session reports, one event at a time, in capture order. Events
+// are plain data: strings, numbers and copies, never views into captured
+// packets, so they may be kept, sent elsewhere or rendered later.
+//
+// Times (`t`) are ms since the capture's first whole second (SniffSession.baseSec),
+// exact to the nanosecond; renderers turn them into clock time.
+
+import type {PeerFinding} from '../../decoders/tinypb/index.js'
+import type {NetAddr} from '../net/index.js'
+import type {PayloadResult} from './payload-decoder.js'
+import type {CloseReason} from './reassembly/index.js'
+
+/** The process owning one end of a connection (live captures only). */
+export interface ProcessRef {
+  readonly pid: number
+  readonly name: string
+}
+
+/** A connection as events name it. Shared by every event of the connection. */
+export interface ConnRef {
+  /** 1-based, in order of first sight. */
+  readonly id: number
+  /** "host:port", IPv6 in brackets. */
+  client: string
+  server: string
+  clientAddr: NetAddr
+  serverAddr: NetAddr
+  /** How the server side was decided: --port, the SYN, who answered whom, or a guess from the port numbers. */
+  serverBy: 'port' | 'syn' | 'answer' | 'guess' | undefined
+  /** The capture started after the connection did. */
+  midstream: boolean
+  clientProcess?: ProcessRef
+  serverProcess?: ProcessRef
+}
+
+/** A TinyPB frame, decoded. */
+export interface FrameInfo {
+  /** When its last byte was captured. */
+  readonly t: number
+  readonly msgId: string
+  readonly method: string
+  /** pk_len: the whole frame in bytes. */
+  readonly size: number
+  readonly pbLen: number
+  readonly errCode: number
+  readonly errInfo: string
+  /** Decoded pb_data, when payloads are decoded (-v, --json -v, --proto). */
+  payload?: PayloadResult
+  /** A copy of the whole frame, when hex was asked for (-x). */
+  readonly bytes?: Buffer
+}
+
+export type Side = 'client' | 'server'
+
+/** Why a request is thought to have gone unanswered. Most specific first. */
+export interface Cause {
+  readonly code: string
+  readonly message: string
+}
+
+export type SniffEvent =
+  | {readonly type: 'connection'; readonly t: number; readonly conn: ConnRef; readonly state: 'open'}
+  | {
+      readonly type: 'connection'
+      readonly t: number
+      readonly conn: ConnRef
+      readonly state: 'close'
+      readonly reason: CloseReason
+      readonly packets: number
+      readonly bytes: number
+      readonly durationMs: number
+    }
+  | {readonly type: 'frame'; readonly t: number; readonly conn: ConnRef; readonly role: 'request' | 'response'; readonly frame: FrameInfo}
+  | {
+      readonly type: 'transaction'
+      readonly t: number
+      readonly conn: ConnRef
+      readonly request: FrameInfo
+      readonly response: FrameInfo
+      /** Request's last byte to response's last byte. */
+      readonly latencyMs: number
+      readonly status: 'ok' | 'error'
+      /** describeErrorCode(err_code) for an error response. */
+      readonly errName?: string
+      /** The reply came after --timeout, when the request had already been reported unanswered. */
+      readonly late?: boolean
+    }
+  | {
+      readonly type: 'unanswered'
+      readonly t: number
+      readonly conn: ConnRef
+      readonly request: FrameInfo
+      readonly waitedMs: number
+      /** timeout: --timeout passed; closed: the connection ended first; end: the capture ended first. */
+      readonly reason: 'timeout' | 'closed' | 'end'
+      readonly causes: readonly Cause[]
+    }
+  | {
+      readonly type: 'duplicate-response'
+      readonly t: number
+      readonly conn: ConnRef
+      readonly response: FrameInfo
+      /** When this msg_id was first answered, and how many replies it has had now. */
+      readonly firstAnsweredAt: number
+      readonly count: number
+    }
+  | {readonly type: 'orphan-response'; readonly t: number; readonly conn: ConnRef; readonly response: FrameInfo; readonly note: string}
+  | {
+      readonly type: 'malformed'
+      readonly t: number
+      readonly conn: ConnRef
+      readonly from: Side
+      /** The TinyPB decoder's code: BAD_END, PK_LEN_TOO_SMALL, TRUNCATED, ... (BAD_START is garbage between frames). */
+      readonly code: string
+      readonly message: string
+      /** Stream offset in that direction. */
+      readonly offset: number
+      /** Bytes dropped before the next frame start. */
+      readonly skipped: number
+    }
+  | {
+      readonly type: 'gap'
+      readonly t: number
+      readonly conn: ConnRef
+      readonly from: Side
+      /** Bytes the capture lost. */
+      readonly missing: number
+      /** Bytes of a frame cut by the hole, thrown away. */
+      readonly dropped: number
+    }
+  | {readonly type: 'chunk'; readonly t: number; readonly conn: ConnRef; readonly from: Side; readonly bytes: Buffer}
+  | {
+      readonly type: 'warning'
+      readonly t: number
+      readonly conn?: ConnRef
+      /** PEER_SAFETY, DUPLICATE_MSG_ID, SERVER_NO_FIN, BUFFER_LIMIT, PAYLOAD, RESYNC, EMPTY_MSG_ID_REPLY, METHOD_MISMATCH. */
+      readonly code: string
+      readonly message: string
+      readonly msgId?: string
+      readonly method?: string
+      /** For PEER_SAFETY: what the frame does to rocket or tinyrpc. */
+      readonly finding?: PeerFinding
+    }
+
+export type SniffEventType = SniffEvent['type']

@@ -1,0 +1,345 @@
+// The sniff pipeline as a library: TCP segments in; connections, frames,
+// transactions, anomalies and a summary out.
+//
+//   segments -> Reassembler (per direction, in order) -> protocol (auto per connection)
+//            -> TinyPbStreamDecoder over a TcpBuffer (the client's own decoder)
+//            -> TransactionTracker (pairing by msg_id, latency, flags) -> events
+//
+// `sniff` and `demo` both run captures through it; rendering is elsewhere.
+
+import type {TcpSegment} from '../../decoders/packet/segment.js'
+import type {FrameError, StreamEvent, TinyPbFrame} from '../../decoders/tinypb/index.js'
+import {detectProtocol, type Protocol} from './protocol-detect.js'
+import {type CloseReason, DEFAULT_MAX_HELD_BYTES, type Dir, Reassembler, type ReassemblySink, type ReassemblyStats, type TcpFlow} from './reassembly/index.js'
+import {type PortRange, TcpBuffer} from '../net/index.js'
+import {ConnState, type DirState} from './conn-state.js'
+import type {FrameInfo, SniffEvent} from './events.js'
+import {type FrameRecord, SniffStats, type SniffSummary, type TrackerOptions, TransactionTracker} from './transactions/index.js'
+
+export interface SniffSessionOptions extends TrackerOptions {
+  /** tinypb, string, or auto (decided per connection from its first bytes). Default auto. */
+  protocol?: Protocol | 'auto'
+  /** Server ports and port ranges (--port, ranges of any size): decide which side is the server. */
+  serverPorts?: ReadonlyArray<number | PortRange>
+  /** Per connection: held out-of-order bytes, and the largest frame accepted. Default 16 MiB. */
+  bufferLimit?: number
+  /** Keep a copy of each frame's bytes in its FrameInfo (for -x). */
+  hex?: boolean
+  /** Close connections idle this long. Default 10 minutes. */
+  idleTimeoutMs?: number
+  /** Report connections opening and closing (`connection` events). Default false. */
+  connections?: boolean
+}
+
+/** What the capture source knows and the session cannot: packets read, kernel drops. */
+export interface CaptureCounts {
+  packets?: number
+  bytes?: number
+  drops?: number
+}
+
+type Conn = TcpFlow<ConnState>
+
+const EMPTY = Buffer.alloc(0)
+
+export class SniffSession implements ReassemblySink<ConnState> {
+  readonly stats = new SniffStats()
+  private readonly reassembler: Reassembler<ConnState>
+  private readonly tracker: TransactionTracker
+  private readonly protocol: Protocol | 'auto'
+  private readonly maxFrame: number
+  private readonly hex: boolean
+  private readonly copyPb: boolean
+  private readonly connections: boolean
+  private bytes = 0
+  private firstT: number | undefined
+  private finished = false
+  /** Decoder output of one data delivery. */
+  private readonly scratch: StreamEvent[] = []
+
+  constructor(
+    private readonly emit: (e: SniffEvent) => void,
+    opts: SniffSessionOptions = {},
+  ) {
+    this.protocol = opts.protocol ?? 'auto'
+    this.maxFrame = opts.bufferLimit ?? DEFAULT_MAX_HELD_BYTES
+    this.hex = opts.hex ?? false
+    this.copyPb = opts.payloads !== undefined
+    this.connections = opts.connections ?? false
+    this.tracker = new TransactionTracker(this.stats, emit, opts)
+    const timeoutMs = opts.timeoutMs ?? 5000
+    this.reassembler = new Reassembler(this, {
+      serverPorts: (opts.serverPorts ?? []).map((p) => (typeof p === 'number' ? {from: p, to: p} : p)),
+      maxHeldBytes: this.maxFrame,
+      halfClosedTimeoutMs: timeoutMs,
+      idleTimeoutMs: opts.idleTimeoutMs,
+    })
+  }
+
+  /** The capture's first whole second: event times are ms since then. Undefined before the first packet. */
+  get baseSec(): number | undefined {
+    return this.reassembler.baseSec
+  }
+
+  get reassembly(): Readonly<ReassemblyStats> {
+    return this.reassembler.stats
+  }
+
+  /** Requests still waiting for a reply. */
+  get inFlight(): number {
+    return this.tracker.inFlight
+  }
+
+  push(seg: TcpSegment): void {
+    this.bytes += seg.payload.length
+    // Time reached this packet: what timed out before it is unanswered, even if it is the reply.
+    const t = this.reassembler.timeOf(seg.tsSec, seg.tsNsec)
+    this.firstT ??= t
+    this.tracker.advance(t)
+    this.reassembler.push(seg)
+  }
+
+  /** Live captures: the wall clock moved (seconds and nanoseconds since the epoch) with no packet. */
+  tick(sec: number, nsec = 0): void {
+    const t = this.reassembler.timeOf(sec, nsec)
+    this.reassembler.advance(t)
+    this.tracker.advance(this.reassembler.now)
+  }
+
+  /** End of capture: settle every connection and request, and return the summary. */
+  finish(capture: CaptureCounts = {}): SniffSummary {
+    if (!this.finished) {
+      this.finished = true
+      this.reassembler.finish()
+    }
+    return this.summary(capture)
+  }
+
+  /** The numbers so far (or final, after finish). */
+  summary(capture: CaptureCounts = {}): SniffSummary {
+    const r = this.reassembler.stats
+    return {
+      type: 'summary',
+      ...this.stats.counters,
+      connections: r.connections,
+      gaps: r.gaps,
+      gapBytes: r.gapBytes,
+      limitHits: r.limitHits,
+      packets: r.segments,
+      bytes: this.bytes,
+      retransmits: r.retransmits,
+      outOfOrder: r.outOfOrder,
+      ...(capture.drops !== undefined ? {kernelDrops: capture.drops} : {}),
+      ...(capture.packets !== undefined ? {capturedPackets: capture.packets} : {}),
+      ...(capture.bytes !== undefined ? {capturedBytes: capture.bytes} : {}),
+      durationMs: this.firstT === undefined ? 0 : Math.max(0, this.reassembler.now - this.firstT),
+      methods: this.stats.methodSummaries(),
+    }
+  }
+
+  // ReassemblySink
+
+  open(flow: Conn, t: number): void {
+    const ref = TransactionTracker.refFor(flow)
+    flow.user = new ConnState(flow, ref, this.protocol === 'auto' ? undefined : this.protocol, this.maxFrame)
+    if (this.connections) this.emit({type: 'connection', t, conn: ref, state: 'open'})
+  }
+
+  data(flow: Conn, dir: Dir, bytes: Uint8Array, t: number): void {
+    const c = flow.user!
+    const d = c.dir(dir)
+    if (!d.begun) {
+      d.begin(flow.halves[dir].synSeen)
+      c.ref.midstream = flow.midstream
+    }
+    if (c.protocol === undefined) {
+      const copy = Buffer.from(bytes)
+      d.undecided.push({t, bytes: copy})
+      d.probe ??= new TcpBuffer(512)
+      d.probe.append(copy)
+      if (!this.detect(c, dir, false)) return
+      this.replay(c)
+      return
+    }
+    this.feed(c, dir, bytes, t)
+  }
+
+  gap(flow: Conn, dir: Dir, missing: number, t: number): void {
+    const c = flow.user!
+    const d = c.dir(dir)
+    if (c.protocol === undefined) {
+      d.undecided.push({t, gap: missing})
+      d.probe?.consume(d.probe.readable)
+      d.probeFromStart = false
+      return
+    }
+    this.gapDecoded(c, dir, missing, t)
+  }
+
+  end(flow: Conn, dir: Dir, how: 'fin' | 'rst', t: number): void {
+    const c = flow.user!
+    if (c.protocol === undefined && c.dir(dir).undecided.length > 0) {
+      this.detect(c, dir, true)
+      this.replay(c)
+    }
+    this.finishDir(c, dir, t)
+    this.tracker.end(c.tx, dir, how, t)
+  }
+
+  limit(flow: Conn, _dir: Dir, heldBytes: number, t: number): void {
+    this.emit({
+      type: 'warning',
+      t,
+      conn: flow.user!.ref,
+      code: 'BUFFER_LIMIT',
+      message: `${heldBytes} out-of-order bytes held on this connection (limit ${this.maxFrame}, --buffer-limit): giving up on the oldest hole`,
+    })
+  }
+
+  close(flow: Conn, reason: CloseReason, t: number): void {
+    const c = flow.user!
+    if (c.protocol === undefined) {
+      for (const dir of [0, 1] as const) if (c.protocol === undefined && c.dir(dir).undecided.length > 0) this.detect(c, dir, true)
+      this.replay(c)
+    }
+    this.finishDir(c, 0, t)
+    this.finishDir(c, 1, t)
+    if (c.protocol === 'string') this.tracker.guessServer(c.tx)
+    this.tracker.close(c.tx, reason === 'end' ? 'end' : 'closed', t)
+    if (this.connections) this.emit({type: 'connection', t, conn: c.ref, state: 'close', reason, packets: flow.packets, bytes: flow.bytes, durationMs: t - flow.firstT})
+    flow.user = undefined
+  }
+
+  // Decoding
+
+  /** Decide the protocol from one direction's first bytes; true once decided. */
+  private detect(c: ConnState, dir: Dir, final: boolean): boolean {
+    const d = c.dir(dir)
+    const p = detectProtocol(d.probe?.peek() ?? EMPTY, {streamStart: d.probeFromStart, final, maxFrame: this.maxFrame})
+    if (p === undefined) return false
+    c.protocol = p
+    return true
+  }
+
+  /** The protocol is known: run what each direction kept through it. */
+  private replay(c: ConnState): void {
+    if (c.protocol === undefined) return
+    for (const dir of [0, 1] as const) {
+      const d = c.dir(dir)
+      const kept = d.undecided
+      d.undecided = []
+      d.probe = undefined
+      for (const u of kept) {
+        if ('gap' in u) this.gapDecoded(c, dir, u.gap, u.t)
+        else this.feed(c, dir, u.bytes, u.t)
+      }
+    }
+  }
+
+  private feed(c: ConnState, dir: Dir, bytes: Uint8Array, t: number): void {
+    if (c.protocol === 'string') {
+      if (c.flow.server === undefined) this.tracker.guessServer(c.tx)
+      this.stats.counters.chunks++
+      this.emit({type: 'chunk', t, conn: c.ref, from: c.tx.sideOf(dir), bytes: Buffer.from(bytes)})
+      return
+    }
+    const d = c.dir(dir)
+    d.buf.append(bytes)
+    if (d.buf.readable >= d.decoder.need) {
+      const out = this.scratch
+      d.buf.consumeTo(d.decoder.decode(d.buf.buffer, d.buf.readIndex, d.buf.writeIndex, out))
+      if (out.length > 0) this.handle(c, dir, out, t)
+    }
+    d.keepLeftover()
+  }
+
+  /** The stream of one direction ended: a frame cut off is TRUNCATED. */
+  private finishDir(c: ConnState, dir: Dir, t: number): void {
+    const d = c.dir(dir)
+    if (d.ended) return
+    d.ended = true
+    if (c.protocol !== 'tinypb') return
+    const out = this.scratch
+    d.decoder.finish(d.buf.buffer, d.buf.readIndex, d.buf.writeIndex, out)
+    d.buf.consume(d.buf.readable)
+    if (out.length > 0) this.handle(c, dir, out, t)
+    this.endResync(c, dir, d, t)
+  }
+
+  private gapDecoded(c: ConnState, dir: Dir, missing: number, t: number): void {
+    const d = c.dir(dir)
+    let dropped = 0
+    if (c.protocol === 'tinypb') {
+      dropped = d.buf.readable
+      this.endResync(c, dir, d, t)
+      d.restart()
+    }
+    this.tracker.gap(c.tx, dir)
+    this.emit({type: 'gap', t, conn: c.ref, from: c.tx.sideOf(dir), missing, dropped})
+  }
+
+  /** Decoder output: frames to the tracker, errors reported (or counted as resync). */
+  private handle(c: ConnState, dir: Dir, out: StreamEvent[], t: number): void {
+    const d = c.dir(dir)
+    let frames = 0
+    for (const e of out) if (e.kind === 'frame') frames++
+    for (const e of out) {
+      if (e.kind === 'frame') {
+        if (d.resyncing) this.endResync(c, dir, d, t)
+        this.tracker.frame(c.tx, this.record(dir, e, t, frames > 1))
+      } else {
+        this.malformed(c, dir, d, e, t)
+      }
+    }
+    out.length = 0
+  }
+
+  /** One object per field set, no spreads: this runs for every frame of the capture. */
+  private record(dir: Dir, f: TinyPbFrame, t: number, sameSegment: boolean): FrameRecord {
+    const info: FrameInfo = {
+      t,
+      msgId: f.msgId,
+      method: f.methodName,
+      size: f.pkLen,
+      pbLen: f.pbDataLen,
+      errCode: f.errCode,
+      errInfo: f.errInfoLen === 0 ? '' : f.errInfo,
+      payload: undefined,
+      bytes: this.hex ? Buffer.from(f.bytes) : undefined,
+    }
+    return {
+      dir,
+      info,
+      msgIdLen: f.msgIdLen,
+      methodNameLen: f.methodNameLen,
+      errInfoLen: f.errInfoLen,
+      sameSegment,
+      pb: this.copyPb ? Buffer.from(f.pbData) : undefined,
+    }
+  }
+
+  private malformed(c: ConnState, dir: Dir, d: DirState, e: FrameError, t: number): void {
+    this.stats.counters.skippedBytes += e.skipped
+    if (d.resyncing) {
+      d.resyncSkipped += e.skipped
+      return
+    }
+    if (e.code !== 'BAD_START') this.stats.counters.malformedFrames++
+    this.emit({type: 'malformed', t, conn: c.ref, from: c.tx.sideOf(dir), code: e.code, message: e.message, offset: e.offset, skipped: e.skipped})
+  }
+
+  private endResync(c: ConnState, dir: Dir, d: DirState, t: number): void {
+    if (!d.resyncing) return
+    d.resyncing = false
+    if (d.resyncSkipped === 0) return
+    const why = c.flow.halves[dir].synSeen ? 'after a gap' : 'the capture started mid-connection'
+    this.emit({
+      type: 'warning',
+      t,
+      conn: c.ref,
+      code: 'RESYNC',
+      message: `${c.tx.sideOf(dir)} stream: skipped ${d.resyncSkipped} bytes to the next frame (${why})`,
+    })
+    d.resyncSkipped = 0
+  }
+}

@@ -1,0 +1,121 @@
+// Per-connection pairing state of the transaction tracker: the requests
+// waiting for a reply by msg_id, the msg_ids answered lately, and how each
+// direction ended.
+
+import type {PeerFinding} from '../../../decoders/tinypb/index.js'
+import {AnsweredRing} from './answered-ring.js'
+import type {Dir, TcpFlow} from '../reassembly/index.js'
+import type {ConnRef, FrameInfo, Side} from '../events.js'
+
+/** A decoded frame as the session hands it over: the event view plus what pairing needs. */
+export interface FrameRecord {
+  readonly dir: Dir
+  readonly info: FrameInfo
+  readonly msgIdLen: number
+  readonly methodNameLen: number
+  readonly errInfoLen: number
+  /** Another frame completed in the same TCP segment of this direction. */
+  readonly sameSegment: boolean
+  /** A copy of pb_data, when payloads are decoded. */
+  readonly pb?: Buffer
+}
+
+/** Per connection: msg_ids remembered for duplicate detection (and requests given up on at --timeout). */
+export const ANSWERED_MEMORY = 1024
+
+/** A request waiting for its reply. */
+export interface Pending {
+  readonly conn: ConnTransactions
+  readonly rec: FrameRecord
+  readonly deadline: number
+  readonly findings: readonly PeerFinding[]
+  readonly payloadBad: boolean
+  done: boolean
+  /** ms from the request's last byte to the client's FIN, if the client half-closed while it waited. */
+  clientFinAfterMs: number | undefined
+}
+
+/** Per-connection pairing state. */
+export class ConnTransactions {
+  /** Requests waiting for a reply by msg_id, oldest first (a reused msg_id queues behind the first). */
+  private readonly pending = new Map<string, Pending[]>()
+  /** Requests waiting for a reply on this connection. */
+  inFlight = 0
+  /** The last ANSWERED_MEMORY answered msg_ids: a reply to one of them again is a duplicate. */
+  private readonly answeredIds = new AnsweredRing(ANSWERED_MEMORY)
+
+  /** Queue a request; true when its msg_id already waits for a reply. */
+  addPending(msgId: string, p: Pending): boolean {
+    this.inFlight++
+    const list = this.pending.get(msgId)
+    if (list === undefined) {
+      this.pending.set(msgId, [p])
+      return false
+    }
+    list.push(p)
+    return true
+  }
+
+  /** The oldest request waiting with this msg_id, taken off. */
+  takePending(msgId: string): Pending | undefined {
+    const list = this.pending.get(msgId)
+    if (list === undefined) return undefined
+    const p = list.shift()!
+    if (list.length === 0) this.pending.delete(msgId)
+    this.inFlight--
+    return p
+  }
+
+  hasPending(msgId: string): boolean {
+    return this.pending.has(msgId)
+  }
+
+  removePending(msgId: string, p: Pending): void {
+    const list = this.pending.get(msgId)
+    const i = list?.indexOf(p) ?? -1
+    if (i === -1) return
+    list!.splice(i, 1)
+    if (list!.length === 0) this.pending.delete(msgId)
+    this.inFlight--
+  }
+
+  /** Every request still waiting, oldest first. */
+  allPending(): Pending[] {
+    const out: Pending[] = []
+    for (const list of this.pending.values()) out.push(...list)
+    return out.sort((x, y) => x.rec.info.t - y.rec.info.t)
+  }
+
+  /** msg_id was answered at t. */
+  answered(msgId: string, t: number): void {
+    this.answeredIds.add(msgId, t)
+  }
+
+  /** A reply to an msg_id answered before: when first, and how many replies now. */
+  duplicate(msgId: string): {firstAnsweredAt: number; count: number} | undefined {
+    return this.answeredIds.duplicate(msgId)
+  }
+
+  clear(): void {
+    this.pending.clear()
+    this.inFlight = 0
+    this.answeredIds.clear()
+  }
+
+  /** Requests given up on at --timeout, so a late reply still pairs (made on first use). */
+  expired: Map<string, Pending> | undefined
+  /** Frames seen before the server side is known. */
+  undecided: FrameRecord[] = []
+  readonly finAt: [number | undefined, number | undefined] = [undefined, undefined]
+  readonly gapIn: [boolean, boolean] = [false, false]
+  endedBy: [('fin' | 'rst') | undefined, ('fin' | 'rst') | undefined] = [undefined, undefined]
+
+  constructor(
+    readonly flow: TcpFlow,
+    readonly ref: ConnRef,
+  ) {}
+
+  sideOf(dir: Dir): Side {
+    return dir === this.flow.requestDir ? 'client' : 'server'
+  }
+}

@@ -1,0 +1,60 @@
+// Naming the process behind a captured flow from this machine's real socket
+// table: a wildcard listener names the server only for traffic to an address
+// of this machine.
+import {createServer, type Server} from 'node:net'
+import {networkInterfaces} from 'node:os'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {type ConnRef, ProcessAttribution} from '../../../src/sniff/index.js'
+import {collectSockets, SocketIndex} from '../../../src/sockets/index.js'
+
+let server: Server
+let port: number
+let index: SocketIndex
+
+beforeAll(async () => {
+  server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve))
+  port = (server.address() as {port: number}).port
+  const t = await collectSockets({filter: {protocols: new Set(['tcp']), ports: [{from: port, to: port}]}})
+  index = new SocketIndex([...t.sockets, ...t.listeners])
+})
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+function ref(client: string, server: string): ConnRef {
+  const [ch, cp] = client.split(':')
+  const [sh, sp] = server.split(':')
+  return {id: 1, client, server, clientAddr: {host: ch, port: Number(cp)}, serverAddr: {host: sh, port: Number(sp)}, serverBy: 'syn', midstream: false}
+}
+
+describe('the listener behind a flow', () => {
+  it('a 0.0.0.0 listener receives on loopback and on every interface address of this machine', () => {
+    expect(index.listenerFor({host: '127.0.0.1', port})).toMatchObject({pid: process.pid, state: 'LISTEN'})
+    // All of 127.0.0.0/8 is this machine.
+    expect(index.listenerFor({host: '127.1.2.3', port})).toMatchObject({pid: process.pid})
+    const own = Object.values(networkInterfaces())
+      .flat()
+      .filter((a) => a !== undefined && a.family === 'IPv4')
+    expect(own.length).toBeGreaterThan(0)
+    for (const a of own) expect(index.listenerFor({host: a!.address, port}), a!.address).toMatchObject({pid: process.pid})
+  })
+
+  it('does not name a local process for a remote server that happens to use the same port', () => {
+    // 192.0.2.0/24 is TEST-NET-1: never an address of this machine.
+    expect(index.listenerFor({host: '192.0.2.7', port})).toBeUndefined()
+    expect(index.listenerFor({host: '2001:db8::7', port})).toBeUndefined()
+  })
+
+  it('leaves the remote server of a captured flow unnamed', async () => {
+    const attribution = new ProcessAttribution(async () => index, {minIntervalMs: 0})
+    const remote = ref('127.0.0.1:50000', `192.0.2.7:${port}`)
+    const local = ref('127.0.0.1:50001', `127.0.0.1:${port}`)
+    attribution.want(remote)
+    attribution.want(local)
+    await attribution.idle()
+    expect(remote.serverProcess).toBeUndefined()
+    expect(local.serverProcess).toMatchObject({pid: process.pid})
+  })
+})

@@ -1,0 +1,330 @@
+import {describe, expect, it} from 'vitest'
+
+import type {TcpSegment} from '../../../decoders/packet/segment.js'
+import {encodeFrame, ERROR_METHOD_NOT_FOUND} from '../../../decoders/tinypb/index.js'
+import {type SniffEvent, SniffSession, type SniffSessionOptions, type SniffSummary} from '../../../src/sniff/index.js'
+import {MAKE_ORDER_REPLY, MAKE_ORDER_REQUEST} from '../../fixtures/tinypb-frames.js'
+import {Conversation} from '../reassembly/builders.js'
+
+function sniff(segments: Iterable<TcpSegment>, opts: SniffSessionOptions = {}): {events: SniffEvent[]; summary: SniffSummary; of: <T extends SniffEvent['type']>(type: T) => Array<Extract<SniffEvent, {type: T}>>} {
+  const events: SniffEvent[] = []
+  const session = new SniffSession((e) => events.push(e), opts)
+  for (const s of segments) session.push(s)
+  const summary = session.finish()
+  const of = <T extends SniffEvent['type']>(type: T) => events.filter((e): e is Extract<SniffEvent, {type: T}> => e.type === type)
+  return {events, summary, of}
+}
+
+function req(msgId: string, methodName = 'Order.makeOrder', pb = Buffer.from('086412056170706c65', 'hex')): Buffer {
+  return encodeFrame({msgId, methodName, pbData: pb})
+}
+
+function rep(msgId: string, methodName = 'Order.makeOrder', extra: {errCode?: number; errInfo?: string; pb?: Buffer} = {}): Buffer {
+  return encodeFrame({msgId, methodName, errCode: extra.errCode, errInfo: extra.errInfo, pbData: extra.pb ?? Buffer.from('1a083230323330353134', 'hex')})
+}
+
+/** rocket's client: connect, one request, the reply, client FIN; the server closes too unless told not to. */
+function call(conv: Conversation, request: Buffer, reply: Buffer | undefined, opts: {serverFin?: boolean; requestCuts?: number[]; replyCuts?: number[]} = {}): TcpSegment[] {
+  const out = [...conv.handshake(), ...conv.send('client', request, {cuts: opts.requestCuts}), conv.ack('server')]
+  if (reply !== undefined) out.push(...conv.send('server', reply, {cuts: opts.replyCuts}), conv.ack('client'))
+  out.push(conv.fin('client'))
+  if (opts.serverFin ?? true) out.push(conv.fin('server'), conv.ack('client'))
+  else out.push(conv.ack('server'))
+  return out
+}
+
+describe('pairing by msg_id', () => {
+  it('pairs the real makeOrder frames and measures last byte to last byte', () => {
+    const conv = new Conversation()
+    const segs = call(conv, MAKE_ORDER_REQUEST, MAKE_ORDER_REPLY)
+    const {of, summary} = sniff(segs)
+    const [tx] = of('transaction')
+    expect(tx.request.msgId).toBe('20000000000000000001')
+    expect(tx.request.method).toBe('Order.makeOrder')
+    expect(tx.request.size).toBe(70)
+    expect(tx.response.size).toBe(71)
+    expect(tx.status).toBe('ok')
+    // Request in segment 4 (t = 0.3 ms), reply in segment 6 (t = 0.5 ms): 100 us per segment.
+    expect(tx.latencyMs).toBeCloseTo(0.2, 9)
+    expect(tx.conn.client).toBe('127.0.0.1:50346')
+    expect(tx.conn.server).toBe('127.0.0.1:12346')
+    expect(summary).toMatchObject({requests: 1, responses: 1, paired: 1, unanswered: 0, connections: 1, malformedFrames: 0, serverNoFin: 0})
+    expect(summary.methods['Order.makeOrder']).toMatchObject({count: 1, answered: 1, errors: 0, p50: 0.2, max: 0.2})
+  })
+
+  it('gives the same transaction with request and reply split at every byte', () => {
+    for (let cut = 1; cut < MAKE_ORDER_REQUEST.length; cut++) {
+      const {of, summary} = sniff(call(new Conversation(), MAKE_ORDER_REQUEST, MAKE_ORDER_REPLY, {requestCuts: [cut], replyCuts: [cut]}))
+      expect(summary.paired).toBe(1)
+      expect(of('transaction')[0].response.msgId).toBe('20000000000000000001')
+      expect(summary.skippedBytes).toBe(0)
+    }
+  })
+
+  it('decodes one frame sent a byte per segment, and several frames in one segment', () => {
+    const conv = new Conversation()
+    const r1 = req('1'.repeat(20))
+    const r2 = req('2'.repeat(20))
+    const both = Buffer.concat([rep('1'.repeat(20)), rep('2'.repeat(20))])
+    const segs = [
+      ...conv.handshake(),
+      ...conv.send('client', r1, {cuts: Array.from({length: r1.length}, (_, i) => i)}),
+      ...conv.send('client', r2),
+      ...conv.send('server', both),
+    ]
+    const {of, summary} = sniff(segs)
+    expect(of('transaction').map((t) => t.request.msgId)).toEqual(['1'.repeat(20), '2'.repeat(20)])
+    expect(summary.paired).toBe(2)
+  })
+
+  it('flags a duplicate reply: rocket re-sends earlier replies on a reused connection', () => {
+    const conv = new Conversation()
+    const segs = [
+      ...conv.handshake(),
+      ...conv.send('client', req('00000000000000000001')),
+      ...conv.send('server', rep('00000000000000000001')),
+      ...conv.send('client', req('00000000000000000002')),
+      // The second reply segment holds reply 1 again, then reply 2.
+      ...conv.send('server', Buffer.concat([rep('00000000000000000001'), rep('00000000000000000002')])),
+    ]
+    const {of, summary} = sniff(segs)
+    expect(of('transaction')).toHaveLength(2)
+    const [dup] = of('duplicate-response')
+    expect(dup.response.msgId).toBe('00000000000000000001')
+    expect(dup.count).toBe(2)
+    expect(summary).toMatchObject({requests: 2, responses: 3, paired: 2, duplicateResponses: 1, orphanResponses: 0})
+  })
+
+  it('counts a re-sent error reply as a duplicate, not as another error', () => {
+    const conv = new Conversation()
+    const err = (id: string) => rep(id, 'Order.nope', {errCode: ERROR_METHOD_NOT_FOUND, errInfo: 'not found method_name:[nope]', pb: Buffer.alloc(0)})
+    const segs = [
+      ...conv.handshake(),
+      ...conv.send('client', req('00000000000000000001', 'Order.nope')),
+      ...conv.send('server', err('00000000000000000001')),
+      ...conv.send('client', req('00000000000000000002', 'Order.nope')),
+      ...conv.send('server', Buffer.concat([err('00000000000000000001'), err('00000000000000000002')])),
+    ]
+    const {summary} = sniff(segs)
+    expect(summary).toMatchObject({requests: 2, responses: 3, paired: 2, duplicateResponses: 1, orphanResponses: 0, errorResponses: 2})
+    expect(summary.methods['Order.nope']).toMatchObject({count: 2, answered: 2, errors: 2})
+  })
+
+  it('counts an error reply to no request as an error of its method', () => {
+    const conv = new Conversation()
+    const {summary} = sniff([...conv.handshake(), ...conv.send('server', rep('9', 'Order.nope', {errCode: ERROR_METHOD_NOT_FOUND, pb: Buffer.alloc(0)}))])
+    expect(summary).toMatchObject({orphanResponses: 1, errorResponses: 1})
+    expect(summary.methods['Order.nope']).toMatchObject({count: 0, errors: 1})
+  })
+
+  it('flags a reply to no request, saying why it may be', () => {
+    const conv = new Conversation()
+    const segs = [...conv.handshake(), ...conv.send('server', rep('99'))]
+    const {of, summary} = sniff(segs)
+    expect(of('orphan-response')[0].note).toMatch(/no request with this msg_id/)
+    expect(summary.orphanResponses).toBe(1)
+  })
+
+  it('flags a msg_id already in flight and still pairs both in order', () => {
+    const conv = new Conversation()
+    const segs = [...conv.handshake(), ...conv.send('client', req('7')), ...conv.send('client', req('7')), ...conv.send('server', rep('7')), ...conv.send('server', rep('7'))]
+    const {of, summary} = sniff(segs)
+    expect(of('warning').map((w) => w.code)).toContain('DUPLICATE_MSG_ID')
+    const txs = of('transaction')
+    expect(txs).toHaveLength(2)
+    expect(txs[0].latencyMs).toBeCloseTo(0.2, 9)
+    expect(txs[1].latencyMs).toBeCloseTo(0.2, 9)
+    expect(summary.duplicateMsgIds).toBe(1)
+  })
+
+  it('names a framework error code (tinyrpc answers an unknown method)', () => {
+    const conv = new Conversation()
+    const reply = rep('5', 'Order.nope', {errCode: ERROR_METHOD_NOT_FOUND, errInfo: 'not found method_name:[nope]', pb: Buffer.alloc(0)})
+    const {of, summary} = sniff(call(conv, req('5', 'Order.nope'), reply))
+    const [tx] = of('transaction')
+    expect(tx.status).toBe('error')
+    expect(tx.errName).toBe('ERROR_METHOD_NOT_FOUND')
+    expect(tx.response.errInfo).toBe('not found method_name:[nope]')
+    expect(summary.errorResponses).toBe(1)
+    expect(summary.methods['Order.nope']).toMatchObject({count: 1, errors: 1})
+  })
+
+  it('pairs rocket\'s "123456789" reply to an empty msg_id', () => {
+    const conv = new Conversation()
+    const {of, summary} = sniff([...conv.handshake(), ...conv.send('client', req('')), ...conv.send('server', rep('123456789'))])
+    expect(summary.paired).toBe(1)
+    expect(of('warning').map((w) => w.code)).toEqual(expect.arrayContaining(['PEER_SAFETY', 'EMPTY_MSG_ID_REPLY']))
+  })
+})
+
+describe('unanswered requests and their likely causes', () => {
+  it('reports a request unanswered at --timeout, with the rocket causes', () => {
+    const conv = new Conversation()
+    const segs = [...conv.handshake(), ...conv.send('client', req('1'))]
+    const events: SniffEvent[] = []
+    const session = new SniffSession((e) => events.push(e), {timeoutMs: 1000})
+    for (const s of segs) session.push(s)
+    session.tick(1_684_032_502, 900e6)
+    expect(events.filter((e) => e.type === 'unanswered')).toHaveLength(0)
+    session.tick(1_684_032_503, 100e6)
+    const un = events.filter((e) => e.type === 'unanswered')
+    expect(un).toHaveLength(1)
+    expect(un[0]).toMatchObject({reason: 'timeout', request: {msgId: '1'}})
+    const codes = un[0].type === 'unanswered' ? un[0].causes.map((c) => c.code) : []
+    expect(codes).toEqual(['UNKNOWN_METHOD_OR_PAYLOAD', 'HANDLER_NO_DONE'])
+    expect(session.finish()).toMatchObject({requests: 1, unanswered: 1, paired: 0})
+  })
+
+  it('names a frame of 128 bytes or more, two requests in one write, and a half-close', () => {
+    const conv = new Conversation()
+    const big = req('1', 'Order.makeOrder', Buffer.alloc(200, 0x08))
+    const segs = [
+      ...conv.handshake(),
+      ...conv.send('client', big),
+      ...conv.send('client', Buffer.concat([req('2'), req('3')])),
+      conv.fin('client'),
+      conv.ack('server'),
+    ]
+    const {of} = sniff(segs)
+    const causes = new Map(of('unanswered').map((u) => [u.request.msgId, u.causes.map((c) => c.code)]))
+    expect(causes.get('1')).toEqual(expect.arrayContaining(['FRAME_TOO_LARGE', 'HALF_CLOSED']))
+    expect(causes.get('1')).not.toContain('PIPELINED')
+    expect(causes.get('2')).toEqual(expect.arrayContaining(['PIPELINED', 'HALF_CLOSED']))
+    expect(causes.get('3')).toContain('PIPELINED')
+    expect(of('unanswered').every((u) => u.reason === 'end')).toBe(true)
+  })
+
+  it('a client that gives up after waiting is not a half-close, and the server closing in answer to it is not the server walking away', () => {
+    const conv = new Conversation()
+    const segs = [...conv.handshake(), ...conv.send('client', req('1'))]
+    conv.wait(500) // the client's call timeout
+    segs.push(conv.fin('client'), conv.fin('server'))
+    const {of} = sniff(segs)
+    const [un] = of('unanswered')
+    expect(un.reason).toBe('closed')
+    const codes = un.causes.map((c) => c.code)
+    expect(codes).not.toContain('HALF_CLOSED')
+    expect(codes).not.toContain('SERVER_CLOSED')
+    expect(codes).toContain('HANDLER_NO_DONE')
+  })
+
+  it('reports the server closing without an answer', () => {
+    const conv = new Conversation()
+    const {of} = sniff([...conv.handshake(), ...conv.send('client', req('1')), conv.fin('server')])
+    const [un] = of('unanswered')
+    expect(un.reason).toBe('closed')
+    expect(un.causes[0].code).toBe('SERVER_CLOSED')
+  })
+
+  it('pairs a reply that comes after --timeout as late, and fixes the counts', () => {
+    const conv = new Conversation()
+    const events: SniffEvent[] = []
+    const session = new SniffSession((e) => events.push(e), {timeoutMs: 1000, connections: true})
+    for (const s of [...conv.handshake(), ...conv.send('client', req('1'))]) session.push(s)
+    conv.wait(2000)
+    for (const s of conv.send('server', rep('1'))) session.push(s)
+    const summary = session.finish()
+    expect(events.map((e) => e.type)).toEqual(['connection', 'unanswered', 'transaction', 'connection'])
+    expect(events[2]).toMatchObject({type: 'transaction', late: true})
+    expect(summary).toMatchObject({requests: 1, paired: 1, unanswered: 0})
+    expect(summary.methods['Order.makeOrder'].unanswered).toBe(0)
+  })
+})
+
+describe('connections', () => {
+  /** A call the server never closes, then the client's keepalive ACKs every 400 ms for `ms` (the server stays silent). */
+  function leftOpen(conv: Conversation, ms: number): TcpSegment[] {
+    const segs = call(conv, MAKE_ORDER_REQUEST, MAKE_ORDER_REPLY, {serverFin: false})
+    for (let waited = 0; waited < ms; waited += 400) {
+      conv.wait(Math.min(400, ms - waited))
+      segs.push(conv.ack('client'))
+    }
+    return segs
+  }
+
+  it('flags a server that never sends FIN after the client FIN, once it stayed silent the half-close timeout', () => {
+    const {of, summary} = sniff(leftOpen(new Conversation(), 1200), {timeoutMs: 1000})
+    const w = of('warning')
+    expect(w.map((e) => e.code)).toEqual(['SERVER_NO_FIN'])
+    expect(w[0].message).toMatch(/\(1200\.\d{3} ms, until the capture ended\)/)
+    expect(summary.serverNoFin).toBe(1)
+    expect(summary.paired).toBe(1)
+  })
+
+  it('does not blame a server whose capture ended sooner after the client FIN than the half-close timeout', () => {
+    // A capture stopped by -c or Ctrl-C right after the FIN: the server may close a moment later (tinyrpc does).
+    expect(sniff(call(new Conversation(), MAKE_ORDER_REQUEST, MAKE_ORDER_REPLY, {serverFin: false})).summary.serverNoFin).toBe(0)
+    const {of, summary} = sniff(leftOpen(new Conversation(), 900), {timeoutMs: 1000})
+    expect(of('warning')).toEqual([])
+    expect(summary).toMatchObject({serverNoFin: 0, paired: 1})
+  })
+
+  it('flags the server in a live capture when the half-close timeout closes the connection', () => {
+    const conv = new Conversation()
+    const events: SniffEvent[] = []
+    const session = new SniffSession((e) => events.push(e), {timeoutMs: 1000})
+    for (const s of call(conv, MAKE_ORDER_REQUEST, MAKE_ORDER_REPLY, {serverFin: false})) session.push(s)
+    // The clock ticks with no packet: the reassembler gives up on the half-closed connection.
+    session.tick(1_684_032_505)
+    expect(events.filter((e) => e.type === 'warning').map((e) => e.message)).toEqual([expect.stringMatching(/until given up on\)/)])
+    expect(session.finish().serverNoFin).toBe(1)
+  })
+
+  it('decides the server side from who answers whom when nothing else tells', () => {
+    // Mid-stream, no --port, and ports that would mislead a guess: the "server" has an ephemeral port.
+    const conv = new Conversation({host: '10.0.0.1', port: 8080}, {host: '10.0.0.2', port: 40_000})
+    conv.handshake()
+    const segs = [...conv.send('server', rep('0')), ...conv.send('client', req('1')), ...conv.send('server', rep('1'))]
+    const {of, summary} = sniff(segs)
+    const [tx] = of('transaction')
+    expect(tx.conn).toMatchObject({client: '10.0.0.1:8080', server: '10.0.0.2:40000', serverBy: 'answer', midstream: true})
+    expect(summary.orphanResponses).toBe(1)
+    expect(of('orphan-response')[0].note).toMatch(/capture started after the connection/)
+  })
+
+  it('keeps going after a malformed frame and garbage between frames', () => {
+    const conv = new Conversation()
+    const bad = Buffer.from(req('2'))
+    bad[bad.length - 1] = 0x00
+    const stream = Buffer.concat([req('1'), Buffer.from('garbage'), bad, req('3')])
+    const segs = [...conv.handshake(), ...conv.send('client', stream), ...conv.send('server', Buffer.concat([rep('1'), rep('3')]))]
+    const {of, summary} = sniff(segs)
+    expect(of('malformed').map((m) => m.code)).toEqual(['BAD_START', 'BAD_END'])
+    expect(summary).toMatchObject({paired: 2, malformedFrames: 1})
+    expect(summary.skippedBytes).toBe(7 + bad.length)
+  })
+
+  it('reports a lost reply segment as a gap, blames it, and resyncs on the next frame', () => {
+    const conv = new Conversation()
+    const hs = conv.handshake()
+    const r1 = conv.send('client', req('1'))
+    const lost = conv.send('server', rep('1'), {cuts: [30]})
+    const r2 = conv.send('client', req('2'))
+    const a2 = conv.send('server', rep('2'))
+    const {of, summary} = sniff([...hs, ...r1, lost[0], ...r2, ...a2, conv.ack('client')])
+    const [gap] = of('gap')
+    expect(gap).toMatchObject({from: 'server', missing: rep('1').length - 30, dropped: 30})
+    expect(summary).toMatchObject({paired: 1, unanswered: 1, gaps: 1})
+    expect(of('unanswered')[0].causes[0].code).toBe('CAPTURE_GAP')
+    expect(of('transaction')[0].request.msgId).toBe('2')
+  })
+
+  it('reads the string protocol as chunks when auto-detected', () => {
+    const conv = new Conversation()
+    const segs = [...conv.handshake(), ...conv.send('client', Buffer.from('hello')), ...conv.send('server', Buffer.from('hello'))]
+    const {of, summary} = sniff(segs)
+    expect(of('chunk').map((c) => `${c.from}:${c.bytes.toString()}`)).toEqual(['client:hello', 'server:hello'])
+    expect(summary).toMatchObject({chunks: 2, requests: 0})
+  })
+
+  it('reports peer-safety findings once per method and counts them all', () => {
+    const conv = new Conversation()
+    const long = 'x'.repeat(120)
+    const segs = [...conv.handshake(), ...conv.send('client', req(long + '1')), ...conv.send('client', req(long + '2'))]
+    const {of, summary} = sniff(segs)
+    const w = of('warning').filter((e) => e.code === 'PEER_SAFETY')
+    expect(w.map((e) => e.finding?.code)).toEqual(['MSG_ID_TOO_LONG', 'FRAME_DROPPED_BY_ROCKET'])
+    expect(summary.peerSafetyFindings).toBe(4)
+    expect(of('unanswered')[0].causes.map((c) => c.code)).toEqual(expect.arrayContaining(['MSG_ID_TOO_LONG', 'FRAME_TOO_LARGE']))
+  })
+})
