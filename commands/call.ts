@@ -1,9 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../src/cli/base-command.js'
-import {protoFlags, schemaFromFlags} from '../src/cli/proto-flags.js'
-import {EXIT_SERVER_ERROR, EXIT_TRANSPORT} from '../src/cli/exit-codes.js'
+import {BaseCommand, EXIT_SERVER_ERROR, EXIT_TRANSPORT, protoFlags, schemaFromFlags} from '../src/cli/index.js'
 import {UsageError} from '../src/errors.js'
+import {DEFAULT_TIMEOUT_MS} from '../src/net/deadline.js'
 import type {CallResult} from '../src/rpc/call.js'
 import type {LoadReport} from '../src/rpc/load-test.js'
 
@@ -42,7 +41,7 @@ When a call times out or the peer closes without answering, the error lists the 
     'data-base64': Flags.string({description: 'raw pb_data in base64, sent as is', exclusive: ['json', 'data-hex']}),
     'allow-unknown-fields': Flags.boolean({description: 'drop JSON fields the request type lacks instead of failing'}),
     'msg-id': Flags.string({description: 'msg_id to send (default: 20 random digits, +1 per call, like rocket)'}),
-    timeout: Flags.integer({char: 't', description: 'ms to wait for the answer, connect included', default: 5000, min: 1}),
+    timeout: Flags.integer({char: 't', description: 'ms to wait for the answer, connect included', default: DEFAULT_TIMEOUT_MS, min: 1}),
     'connect-timeout': Flags.integer({description: 'ms to wait for the TCP handshake (default: --timeout)', min: 1}),
     format: Flags.option({options: ['pretty', 'json'] as const, description: 'output format', default: 'pretty' as const})(),
     verbose: Flags.boolean({char: 'v', description: 'show both frames: header fields and a hex dump'}),

@@ -4,13 +4,14 @@ import {ERROR_FAILED_CONNECT} from '../../decoders/tinypb/error-codes.js'
 import {err, NetError, ok, type Result} from '../errors.js'
 import {type Clock, systemClock} from './clock.js'
 import type {Coder} from './coder.js'
+import {DEFAULT_TIMEOUT_MS, type Deadline, deadlineIn, earlier, remainingMs} from './deadline.js'
 import {formatAddr, type NetAddr} from './net-addr.js'
 import {type ConnectionOptions, TcpConnection} from './tcp-connection.js'
 
 export interface ClientOptions<In, Out> extends ConnectionOptions {
   /** A fresh coder for each connection. */
   coder: () => Coder<In, Out>
-  /** Give up connecting after this many ms (default 5000). */
+  /** Give up connecting after this many ms (default DEFAULT_TIMEOUT_MS); a call's earlier deadline wins. */
   connectTimeoutMs?: number
   clock?: Clock
 }
@@ -37,15 +38,20 @@ export class TcpClient<In, Out> {
     this.clock = opts.clock ?? systemClock
   }
 
-  connect(): Promise<Result<Connected<In, Out>, NetError>> {
+  /**
+   * Open one connection. `within`: the deadline of the call this connection is
+   * for; the handshake waits for the earlier of it and connectTimeoutMs.
+   */
+  connect(within?: Deadline): Promise<Result<Connected<In, Out>, NetError>> {
     const startedAt = this.clock.now()
-    const timeoutMs = this.opts.connectTimeoutMs ?? 5000
+    const deadline = earlier(deadlineIn(this.clock, this.opts.connectTimeoutMs ?? DEFAULT_TIMEOUT_MS), within)
+    const timeoutMs = remainingMs(deadline, this.clock)
     const where = formatAddr(this.peer)
     return new Promise((resolve) => {
       const socket = netConnect({host: this.peer.host, port: this.peer.port, allowHalfOpen: true})
       const timer = setTimeout(() => {
         socket.destroy()
-        resolve(err(new NetError('CONNECT_TIMEOUT', `connect to ${where} timed out after ${timeoutMs} ms`, {errCode: ERROR_FAILED_CONNECT})))
+        resolve(err(new NetError('CONNECT_TIMEOUT', `connect to ${where} timed out after ${deadline.budgetMs} ms`, {errCode: ERROR_FAILED_CONNECT})))
       }, timeoutMs).unref()
       const onError = (e: NodeJS.ErrnoException) => {
         clearTimeout(timer)

@@ -47,7 +47,12 @@ export class TimerQueue {
 
   /** Run fn after ms milliseconds (by the clock). */
   add(ms: number, fn: () => void): TimerHandle {
-    const e: Entry = {deadline: this.clock.now() + ms, fn, seq: this.seq++, done: false}
+    return this.at(this.clock.now() + ms, fn)
+  }
+
+  /** Run fn at clock time `deadline` (at once, on the next run, if it has passed). */
+  at(deadline: number, fn: () => void): TimerHandle {
+    const e: Entry = {deadline, fn, seq: this.seq++, done: false}
     this.heap.push(e)
     this.live++
     this.arm()

@@ -1,6 +1,6 @@
 import {describeErrorCode, encodeFrame, type TinyPbFrame, type TinyPbMessage} from '../../decoders/tinypb/index.js'
-import {NetError} from '../errors.js'
-import {type Clock, type DecodeIssue, formatAddr, type NetAddr, systemClock, TcpClient, TinyPbCoder} from '../net/index.js'
+import type {NetError} from '../errors.js'
+import {type Clock, DEFAULT_TIMEOUT_MS, type DecodeIssue, deadlineIn, formatAddr, type NetAddr, systemClock, TcpClient, TinyPbCoder} from '../net/index.js'
 import {type PreparedCall, preparedWarnings} from './call-prepare.js'
 import {RpcChannel, type StrayResponse} from './channel.js'
 import {RpcController} from './controller.js'
@@ -11,9 +11,9 @@ import {MsgIdGenerator} from './msg-id.js'
 export interface RunCallOptions {
   readonly addr: NetAddr
   readonly prepared: PreparedCall
-  /** Deadline for the whole call, connect included (default 5000 ms). */
+  /** Budget for the whole call, connect included (default DEFAULT_TIMEOUT_MS). */
   readonly timeoutMs?: number
-  /** Deadline for the TCP handshake alone (default: the call's). */
+  /** Budget for the TCP handshake alone (default: the call's). */
   readonly connectTimeoutMs?: number
   readonly clock?: Clock
   readonly msgIds?: MsgIdGenerator
@@ -58,19 +58,20 @@ export interface CallResult {
 export async function runCall(opts: RunCallOptions): Promise<CallResult> {
   const clock = opts.clock ?? systemClock
   const p = opts.prepared
-  const timeoutMs = opts.timeoutMs ?? 5000
   const msgId = p.msgId ?? (opts.msgIds ?? new MsgIdGenerator()).next()
   const startedAt = clock.now()
+  // The user's clock starts now: connect, send and the wait share this one deadline.
+  const deadline = deadlineIn(clock, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS)
   const requestFrame = encodeFrame({msgId, methodName: p.wireName, pbData: p.pbData})
   const client = new TcpClient<TinyPbFrame, TinyPbMessage>(opts.addr, {
     coder: () => new TinyPbCoder(),
-    connectTimeoutMs: Math.min(opts.connectTimeoutMs ?? timeoutMs, timeoutMs),
+    connectTimeoutMs: opts.connectTimeoutMs,
     clock,
   })
   const base = {method: p.wireName, msgId, peer: formatAddr(opts.addr), request: {frame: requestFrame, json: p.requestJson}}
   const warnings = preparedWarnings(p)
 
-  const conn = await client.connect()
+  const conn = await client.connect(deadline)
   if (!conn.ok) {
     return {
       ...base,
@@ -84,8 +85,7 @@ export async function runCall(opts: RunCallOptions): Promise<CallResult> {
     }
   }
   const channel = new RpcChannel(conn.value.connection, {clock})
-  // The call's deadline covers the handshake: what is left of it is the wait for the answer.
-  const timed = new RpcController(msgId, Math.max(1, timeoutMs - conn.value.connectMs), startedAt)
+  const timed = new RpcController(msgId, deadline, startedAt)
   timed.times.connectedAt = startedAt + conn.value.connectMs
   await channel.call(timed, p.wireName, p.pbData)
   // Closing is our FIN, as with rocket's client, which always closes first.
@@ -106,11 +106,7 @@ export async function runCall(opts: RunCallOptions): Promise<CallResult> {
     warnings,
   }
   if (timed.error !== undefined || timed.response === undefined) {
-    // The channel waited for what was left after connecting; the user thinks in --timeout.
-    const error =
-      timed.error!.code === 'CALL_TIMEOUT'
-        ? new NetError('CALL_TIMEOUT', `no response to ${p.wireName} (msg_id ${msgId}) within ${timeoutMs} ms`, {errCode: timed.error!.errCode})
-        : timed.error!
+    const error = timed.error!
     const causes = unansweredCallCauses(p, [error.code], channel.cutMidFrame)
     return {...common, status: 'transport-error', error, causes}
   }

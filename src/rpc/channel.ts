@@ -157,7 +157,7 @@ export class RpcChannel {
       this.pending.set(controller.msgId, p)
       controller.times.sentAt = this.clock.now()
       this.connection.send({msgId: controller.msgId, methodName, pbData})
-      p.timer = this.timers.add(controller.timeoutMs, () => {
+      p.timer = this.timers.at(controller.deadline.at, () => {
         if (this.pending.get(controller.msgId) !== p) return
         this.pending.delete(controller.msgId)
         this.timedOut.add(controller.msgId)

@@ -1,6 +1,6 @@
 import type {TinyPbFrame} from '../../decoders/tinypb/index.js'
 import type {NetError} from '../errors.js'
-import type {NetAddr} from '../net/index.js'
+import type {Deadline, NetAddr} from '../net/index.js'
 
 /** Clock times of one call (ms, from the channel's clock). */
 export interface CallTimes {
@@ -18,7 +18,7 @@ export interface CallTimes {
 
 /**
  * The state of one call, after rocket's RpcController: what goes in (msg_id,
- * timeout) and what comes out (err_code/err_info from the frame, a transport
+ * the deadline fixed when the caller's wait began) and what comes out (err_code/err_info from the frame, a transport
  * failure, the response frame, timings). The channel fills it in; nothing
  * here does I/O.
  */
@@ -38,11 +38,16 @@ export class RpcController {
 
   constructor(
     readonly msgId: string,
-    /** Deadline for the answer, ms after the request is sent. */
-    readonly timeoutMs: number,
+    /** When waiting stops, connect and send included if the call began before them. */
+    readonly deadline: Deadline,
     startedAt: number,
   ) {
     this.times = {startedAt}
+  }
+
+  /** The budget as the user gave it (--timeout): what a timeout message quotes. */
+  get timeoutMs(): number {
+    return this.deadline.budgetMs
   }
 
   get finished(): boolean {

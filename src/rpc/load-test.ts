@@ -1,6 +1,6 @@
 import {describeErrorCode, type TinyPbFrame, type TinyPbMessage} from '../../decoders/tinypb/index.js'
 import {err, type NetError, ok, type Result, UsageError} from '../errors.js'
-import {type Clock, type NetAddr, systemClock, TcpClient, TimerQueue, TinyPbCoder} from '../net/index.js'
+import {type Clock, DEFAULT_TIMEOUT_MS, type Deadline, deadlineIn, type NetAddr, systemClock, TcpClient, TimerQueue, TinyPbCoder} from '../net/index.js'
 import {type LatencySummary, summarize} from '../stats/index.js'
 import type {PreparedCall} from './call-prepare.js'
 import {RpcChannel, type StrayResponse} from './channel.js'
@@ -23,7 +23,7 @@ export interface LoadOptions {
   readonly connectionPerCall?: boolean
   /** Calls in flight per connection (default 1). */
   readonly pipeline?: number
-  /** Per call, from sending (and connecting, per call) to the answer; default 5000 ms. */
+  /** Per call: one deadline for connecting (when the call needs a connection) and the answer; default DEFAULT_TIMEOUT_MS. */
   readonly timeoutMs?: number
   readonly connectTimeoutMs?: number
   readonly clock?: Clock
@@ -80,12 +80,12 @@ export async function runLoad(opts: LoadOptions): Promise<Result<LoadReport, Net
   if (p.msgId !== undefined && pipeline > 1) {
     return err(new UsageError('BAD_LOAD', 'a fixed --msg-id cannot be pipelined: responses are paired by msg_id, so each call in flight needs its own'))
   }
-  const timeoutMs = opts.timeoutMs ?? 5000
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const msgIds = opts.msgIds ?? new MsgIdGenerator()
   const timers = new TimerQueue(clock)
   const client = new TcpClient<TinyPbFrame, TinyPbMessage>(opts.addr, {
     coder: () => new TinyPbCoder(),
-    connectTimeoutMs: Math.min(opts.connectTimeoutMs ?? timeoutMs, timeoutMs),
+    connectTimeoutMs: opts.connectTimeoutMs,
     clock,
   })
 
@@ -117,8 +117,8 @@ export async function runLoad(opts: LoadOptions): Promise<Result<LoadReport, Net
     }
     opts.onProgress?.(done)
   }
-  const open = async (): Promise<Channel | undefined> => {
-    const r = await client.connect()
+  const open = async (within: Deadline): Promise<Channel | undefined> => {
+    const r = await client.connect(within)
     if (!r.ok) {
       lastConnectError = r.error
       // Nothing ever connected: the server is not there; stop instead of failing every call alike.
@@ -140,14 +140,17 @@ export async function runLoad(opts: LoadOptions): Promise<Result<LoadReport, Net
 
   /**
    * One call on the channel `get` hands out (a fresh one per call, or this
-   * lane's shared one). A call on its own connection is timed from before the
-   * connect, as rocket's client waits; on a reused one from the send. False
-   * when nothing could ever connect: the lane stops.
+   * lane's shared one). Its deadline starts before it asks for a channel, so
+   * a connect (its own, or the lane's reconnect) spends the same budget as the
+   * wait for the answer. Latency is timed from before the connect for a call
+   * on its own connection, as rocket's client waits; on a reused one from the
+   * send. False when nothing could ever connect: the lane stops.
    */
-  const callOnce = async (get: () => Promise<Channel | undefined>, perCall: boolean): Promise<boolean> => {
+  const callOnce = async (get: (within: Deadline) => Promise<Channel | undefined>, perCall: boolean): Promise<boolean> => {
     const startAt = clock.now()
-    const ch = await get()
-    const c = new RpcController(p.msgId ?? msgIds.next(), timeoutMs, startAt)
+    const deadline = deadlineIn(clock, timeoutMs)
+    const ch = await get(deadline)
+    const c = new RpcController(p.msgId ?? msgIds.next(), deadline, startAt)
     if (ch === undefined) {
       if (fatal !== undefined) return false
       c.error = lastConnectError
@@ -160,7 +163,7 @@ export async function runLoad(opts: LoadOptions): Promise<Result<LoadReport, Net
     finishCall(c, perCall ? startAt : (c.times.sentAt ?? startAt))
     return true
   }
-  const lane = async (get: () => Promise<Channel | undefined>, perCall: boolean) => {
+  const lane = async (get: (within: Deadline) => Promise<Channel | undefined>, perCall: boolean) => {
     while (take() !== -1) if (!(await callOnce(get, perCall))) return
   }
   const perCallLane = () => lane(open, true)
@@ -168,10 +171,10 @@ export async function runLoad(opts: LoadOptions): Promise<Result<LoadReport, Net
   const connectionLoop = async () => {
     let ch: Channel | undefined
     let opening: Promise<Channel | undefined> | undefined
-    const usable = async (): Promise<Channel | undefined> => {
+    const usable = async (within: Deadline): Promise<Channel | undefined> => {
       if (ch !== undefined && ch.usable) return ch
       if (ch !== undefined) retire(ch)
-      opening ??= open().finally(() => (opening = undefined))
+      opening ??= open(within).finally(() => (opening = undefined))
       ch = await opening
       return ch
     }

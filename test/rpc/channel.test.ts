@@ -4,7 +4,7 @@ import {createServer, type Socket} from 'node:net'
 import {afterEach, describe, expect, it, vi} from 'vitest'
 
 import {encodeFrame, ERROR_PEER_CLOSED, ERROR_RPC_CALL_TIMEOUT, type TinyPbFrame, type TinyPbMessage} from '../../decoders/tinypb/index.js'
-import {TcpClient, TcpServer, TinyPbCoder} from '../../src/net/index.js'
+import {deadlineIn, systemClock, TcpClient, TcpServer, TinyPbCoder} from '../../src/net/index.js'
 import {RpcChannel, RpcController} from '../../src/rpc/index.js'
 import {rocketLikeServer} from './helpers/rocket-like-server.js'
 
@@ -54,7 +54,7 @@ async function channelTo(addr: {host: string; port: number}) {
 }
 
 function controller(msgId: string, timeoutMs = 5000) {
-  return new RpcController(msgId, timeoutMs, performance.now())
+  return new RpcController(msgId, deadlineIn(systemClock, timeoutMs), performance.now())
 }
 
 const text = (c: RpcController) => c.response?.pbData.toString()

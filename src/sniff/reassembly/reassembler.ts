@@ -1,7 +1,7 @@
 // The reassembler: segments in, per-connection events out (see index.ts).
 
 import {TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment} from '../../../decoders/packet/segment.js'
-import {inPortRanges, type PortRange} from '../../net/index.js'
+import {DEFAULT_TIMEOUT_MS, inPortRanges, type PortRange} from '../../net/index.js'
 import {type CloseReason, FlowTable, type TcpFlow as Flow, TcpFlow} from './flow.js'
 import {type Dir, type HalfOutput, HalfStream} from './half-stream.js'
 
@@ -24,7 +24,7 @@ export interface ReassemblyOptions {
   serverPorts?: readonly PortRange[]
   /** Out-of-order bytes held per connection before the oldest hole is given up on. Default 16 MiB. */
   maxHeldBytes?: number
-  /** A connection with one side's FIN and nothing since is closed after this long. Default 5000 ms. */
+  /** A connection with one side's FIN and nothing since is closed after this long. Default DEFAULT_TIMEOUT_MS. */
   halfClosedTimeoutMs?: number
   /** A connection with no segments for this long is closed. Default 10 minutes. */
   idleTimeoutMs?: number
@@ -70,7 +70,7 @@ export class Reassembler<U = unknown> implements HalfOutput<Flow<U>> {
   ) {
     this.serverPorts = opts.serverPorts ?? []
     this.maxHeld = opts.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES
-    this.halfClosedMs = opts.halfClosedTimeoutMs ?? 5000
+    this.halfClosedMs = opts.halfClosedTimeoutMs ?? DEFAULT_TIMEOUT_MS
     this.idleMs = opts.idleTimeoutMs ?? 600_000
   }
 

@@ -5,7 +5,7 @@
 // msg_ids in answered-ring.ts; this file holds the pairing rules.
 
 import {describeErrorCode, type PeerFinding, peerSafety, ROCKET_EMPTY_MSG_ID_REPLY} from '../../../decoders/tinypb/index.js'
-import {formatAddr} from '../../net/index.js'
+import {DEFAULT_TIMEOUT_MS, formatAddr} from '../../net/index.js'
 import type {PayloadDecoder} from '../payload-decoder.js'
 import {type Dir, serverByPorts, type TcpFlow} from '../reassembly/index.js'
 import type {ConnRef, SniffEvent} from '../events.js'
@@ -14,7 +14,7 @@ import {ANSWERED_MEMORY, type ConnTransactions, type FrameRecord, type Pending} 
 import type {SniffStats} from './stats.js'
 
 export interface TrackerOptions {
-  /** A request with no reply after this long is reported unanswered. Default 5000 ms. */
+  /** A request with no reply after this long is reported unanswered. Default DEFAULT_TIMEOUT_MS. */
   timeoutMs?: number
   /** Decode pb_data (for -v, --json -v, or whenever a .proto is loaded). */
   payloads?: PayloadDecoder
@@ -40,7 +40,7 @@ export class TransactionTracker {
     private readonly emit: (e: SniffEvent) => void,
     private readonly opts: TrackerOptions = {},
   ) {
-    this.timeoutMs = opts.timeoutMs ?? 5000
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS
   }
 
   /** Requests waiting for a reply, across connections. */
