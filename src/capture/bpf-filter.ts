@@ -11,7 +11,7 @@ import {
   parseIpv6,
 } from '../../decoders/packet/index.js'
 import {err, ok, type Result, UsageError} from '../errors.js'
-import {parsePortRange as parseNetPortRange, type PortRange} from '../net/net-addr.js'
+import {eitherInPortRanges, parsePortRanges, type PortRange} from '../net/index.js'
 
 /** What the user asked to capture: repeatable --port and --host, and a raw --filter expression. */
 export interface FilterSpec {
@@ -23,7 +23,6 @@ export interface FilterSpec {
   readonly filter?: string
 }
 
-export type {PortRange}
 
 export interface HostMatch {
   /** Canonical text of the address or network ("10.0.0.0/8", "2001:db8::1"), or the host name. */
@@ -46,10 +45,6 @@ export interface CaptureFilter {
 }
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/
-
-function parsePortRange(v: number | string): Result<PortRange, UsageError> {
-  return parseNetPortRange(String(v))
-}
 
 function parseHost(text: string): Result<HostMatch, UsageError> {
   const t = text.trim()
@@ -81,12 +76,9 @@ function parseHost(text: string): Result<HostMatch, UsageError> {
  * The raw filter is only checked for balance here; libpcap checks it (see compileFilter).
  */
 export function buildFilter(spec: FilterSpec): Result<CaptureFilter, UsageError> {
-  const ports: PortRange[] = []
-  for (const p of spec.ports ?? []) {
-    const r = parsePortRange(p)
-    if (!r.ok) return r
-    ports.push(r.value)
-  }
+  const parsed = parsePortRanges(spec.ports ?? [])
+  if (!parsed.ok) return parsed
+  const ports = parsed.value
   const hosts: HostMatch[] = []
   for (const h of spec.hosts ?? []) {
     const r = parseHost(h)
@@ -111,11 +103,6 @@ export function buildFilter(spec: FilterSpec): Result<CaptureFilter, UsageError>
 /** True when the filter asks for nothing beyond "tcp". */
 export function isTrivialFilter(f: CaptureFilter): boolean {
   return f.ports.length === 0 && f.hosts.length === 0 && f.raw === undefined
-}
-
-function inPorts(ports: readonly PortRange[], a: number, b: number): boolean {
-  for (const r of ports) if ((a >= r.from && a <= r.to) || (b >= r.from && b <= r.to)) return true
-  return false
 }
 
 function hostMatches(h: HostMatch, text: string): boolean {
@@ -148,13 +135,13 @@ export function packetMatcher(f: CaptureFilter): ((p: CapturedPacket) => boolean
       if (b.length > o + 20 && b[o] >> 4 === 4) {
         const ihl = (b[o] & 0x0f) * 4
         if (b[o + 9] !== IPPROTO_TCP || ((b[o + 6] << 8) | b[o + 7]) & 0x3fff || b.length < o + ihl + 4) return false
-        return inPorts(ports, (b[o + ihl] << 8) | b[o + ihl + 1], (b[o + ihl + 2] << 8) | b[o + ihl + 3])
+        return eitherInPortRanges((b[o + ihl] << 8) | b[o + ihl + 1], (b[o + ihl + 2] << 8) | b[o + ihl + 3], ports)
       }
     }
     const r = decodePacket(p.linkType, p.data, p)
     if (r.kind !== 'tcp') return false
     const s = r.segment
-    if (ports.length > 0 && !inPorts(ports, s.srcPort, s.dstPort)) return false
+    if (ports.length > 0 && !eitherInPortRanges(s.srcPort, s.dstPort, ports)) return false
     if (hosts.length > 0 && !hosts.some((h) => hostMatches(h, s.src) || hostMatches(h, s.dst))) return false
     return true
   }

@@ -1,7 +1,8 @@
 import {existsSync, readFileSync} from 'node:fs'
 
 import {type ListenBacklogs, readListenBacklogs} from './listen-backlog.js'
-import {matchesOwners, matchesSocket, matchesUnixSocket, needsOwners, type PortRange, type SocketFilter} from './filter.js'
+import {matchesOwners, matchesSocket, matchesUnixSocket, needsOwners, type SocketFilter} from './filter.js'
+import type {PortRange} from '../net/index.js'
 import {type OwnerScan, scanSocketOwners} from './owners.js'
 import {parseProcNet, type ProcNetSocket} from './proc-net-parse.js'
 import {parseProcUnix} from './proc-unix-parse.js'

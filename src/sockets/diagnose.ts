@@ -1,5 +1,5 @@
 import {formatEndpoint} from './proc-addr.js'
-import type {PortRange} from './filter.js'
+import type {PortRange} from '../net/index.js'
 import type {SocketRow} from './types.js'
 
 /**

@@ -1,9 +1,8 @@
 import {err, ok, type Result, UsageError} from '../errors.js'
-import {parsePortRange as parseNetPortRange, type PortRange} from '../net/net-addr.js'
+import {formatPortRanges, inPortRanges, parsePortRanges, type PortRange} from '../net/index.js'
 import {parseStateName} from './states.js'
 import type {InetProtocol, IpFamily, ProcessInfo, SocketOwner, SocketState, UnixSocketState} from './types.js'
 
-export type {PortRange}
 
 /**
  * What `rpcdiag sockets` shows. Values of one criterion are alternatives
@@ -36,11 +35,6 @@ export interface SocketFilterFlags {
   readonly ipv6?: boolean
 }
 
-/** Socket tables show port 0 (unconnected sockets), so it is a valid filter here. */
-export function parsePortRange(text: string): Result<PortRange, UsageError> {
-  return parseNetPortRange(text, {allowZero: true})
-}
-
 export function parsePid(text: string): Result<number, UsageError> {
   const pid = /^\d{1,10}$/.test(text.trim()) ? Number(text.trim()) : Number.NaN
   if (!(pid >= 1 && pid <= 4_194_304)) {
@@ -65,7 +59,8 @@ function parseEach<T>(texts: readonly string[], parse: (text: string) => Result<
 export function parseSocketFilter(flags: SocketFilterFlags): Result<SocketFilter, UsageError> {
   const filter: {-readonly [K in keyof SocketFilter]: SocketFilter[K]} = {}
   if (flags.port !== undefined && flags.port.length > 0) {
-    const ports = parseEach(flags.port, parsePortRange)
+    // Socket tables show port 0 (unconnected sockets), so it is a valid filter here.
+    const ports = parsePortRanges(flags.port, {allowZero: true})
     if (!ports.ok) return ports
     filter.ports = ports.value
   }
@@ -102,8 +97,7 @@ export function matchesSocket(
   if (filter.ports !== undefined) {
     const {localPort, peerPort} = row
     // An unconnected socket has peer port 0: only its local port counts.
-    const hit = filter.ports.some((r) => (localPort >= r.from && localPort <= r.to) || (peerPort !== 0 && peerPort >= r.from && peerPort <= r.to))
-    if (!hit) return false
+    if (!inPortRanges(localPort, filter.ports) && !(peerPort !== 0 && inPortRanges(peerPort, filter.ports))) return false
   }
   return true
 }
@@ -155,7 +149,7 @@ export function describeFilter(filter: SocketFilter): string {
   if (filter.protocols) parts.push([...filter.protocols].join('+'))
   if (filter.families) parts.push(`IPv${[...filter.families].join('+')}`)
   if (filter.listen) parts.push('listening')
-  if (filter.ports) parts.push(`port ${filter.ports.map((r) => (r.from === r.to ? `${r.from}` : `${r.from}-${r.to}`)).join(' or ')}`)
+  if (filter.ports) parts.push(`port ${formatPortRanges(filter.ports)}`)
   if (filter.states) parts.push(`state ${[...filter.states].join(' or ')}`)
   if (filter.pids) parts.push(`pid ${[...filter.pids].join(' or ')}`)
   if (filter.processes) parts.push(`process ${filter.processes.join(' or ')}`)

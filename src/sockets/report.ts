@@ -2,7 +2,8 @@ import {type CollectOptions, collectSockets, type SocketSource, type SocketTable
 import {type Diagnosis, type DiagnoseOptions, diagnoseSockets} from './diagnose.js'
 import {describeFilter, type SocketFilter} from './filter.js'
 import {type SocketSummary, summarizeSockets} from './summary.js'
-import {groupByListener, type ListenerGroup, tinypbPorts} from './tinypb-groups.js'
+import {groupByListener, type ListenerGroup} from './tinypb-groups.js'
+import {singlePort, singlePorts, tinypbPorts} from '../net/index.js'
 import type {ProcessInfo, SocketRow, UnixSocketRow} from './types.js'
 
 /**
@@ -60,7 +61,7 @@ export interface ReportOptions extends CollectOptions {
 export function tinypbGroupPorts(filter: SocketFilter, tinypb: ReportOptions['tinypb'], env?: NodeJS.ProcessEnv): Map<number, string> | undefined {
   const known = tinypbPorts(env)
   if (Array.isArray(tinypb)) return new Map(tinypb.map((p) => [p, known.get(p) ?? 'given']))
-  const single = (filter.ports ?? []).filter((r) => r.from === r.to).map((r) => r.from)
+  const single = singlePorts(filter.ports ?? [])
   if (tinypb === true) {
     if (single.length > 0) return new Map(single.map((p) => [p, known.get(p) ?? '--port']))
     return known
@@ -95,7 +96,7 @@ export function buildReport(table: SocketTable, filter: SocketFilter, opts: Repo
 export function withTinypbPorts(filter: SocketFilter, tinypb: ReportOptions['tinypb'], env?: NodeJS.ProcessEnv): SocketFilter {
   if (tinypb === undefined || tinypb === false || filter.ports !== undefined) return filter
   const ports = Array.isArray(tinypb) ? tinypb : [...tinypbPorts(env).keys()]
-  return {...filter, ports: ports.map((p) => ({from: p, to: p}))}
+  return {...filter, ports: ports.map(singlePort)}
 }
 
 /**

@@ -1,27 +1,6 @@
-import {parsePort} from '../net/net-addr.js'
 import {formatEndpoint, unmapIpv4} from './proc-addr.js'
 import {STATE_ORDER} from './states.js'
 import type {SocketRow, SocketState} from './types.js'
-
-/**
- * Ports where TinyPB servers are found by default. rpcdiag cannot tell a
- * TinyPB listener from any other without talking to it, so `--tinypb` works on
- * these, on the ports given with --port, and on RPCDIAG_TINYPB_PORTS.
- */
-export const KNOWN_TINYPB_PORTS: ReadonlyMap<number, string> = new Map([
-  [12_345, "rocket's test server (conf/rocket.xml)"],
-  [39_999, "tinyrpc's test_tinypb_server (conf/test_tinypb_server.xml)"],
-])
-
-/** Known ports plus RPCDIAG_TINYPB_PORTS ("8080,9000"); bad entries are ignored. */
-export function tinypbPorts(env: NodeJS.ProcessEnv = process.env): Map<number, string> {
-  const ports = new Map(KNOWN_TINYPB_PORTS)
-  for (const text of (env.RPCDIAG_TINYPB_PORTS ?? '').split(',')) {
-    const port = parsePort(text.trim())
-    if (port.ok && port.value > 0 && !ports.has(port.value)) ports.set(port.value, 'RPCDIAG_TINYPB_PORTS')
-  }
-  return ports
-}
 
 /** One end of a connection, as its own socket on this machine shows it. */
 export interface ConnectionEnd {

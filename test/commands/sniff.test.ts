@@ -246,6 +246,23 @@ describe('captures built here', () => {
     }
   })
 
+  it('takes -p as a comma-separated list, like sockets -p: 12346,12347', async () => {
+    // Two mid-stream conversations from low client ports: only --port tells the servers.
+    const a = new Conversation({host: '10.0.0.1', port: 8080}, {host: '10.0.0.2', port: 12_346})
+    const b = new Conversation({host: '10.0.0.1', port: 8081}, {host: '10.0.0.3', port: 12_347})
+    a.handshake()
+    b.handshake()
+    const segs = [...a.send('client', req('1')), ...b.send('client', req('2'))]
+    for (const args of [['-p', '12346,12347'], ['-p', '12346', '-p', '12347'], ['--port', '12346,12347']]) {
+      const {of, summary} = await sniffJson(['-r', pcapOf(segs), ...args])
+      expect(summary, args.join(' ')).toMatchObject({requests: 2, orphanResponses: 0})
+      expect(new Set(of('unanswered').map((u) => u.server)), args.join(' ')).toEqual(new Set(['10.0.0.2:12346', '10.0.0.3:12347']))
+    }
+    const bad = await runCommand(Sniff, ['-r', pcapOf(segs), '-p', '12346,99999'])
+    expect(bad.exitCode).toBe(2)
+    expect(bad.error?.message).toMatch(/invalid port "99999"/)
+  })
+
   it('shows the frames in hex with -x', async () => {
     const out = await runCommand(Sniff, ['--read', pcapOf(calls(new Conversation(), 1)), '-x'])
     expect(out.stdout).toContain('0000  02 00 00 00 46 00 00 00  14 30 30 30 30 30 30 30  ....F....0000000')
