@@ -4,7 +4,7 @@ import type {DemoResult} from '../demo/run-demo.js'
 import {roundMs} from '../stats/index.js'
 import {callResultToJson, renderCallFailure, renderCallResult} from './call-result.js'
 import {loadReportToJson, renderLoadReport} from './call-load.js'
-import {CaptureClock} from './sniff/format.js'
+import {CaptureTimeFormat} from './sniff/format.js'
 import {SniffHumanRenderer} from './sniff/human.js'
 import {SniffJsonRenderer} from './sniff/json.js'
 import {renderSniffHistogram, renderSniffSummary} from './sniff/summary.js'
@@ -52,7 +52,7 @@ export function renderDemo(d: DemoResult, c: ChalkInstance): string[] {
     out.push(c.dim('  (skipped: no live capture, see above)'))
   } else {
     const sniff = d.sniff
-    const human = new SniffHumanRenderer({colors: c, clock: new CaptureClock(() => sniff.baseSec)})
+    const human = new SniffHumanRenderer({colors: c, clock: new CaptureTimeFormat(() => sniff.baseSec)})
     let shown = 0
     let hidden = 0
     for (const e of sniff.events) {
@@ -87,7 +87,7 @@ export function renderDemo(d: DemoResult, c: ChalkInstance): string[] {
 /** `rpcdiag demo --json`: the same content as one document. */
 export function demoToJson(d: DemoResult): Record<string, unknown> {
   const sniff = d.sniff
-  const clock = new CaptureClock(() => sniff?.baseSec)
+  const clock = new CaptureTimeFormat(() => sniff?.baseSec)
   const json = new SniffJsonRenderer({clock, verbose: true})
   return {
     server: {host: d.server.address.host, port: d.server.address.port, pid: d.server.pid, proto: d.server.proto, responses: d.server.responses},

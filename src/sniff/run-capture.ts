@@ -11,12 +11,13 @@
 //   await runCapture({source: opened.value.source, session, tickMs: 250})   // until source.stop()
 //   const summary = session.finish()
 //   // render: src/render/sniff-index.js: SniffHumanRenderer(e) lines, renderSniffSummary(summary),
-//   // renderSniffHistogram(session.stats.latencyHistogram()); CaptureClock(() => session.baseSec) for times.
+//   // renderSniffHistogram(session.stats.latencyHistogram()); CaptureTimeFormat(() => session.baseSec) for times.
 
 import {decodeCapturedPacket, type PacketError} from '../../decoders/packet/index.js'
 import {err, ok, type Result, type RpcDiagError, UsageError} from '../errors.js'
 import type {CaptureEnd, CaptureSource, CaptureStats} from '../capture/capture-source.js'
 import type {PcapWriter} from '../capture/pcap-writer.js'
+import {type Clock, systemClock} from '../net/index.js'
 import type {SniffSession} from './session.js'
 
 export interface RunCaptureOptions {
@@ -30,8 +31,8 @@ export interface RunCaptureOptions {
   readonly onBatch?: () => void
   /** Live captures: advance the session's clock this often with no packets (default 250 ms; 0 for files). */
   readonly tickMs?: number
-  /** Wall clock for the ticks, ms since the epoch. */
-  readonly now?: () => number
+  /** The ticks read its epoch time. */
+  readonly clock?: Clock
 }
 
 export interface RunResult {
@@ -51,7 +52,7 @@ export interface RunResult {
 export async function runCapture(opts: RunCaptureOptions): Promise<RunResult> {
   const {source, session, writer} = opts
   const count = opts.count ?? Infinity
-  const now = opts.now ?? Date.now
+  const clock = opts.clock ?? systemClock
   let packets = 0
   let notTcp = 0
   let fragments = 0
@@ -62,7 +63,7 @@ export async function runCapture(opts: RunCaptureOptions): Promise<RunResult> {
   const timer =
     tickMs > 0
       ? setInterval(() => {
-          const ms = now()
+          const ms = clock.epochMs()
           session.tick(Math.floor(ms / 1000), (ms % 1000) * 1e6)
           opts.onBatch?.()
         }, tickMs)

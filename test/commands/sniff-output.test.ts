@@ -2,9 +2,10 @@
 // names, the progress line of a long --read, and the human lines themselves.
 import {describe, expect, it} from 'vitest'
 
+import {ManualClock} from '../../src/net/index.js'
 import {type ConnRef, type FrameInfo, ProcessAttribution, type SniffEvent} from '../../src/sniff/index.js'
 import {colorsFor} from '../../src/render/color.js'
-import {CaptureClock} from '../../src/render/sniff/format.js'
+import {CaptureTimeFormat} from '../../src/render/sniff/format.js'
 import {SniffHumanRenderer} from '../../src/render/sniff/human.js'
 import {LineWriter, SniffPrinter} from '../../src/render/sniff/output.js'
 import {ProgressLine, progressText} from '../../src/render/sniff/progress.js'
@@ -12,7 +13,7 @@ import {SocketIndex, type SocketRow} from '../../src/sockets/index.js'
 
 const plain = colorsFor({isTTY: false}, {})
 // 2023-05-14 02:48:22 UTC
-const clock = new CaptureClock(() => 1_684_032_502, true)
+const clock = new CaptureTimeFormat(() => 1_684_032_502, true)
 
 function conn(): ConnRef {
   return {
@@ -115,8 +116,8 @@ describe('lines held for process names', () => {
     const out = new LineWriter((b) => lines.push(...b.split('\n')), 0)
     let release: (i: SocketIndex) => void = () => {}
     const attribution = new ProcessAttribution(() => new Promise((r) => (release = r)), {minIntervalMs: 0})
-    let now = 0
-    const printer = new SniffPrinter({out, human: new SniffHumanRenderer({colors: plain, clock}), attribution, maxDelayMs: 1000, now: () => now})
+    const time = new ManualClock()
+    const printer = new SniffPrinter({out, human: new SniffHumanRenderer({colors: plain, clock}), attribution, maxDelayMs: 1000, clock: time})
     const c = conn()
     printer.event(tx(c))
     printer.event(tx(c))
@@ -136,18 +137,18 @@ describe('lines held for process names', () => {
     // A connection the table has already named needs no wait.
     printer.event(tx(c))
     expect(lines).toHaveLength(3)
-    now += 1
+    time.advance(1)
   })
 
   it('prints without names once the wait is over', () => {
     const lines: string[] = []
     const out = new LineWriter((b) => lines.push(b), 0)
     const attribution = new ProcessAttribution(() => new Promise(() => {}), {minIntervalMs: 0})
-    let now = 0
-    const printer = new SniffPrinter({out, human: new SniffHumanRenderer({colors: plain, clock}), attribution, maxDelayMs: 300, now: () => now})
+    const time = new ManualClock()
+    const printer = new SniffPrinter({out, human: new SniffHumanRenderer({colors: plain, clock}), attribution, maxDelayMs: 300, clock: time})
     printer.event(tx(conn()))
     expect(lines).toEqual([])
-    now = 300
+    time.set(300)
     printer.drain(false)
     expect(lines).toHaveLength(1)
   })
@@ -158,12 +159,12 @@ describe('progress of a long --read', () => {
     const text = progressText('big.pcap', {packets: 1_402_311, bytes: 0, queueDrops: 0, filtered: 0, fileBytesRead: 356e6, fileSize: 789e6}, 450_112, 12_345)
     expect(text).toBe('reading big.pcap: 45% of 789 MB, 1,402,311 packets, 450,112 calls, 12.3 s')
     const written: string[] = []
-    let now = 0
-    const p = new ProgressLine((s) => written.push(s), 250, () => now)
+    const time = new ManualClock()
+    const p = new ProgressLine((s) => written.push(s), 250, time)
     p.update(() => 'one')
-    now = 100
+    time.set(100)
     p.update(() => 'two')
-    now = 300
+    time.set(300)
     p.update(() => 'three')
     p.clear()
     expect(written).toEqual(['\r\u001B[Kone', '\r\u001B[Kthree', '\r\u001B[K'])

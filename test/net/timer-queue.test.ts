@@ -18,7 +18,7 @@ function manualTime() {
     },
   }
   return {
-    clock: {now: () => now},
+    clock: {now: () => now, epochMs: () => now},
     scheduler,
     get arms() {
       return arms

@@ -9,7 +9,7 @@ import type {ConnRef, ProcessRef} from '../../sniff/index.js'
  * clock time to the microsecond, as tcpdump prints it: 02:48:22.960779.
  * Keeps the last second's text, since most events share it.
  */
-export class CaptureClock {
+export class CaptureTimeFormat {
   private lastSec = Number.NaN
   private lastText = ''
 

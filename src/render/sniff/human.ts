@@ -12,11 +12,11 @@ import {describeChunk} from '../chunk-view.js'
 import {hexdump} from '../hexdump.js'
 import {displayText, quoteBytes} from '../../../decoders/string/index.js'
 import type {FrameInfo, PayloadResult, SniffEvent} from '../../sniff/index.js'
-import {type CaptureClock, flowText, msText} from './format.js'
+import {type CaptureTimeFormat, flowText, msText} from './format.js'
 
 export interface SniffHumanOptions {
   readonly colors: ChalkInstance
-  readonly clock: CaptureClock
+  readonly clock: CaptureTimeFormat
   /** -v: payloads, connection open/close, every cause in full. */
   readonly verbose?: boolean
   /** -x: hex dump of each frame (or chunk). */

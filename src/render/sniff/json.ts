@@ -5,10 +5,10 @@
 import {chunkToJson, toHex} from '../../../decoders/string/index.js'
 import type {ConnRef, FrameInfo, PayloadResult, SniffEvent, SniffSummary} from '../../sniff/index.js'
 import {roundMs} from '../../stats/index.js'
-import type {CaptureClock} from './format.js'
+import type {CaptureTimeFormat} from './format.js'
 
 export interface SniffJsonOptions {
-  readonly clock: CaptureClock
+  readonly clock: CaptureTimeFormat
   /** -v: decoded payloads and connection open/close objects. */
   readonly verbose?: boolean
   /** -x: each frame's bytes as hex. */

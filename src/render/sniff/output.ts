@@ -3,6 +3,7 @@
 // and, on a live capture that names processes, held back briefly so the lookup
 // of a new connection's processes can land before its first line is printed.
 
+import {type Clock, systemClock} from '../../net/index.js'
 import type {ProcessAttribution, SniffEvent} from '../../sniff/index.js'
 import type {SniffHumanRenderer} from './human.js'
 import type {SniffJsonRenderer} from './json.js'
@@ -39,17 +40,17 @@ export interface SniffPrinterOptions {
   /** Live captures: name processes, holding a connection's lines up to maxDelayMs for it. */
   readonly attribution?: ProcessAttribution
   readonly maxDelayMs?: number
-  readonly now?: () => number
+  readonly clock?: Clock
 }
 
 export class SniffPrinter {
   private held: Array<{e: SniffEvent; at: number}> = []
-  private readonly now: () => number
+  private readonly clock: Clock
   /** Events printed (lines may be more or fewer). */
   printed = 0
 
   constructor(private readonly opts: SniffPrinterOptions) {
-    this.now = opts.now ?? Date.now
+    this.clock = opts.clock ?? systemClock
   }
 
   event(e: SniffEvent): void {
@@ -59,7 +60,7 @@ export class SniffPrinter {
       return
     }
     if (e.conn !== undefined) a.want(e.conn)
-    this.held.push({e, at: this.now()})
+    this.held.push({e, at: this.clock.now()})
     this.drain(false)
   }
 
@@ -67,7 +68,7 @@ export class SniffPrinter {
   drain(force: boolean): void {
     const a = this.opts.attribution
     const maxDelay = this.opts.maxDelayMs ?? 300
-    const now = this.now()
+    const now = this.clock.now()
     let i = 0
     for (; i < this.held.length; i++) {
       const {e, at} = this.held[i]

@@ -2,6 +2,7 @@
 // (only when stderr is a terminal): percent of the file, packets, calls, time.
 
 import type {CaptureStats} from '../../capture/capture-source.js'
+import {type Clock, systemClock} from '../../net/index.js'
 
 const CLEAR_LINE = '\r\u001B[K'
 
@@ -24,11 +25,11 @@ export class ProgressLine {
   constructor(
     private readonly write: (s: string) => void,
     private readonly intervalMs = 250,
-    private readonly now: () => number = () => performance.now(),
+    private readonly clock: Clock = systemClock,
   ) {}
 
   update(text: () => string): void {
-    const t = this.now()
+    const t = this.clock.now()
     if (t - this.last < this.intervalMs) return
     this.last = t
     this.write(CLEAR_LINE + text())

@@ -11,8 +11,8 @@ import {extname} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {Worker} from 'node:worker_threads'
 
-import type {NetAddr} from '../../net/index.js'
-import {type PortRange, SocketIndex, type SocketRow} from '../../sockets/index.js'
+import {type Clock, type NetAddr, type PortRange, systemClock} from '../../net/index.js'
+import {SocketIndex, type SocketRow} from '../../sockets/index.js'
 import type {ConnRef, ProcessRef} from '../events.js'
 
 /** Reads the socket table; the command passes a closure over collectSockets. */
@@ -35,7 +35,7 @@ export class ProcessAttribution {
 
   constructor(
     private readonly load: SocketIndexLoader,
-    private readonly opts: {minIntervalMs?: number; now?: () => number} = {},
+    private readonly opts: {minIntervalMs?: number; clock?: Clock} = {},
   ) {}
 
   /** Whether the connection's lookup is over (named or not): its events need not wait. */
@@ -67,13 +67,13 @@ export class ProcessAttribution {
 
   private schedule(): void {
     if (this.running !== undefined) return
-    const now = this.opts.now ?? Date.now
-    const wait = Math.max(0, (this.opts.minIntervalMs ?? 100) - (now() - this.lastLoad))
+    const clock = this.opts.clock ?? systemClock
+    const wait = Math.max(0, (this.opts.minIntervalMs ?? 100) - (clock.now() - this.lastLoad))
     this.running = (async () => {
       if (wait > 0) await new Promise((r) => setTimeout(r, wait).unref())
       const batch = this.waiting
       this.waiting = []
-      this.lastLoad = now()
+      this.lastLoad = clock.now()
       this.loads++
       try {
         this.index = await this.load()
@@ -111,14 +111,12 @@ export function socketTableAttribution(ports?: readonly PortRange[]): ProcessAtt
   let nextId = 0
   const waiting = new Map<number, {resolve: (i: SocketIndex) => void; reject: (e: Error) => void}>()
   const start = (): Worker => {
-    // The worker is this folder's sibling module, .js once built and .ts under tsx, whose
-    // loader hooks Node 20 does not pass on to workers: the worker registers them itself.
+    // The worker is this folder's sibling module: .js once built; .ts from the sources,
+    // where bin/dev-worker.js registers tsx in the worker first (Node 20 does not pass
+    // the loader on to workers).
     const ext = extname(fileURLToPath(import.meta.url))
-    const url = new URL(`./table-worker${ext}`, import.meta.url).href
-    const w =
-      ext === '.ts'
-        ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((t) => { t.register(); return import(${JSON.stringify(url)}) })`, {eval: true})
-        : new Worker(new URL(url))
+    const url = new URL(`./table-worker${ext}`, import.meta.url)
+    const w = ext === '.ts' ? new Worker(new URL('../../../bin/dev-worker.js', import.meta.url), {workerData: {module: url.href}}) : new Worker(url)
     w.unref()
     w.on('message', (m: {id: number; rows?: SocketRow[]; error?: string}) => {
       const p = waiting.get(m.id)

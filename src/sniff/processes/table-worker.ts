@@ -4,7 +4,8 @@
 
 import {parentPort} from 'node:worker_threads'
 
-import {collectSockets, type PortRange} from '../../sockets/index.js'
+import type {PortRange} from '../../net/index.js'
+import {collectSockets} from '../../sockets/index.js'
 
 export interface TableRequest {
   readonly id: number
