@@ -1,13 +1,77 @@
 /**
+ * Every stable code an rpcdiag error can carry: tests and callers match on
+ * these, never on message text, and a code not listed here does not compile.
+ */
+export type ErrorCode =
+  // Flags and input (exit 2)
+  | 'BAD_FLAGS'
+  | 'BAD_ADDR'
+  | 'BAD_PORT'
+  | 'BAD_HOST'
+  | 'BAD_PID'
+  | 'BAD_PROCESS'
+  | 'BAD_STATE'
+  | 'BAD_INTERVAL'
+  | 'BAD_SIZE'
+  | 'BAD_LOAD'
+  | 'BAD_METHOD'
+  | 'BAD_JSON'
+  | 'BAD_DATA'
+  | 'FIELD_TYPE'
+  | 'UNKNOWN_FIELD'
+  | 'ONEOF_CONFLICT'
+  | 'BAD_RESPONSES'
+  | 'PEER_UNSAFE'
+  // .proto files and the methods they define
+  | 'NO_PROTO'
+  | 'NO_SCHEMA'
+  | 'PROTO_NOT_FOUND'
+  | 'IMPORT_PATH_NOT_FOUND'
+  | 'PROTO_LOAD'
+  | 'UNKNOWN_METHOD'
+  | 'AMBIGUOUS_METHOD'
+  | 'UNKNOWN_SYMBOL'
+  | 'AMBIGUOUS_SYMBOL'
+  | 'STREAMING_METHOD'
+  | 'PB_DECODE'
+  // Connections and calls (exit 1)
+  | 'CONNECT_REFUSED'
+  | 'CONNECT_FAILED'
+  | 'CONNECT_TIMEOUT'
+  | 'CALL_TIMEOUT'
+  | 'PEER_CLOSED'
+  | 'PEER_RESET'
+  | 'SOCKET_ERROR'
+  | 'CHANNEL_CLOSED'
+  | 'DUPLICATE_MSG_ID'
+  | 'LISTEN_FAILED'
+  | 'UNANSWERED'
+  | 'SERVER_ERROR'
+  // Capture sources and files
+  | 'CAPTURE_PERMISSION'
+  | 'NO_SUCH_INTERFACE'
+  | 'BAD_FILTER'
+  | 'CAPTURE_UNAVAILABLE'
+  | 'CAP_UNAVAILABLE'
+  | 'CAPTURE_FAILED'
+  | 'READ_FAILED'
+  | 'BAD_CAPTURE_FILE'
+  | 'UNSUPPORTED_LINK_TYPE'
+  | 'FILTER_COMPILER_MISSING'
+  | 'WRITE_FAILED'
+  // Whole commands
+  | 'DEMO_FAILED'
+
+/**
  * The one error hierarchy of rpcdiag. Every error has a stable `code` that tests
  * and callers match on, an optional TinyPB err_code (the rocket/tinyrpc 1000xxxx
  * code the C++ client would report for the same failure) and an optional cause.
  */
 export class RpcDiagError extends Error {
-  readonly code: string
+  readonly code: ErrorCode
   readonly errCode?: number
 
-  constructor(code: string, message: string, opts: {cause?: unknown; errCode?: number} = {}) {
+  constructor(code: ErrorCode, message: string, opts: {cause?: unknown; errCode?: number} = {}) {
     super(message, opts.cause === undefined ? undefined : {cause: opts.cause})
     this.name = new.target.name
     this.code = code

@@ -33,7 +33,7 @@
  * --port/--host/--filter, checked by libpcap).
  */
 export * from './capture-source.js'
-export * from './capture-errors.js'
+export * from './failure.js'
 export * from './cap-addon.js'
 export * from './bpf-filter.js'
 export * from './bpf-compile.js'

@@ -13,7 +13,7 @@ import {
 } from '../../decoders/packet/index.js'
 import {err, ok, type Result, type RpcDiagError, UsageError} from '../errors.js'
 import {type CapHandle, type CapLoader, loadCap} from './cap-addon.js'
-import {classifyCaptureFailure} from './capture-errors.js'
+import {classifyCaptureFailure} from './failure.js'
 import {BaseCaptureSource, type CaptureStats} from './capture-source.js'
 import {CAP_DEFAULT_BUFFER_SIZE, DEFAULT_SNAPLEN, defaultInterface, type LiveCaptureOptions} from './live-options.js'
 import {openSockets, readPacketSocketCounters} from './live-source-drops.js'
