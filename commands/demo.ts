@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../src/cli/base-command.js'
+import {BaseCommand} from '../src/cli/index.js'
 
 /**
  * `rpcdiag demo`: everything rpcdiag does, on this machine, with nothing else

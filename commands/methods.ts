@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../src/cli/base-command.js'
-import {protoFlags, schemaFromFlags} from '../src/cli/proto-flags.js'
+import {BaseCommand, protoFlags, schemaFromFlags} from '../src/cli/index.js'
 import type {MethodRow} from '../src/render/methods-list.js'
 import type {SymbolDescription} from '../src/rpc/proto/describe.js'
 

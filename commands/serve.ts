@@ -2,8 +2,7 @@ import {readFileSync} from 'node:fs'
 
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../src/cli/base-command.js'
-import {protoFlags, schemaFromFlags} from '../src/cli/proto-flags.js'
+import {aborted, BaseCommand, protoFlags, schemaFromFlags, untilSignal} from '../src/cli/index.js'
 import {UsageError} from '../src/errors.js'
 import type {ServeStats} from '../src/rpc/server.js'
 
@@ -104,16 +103,11 @@ A rule may also set err_code, err_info, delay_ms and no_reply. Operators: $eq $n
       this.logToStderr(errColors.bold(`listening on ${where}`) + errColors.dim(` serving ${what}; Ctrl-C stops`))
     }
 
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      const stop = (s: NodeJS.Signals) => {
-        process.off('SIGINT', stop)
-        process.off('SIGTERM', stop)
-        resolve(s)
-      }
-      process.on('SIGINT', stop)
-      process.on('SIGTERM', stop)
-    })
+    const stop = untilSignal()
+    await aborted(stop.signal)
+    const signal = stop.received
     await server.close(1000)
+    stop.dispose()
     const s = server.stats
     const summary = `stopped on ${signal}: ${s.connections} connection(s), ${s.requests} request(s), ${s.replies} repl(ies), ${s.malformed} malformed`
     if (flags.json) this.log(JSON.stringify({type: 'stopped', time: new Date().toISOString(), signal, ...s}))

@@ -1,8 +1,7 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../src/cli/base-command.js'
-import {protoFlags, type ProtoFlagValues, schemaFromFlags} from '../src/cli/proto-flags.js'
-import type {PcapWriter} from '../src/capture/pcap-writer.js'
+import {BaseCommand, portFlag, protoFlags, type ProtoFlagValues, schemaFromFlags, untilSignal} from '../src/cli/index.js'
+import {DEFAULT_TIMEOUT_MS} from '../src/net/deadline.js'
 import type {SniffSummary} from '../src/sniff/index.js'
 
 /**
@@ -34,13 +33,13 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     'list-interfaces': Flags.boolean({char: 'D', description: 'list the interfaces a live capture can use, and exit'}),
     read: Flags.string({char: 'r', description: 'read a pcap or pcapng file instead of capturing (- reads stdin)'}),
     write: Flags.string({char: 'w', description: 'also write the captured packets to FILE as pcap (mode 0600)'}),
-    port: Flags.string({char: 'p', description: 'TCP port (or range 8000-8010) of the server; repeatable. Also tells which side is the server', multiple: true, multipleNonGreedy: true}),
+    port: portFlag('TCP port (or range 8000-8010) of the server; also tells which side is the server'),
     host: Flags.string({description: 'only traffic to or from this host or network (CIDR); repeatable', multiple: true, multipleNonGreedy: true}),
     filter: Flags.string({char: 'f', description: 'a pcap-filter(7) expression ANDed with --port and --host'}),
     count: Flags.integer({char: 'c', description: 'stop after N packets', min: 1}),
     duration: Flags.integer({description: 'stop after S seconds', min: 1}),
     protocol: Flags.option({options: ['auto', 'tinypb', 'string'] as const, default: 'auto' as const, description: 'auto: decided per connection from its first bytes'})(),
-    timeout: Flags.integer({char: 't', description: 'ms after which a request without reply is reported unanswered', default: 5000, min: 1}),
+    timeout: Flags.integer({char: 't', description: 'ms after which a request without reply is reported unanswered', default: DEFAULT_TIMEOUT_MS, min: 1}),
     ...protoFlags,
     verbose: Flags.boolean({char: 'v', description: 'show decoded payloads (schema-less without --proto), every likely cause, connections opening and closing'}),
     hex: Flags.boolean({char: 'x', description: 'show each frame in hex'}),
@@ -56,14 +55,7 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
 
   public async run(): Promise<SniffSummary | undefined> {
     const {flags} = await this.parse(Sniff)
-    const [capture, {LINKTYPE_ETHERNET}, {SniffSession}, {runCapture, parseByteSize, runNotes}, {socketTableAttribution}, render] = await Promise.all([
-      import('../src/capture/index.js'),
-      import('../decoders/packet/index.js'),
-      import('../src/sniff/index.js'),
-      import('../src/sniff/index.js'),
-      import('../src/sniff/index.js'),
-      import('../src/render/sniff/index.js'),
-    ])
+    const [capture, sniff, render] = await Promise.all([import('../src/capture/index.js'), import('../src/sniff/index.js'), import('../src/render/sniff/index.js')])
     const colors = render.colorsFor(process.stdout)
     const errColors = render.colorsFor(process.stderr)
 
@@ -74,123 +66,71 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
       return undefined
     }
 
-    const bufferLimit = parseByteSize(flags['buffer-limit'])
+    const bufferLimit = sniff.parseByteSize(flags['buffer-limit'])
     if (!bufferLimit.ok) this.fail(bufferLimit.error)
     const payloads = await this.payloadDecoder(flags)
 
-    const opened = await capture.openCapture({
-      read: flags.read,
-      interface: flags.interface,
-      ports: flags.port,
-      hosts: flags.host,
-      filter: flags.filter,
-      backend: flags.backend,
-      snaplen: flags.snaplen,
-      signal: flags.duration === undefined ? undefined : AbortSignal.timeout(flags.duration * 1000),
-    })
-    if (!opened.ok) this.fail(opened.error)
-    const {source, filter, notice} = opened.value
-    const live = source.kind === 'cap' || source.kind === 'tcpdump'
-    if (notice !== undefined) this.logToStderr(errColors.yellow(`rpcdiag: ${notice}`))
-
-    let writer: PcapWriter | undefined
-    if (flags.write !== undefined) {
-      const w = capture.PcapWriter.open(flags.write, {linkType: source.linkType ?? LINKTYPE_ETHERNET, snaplen: flags.snaplen})
-      if (!w.ok) {
-        await source.stop()
-        this.fail(w.error)
-      }
-      writer = w.value
-    }
-
+    // Ctrl-C and SIGTERM end the capture: what was captured is still decoded and
+    // summarised. A second one leaves at once; the -w file is whole after every write.
+    let running: import('../src/sniff/index.js').SniffRun | undefined
+    const stop = untilSignal({onSecond: () => running?.closeWriter()})
     const out = new render.LineWriter((block) => this.log(block))
-    const attribution = live && flags.processes ? socketTableAttribution(filter.ports.length > 0 ? filter.ports : undefined) : undefined
-    let session: InstanceType<typeof SniffSession> | undefined
-    const clock = new render.CaptureClock(() => session?.baseSec)
-    attribution?.warm()
-    const printer = new render.SniffPrinter({
-      out,
-      json: flags.json ? new render.SniffJsonRenderer({clock, verbose: flags.verbose, hex: flags.hex}) : undefined,
-      human: flags.json ? undefined : new render.SniffHumanRenderer({colors, clock, verbose: flags.verbose, hex: flags.hex}),
-      attribution,
-      // Reading the socket table takes a few hundred ms on a busy machine.
-      maxDelayMs: 1000,
+    const r = await sniff.runSniff({
+      capture: {
+        read: flags.read,
+        interface: flags.interface,
+        ports: flags.port,
+        hosts: flags.host,
+        filter: flags.filter,
+        backend: flags.backend,
+        snaplen: flags.snaplen,
+        signal: flags.duration === undefined ? stop.signal : AbortSignal.any([stop.signal, AbortSignal.timeout(flags.duration * 1000)]),
+      },
+      session: {
+        protocol: flags.protocol,
+        timeoutMs: flags.timeout,
+        payloads,
+        hex: flags.hex,
+        frames: flags.frames,
+        bufferLimit: bufferLimit.value,
+        connections: flags.verbose,
+      },
+      write: flags.write,
+      count: flags.count,
+      processes: flags.processes,
+      output: (ctx) =>
+        render.terminalOutput(ctx, {
+          out,
+          colors,
+          json: flags.json,
+          verbose: flags.verbose,
+          hex: flags.hex,
+          fileName: flags.read === '-' ? 'stdin' : (flags.read ?? ''),
+          progress: process.stderr.isTTY ? (t) => process.stderr.write(t) : undefined,
+        }),
     })
-    session = new SniffSession((e) => printer.event(e), {
-      protocol: flags.protocol,
-      serverPorts: filter.ports,
-      timeoutMs: flags.timeout,
-      payloads,
-      hex: flags.hex,
-      frames: flags.frames,
-      bufferLimit: bufferLimit.value,
-      connections: flags.verbose,
-    })
-
-    if (live) {
+    if (!r.ok) {
+      stop.dispose()
+      this.fail(r.error)
+    }
+    running = r.value
+    const {source, filter, notice, session} = running
+    if (notice !== undefined) this.logToStderr(errColors.yellow(`rpcdiag: ${notice}`))
+    if (running.live) {
       const what = filter.expression === '' ? '' : `, filter "${filter.expression}"`
       this.logToStderr(errColors.dim(`rpcdiag: capturing on ${source.description}${what}; Ctrl-C stops`))
     }
-    const progress = !live && process.stderr.isTTY && !flags.json ? new render.ProgressLine((s) => process.stderr.write(s)) : undefined
-    const started = performance.now()
-    const name = flags.read === '-' ? 'stdin' : (flags.read ?? '')
+    const outcome = await running.done.finally(() => stop.dispose())
 
-    // Ctrl-C (and SIGTERM) end the capture: what was captured is still decoded and summarised.
-    let stops = 0
-    const stop = (signal: NodeJS.Signals) => {
-      if (++stops > 1) {
-        // A second Ctrl-C: the --write file is complete on disk after every write; leave now.
-        writer?.close()
-        process.off(signal, stop)
-        process.kill(process.pid, signal)
-        return
-      }
-      void source.stop()
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-    let result
-    try {
-      result = await runCapture({
-        source,
-        session,
-        writer,
-        count: flags.count,
-        tickMs: live ? 250 : 0,
-        onBatch: () => {
-          printer.drain(false)
-          if (progress !== undefined) {
-            out.flush()
-            progress.update(() => render.progressText(name, source.stats(), session!.stats.counters.requests, performance.now() - started))
-          } else if (live) out.flush()
-        },
-      })
-    } finally {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      progress?.clear()
-    }
-
-    const stats = live ? await source.refreshStats() : source.stats()
-    const summary = session.finish({packets: stats.packets, bytes: stats.bytes, drops: stats.kernelDrops})
-    await attribution?.idle()
-    await attribution?.close()
-    printer.drain(true)
-    const closeError = writer?.close()
-
-    const notes = runNotes(result, stats)
-    for (const n of notes) this.logToStderr(errColors.yellow(`rpcdiag: ${n}`))
-    if (flags.json) out.line(render.summaryLine(summary))
+    for (const n of outcome.notes) this.logToStderr(errColors.yellow(`rpcdiag: ${n}`))
+    if (flags.json) out.line(render.summaryLine(outcome.summary))
     else if (flags.summary) {
-      for (const line of render.renderSniffSummary(summary, colors)) out.line(line)
+      for (const line of render.renderSniffSummary(outcome.summary, colors)) out.line(line)
       if (flags.histogram) for (const line of render.renderSniffHistogram(session.stats.latencyHistogram())) out.line(line)
     }
     out.flush()
-
-    if (result.end.reason === 'error' && result.end.error !== undefined) this.fail(result.end.error)
-    const writeError = result.writeError ?? closeError
-    if (writeError !== undefined) this.fail(writeError)
-    return summary
+    if (outcome.error !== undefined) this.fail(outcome.error)
+    return outcome.summary
   }
 
   /** --proto: the shared .proto loader; -v or --json -v without one: schema-less. */

@@ -1,7 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../src/cli/base-command.js'
-import {portFlag} from '../src/cli/port-flag.js'
+import {BaseCommand, portFlag, untilSignal} from '../src/cli/index.js'
 import {UsageError} from '../src/errors.js'
 import type {SocketChange, SocketsReport, UnixSocketChange} from '../src/sockets/index.js'
 
@@ -122,18 +121,16 @@ Filters combine: values of one flag are alternatives, different flags must all m
     if (!(seconds >= 0.1 && seconds <= 86_400)) {
       this.fail(new UsageError('BAD_INTERVAL', `invalid --watch "${flags.watch}": valid values are seconds from 0.1 to 86400, e.g. --watch 2 or --watch 0.5`))
     }
-    const abort = new AbortController()
-    const onSigint = () => abort.abort()
-    process.once('SIGINT', onSigint)
+    const stop = untilSignal()
     const tty = process.stdout.isTTY === true
     try {
-      await sockets.watchSockets({...opts, intervalMs: seconds * 1000, count: flags.count, signal: abort.signal}, (t) => {
+      await sockets.watchSockets({...opts, intervalMs: seconds * 1000, count: flags.count, signal: stop.signal}, (t) => {
         const frame: SocketsWatchJson = {...t.report, tick: t.tick, changes: t.changes, ...(opts.unix ? {unixChanges: t.unixChanges} : {})}
         if (this.jsonEnabled()) this.logJson(frame)
         else this.log(render.renderWatchFrame(t, colors, {seconds, tty, inet: opts.inet}).join('\n'))
       })
     } finally {
-      process.off('SIGINT', onSigint)
+      stop.dispose()
     }
     return undefined
   }

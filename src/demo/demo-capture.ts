@@ -1,7 +1,20 @@
-import {openCapture} from '../capture/open-capture.js'
-import {runCapture, type RunResult, SchemaPayloadDecoder, type SniffEvent, SniffSession} from '../sniff/index.js'
+import type {CaptureKind} from '../capture/index.js'
 import type {ProtoSchema} from '../rpc/proto/index.js'
-import type {DemoCapture, DemoSniff} from './run-demo.js'
+import {runSniff, SchemaPayloadDecoder, type SniffEvent, type SniffSummary} from '../sniff/index.js'
+import type {LogHistogram} from '../stats/log-histogram.js'
+
+export type DemoCapture =
+  | {readonly ok: true; readonly kind: CaptureKind; readonly description: string; readonly filter: string; readonly notice?: string}
+  | {readonly ok: false; readonly reason: string}
+
+export interface DemoSniff {
+  readonly events: readonly SniffEvent[]
+  readonly summary: SniffSummary
+  /** Every paired call's response time, bucketed (percentiles within 1%). */
+  readonly latencies: LogHistogram
+  /** Epoch second the event times count from. */
+  readonly baseSec: number | undefined
+}
 
 export type DemoCaptureHandle =
   | {
@@ -19,34 +32,36 @@ export type DemoCaptureHandle =
 const SETTLE_MS = 2000
 
 /**
- * A live capture of one port on lo, through the same pipeline as `sniff`:
- * openCapture -> runCapture -> SniffSession, events kept for the demo to print.
- * When live capture is impossible (no privilege, neither cap nor tcpdump) the
- * handle says why in one line.
+ * A live capture of one port on lo, through the same pipeline as `sniff`
+ * (runSniff), events kept for the demo to print. When live capture is
+ * impossible (no privilege, neither cap nor tcpdump) the handle says why in
+ * one line.
  */
 export async function startDemoCapture(port: number, schema: ProtoSchema): Promise<DemoCaptureHandle> {
-  const opened = await openCapture({interface: 'lo', ports: [port]})
-  if (!opened.ok) return {ok: false, reason: opened.error.message}
-  const {source, filter, notice} = opened.value
   const events: SniffEvent[] = []
-  const session = new SniffSession((e) => events.push(e), {serverPorts: [port], payloads: new SchemaPayloadDecoder(schema)})
-  const running: Promise<RunResult> = runCapture({source, session, tickMs: 250})
+  const started = await runSniff({
+    capture: {interface: 'lo', ports: [port]},
+    session: {payloads: new SchemaPayloadDecoder(schema)},
+    processes: false,
+    output: () => ({event: (e) => events.push(e)}),
+  })
+  if (!started.ok) return {ok: false, reason: started.error.message}
+  const run = started.value
   let stopped = false
   const stop = async () => {
-    await source.stop()
-    await running
+    await run.stop()
+    await run.done
     stopped = true
   }
   return {
     ok: true,
-    info: {ok: true, kind: source.kind, description: source.description, filter: filter.expression, notice},
+    info: {ok: true, kind: run.source.kind, description: run.source.description, filter: run.filter.expression, notice: run.notice},
     async finish(requests = 0) {
       const deadline = performance.now() + SETTLE_MS
-      while (session.stats.counters.requests < requests && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+      while (run.session.stats.counters.requests < requests && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20))
       await stop()
-      const stats = await source.refreshStats()
-      const summary = session.finish({packets: stats.packets, bytes: stats.bytes, drops: stats.kernelDrops})
-      return {events, summary, latencies: session.stats.latencyHistogram(), baseSec: session.baseSec}
+      const {summary} = await run.done
+      return {events, summary, latencies: run.session.stats.latencyHistogram(), baseSec: run.session.baseSec}
     },
     abort: stop,
     stopped: () => stopped,

@@ -1,8 +1,6 @@
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import type {CaptureKind} from '../capture/capture-source.js'
-import type {SniffEvent, SniffSummary} from '../sniff/index.js'
 import {RpcDiagError} from '../errors.js'
 import {formatAddr, type NetAddr} from '../net/net-addr.js'
 import {TcpClient} from '../net/tcp-client.js'
@@ -12,11 +10,12 @@ import {prepareCall, type RequestBody} from '../rpc/call-prepare.js'
 import {type LoadReport, runLoad} from '../rpc/load-test.js'
 import {loadSchema, type ProtoSchema} from '../rpc/proto/index.js'
 import {parseResponses} from '../rpc/responses.js'
-import type {LogHistogram} from '../stats/log-histogram.js'
 import {type ServerHandle, startServer} from '../rpc/server.js'
 import {type SocketsReport, socketsReport} from '../sockets/report.js'
 import type {SocketRow} from '../sockets/types.js'
-import {startDemoCapture} from './demo-capture.js'
+import {type DemoCapture, type DemoSniff, startDemoCapture} from './demo-capture.js'
+
+export type {DemoCapture, DemoSniff} from './demo-capture.js'
 
 export interface DemoOptions {
   /** The package root: examples/ lives there. */
@@ -38,19 +37,6 @@ export interface DemoCall {
   /** The equivalent command line. */
   readonly command: string
   readonly result: CallResult
-}
-
-export type DemoCapture =
-  | {readonly ok: true; readonly kind: CaptureKind; readonly description: string; readonly filter: string; readonly notice?: string}
-  | {readonly ok: false; readonly reason: string}
-
-export interface DemoSniff {
-  readonly events: readonly SniffEvent[]
-  readonly summary: SniffSummary
-  /** Every paired call's response time, bucketed (percentiles within 1%). */
-  readonly latencies: LogHistogram
-  /** Epoch second the event times count from. */
-  readonly baseSec: number | undefined
 }
 
 export interface DemoCleanup {

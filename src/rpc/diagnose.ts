@@ -5,7 +5,6 @@
 // this request come first, then what is merely possible.
 
 import {type PeerFinding, ROCKET_MSG_ID_LIMIT, ROCKET_NAME_LIMIT} from '../../decoders/tinypb/index.js'
-import type {PreparedCall} from './call-prepare.js'
 
 /** Which server the user says is on the other end; 'any' explains for both frameworks. */
 export type PeerKind = 'rocket' | 'tinyrpc' | 'any'
@@ -113,6 +112,17 @@ export function noAnswerCauses(f: NoAnswerFacts): NoAnswerCause[] {
   return out
 }
 
+/** What a prepared call (call-prepare.ts) tells about the request that went unanswered. */
+export interface SentCallFacts {
+  readonly wireName: string
+  readonly findings: readonly PeerFinding[]
+  readonly peer: PeerKind
+  /** The method as the .proto defines it, when the call was built from one. */
+  readonly method?: unknown
+  /** The request as the server decodes it: absent when a schema-built call's raw bytes did not decode. */
+  readonly requestJson?: unknown
+}
+
 /** Transport error codes of a call that was sent and never answered (a failed connect is not among them). */
 const UNANSWERED: Readonly<Record<string, 'timeout' | 'closed'>> = {CALL_TIMEOUT: 'timeout', PEER_CLOSED: 'closed', PEER_RESET: 'closed'}
 
@@ -123,7 +133,7 @@ const UNANSWERED: Readonly<Record<string, 'timeout' | 'closed'>> = {CALL_TIMEOUT
  * the codes come (most frequent first).
  */
 export function unansweredCallCauses(
-  p: Pick<PreparedCall, 'wireName' | 'findings' | 'peer' | 'method' | 'requestJson'>,
+  p: SentCallFacts,
   errorCodes: readonly string[],
   midFrame: boolean,
 ): string[] {

@@ -12,6 +12,7 @@
 export * from './events.js'
 export * from './session.js'
 export * from './run-capture.js'
+export * from './run-sniff.js'
 export * from './payload-decoder.js'
 export * from './protocol-detect.js'
 export * from './transactions/index.js'

@@ -11,7 +11,7 @@ import type {TcpSegment} from '../../decoders/packet/segment.js'
 import type {FrameError, StreamEvent, TinyPbFrame} from '../../decoders/tinypb/index.js'
 import {detectProtocol, type Protocol} from './protocol-detect.js'
 import {type CloseReason, DEFAULT_MAX_HELD_BYTES, type Dir, Reassembler, type ReassemblySink, type ReassemblyStats, type TcpFlow} from './reassembly/index.js'
-import {type PortRange, TcpBuffer} from '../net/index.js'
+import {DEFAULT_TIMEOUT_MS, type PortRange, TcpBuffer} from '../net/index.js'
 import {ConnState, type DirState} from './conn-state.js'
 import type {FrameInfo, SniffEvent} from './events.js'
 import {type FrameRecord, SniffStats, type SniffSummary, type TrackerOptions, TransactionTracker} from './transactions/index.js'
@@ -67,7 +67,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
     this.copyPb = opts.payloads !== undefined
     this.connections = opts.connections ?? false
     this.tracker = new TransactionTracker(this.stats, emit, opts)
-    const timeoutMs = opts.timeoutMs ?? 5000
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS
     this.reassembler = new Reassembler(this, {
       serverPorts: (opts.serverPorts ?? []).map((p) => (typeof p === 'number' ? {from: p, to: p} : p)),
       maxHeldBytes: this.maxFrame,
