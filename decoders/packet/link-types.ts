@@ -36,9 +36,6 @@ const NAMES: Record<number, string> = {
   [LINKTYPE_LINUX_SLL2]: 'LINUX_SLL2',
 }
 
-/** Link types decodePacket understands. */
-export const SUPPORTED_LINK_TYPES: readonly number[] = Object.keys(NAMES).map(Number)
-
 export function isSupportedLinkType(linkType: number): boolean {
   return NAMES[linkType] !== undefined
 }

@@ -10,14 +10,6 @@ export const WIRE_FIXED32 = 5
 
 export type WireType = 0 | 1 | 2 | 3 | 5
 
-export const WIRE_TYPE_NAMES: Readonly<Record<WireType, string>> = {
-  0: 'varint',
-  1: 'fixed64',
-  2: 'len',
-  3: 'group',
-  5: 'fixed32',
-}
-
 /**
  * A varint read as uint64 (what protoc prints) with its other readings:
  * int64/int32 (two's complement; a negative int32 is sent sign-extended to 10 bytes)

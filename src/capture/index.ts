@@ -1,5 +1,6 @@
 /**
- * Capture sources: where `sniff` gets its packets, and where it writes them.
+ * Capture SOURCES only: where `sniff` gets its packets, and where it writes
+ * them. What is done with the packets (reassembly, transactions) is src/sniff.
  *
  *     const opened = await openCapture({read: 'x.pcap'})            // or {read: '-'} for stdin
  *     const opened = await openCapture({interface: 'lo', ports: [12345], hosts: ['10.0.0.1'], filter: 'not port 22',

@@ -141,5 +141,3 @@ export type SniffEvent =
       /** For PEER_SAFETY: what the frame does to rocket or tinyrpc. */
       readonly finding?: PeerFinding
     }
-
-export type SniffEventType = SniffEvent['type']

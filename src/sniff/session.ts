@@ -20,7 +20,7 @@ export interface SniffSessionOptions extends TrackerOptions {
   /** tinypb, string, or auto (decided per connection from its first bytes). Default auto. */
   protocol?: Protocol | 'auto'
   /** Server ports and port ranges (--port, ranges of any size): decide which side is the server. */
-  serverPorts?: ReadonlyArray<number | PortRange>
+  serverPorts?: readonly PortRange[]
   /** Per connection: held out-of-order bytes, and the largest frame accepted. Default 16 MiB. */
   bufferLimit?: number
   /** Keep a copy of each frame's bytes in its FrameInfo (for -x). */
@@ -69,7 +69,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
     this.tracker = new TransactionTracker(this.stats, emit, opts)
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS
     this.reassembler = new Reassembler(this, {
-      serverPorts: (opts.serverPorts ?? []).map((p) => (typeof p === 'number' ? {from: p, to: p} : p)),
+      serverPorts: opts.serverPorts,
       maxHeldBytes: this.maxFrame,
       halfClosedTimeoutMs: timeoutMs,
       idleTimeoutMs: opts.idleTimeoutMs,

@@ -8,7 +8,6 @@ import {
   type CloseInfo,
   type ConnectionState,
   type DecodeIssue,
-  StringCoder,
   TcpClient,
   type TcpConnection,
   TcpServer,
@@ -16,6 +15,7 @@ import {
   TinyPbCoder,
 } from '../../src/net/index.js'
 import {MAKE_ORDER_REQUEST} from '../fixtures/tinypb-frames.js'
+import {StringCoder} from './string-coder.js'
 
 type Conn = TcpConnection<TinyPbFrame, TinyPbMessage>
 const cleanups: Array<() => unknown> = []

@@ -2,6 +2,7 @@ import {describe, expect, it} from 'vitest'
 
 import type {TcpSegment} from '../../decoders/packet/segment.js'
 import {encodeFrame} from '../../decoders/tinypb/index.js'
+import {singlePort} from '../../src/net/index.js'
 import {RawPayloadDecoder, SchemaPayloadDecoder, type SniffEvent, SniffSession, type SniffSessionOptions} from '../../src/sniff/index.js'
 import {loadSchema} from '../../src/rpc/proto/index.js'
 import {MAKE_ORDER_REPLY, MAKE_ORDER_REQUEST} from '../fixtures/tinypb-frames.js'
@@ -97,7 +98,7 @@ describe('protocols', () => {
     conv.handshake()
     // Mid-stream, the server speaks first, and the first bytes are the tail of a frame.
     const segs = [...conv.send('server', MAKE_ORDER_REPLY.subarray(40)), ...conv.send('client', MAKE_ORDER_REQUEST), ...conv.send('server', MAKE_ORDER_REPLY)]
-    const {of, summary} = run(segs, {serverPorts: [12_346]})
+    const {of, summary} = run(segs, {serverPorts: [singlePort(12_346)]})
     expect(summary.paired).toBe(1)
     expect(of('warning').map((w) => w.code)).toEqual(['RESYNC'])
     expect(of('warning')[0].message).toMatch(/skipped 31 bytes .*mid-connection/)

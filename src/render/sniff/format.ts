@@ -61,8 +61,3 @@ export function flowText(c: ConnRef): string {
 export function msText(ms: number): string {
   return `${ms.toFixed(3)} ms`
 }
-
-/** A string for one line: cut to max characters with an ellipsis. */
-export function clip(s: string, max: number): string {
-  return s.length <= max ? s : s.slice(0, Math.max(0, max - 1)) + '…'
-}

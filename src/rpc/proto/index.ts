@@ -27,5 +27,5 @@ export {describeSymbol, type FieldDescription, type SymbolDescription} from './d
 export {type EncodedMessage, jsonToMessage, type JsonToMessageOptions} from './json-to-message.js'
 export {loadSchema} from './load.js'
 export {ENV_IMPORT_PATH, ENV_PROTO, type ProtoSources, protoSourcesFrom} from './sources.js'
-export {type DecodedMessage, decodeMessage, messageToJson, type UnknownField} from './message-to-json.js'
+export {type DecodedMessage, decodeMessage, type UnknownField} from './message-to-json.js'
 export {type MethodInfo, ProtoSchema, type Role, type ServiceInfo} from './schema.js'

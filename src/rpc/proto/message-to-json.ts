@@ -46,11 +46,6 @@ export function decodeMessage(type: Type, bytes: Uint8Array): Result<DecodedMess
   return ok({typeName: type.fullName.replace(/^\./, ''), json, unknownFields})
 }
 
-/** Message -> JSON with defaults, fields in .proto declaration order. */
-export function messageToJson(type: Type, message: Message | Record<string, unknown>): Record<string, unknown> {
-  return orderKeys(type, type.toObject(message as Message, CONVERSION))
-}
-
 /** toObject puts defaults of arrays and maps first; readers expect the .proto order. */
 function orderKeys(type: Type, obj: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {}

@@ -1,8 +1,7 @@
-import type {Coder, DecodeIssue} from './coder.js'
-import type {TcpBuffer} from './tcp-buffer.js'
+import type {Coder, DecodeIssue, TcpBuffer} from '../../src/net/index.js'
 
 /**
- * rocket's StringCoder: no framing at all. A message is whatever bytes one read
+ * A second coder for the connection tests, after rocket's StringCoder: no framing at all. A message is whatever bytes one read
  * returned, and a reply is written back as-is.
  */
 export class StringCoder implements Coder<Buffer, Uint8Array | string> {
