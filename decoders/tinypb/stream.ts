@@ -99,6 +99,15 @@ export class TinyPbStreamDecoder {
     if (this.pending !== undefined) this.flushPending(out)
   }
 
+  /**
+   * The stream breaks off here (a capture lost the bytes that follow): report
+   * the error whose resync is under way now, with the bytes it skipped so far,
+   * instead of never. Bytes presented but not consumed are the caller's.
+   */
+  interrupt(out: EventSink): void {
+    if (this.pending !== undefined) this.flushPending(out)
+  }
+
   private startResync(error: FrameError): void {
     this.pending = error
     this.pendingSkipped = 1

@@ -6,11 +6,22 @@ import {TinyPbStreamDecoder} from '../../decoders/tinypb/index.js'
 import {TcpBuffer} from '../net/index.js'
 import type {Protocol} from './protocol-detect.js'
 import type {Dir, TcpFlow} from './reassembly/index.js'
-import {ConnTransactions} from './transactions/index.js'
+import {ConnTransactions, type FrameRecord} from './transactions/index.js'
 import type {ConnRef} from './events.js'
+import type {GapCause} from './reassembly/index.js'
 
 /** Bytes that arrived while the protocol was undecided, replayed once it is known. */
-export type Undecided = {readonly t: number; readonly bytes: Buffer} | {readonly t: number; readonly gap: number}
+export type Undecided = {readonly t: number; readonly bytes: Buffer} | {readonly t: number; readonly gap: number; readonly cause: GapCause}
+
+/** A decoded frame's place in its direction's stream (positions count delivered bytes, gaps not included). */
+interface Placed {
+  start: number
+  end: number
+  rec: FrameRecord
+}
+
+/** Frames remembered per direction, to find the ones a retransmission with different data touched. */
+const RECENT_FRAMES = 8
 
 export class DirState {
   /** Small to start: a capture may hold thousands of connections, each with a partial frame. */
@@ -29,9 +40,60 @@ export class DirState {
   /** The probe holds the stream from its first byte (SYN seen, no gap since). */
   probeFromStart = false
   ended = false
+  /** Stream position of the next byte handed to the decoder (or shown as a chunk): bytes delivered so far. */
+  fed = 0
+  /** Stream position of the current decoder's first byte (a gap starts a new decoder). */
+  streamBase = 0
+  /** Payload bytes of the largest TCP segment that carried the bytes waiting in buf. */
+  carrier = 0
+  /** Stream positions [taintFrom, taintTo) were seen twice with different data: a frame over them is uncertain. */
+  taintFrom = 0
+  taintTo = 0
+  /** The last RECENT_FRAMES frames, oldest overwritten first. */
+  private readonly recent: Placed[] = []
+  private recentAt = 0
 
   constructor(private readonly maxFrame: number) {
     this.decoder = new TinyPbStreamDecoder({maxFrame})
+  }
+
+  /** Stream position of the first byte the decoder has not consumed. */
+  get decodedTo(): number {
+    return this.streamBase + this.decoder.streamPosition
+  }
+
+  /** A frame was decoded at [start, end): remember it, and say whether tainted bytes are in it. */
+  place(start: number, end: number, rec: FrameRecord): void {
+    if (this.taintTo > start && this.taintFrom < end) rec.uncertain = 'conflict'
+    if (this.recent.length < RECENT_FRAMES) this.recent.push({start, end, rec})
+    else {
+      const p = this.recent[this.recentAt]
+      p.start = start
+      p.end = end
+      p.rec = rec
+      this.recentAt = (this.recentAt + 1) % RECENT_FRAMES
+    }
+  }
+
+  /**
+   * Stream positions [from, to) were seen twice with different data: the
+   * decoded frames over them, and those still to be decoded over them.
+   */
+  taint(from: number, to: number): FrameRecord[] {
+    const hit: FrameRecord[] = []
+    for (const p of this.recent) {
+      if (p.end > from && p.start < to) {
+        p.rec.uncertain = 'conflict'
+        hit.push(p.rec)
+      }
+    }
+    if (to > this.decodedTo) {
+      // An older range already decoded past is replaced, not stretched over the frames between.
+      if (this.taintTo <= this.decodedTo) this.taintFrom = from
+      else this.taintFrom = Math.min(this.taintFrom, from)
+      this.taintTo = Math.max(this.taintTo, to)
+    }
+    return hit
   }
 
   /** The first bytes of this direction arrived; fromStart when its SYN was seen. */
@@ -45,6 +107,7 @@ export class DirState {
   restart(): void {
     this.buf.consume(this.buf.readable)
     this.decoder = new TinyPbStreamDecoder({maxFrame: this.maxFrame})
+    this.streamBase = this.fed
     this.resyncing = true
     this.resyncSkipped = 0
   }

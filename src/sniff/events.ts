@@ -52,6 +52,15 @@ export interface FrameInfo {
 
 export type Side = 'client' | 'server'
 
+/**
+ * Why a transaction cannot be told: the capture lost bytes of the connection
+ * (gap), kept only part of packets (truncated: a snap length shorter than the
+ * packet), dropped packets (drop: the kernel's capture buffer or rpcdiag's own
+ * queue overflowed), or saw two copies of the same bytes that disagree
+ * (conflict: a retransmission with different data).
+ */
+export type UncertainReason = 'gap' | 'truncated' | 'drop' | 'conflict'
+
 /** Why a request is thought to have gone unanswered. Most specific first. */
 export interface Cause {
   readonly code: string
@@ -106,6 +115,40 @@ export type SniffEvent =
     }
   | {readonly type: 'orphan-response'; readonly t: number; readonly conn: ConnRef; readonly response: FrameInfo; readonly note: string}
   | {
+      /**
+       * A call whose fate the capture cannot tell, reported instead of an
+       * unanswered request or a reply without request: a request with no reply
+       * seen, a reply with no request seen, or both, when bytes the answer
+       * depends on were lost, cut or seen twice with different data.
+       */
+      readonly type: 'uncertain'
+      readonly t: number
+      readonly conn: ConnRef
+      readonly reason: UncertainReason
+      /** Why, for humans: what is missing and what may be in it. */
+      readonly note: string
+      readonly request?: FrameInfo
+      readonly response?: FrameInfo
+      /** Request and reply both seen: request's last byte to reply's last byte. */
+      readonly latencyMs?: number
+      /** Only the request seen: how long it waited, and what ended the wait (as for unanswered). */
+      readonly waitedMs?: number
+      readonly waitEnded?: 'timeout' | 'closed' | 'end'
+    }
+  | {
+      /**
+       * The server answered a connection's SYN with a bare ACK: a challenge ACK
+       * for an older connection it still holds on the same ports (rocket's
+       * CLOSE_WAIT sockets). The client's stack reset that old connection and
+       * retried its SYN (retried), or had not when the connection ended.
+       */
+      readonly type: 'stale-socket'
+      readonly t: number
+      readonly conn: ConnRef
+      readonly retried: boolean
+      readonly message: string
+    }
+  | {
       readonly type: 'malformed'
       readonly t: number
       readonly conn: ConnRef
@@ -127,13 +170,15 @@ export type SniffEvent =
       readonly missing: number
       /** Bytes of a frame cut by the hole, thrown away. */
       readonly dropped: number
+      /** lost: the capture missed the bytes; truncated: it kept only the first bytes of a packet (snap length). */
+      readonly cause: 'lost' | 'truncated'
     }
   | {readonly type: 'chunk'; readonly t: number; readonly conn: ConnRef; readonly from: Side; readonly bytes: Buffer}
   | {
       readonly type: 'warning'
       readonly t: number
       readonly conn?: ConnRef
-      /** PEER_SAFETY, DUPLICATE_MSG_ID, SERVER_NO_FIN, BUFFER_LIMIT, PAYLOAD, RESYNC, EMPTY_MSG_ID_REPLY, METHOD_MISMATCH. */
+      /** PEER_SAFETY, DUPLICATE_MSG_ID, SERVER_NO_FIN, BUFFER_LIMIT, PAYLOAD, RESYNC, EMPTY_MSG_ID_REPLY, METHOD_MISMATCH, RETRANSMISSION_CONFLICT. */
       readonly code: string
       readonly message: string
       readonly msgId?: string

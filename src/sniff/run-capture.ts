@@ -65,6 +65,7 @@ export async function runCapture(opts: RunCaptureOptions): Promise<RunResult> {
       ? setInterval(() => {
           const ms = clock.epochMs()
           session.tick(Math.floor(ms / 1000), (ms % 1000) * 1e6)
+          noteDrops(source, session)
           opts.onBatch?.()
         }, tickMs)
       : undefined
@@ -84,6 +85,7 @@ export async function runCapture(opts: RunCaptureOptions): Promise<RunResult> {
         }
       }
       packets += batch.length
+      noteDrops(source, session)
       opts.onBatch?.()
       if (packets >= count) {
         await source.stop()
@@ -94,6 +96,16 @@ export async function runCapture(opts: RunCaptureOptions): Promise<RunResult> {
     if (timer !== undefined) clearInterval(timer)
   }
   return {packets, notTcp, fragments, undecodable, firstError, end: source.end ?? {reason: 'stopped'}, writeError}
+}
+
+/**
+ * Packets the source says it dropped so far (the kernel's, and its own queue's):
+ * what waits for a reply then may have lost it. Sources that learn their counts
+ * only at the end (a file's closing statistics block) tell at finish.
+ */
+function noteDrops(source: CaptureSource, session: SniffSession): void {
+  const s = source.stats()
+  session.drops((s.kernelDrops ?? 0) + s.queueDrops)
 }
 
 /** "16M", "512K", "1G" or a number of bytes (--buffer-limit). */

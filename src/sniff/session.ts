@@ -10,7 +10,18 @@
 import type {TcpSegment} from '../../decoders/packet/segment.js'
 import type {FrameError, StreamEvent, TinyPbFrame} from '../../decoders/tinypb/index.js'
 import {detectProtocol, type Protocol} from './protocol-detect.js'
-import {type CloseReason, DEFAULT_MAX_HELD_BYTES, type Dir, Reassembler, type ReassemblySink, type ReassemblyStats, type TcpFlow} from './reassembly/index.js'
+import {
+  type CloseReason,
+  DEFAULT_MAX_HELD_BYTES,
+  type Dir,
+  type GapCause,
+  type Mismatch,
+  Reassembler,
+  type ReassemblySink,
+  type ReassemblyStats,
+  type TcpFlow,
+} from './reassembly/index.js'
+import {toHex} from '../../decoders/string/index.js'
 import {DEFAULT_TIMEOUT_MS, type PortRange, TcpBuffer} from '../net/index.js'
 import {ConnState, type DirState} from './conn-state.js'
 import type {FrameInfo, SniffEvent} from './events.js'
@@ -35,8 +46,25 @@ export interface SniffSessionOptions extends TrackerOptions {
 export interface CaptureCounts {
   packets?: number
   bytes?: number
+  /** Packets the kernel dropped (CaptureStats.kernelDrops). */
   drops?: number
+  /** Packets rpcdiag dropped itself, decoding behind a live capture (CaptureStats.queueDrops). */
+  queueDrops?: number
 }
+
+/** Where the frames of one decode call sit in their direction's stream. */
+interface Placement {
+  /** Stream position of buf[0] of the buffer decoded. */
+  readonly base: number
+  /** Stream position of the first byte of the segment just appended, and its length. */
+  readonly chunkStart: number
+  readonly chunkLen: number
+  /** Largest segment that carried bytes waiting from before it. */
+  readonly carrier: number
+}
+
+/** For decoder errors alone (a resync reported at a gap): no frame to place. */
+const NOWHERE: Placement = {base: 0, chunkStart: 0, chunkLen: 0, carrier: 0}
 
 type Conn = TcpFlow<ConnState>
 
@@ -54,6 +82,8 @@ export class SniffSession implements ReassemblySink<ConnState> {
   private bytes = 0
   private firstT: number | undefined
   private finished = false
+  /** Packets the capture said it dropped, so far. */
+  private dropsSeen = 0
   /** Decoder output of one data delivery. */
   private readonly scratch: StreamEvent[] = []
 
@@ -106,10 +136,22 @@ export class SniffSession implements ReassemblySink<ConnState> {
     this.tracker.advance(this.reassembler.now)
   }
 
+  /**
+   * The capture source says it has dropped `total` packets so far (the kernel's
+   * capture buffer, or rpcdiag's own queue): a reply awaited now may have been
+   * among them, and a reply with no request soon after may have lost its request.
+   */
+  drops(total: number): void {
+    if (!(total > this.dropsSeen)) return
+    this.dropsSeen = total
+    this.tracker.dropped(this.reassembler.now)
+  }
+
   /** End of capture: settle every connection and request, and return the summary. */
   finish(capture: CaptureCounts = {}): SniffSummary {
     if (!this.finished) {
       this.finished = true
+      this.drops((capture.drops ?? 0) + (capture.queueDrops ?? 0))
       this.reassembler.finish()
     }
     return this.summary(capture)
@@ -121,12 +163,17 @@ export class SniffSession implements ReassemblySink<ConnState> {
     return {
       type: 'summary',
       ...this.stats.counters,
+      uncertainBy: {...this.stats.counters.uncertainBy},
       connections: r.connections,
+      staleSockets: r.staleSockets,
       gaps: r.gaps,
       gapBytes: r.gapBytes,
       limitHits: r.limitHits,
       packets: r.segments,
       bytes: this.bytes,
+      retransmittedBytes: r.duplicateBytes,
+      unattributedBytes: r.unattributedBytes,
+      truncatedSegments: r.truncated,
       retransmits: r.retransmits,
       outOfOrder: r.outOfOrder,
       ...(capture.drops !== undefined ? {kernelDrops: capture.drops} : {}),
@@ -164,16 +211,48 @@ export class SniffSession implements ReassemblySink<ConnState> {
     this.feed(c, dir, bytes, t)
   }
 
-  gap(flow: Conn, dir: Dir, missing: number, t: number): void {
+  gap(flow: Conn, dir: Dir, missing: number, t: number, cause: GapCause): void {
     const c = flow.user!
     const d = c.dir(dir)
     if (c.protocol === undefined) {
-      d.undecided.push({t, gap: missing})
+      d.undecided.push({t, gap: missing, cause})
       d.probe?.consume(d.probe.readable)
       d.probeFromStart = false
       return
     }
-    this.gapDecoded(c, dir, missing, t)
+    this.gapDecoded(c, dir, missing, t, cause)
+  }
+
+  conflict(flow: Conn, dir: Dir, m: Mismatch, offset: number, t: number): void {
+    const c = flow.user!
+    const n = ++this.stats.counters.retransmissionConflicts
+    const hit = c.dir(dir).taint(offset, offset + m.length)
+    // Counted always, shown once (like Wireshark's expert info); each call it touched is reported uncertain.
+    if (n > 1) return
+    const side = c.tx.sideOf(dir)
+    const inFrame = hit.length > 0 ? ` (in ${hit[0].info.method} #${hit[0].info.msgId}, now uncertain)` : ''
+    this.emit({
+      type: 'warning',
+      t,
+      conn: c.ref,
+      code: 'RETRANSMISSION_CONFLICT',
+      ...(hit.length > 0 ? {msgId: hit[0].info.msgId, method: hit[0].info.method} : {}),
+      message:
+        `retransmission with different data: the ${side} sent stream bytes from offset ${offset} (seq ${m.seq}) again, and ${m.length} of them differ: ` +
+        `first ${toHex(m.first)}, then ${toHex(m.later)}${inFrame}; which copy the peer kept is unknown (the first example; the summary counts them all)`,
+    })
+  }
+
+  stale(flow: Conn, t: number, retried: boolean): void {
+    this.emit({
+      type: 'stale-socket',
+      t,
+      conn: flow.user!.ref,
+      retried,
+      message: retried
+        ? 'stale server socket: SYN answered with a challenge ACK, client reset and retried'
+        : 'stale server socket: SYN answered with a challenge ACK; no retry before the connection ended',
+    })
   }
 
   end(flow: Conn, dir: Dir, how: 'fin' | 'rst', t: number): void {
@@ -230,25 +309,33 @@ export class SniffSession implements ReassemblySink<ConnState> {
       d.undecided = []
       d.probe = undefined
       for (const u of kept) {
-        if ('gap' in u) this.gapDecoded(c, dir, u.gap, u.t)
+        if ('gap' in u) this.gapDecoded(c, dir, u.gap, u.t, u.cause)
         else this.feed(c, dir, u.bytes, u.t)
       }
     }
   }
 
   private feed(c: ConnState, dir: Dir, bytes: Uint8Array, t: number): void {
+    const d = c.dir(dir)
+    const chunkStart = d.fed
+    d.fed += bytes.length
     if (c.protocol === 'string') {
       if (c.flow.server === undefined) this.tracker.guessServer(c.tx)
       this.stats.counters.chunks++
+      this.stats.counters.decodedBytes += bytes.length
       this.emit({type: 'chunk', t, conn: c.ref, from: c.tx.sideOf(dir), bytes: Buffer.from(bytes)})
       return
     }
-    const d = c.dir(dir)
+    d.carrier = d.buf.readable === 0 ? bytes.length : Math.max(d.carrier, bytes.length)
     d.buf.append(bytes)
     if (d.buf.readable >= d.decoder.need) {
       const out = this.scratch
-      d.buf.consumeTo(d.decoder.decode(d.buf.buffer, d.buf.readIndex, d.buf.writeIndex, out))
-      if (out.length > 0) this.handle(c, dir, out, t)
+      const from = d.buf.readIndex
+      const at: Placement = {base: d.decodedTo - from, chunkStart, chunkLen: bytes.length, carrier: d.carrier}
+      d.buf.consumeTo(d.decoder.decode(d.buf.buffer, from, d.buf.writeIndex, out))
+      if (out.length > 0) this.handle(c, dir, out, t, at)
+      // What waits now began in this segment: only it carried it so far.
+      if (d.decodedTo >= chunkStart) d.carrier = bytes.length
     }
     d.keepLeftover()
   }
@@ -260,33 +347,42 @@ export class SniffSession implements ReassemblySink<ConnState> {
     d.ended = true
     if (c.protocol !== 'tinypb') return
     const out = this.scratch
+    const at: Placement = {base: d.decodedTo - d.buf.readIndex, chunkStart: d.fed, chunkLen: 0, carrier: d.carrier}
     d.decoder.finish(d.buf.buffer, d.buf.readIndex, d.buf.writeIndex, out)
     d.buf.consume(d.buf.readable)
-    if (out.length > 0) this.handle(c, dir, out, t)
+    if (out.length > 0) this.handle(c, dir, out, t, at)
     this.endResync(c, dir, d, t)
   }
 
-  private gapDecoded(c: ConnState, dir: Dir, missing: number, t: number): void {
+  private gapDecoded(c: ConnState, dir: Dir, missing: number, t: number, cause: GapCause): void {
     const d = c.dir(dir)
     let dropped = 0
     if (c.protocol === 'tinypb') {
+      // Garbage being skipped when the stream broke off is reported now; the partial frame waiting is dropped.
+      const out = this.scratch
+      d.decoder.interrupt(out)
+      if (out.length > 0) this.handle(c, dir, out, t, NOWHERE)
       dropped = d.buf.readable
+      this.stats.counters.gapDroppedBytes += dropped
       this.endResync(c, dir, d, t)
       d.restart()
     }
-    this.tracker.gap(c.tx, dir)
-    this.emit({type: 'gap', t, conn: c.ref, from: c.tx.sideOf(dir), missing, dropped})
+    this.tracker.gap(c.tx, dir, t, cause)
+    this.emit({type: 'gap', t, conn: c.ref, from: c.tx.sideOf(dir), missing, dropped, cause})
   }
 
   /** Decoder output: frames to the tracker, errors reported (or counted as resync). */
-  private handle(c: ConnState, dir: Dir, out: StreamEvent[], t: number): void {
+  private handle(c: ConnState, dir: Dir, out: StreamEvent[], t: number, at: Placement): void {
     const d = c.dir(dir)
-    let frames = 0
-    for (const e of out) if (e.kind === 'frame') frames++
     for (const e of out) {
       if (e.kind === 'frame') {
         if (d.resyncing) this.endResync(c, dir, d, t)
-        this.tracker.frame(c.tx, this.record(dir, e, t, frames > 1))
+        const start = at.base + e.start
+        // A frame that began before this segment was carried by the segments before it too.
+        const rec = this.record(dir, e, t, start < at.chunkStart ? at.carrier : at.chunkLen)
+        this.stats.counters.decodedBytes += e.pkLen
+        d.place(start, start + e.pkLen, rec)
+        this.tracker.frame(c.tx, rec)
       } else {
         this.malformed(c, dir, d, e, t)
       }
@@ -295,7 +391,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
   }
 
   /** One object per field set, no spreads: this runs for every frame of the capture. */
-  private record(dir: Dir, f: TinyPbFrame, t: number, sameSegment: boolean): FrameRecord {
+  private record(dir: Dir, f: TinyPbFrame, t: number, segmentBytes: number): FrameRecord {
     const info: FrameInfo = {
       t,
       msgId: f.msgId,
@@ -313,8 +409,9 @@ export class SniffSession implements ReassemblySink<ConnState> {
       msgIdLen: f.msgIdLen,
       methodNameLen: f.methodNameLen,
       errInfoLen: f.errInfoLen,
-      sameSegment,
+      segmentBytes,
       pb: this.copyPb ? Buffer.from(f.pbData) : undefined,
+      uncertain: undefined,
     }
   }
 

@@ -196,14 +196,15 @@ describe('captures built here', () => {
     expect(summary).toMatchObject({requests: 3, paired: 3, gaps: 0})
   })
 
-  it('reports a lost segment as a gap and resyncs on the next frame', async () => {
+  it('reports a lost segment as a gap, the call it touched as uncertain, and resyncs on the next frame', async () => {
     const conv = new Conversation()
     const segs = calls(conv, 3)
     // The first reply's segment (handshake 3, request 1 + ACK: index 5) never made it into the capture.
     const {summary, of} = await sniffJson(['--read', pcapOf(segs.filter((_, i) => i !== 5))])
-    expect(of('gap')[0]).toMatchObject({from: 'server', missing: rep('00000000000000000001').length})
-    expect(summary).toMatchObject({gaps: 1, paired: 2, unanswered: 1})
-    expect(of('unanswered')[0].causes[0].code).toBe('CAPTURE_GAP')
+    expect(of('gap')[0]).toMatchObject({from: 'server', missing: rep('00000000000000000001').length, cause: 'lost'})
+    expect(summary).toMatchObject({gaps: 1, paired: 2, unanswered: 0, uncertain: 1, uncertainBy: {gap: 1}})
+    expect(of('uncertain')[0]).toMatchObject({reason: 'gap', msgId: '00000000000000000001', method: 'Order.makeOrder', request: {size: 70}})
+    expect(of('unanswered')).toEqual([])
   })
 
   it('starts mid-connection: the first partial frame is skipped, the server found by who answers', async () => {

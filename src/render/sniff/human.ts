@@ -11,7 +11,7 @@ import type {ChalkInstance} from 'chalk'
 import {describeChunk} from '../chunk-view.js'
 import {hexdump} from '../hexdump.js'
 import {displayText, quoteBytes} from '../../../decoders/string/index.js'
-import type {FrameInfo, PayloadResult, SniffEvent} from '../../sniff/index.js'
+import type {FrameInfo, PayloadResult, SniffEvent, UncertainReason} from '../../sniff/index.js'
 import {type CaptureTimeFormat, flowText, msText} from './format.js'
 
 export interface SniffHumanOptions {
@@ -39,6 +39,14 @@ const REASON: Record<'timeout' | 'closed' | 'end', string> = {
   timeout: 'no reply within --timeout',
   closed: 'the connection ended first',
   end: 'the capture ended first',
+}
+
+/** What made a call uncertain, in a word or two (the event's note says the rest). */
+export const UNCERTAIN_LABEL: Record<UncertainReason, string> = {
+  gap: 'capture gap',
+  truncated: 'truncated packets',
+  drop: 'dropped packets',
+  conflict: 'retransmission with different data',
 }
 
 export class SniffHumanRenderer {
@@ -69,6 +77,15 @@ export class SniffHumanRenderer {
       }
       case 'orphan-response':
         return [`${head} ${callText(e.response, c)} ${e.response.size}B ${c.yellow('REPLY WITHOUT REQUEST')}: ${e.note}`, ...this.details('response', e.response)]
+      case 'uncertain': {
+        const f = e.request ?? e.response!
+        const sizes = e.request !== undefined && e.response !== undefined ? `${e.request.size}B/${e.response.size}B ${msText(e.latencyMs!)}` : `${f.size}B`
+        const waited = e.waitedMs === undefined ? '' : ` after ${msText(e.waitedMs)}`
+        const line = `${head} ${callText(f, c)} ${sizes} ${c.yellow(`UNCERTAIN (${UNCERTAIN_LABEL[e.reason]})`)}${waited}: ${e.note}`
+        return [line, ...(e.request === undefined ? [] : this.details('request', e.request)), ...(e.response === undefined ? [] : this.details('response', e.response))]
+      }
+      case 'stale-socket':
+        return this.opts.verbose ? [c.dim(`${head} connection #${e.conn.id}: ${e.message}`)] : []
       case 'frame': {
         const arrow = e.role === 'request' ? '>' : '<'
         const err = e.frame.errCode === 0 ? '' : ' ' + c.red(`err_code ${e.frame.errCode}`) + (e.frame.errInfo === '' ? '' : ` ${quoted(e.frame.errInfo)}`)
@@ -80,7 +97,8 @@ export class SniffHumanRenderer {
       }
       case 'gap': {
         const cut = e.dropped > 0 ? `; ${e.dropped} bytes of a frame it cut were dropped` : ''
-        return [`${head} ${e.from} ${c.yellow('GAP')}: the capture lost ${e.missing} bytes${cut}; resyncing`]
+        const lost = e.cause === 'truncated' ? `the capture kept only part of a packet: ${e.missing} bytes missing (snap length)` : `the capture lost ${e.missing} bytes`
+        return [`${head} ${e.from} ${c.yellow('GAP')}: ${lost}${cut}; resyncing`]
       }
       case 'chunk': {
         const arrow = e.from === 'client' ? '>' : '<'

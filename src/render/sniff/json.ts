@@ -68,12 +68,24 @@ export class SniffJsonRenderer {
         }
       case 'orphan-response':
         return {...base, method: e.response.method, msgId: e.response.msgId, note: e.note, response: this.frame(e.response, true)}
+      case 'uncertain': {
+        const f = e.request ?? e.response!
+        const out: Json = {...base, method: f.method, msgId: f.msgId, reason: e.reason, note: e.note}
+        if (e.latencyMs !== undefined) out.latencyMs = roundMs(e.latencyMs)
+        if (e.waitedMs !== undefined) out.waitedMs = roundMs(e.waitedMs)
+        if (e.waitEnded !== undefined) out.waitEnded = e.waitEnded
+        if (e.request !== undefined) out.request = this.frame(e.request, false)
+        if (e.response !== undefined) out.response = this.frame(e.response, true)
+        return out
+      }
+      case 'stale-socket':
+        return {...base, retried: e.retried, message: e.message}
       case 'frame':
         return {...base, role: e.role, method: e.frame.method, msgId: e.frame.msgId, ...this.frame(e.frame, e.role === 'response'), ts: base.ts}
       case 'malformed':
         return {...base, from: e.from, code: e.code, message: e.message, offset: e.offset, skipped: e.skipped}
       case 'gap':
-        return {...base, from: e.from, missing: e.missing, dropped: e.dropped}
+        return {...base, from: e.from, missing: e.missing, dropped: e.dropped, cause: e.cause}
       case 'chunk':
         return {...base, from: e.from, ...chunkToJson(e.bytes)}
       case 'warning':

@@ -6,9 +6,10 @@ import type {ChalkInstance} from 'chalk'
 
 import {displayText} from '../../../decoders/string/index.js'
 
-import type {MethodSummary, SniffSummary} from '../../sniff/index.js'
+import type {MethodSummary, SniffSummary, UncertainReason} from '../../sniff/index.js'
 import {renderHistogram, type WeightedSamples} from '../histogram.js'
 import {renderTable} from '../table.js'
+import {UNCERTAIN_LABEL} from './human.js'
 
 const RULE = '='.repeat(80)
 const THIN = '-'.repeat(80)
@@ -34,6 +35,8 @@ export function renderSniffSummary(s: SniffSummary, c: ChalkInstance): string[] 
           {header: 'Calls', get: count((m) => m.count), align: 'right'},
           {header: 'Answered', get: count((m) => m.answered), align: 'right'},
           {header: 'Unanswered', get: count((m) => m.unanswered, c.red), align: 'right'},
+          // Only when a call was: most captures have none.
+          ...(rows.some((r) => r[1].uncertain > 0) ? [{header: 'Uncertain', get: count((m) => m.uncertain, c.yellow), align: 'right' as const}] : []),
           {header: 'Errors', get: count((m) => m.errors, c.red), align: 'right'},
           {header: 'Min', get: (r) => ms(r[1].min), align: 'right'},
           {header: 'Avg', get: (r) => ms(r[1].mean), align: 'right'},
@@ -48,21 +51,33 @@ export function renderSniffSummary(s: SniffSummary, c: ChalkInstance): string[] 
   }
   out.push(THIN)
   const flag = (n: number, text: string) => (n > 0 ? c.yellow(`${n} ${text}`) : `${n} ${text}`)
+  const uncertainBy = (Object.keys(UNCERTAIN_LABEL) as UncertainReason[])
+    .filter((r) => s.uncertainBy[r] > 0)
+    .map((r) => `${UNCERTAIN_LABEL[r]} ${s.uncertainBy[r]}`)
+  const uncertain = flag(s.uncertain, 'uncertain') + (uncertainBy.length > 0 ? ` (${uncertainBy.join(', ')})` : '')
   out.push(
-    `Frames: ${s.requests} requests, ${s.responses} responses, ${s.paired} paired, ${flag(s.unanswered, 'unanswered')}, ` +
+    `Frames: ${s.requests} requests, ${s.responses} responses, ${s.paired} paired, ${flag(s.unanswered, 'unanswered')}, ${uncertain}, ` +
       `${flag(s.duplicateResponses, 'duplicate replies')}, ${flag(s.orphanResponses, 'replies without request')}, ${flag(s.errorResponses, 'error replies')}`,
   )
+  const conflicts = s.retransmissionConflicts > 0 ? `, ${flag(s.retransmissionConflicts, 'retransmissions with different data')}` : ''
   out.push(
     `Anomalies: ${flag(s.malformedFrames, 'malformed frames')}, ${flag(s.skippedBytes, 'bytes skipped')}, ${flag(s.duplicateMsgIds, 'duplicate msg_ids in flight')}, ` +
-      `${flag(s.peerSafetyFindings, 'peer-safety findings')}, ${flag(s.payloadErrors, 'undecodable payloads')}`,
+      `${flag(s.peerSafetyFindings, 'peer-safety findings')}, ${flag(s.payloadErrors, 'undecodable payloads')}${conflicts}`,
   )
   const open = s.serverNoFin > 0 ? `, ${c.yellow(`${s.serverNoFin} left open by the server after the client's FIN`)}` : ''
-  out.push(`Connections: ${s.connections}${open}${s.chunks > 0 ? `, ${s.chunks} string-protocol chunks` : ''}`)
+  const stale = s.staleSockets > 0 ? `, ${c.yellow(`${s.staleSockets} stale server sockets (SYN answered with a challenge ACK: CLOSE_WAIT on the server)`)}` : ''
+  out.push(`Connections: ${s.connections}${open}${stale}${s.chunks > 0 ? `, ${s.chunks} string-protocol chunks` : ''}`)
   const drops = s.kernelDrops === undefined ? 'kernel drops n/a' : flag(s.kernelDrops, 'dropped by the kernel')
   const captured = s.capturedPackets === undefined ? '' : ` (${s.capturedPackets} packets${s.capturedBytes === undefined ? '' : `, ${s.capturedBytes} bytes`} read)`
+  const truncated = s.truncatedSegments > 0 ? `, ${flag(s.truncatedSegments, 'truncated by the snap length')}` : ''
   out.push(
-    `Capture: ${s.packets} TCP segments, ${s.bytes} payload bytes${captured}, ${drops}, ${flag(s.gaps, 'reassembly gaps')} (${s.gapBytes} bytes), ` +
+    `Capture: ${s.packets} TCP segments, ${s.bytes} payload bytes${captured}, ${drops}${truncated}, ${flag(s.gaps, 'reassembly gaps')} (${s.gapBytes} bytes), ` +
       `${s.retransmits} retransmits, ${s.outOfOrder} out of order${s.limitHits > 0 ? `, ${c.yellow(`${s.limitHits} buffer-limit hits`)}` : ''}, ${(s.durationMs / 1000).toFixed(3)} s`,
+  )
+  // Every captured payload byte, once: what trust in the numbers above rests on.
+  out.push(
+    `Payload bytes: ${s.bytes} = ${s.decodedBytes} decoded + ${flag(s.skippedBytes, 'skipped')} + ${flag(s.gapDroppedBytes, 'in frames cut by gaps')} + ` +
+      `${s.retransmittedBytes} retransmitted + ${flag(s.unattributedBytes, 'on no connection')}`,
   )
   out.push(RULE)
   return out

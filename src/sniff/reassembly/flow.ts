@@ -15,7 +15,7 @@ export type CloseReason =
   | 'half-closed'
   /** Nothing on the connection for the idle timeout. */
   | 'idle'
-  /** A new SYN on the same four-tuple started a new connection. */
+  /** A new SYN on the same four-tuple started a new connection (the ports were reused). */
   | 'reused'
   /** The capture ended with the connection still open. */
   | 'end'
@@ -37,6 +37,15 @@ export class TcpFlow<U = unknown> {
   heldBytes = 0
   /** The layer above keeps its per-connection state here. */
   user: U | undefined
+  /**
+   * A bare ACK answered this connection's SYN (at this time): the server still
+   * holds an older connection on the same ports, typically in CLOSE_WAIT, and
+   * challenges the SYN (RFC 5961). The client resets that old connection and
+   * retries its SYN. Cleared once the stale socket has been reported.
+   */
+  challengeAt: number | undefined
+  /** The client's RST that answered the challenge ACK was seen. */
+  challengeReset = false
 
   constructor(
     /** 1-based, in order of first sight. */
@@ -61,6 +70,15 @@ export class TcpFlow<U = unknown> {
   /** The half-stream that carries requests (client -> server). With the server unknown, a -> b. */
   get requestDir(): Dir {
     return this.server === 'a' ? 1 : 0
+  }
+
+  /** The direction whose SYN is still unanswered (no SYN-ACK, no data either way), if any. */
+  awaitingSynAck(): Dir | undefined {
+    for (const d of [0, 1] as const) {
+      const h = this.halves[d]
+      if (h.synSeen && h.delivered === 0 && !h.holding && h.finSeq === undefined && !this.halves[d ^ 1].started) return d
+    }
+    return undefined
   }
 
   /** Decide the server side; a stronger reason overrides a weaker one, never the reverse. */

@@ -3,9 +3,18 @@
 // Sequence numbers are unsigned 32-bit and wrap, so every comparison is made on
 // the signed 32-bit difference ((a - b) | 0), valid while the two lie within
 // 2 GiB of each other, which TCP's window guarantees.
+//
+// Every captured payload byte handed to segment() ends up delivered, counted
+// as a duplicate (a retransmission or an overlap), or counted as ignored (it
+// came after this direction ended).
+
+import {EXCERPT, type Mismatch, SentWindow} from './sent-window.js'
 
 /** Index of a half-stream: 0 carries bytes a -> b, 1 carries b -> a. */
 export type Dir = 0 | 1
+
+/** Why bytes are missing: the capture lost the segment, or kept only its first bytes (snaplen, a truncated packet). */
+export type GapCause = 'lost' | 'truncated'
 
 /** What a half-stream needs of its connection: the held-bytes count the memory bound applies to. */
 export interface HeldBytesOwner {
@@ -17,15 +26,19 @@ export interface HalfOutput<F extends HeldBytesOwner> {
   /** In-order bytes. The view is only valid during the call: copy what must outlive it. */
   data(half: HalfStream<F>, bytes: Uint8Array, t: number): void
   /** `missing` bytes will never arrive: the capture lost them. The next data starts after the hole. */
-  gap(half: HalfStream<F>, missing: number, t: number): void
+  gap(half: HalfStream<F>, missing: number, t: number, cause: GapCause): void
   /** Everything up to the FIN arrived. */
   fin(half: HalfStream<F>, t: number): void
+  /** Two copies of the same sequence numbers carried different bytes (a retransmission with different data). */
+  conflict(half: HalfStream<F>, m: Mismatch, t: number): void
 }
 
 interface Held {
   readonly seq: number
   /** A copy: the captured packet's memory may be reused once the segment is handled. */
   readonly data: Buffer
+  /** The capture cut the segment short: on the wire it ran to this sequence number. */
+  readonly wireEnd: number | undefined
 }
 
 export class HalfStream<F extends HeldBytesOwner = HeldBytesOwner> {
@@ -44,6 +57,8 @@ export class HalfStream<F extends HeldBytesOwner = HeldBytesOwner> {
   acked: number | undefined
   private held: Held[] = []
   heldBytes = 0
+  /** What was delivered and not yet acknowledged: a retransmission is compared with it. */
+  private readonly sent: SentWindow
 
   // Counters for the summary.
   delivered = 0
@@ -52,11 +67,20 @@ export class HalfStream<F extends HeldBytesOwner = HeldBytesOwner> {
   outOfOrder = 0
   gaps = 0
   gapBytes = 0
+  /** Captured payload bytes that repeated sequence numbers already had (retransmissions, overlaps). */
+  duplicateBytes = 0
+  /** Captured payload bytes that came after this direction ended. */
+  ignoredBytes = 0
+  /** Copies of the same bytes that disagreed. */
+  conflicts = 0
 
   constructor(
     readonly dir: Dir,
     private readonly out: HalfOutput<F>,
-  ) {}
+    sentWindow?: number,
+  ) {
+    this.sent = new SentWindow(sentWindow)
+  }
 
   /** Any out-of-order data waiting for a hole to fill. */
   get holding(): boolean {
@@ -73,23 +97,40 @@ export class HalfStream<F extends HeldBytesOwner = HeldBytesOwner> {
   }
 
   /**
+   * A new SYN for a connection that was never answered (a new attempt from the
+   * same ports, or the retry after a challenge ACK): forget the first one.
+   * Only valid while nothing was delivered or held.
+   */
+  restart(): void {
+    this.started = false
+    this.synSeen = false
+    this.finSeq = undefined
+    this.acked = undefined
+    this.sent.clear()
+  }
+
+  /**
    * A segment's payload (and FIN). A stream that did not start with a SYN starts
    * at its first segment that carries data or FIN: the capture began mid-connection.
    * wireLength is the payload's length on the wire when the capture cut it short.
    */
   segment(seq: number, payload: Uint8Array, fin: boolean, t: number, wireLength = payload.length): void {
-    if (this.ended !== undefined) return
+    if (this.ended !== undefined) {
+      this.ignoredBytes += payload.length
+      return
+    }
     this.segments++
     if (!this.started) {
       this.next = seq
       this.started = true
     }
-    if (payload.length > 0) this.accept(seq, payload, t)
     // Cut by the snaplen: the rest of the segment was on the wire but is not in the capture.
-    if (wireLength > payload.length && this.next === ((seq + payload.length) >>> 0)) this.gapTo((seq + wireLength) >>> 0, t)
+    const wireEnd = wireLength > payload.length ? (seq + wireLength) >>> 0 : undefined
+    if (payload.length > 0) this.accept(seq, payload, t, wireEnd)
+    else if (wireEnd !== undefined) this.cut(seq, wireEnd, t)
     if (fin && this.finSeq === undefined) {
       this.finSeq = (seq + wireLength) >>> 0
-      if (this.acked !== undefined && ((this.acked - this.finSeq) | 0) > 0) this.skipHoles(t)
+      if (this.acked !== undefined && ((this.acked - this.finSeq) | 0) >= 0) this.skipHoles(t)
     }
     this.checkFin(t)
   }
@@ -98,12 +139,19 @@ export class HalfStream<F extends HeldBytesOwner = HeldBytesOwner> {
    * The peer acknowledged everything before `ack`. If out-of-order data waits
    * behind a hole the peer already acknowledged, the hole reached the peer but
    * not the capture: report the gap now instead of waiting for a retransmit
-   * that will never come.
+   * that will never come. With nothing held, an acknowledgement past the last
+   * byte seen says the same of the bytes in between (Wireshark's "ACKed segment
+   * that wasn't captured"); one sequence number may be a FIN the capture missed,
+   * and is left alone.
    */
   ack(ack: number, t: number): void {
     if (!this.started) return
     if (this.acked === undefined || ((ack - this.acked) | 0) > 0) this.acked = ack
-    if ((this.held.length > 0 || this.finSeq !== undefined) && ((ack - this.next) | 0) > 0) this.skipHoles(t)
+    this.sent.acked(ack)
+    const ahead = (ack - this.next) | 0
+    if (ahead <= 0 || this.ended !== undefined) return
+    if (this.held.length > 0 || this.finSeq !== undefined) this.skipHoles(t)
+    else if (ahead > 1) this.gapTo(ack, t, 'lost')
   }
 
   /** End of capture or connection: report every hole, deliver what was held. */
@@ -111,7 +159,7 @@ export class HalfStream<F extends HeldBytesOwner = HeldBytesOwner> {
     if (this.ended !== undefined) return
     while (this.held.length > 0) this.skipGap(t)
     if (this.finSeq !== undefined && this.finSeq !== this.next && ((this.finSeq - this.next) | 0) > 0) {
-      this.gapTo(this.finSeq, t)
+      this.gapTo(this.finSeq, t, 'lost')
     }
     this.checkFin(t)
   }
@@ -126,47 +174,75 @@ export class HalfStream<F extends HeldBytesOwner = HeldBytesOwner> {
   /** Give up on the first hole: report it, then deliver the held data after it. */
   skipGap(t: number): void {
     if (this.held.length === 0) return
-    this.gapTo(this.held[0].seq, t)
+    this.gapTo(this.held[0].seq, t, 'lost')
     this.drain(t)
   }
 
-  private accept(seq: number, payload: Uint8Array, t: number): void {
+  private accept(seq: number, payload: Uint8Array, t: number, wireEnd: number | undefined): void {
     const rel = (seq - this.next) | 0
     const end = rel + payload.length
     if (end <= 0) {
       // Wholly before next: a retransmit (or a keepalive probe's one old byte).
       this.retransmits++
+      this.duplicateBytes += payload.length
+      this.compare(seq, payload, t)
+      if (wireEnd !== undefined) this.cut((seq + payload.length) >>> 0, wireEnd, t)
       return
     }
     if (rel > 0) {
-      this.hold(seq, payload, t)
+      this.hold(seq, payload, t, wireEnd)
       return
     }
     // rel <= 0: starts at or before next; trim the overlap already delivered.
-    if (rel < 0) this.retransmits++
+    if (rel < 0) {
+      this.retransmits++
+      this.duplicateBytes += -rel
+      this.compare(seq, payload.subarray(0, -rel), t)
+    }
     this.deliver(rel === 0 ? payload : payload.subarray(-rel), t)
+    this.drain(t)
+    if (wireEnd !== undefined) this.cut((seq + payload.length) >>> 0, wireEnd, t)
+  }
+
+  /**
+   * A segment the capture cut short ends at `capturedEnd` but ran to `wireEnd`:
+   * if the stream stands right after its captured bytes, the rest is a gap (up
+   * to held data that filled part of it), and what was held after it follows.
+   */
+  private cut(capturedEnd: number, wireEnd: number, t: number): void {
+    if (this.next !== capturedEnd) return
+    let to = wireEnd
+    if (this.held.length > 0 && ((this.held[0].seq - wireEnd) | 0) < 0) to = this.held[0].seq
+    this.gapTo(to, t, 'truncated')
     this.drain(t)
   }
 
   private deliver(bytes: Uint8Array, t: number): void {
+    this.sent.append(this.next, bytes)
     this.next = (this.next + bytes.length) >>> 0
     this.delivered += bytes.length
     this.out.data(this, bytes, t)
   }
 
-  private hold(seq: number, payload: Uint8Array, t: number): void {
+  private hold(seq: number, payload: Uint8Array, t: number, wireEnd: number | undefined): void {
     this.outOfOrder++
     // Keep the list sorted by sequence; a duplicate start keeps the longer segment.
     let i = this.held.length
     while (i > 0 && ((this.held[i - 1].seq - seq) | 0) > 0) i--
     if (i > 0 && this.held[i - 1].seq === seq) {
-      if (this.held[i - 1].data.length >= payload.length) return
+      const same = this.held[i - 1]
+      this.compareHeld(same, seq, payload, t)
+      if (same.data.length >= payload.length) {
+        this.duplicateBytes += payload.length
+        return
+      }
+      this.duplicateBytes += same.data.length
       this.release(i - 1)
       i--
     }
     const data = Buffer.allocUnsafe(payload.length)
     data.set(payload)
-    this.held.splice(i, 0, {seq, data})
+    this.held.splice(i, 0, {seq, data, wireEnd})
     this.heldBytes += data.length
     this.flow.heldBytes += data.length
     if (this.acked !== undefined && ((this.acked - this.next) | 0) > 0) this.skipHoles(t)
@@ -186,12 +262,42 @@ export class HalfStream<F extends HeldBytesOwner = HeldBytesOwner> {
       if (rel > 0) break
       const h = this.release(0)
       const end = rel + h.data.length
+      if (rel < 0) this.compare(h.seq, h.data.subarray(0, Math.min(-rel, h.data.length)), t)
       if (end <= 0) {
         this.retransmits++
+        this.duplicateBytes += h.data.length
         continue
       }
+      this.duplicateBytes += -rel
       this.deliver(rel === 0 ? h.data : h.data.subarray(-rel), t)
+      if (h.wireEnd !== undefined && this.next === ((h.seq + h.data.length) >>> 0)) {
+        let to = h.wireEnd
+        if (this.held.length > 0 && ((this.held[0].seq - to) | 0) < 0) to = this.held[0].seq
+        this.gapTo(to, t, 'truncated')
+      }
     }
+  }
+
+  /** A copy of bytes already delivered: do they agree with the first? */
+  private compare(seq: number, bytes: Uint8Array, t: number): void {
+    const m = this.sent.compare(seq, bytes)
+    if (m !== undefined) this.conflicted(m, t)
+  }
+
+  /** Two held copies starting at the same sequence number. */
+  private compareHeld(h: Held, seq: number, bytes: Uint8Array, t: number): void {
+    const n = Math.min(h.data.length, bytes.length)
+    for (let i = 0; i < n; i++) {
+      if (h.data[i] !== bytes[i]) {
+        this.conflicted({seq: (seq + i) >>> 0, length: n - i, first: Buffer.from(h.data.subarray(i, i + EXCERPT)), later: Buffer.from(bytes.subarray(i, i + EXCERPT))}, t)
+        return
+      }
+    }
+  }
+
+  private conflicted(m: Mismatch, t: number): void {
+    this.conflicts++
+    this.out.conflict(this, m, t)
   }
 
   /** Skip the holes the peer acknowledged (or that lie before an acknowledged FIN). */
@@ -201,16 +307,16 @@ export class HalfStream<F extends HeldBytesOwner = HeldBytesOwner> {
       this.skipGap(t)
     }
     const fin = this.finSeq
-    if (this.held.length === 0 && fin !== undefined && ((fin - this.next) | 0) > 0 && ((acked - fin) | 0) > 0) this.gapTo(fin, t)
+    if (this.held.length === 0 && fin !== undefined && ((fin - this.next) | 0) > 0 && ((acked - fin) | 0) >= 0) this.gapTo(fin, t, 'lost')
   }
 
-  private gapTo(seq: number, t: number): void {
+  private gapTo(seq: number, t: number, cause: GapCause): void {
     const missing = (seq - this.next) >>> 0
     if (missing === 0) return
     this.gaps++
     this.gapBytes += missing
     this.next = seq
-    this.out.gap(this, missing, t)
+    this.out.gap(this, missing, t, cause)
   }
 
   private checkFin(t: number): void {

@@ -3,3 +3,4 @@
 export * from './half-stream.js'
 export * from './flow.js'
 export * from './reassembler.js'
+export * from './sent-window.js'

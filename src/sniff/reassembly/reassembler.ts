@@ -3,15 +3,28 @@
 import {TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment} from '../../../decoders/packet/segment.js'
 import {DEFAULT_TIMEOUT_MS, inPortRanges, type PortRange} from '../../net/index.js'
 import {type CloseReason, FlowTable, type TcpFlow as Flow, TcpFlow} from './flow.js'
-import {type Dir, type HalfOutput, HalfStream} from './half-stream.js'
+import {type Dir, type GapCause, type HalfOutput, HalfStream} from './half-stream.js'
+import type {Mismatch} from './sent-window.js'
 
 /** What the reassembler reports. Times are ms since the capture's first second (see Reassembler.baseSec). */
 export interface ReassemblySink<U> {
   open(flow: Flow<U>, t: number): void
   /** In-order bytes of one direction. Only valid during the call: copy what must outlive it. */
   data(flow: Flow<U>, dir: Dir, bytes: Uint8Array, t: number): void
-  /** The capture lost `missing` bytes of this direction; the next data starts after the hole. */
-  gap(flow: Flow<U>, dir: Dir, missing: number, t: number): void
+  /** The capture lost `missing` bytes of this direction (or cut them off a packet); the next data starts after the hole. */
+  gap(flow: Flow<U>, dir: Dir, missing: number, t: number, cause: GapCause): void
+  /**
+   * Two copies of the same bytes of this direction disagreed (a retransmission
+   * with different data). `offset` is the stream position of the first byte that
+   * differs, counted like the bytes of data(): delivered bytes only, gaps not counted.
+   */
+  conflict(flow: Flow<U>, dir: Dir, m: Mismatch, offset: number, t: number): void
+  /**
+   * The server answered this connection's SYN with a bare ACK (a challenge ACK
+   * for an older connection it still holds on these ports), and the client
+   * reset and retried (retried), or did not before the connection ended.
+   */
+  stale(flow: Flow<U>, t: number, retried: boolean): void
   /** This direction ended: everything up to its FIN arrived, or a RST. */
   end(flow: Flow<U>, dir: Dir, how: 'fin' | 'rst', t: number): void
   /** The connection's held out-of-order bytes passed the limit; the oldest hole is skipped as a gap. */
@@ -34,6 +47,14 @@ export interface ReassemblyStats {
   segments: number
   /** Segments on no known connection that could not start one (stray ACKs, FINs, RSTs). */
   unattached: number
+  /** Payload bytes of segments on no connection: stragglers of a closed connection, data after a direction's end. */
+  unattributedBytes: number
+  /** Payload bytes that repeated sequence numbers already seen (retransmissions, overlaps). */
+  duplicateBytes: number
+  /** Segments the capture kept only part of (the packet was longer than the snap length). */
+  truncated: number
+  /** Connections whose SYN was answered by a challenge ACK (a stale server socket on the same ports). */
+  staleSockets: number
   retransmits: number
   outOfOrder: number
   gaps: number
@@ -49,13 +70,32 @@ const SWEEP_EVERY_MS = 1000
  * still in flight is not taken for a new connection that started mid-stream.
  */
 const CLOSED_LINGER_MS = 2000
+/**
+ * Data on a closed connection this far from where its sender's stream stood
+ * cannot be a straggler of it: a new connection on the same ports whose SYN the
+ * capture missed.
+ */
+const STRAGGLER_WINDOW = 1 << 20
 
 export class Reassembler<U = unknown> implements HalfOutput<Flow<U>> {
   /** Whole seconds of the first segment: every t is ms since then, exact to the nanosecond for days. */
   baseSec: number | undefined
   /** Latest capture time seen. */
   now = 0
-  readonly stats: ReassemblyStats = {segments: 0, unattached: 0, retransmits: 0, outOfOrder: 0, gaps: 0, gapBytes: 0, limitHits: 0, connections: 0}
+  readonly stats: ReassemblyStats = {
+    segments: 0,
+    unattached: 0,
+    unattributedBytes: 0,
+    duplicateBytes: 0,
+    truncated: 0,
+    staleSockets: 0,
+    retransmits: 0,
+    outOfOrder: 0,
+    gaps: 0,
+    gapBytes: 0,
+    limitHits: 0,
+    connections: 0,
+  }
   private readonly flows = new FlowTable<U>()
   private nextId = 1
   private lastSweep = 0
@@ -92,16 +132,23 @@ export class Reassembler<U = unknown> implements HalfOutput<Flow<U>> {
     this.advance(t)
     this.stats.segments++
     const flags = seg.flags
+    if (seg.wireLength !== undefined && seg.wireLength > seg.payload.length) this.stats.truncated++
+    // A connection request: SYN without ACK.
+    const syn = (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN
     let flow = this.flows.find(seg.src, seg.srcPort, seg.dst, seg.dstPort)
     if (flow !== undefined && flow.state === 'closed') {
-      // A fresh SYN (not the old one again) on a closed four-tuple is a new connection.
-      const syn = (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN
-      if (!syn || this.isOldSyn(flow, seg)) {
+      // After a close (RST, timeout) a SYN on the four-tuple is a new connection, whatever its ISN:
+      // a client that answered a challenge ACK with RST retries with the same one.
+      if (!syn && !this.startsAnew(flow, seg)) {
+        // A straggler of the closed connection.
+        this.stats.unattributedBytes += seg.payload.length
         flow.lastT = t
         return
       }
       this.flows.delete(flow)
       flow = undefined
+    } else if (flow !== undefined && syn) {
+      flow = this.synOnOpen(flow, seg, t)
     }
     if (flow === undefined) {
       if ((flags & TCP_SYN) === 0 && seg.payload.length === 0) {
@@ -111,6 +158,7 @@ export class Reassembler<U = unknown> implements HalfOutput<Flow<U>> {
       flow = this.open(seg, t)
     }
     const dir = this.dirOf(flow, seg)!
+    if (this.challenge(flow, dir, seg, t)) return
     const half = flow.halves[dir]
     const other = flow.halves[dir ^ 1]
     flow.lastT = t
@@ -167,10 +215,14 @@ export class Reassembler<U = unknown> implements HalfOutput<Flow<U>> {
     this.sink.data(half.flow, half.dir, bytes, t)
   }
 
-  gap(half: HalfStream<Flow<U>>, missing: number, t: number): void {
+  gap(half: HalfStream<Flow<U>>, missing: number, t: number, cause: GapCause): void {
     this.stats.gaps++
     this.stats.gapBytes += missing
-    this.sink.gap(half.flow, half.dir, missing, t)
+    this.sink.gap(half.flow, half.dir, missing, t, cause)
+  }
+
+  conflict(half: HalfStream<Flow<U>>, m: Mismatch, t: number): void {
+    this.sink.conflict(half.flow, half.dir, m, half.delivered + ((m.seq - half.next) | 0), t)
   }
 
   fin(half: HalfStream<Flow<U>>, t: number): void {
@@ -196,10 +248,68 @@ export class Reassembler<U = unknown> implements HalfOutput<Flow<U>> {
     return undefined
   }
 
-  /** The SYN that opened the closed connection, seen again (a retransmit). */
-  private isOldSyn(flow: Flow<U>, seg: TcpSegment): boolean {
+  /**
+   * Data on a closed connection that does not fit where its sender's stream
+   * stood: a new connection on the same ports, begun before the capture saw it.
+   */
+  private startsAnew(flow: Flow<U>, seg: TcpSegment): boolean {
+    if (seg.payload.length === 0) return false
     const half = flow.halves[this.dirOf(flow, seg)!]
-    return half.synSeen && half.isn === seg.seq
+    if (!half.started) return true
+    const rel = (seg.seq - half.next) | 0
+    return rel > STRAGGLER_WINDOW || rel < -STRAGGLER_WINDOW
+  }
+
+  /**
+   * A SYN on an open connection. Its own SYN again (a retransmission, or the
+   * retry after a challenge ACK) belongs to it, and so does a new SYN from the
+   * side whose SYN was never answered (a new attempt). Any other SYN does not
+   * fit the connection's sequence space: the ports were reused (rocket's
+   * CLOSE_WAIT sockets on the server, a client binding the same port), so the
+   * old connection ends and a new one begins. Returns the flow the SYN belongs to.
+   */
+  private synOnOpen(flow: Flow<U>, seg: TcpSegment, t: number): Flow<U> | undefined {
+    const dir = this.dirOf(flow, seg)!
+    const half = flow.halves[dir]
+    const waiting = flow.awaitingSynAck()
+    if (!(half.synSeen && half.isn === seg.seq)) {
+      if (waiting !== dir) {
+        for (const h of flow.halves) h.flush(t)
+        this.close(flow, 'reused', t)
+        this.flows.delete(flow)
+        return undefined
+      }
+      half.restart()
+    }
+    if (flow.challengeAt !== undefined && waiting === dir) {
+      flow.challengeAt = undefined
+      this.stats.staleSockets++
+      this.sink.stale(flow, t, true)
+    }
+    return flow
+  }
+
+  /**
+   * The challenge-ACK exchange on a connection whose SYN is unanswered: the
+   * server's bare ACK (for the older connection it still holds on these ports),
+   * and the client's RST that answers it. Neither belongs to the new
+   * connection's streams; the client retries its SYN next. True when the
+   * segment was one of them.
+   */
+  private challenge(flow: Flow<U>, dir: Dir, seg: TcpSegment, t: number): boolean {
+    const waiting = flow.awaitingSynAck()
+    if (waiting === undefined || seg.payload.length > 0) return false
+    const flags = seg.flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)
+    if (dir !== waiting && flags === TCP_ACK) {
+      flow.challengeAt ??= t
+    } else if (dir === waiting && (flags & TCP_RST) !== 0 && flow.challengeAt !== undefined) {
+      flow.challengeReset = true
+    } else {
+      return false
+    }
+    flow.lastT = t
+    flow.packets++
+    return true
   }
 
   private overLimit(flow: Flow<U>, t: number): void {
@@ -229,6 +339,14 @@ export class Reassembler<U = unknown> implements HalfOutput<Flow<U>> {
     for (const half of flow.halves) {
       this.stats.retransmits += half.retransmits
       this.stats.outOfOrder += half.outOfOrder
+      this.stats.duplicateBytes += half.duplicateBytes
+      this.stats.unattributedBytes += half.ignoredBytes
+    }
+    if (flow.challengeAt !== undefined) {
+      // Challenged, and no retry before the end.
+      flow.challengeAt = undefined
+      this.stats.staleSockets++
+      this.sink.stale(flow, t, false)
     }
     this.sink.close(flow, reason, t)
     // After both FINs only bare ACKs and FIN retransmits can follow, and those never start

@@ -1,10 +1,11 @@
-// Why a captured request went unanswered: what only a capture can see (bytes
-// the capture lost, who closed first and when, two requests in one segment,
-// a FIN right behind the request), then the causes every client shares
-// (src/rpc/diagnose.ts: the frame's peer-safety findings, rocket's silent
-// dispatch errors, a handler that never ran done).
+// Why a captured request went unanswered: what only a capture can see (how
+// large a read the server got, who closed first and when, a FIN right behind
+// the request), then the causes every client shares (src/rpc/diagnose.ts: the
+// frame's peer-safety findings, rocket's silent dispatch errors, a handler that
+// never ran done). Bytes the capture lost do not explain a silence: a call they
+// touch is reported uncertain, not unanswered.
 
-import type {PeerFinding} from '../../../decoders/tinypb/index.js'
+import {type PeerFinding, ROCKET_FRAME_DROP} from '../../../decoders/tinypb/index.js'
 import {noAnswerCauses} from '../../rpc/diagnose.js'
 import type {Cause} from '../events.js'
 
@@ -15,12 +16,10 @@ export interface UnansweredFacts {
   readonly method: string
   /** peerSafety findings of the request frame. */
   readonly findings: readonly PeerFinding[]
-  /** Another request frame arrived in the same TCP segment. */
-  readonly sameSegment: boolean
+  /** Payload bytes of the largest TCP segment that carried the request (FrameRecord.segmentBytes). */
+  readonly segmentBytes: number
   /** ms from the request's last byte to the client's FIN, when the client half-closed while the request waited. */
   readonly clientFinAfterMs?: number
-  /** The capture lost bytes from the server while the request waited, or at all on this connection. */
-  readonly serverGap: boolean
   /** How the server's side ended before a reply, if it did on its own (not in answer to the client's FIN). */
   readonly serverEnded?: 'fin' | 'rst'
   /** The loaded .proto defines the method (true/false); undefined without a .proto. */
@@ -32,11 +31,23 @@ export interface UnansweredFacts {
 /** A FIN this soon after the request arrives with it (same read) on the server. */
 export const HALF_CLOSE_AT_ONCE_MS = 10
 
+/** rocket's rule, worded for one request and the segment that carried it. */
+function readRule(f: UnansweredFacts): Cause {
+  const rule = `rocket loses whatever one read() returns when it is ${ROCKET_FRAME_DROP} bytes or more`
+  if (f.segmentBytes <= f.size) {
+    return {code: 'FRAME_TOO_LARGE', message: `the request frame is ${f.size} bytes: ${rule}`}
+  }
+  return {
+    code: 'READ_TOO_LARGE',
+    message: `the TCP segment that carried this ${f.size}-byte request held ${f.segmentBytes} bytes (other frames came with it): ${rule}, every frame in it`,
+  }
+}
+
 export function likelyCauses(f: UnansweredFacts): Cause[] {
   const first: Cause[] = []
-  if (f.serverGap) {
-    first.push({code: 'CAPTURE_GAP', message: 'the capture lost bytes the server sent: the reply may be among them'})
-  }
+  // The segment is at least what the server's read() returned: rocket's 128-byte rule comes first.
+  const read = f.segmentBytes >= ROCKET_FRAME_DROP ? readRule(f) : undefined
+  if (read !== undefined) first.push(read)
   if (f.serverEnded !== undefined) {
     first.push({
       code: f.serverEnded === 'rst' ? 'SERVER_RESET' : 'SERVER_CLOSED',
@@ -44,9 +55,6 @@ export function likelyCauses(f: UnansweredFacts): Cause[] {
     })
   }
   const observed: Cause[] = []
-  if (f.sameSegment) {
-    observed.push({code: 'PIPELINED', message: 'another request came in the same TCP segment: rocket drops both requests of such a write'})
-  }
   // rocket reads the request and the FIN in one go and drops both; a FIN long after is the client giving up.
   if (f.clientFinAfterMs !== undefined && f.clientFinAfterMs < HALF_CLOSE_AT_ONCE_MS) {
     observed.push({
@@ -64,5 +72,6 @@ export function likelyCauses(f: UnansweredFacts): Cause[] {
     payloadBad: f.payloadBad,
     observed,
   })
-  return [...first, ...shared]
+  // The frame-size finding says the same rule; it was named first already.
+  return [...first, ...(read === undefined ? shared : shared.filter((c) => c.code !== 'FRAME_TOO_LARGE'))]
 }

@@ -4,8 +4,8 @@
 
 import type {PeerFinding} from '../../../decoders/tinypb/index.js'
 import {AnsweredRing} from './answered-ring.js'
-import type {Dir, TcpFlow} from '../reassembly/index.js'
-import type {ConnRef, FrameInfo, Side} from '../events.js'
+import type {Dir, GapCause, TcpFlow} from '../reassembly/index.js'
+import type {ConnRef, FrameInfo, Side, UncertainReason} from '../events.js'
 
 /** A decoded frame as the session hands it over: the event view plus what pairing needs. */
 export interface FrameRecord {
@@ -14,10 +14,24 @@ export interface FrameRecord {
   readonly msgIdLen: number
   readonly methodNameLen: number
   readonly errInfoLen: number
-  /** Another frame completed in the same TCP segment of this direction. */
-  readonly sameSegment: boolean
+  /**
+   * Payload bytes of the largest TCP segment that carried part of the frame: at
+   * least what the receiver's read() returned for it (rocket loses whatever one
+   * read() returns when it is 128 bytes or more).
+   */
+  readonly segmentBytes: number
   /** A copy of pb_data, when payloads are decoded. */
   readonly pb?: Buffer
+  /** Bytes of the frame were seen twice with different data (set by the session, before or after the frame is handed over). */
+  uncertain?: UncertainReason
+}
+
+/** How much an uncertainty says, most first: when several apply, the strongest is reported. */
+const UNCERTAIN_RANK: Record<UncertainReason, number> = {conflict: 4, truncated: 3, gap: 2, drop: 1}
+
+/** The stronger of two reasons (undefined: none yet). */
+export function strongerReason(now: UncertainReason | undefined, r: UncertainReason): UncertainReason {
+  return now === undefined || UNCERTAIN_RANK[r] > UNCERTAIN_RANK[now] ? r : now
 }
 
 /** Per connection: msg_ids remembered for duplicate detection (and requests given up on at --timeout). */
@@ -33,6 +47,10 @@ export interface Pending {
   done: boolean
   /** ms from the request's last byte to the client's FIN, if the client half-closed while it waited. */
   clientFinAfterMs: number | undefined
+  /** The capture lost, cut or dropped what the reply may have been in, while the request waited. */
+  uncertain: UncertainReason | undefined
+  /** Given up on at --timeout: counted as unanswered, or as uncertain for this reason. */
+  expiredAs?: 'unanswered' | UncertainReason
 }
 
 /** Per-connection pairing state. */
@@ -107,7 +125,9 @@ export class ConnTransactions {
   /** Frames seen before the server side is known. */
   undecided: FrameRecord[] = []
   readonly finAt: [number | undefined, number | undefined] = [undefined, undefined]
-  readonly gapIn: [boolean, boolean] = [false, false]
+  /** When each direction last lost bytes in the capture, and how. */
+  readonly gapAt: [number | undefined, number | undefined] = [undefined, undefined]
+  readonly gapCause: [GapCause | undefined, GapCause | undefined] = [undefined, undefined]
   endedBy: [('fin' | 'rst') | undefined, ('fin' | 'rst') | undefined] = [undefined, undefined]
 
   constructor(

@@ -2,6 +2,7 @@
 // tshark -z rpc,srt: calls, answered, errors and response-time percentiles.
 
 import {LogHistogram, roundMs} from '../../stats/index.js'
+import type {UncertainReason} from '../events.js'
 
 /**
  * Per-method numbers in the summary. Latencies in ms (3 decimals), null when nothing was answered.
@@ -13,6 +14,8 @@ export interface MethodSummary {
   count: number
   answered: number
   unanswered: number
+  /** Requests whose fate the capture cannot tell (see SniffSummary.uncertain). */
+  uncertain: number
   /** Responses with err_code != 0. */
   errors: number
   min: number | null
@@ -29,13 +32,27 @@ export interface SniffSummary {
   responses: number
   paired: number
   unanswered: number
+  /**
+   * Calls whose fate the capture cannot tell, reported as `uncertain` events
+   * instead of unanswered requests or replies without request: the capture lost
+   * or cut bytes they depend on, dropped packets, or saw their bytes twice with
+   * different data. By reason in uncertainBy.
+   */
+  uncertain: number
+  uncertainBy: Record<UncertainReason, number>
   duplicateResponses: number
   orphanResponses: number
   errorResponses: number
   malformedFrames: number
   connections: number
-  /** Garbage bytes the decoder skipped to find the next frame (mid-stream starts and gaps included). */
+  /** Garbage bytes the decoder skipped to find the next frame (mid-stream starts and gaps included), and malformed frames. */
   skippedBytes: number
+  /** Payload bytes in decoded TinyPB frames, and in string-protocol chunks. */
+  decodedBytes: number
+  /** Payload bytes of frames a gap cut: captured, but their frame could not be completed. */
+  gapDroppedBytes: number
+  /** Retransmissions (or overlapping copies) that carried different bytes than the first copy. */
+  retransmissionConflicts: number
   duplicateMsgIds: number
   peerSafetyFindings: number
   /** Connections the server left open after the client's FIN (CLOSE_WAIT on the server). */
@@ -45,12 +62,28 @@ export interface SniffSummary {
   /** String protocol: payload chunks seen. */
   chunks: number
   gaps: number
+  /** Bytes the capture never had (lost segments, and the part of truncated packets it did not keep). */
   gapBytes: number
   /** Times a connection's held out-of-order bytes passed --buffer-limit. */
   limitHits: number
-  /** TCP segments handled, and their payload bytes. */
+  /** TCP segments handled, and their captured payload bytes. */
   packets: number
+  /**
+   * Captured payload bytes. Every one is counted once below:
+   * bytes = decodedBytes + skippedBytes + gapDroppedBytes + retransmittedBytes + unattributedBytes.
+   */
   bytes: number
+  /** Payload bytes that repeated bytes already seen (retransmissions, overlapping segments). */
+  retransmittedBytes: number
+  /** Payload bytes on no connection: stragglers of a closed connection, data after a direction's FIN or RST. */
+  unattributedBytes: number
+  /** TCP segments the capture kept only part of (snap length shorter than the packet). */
+  truncatedSegments: number
+  /**
+   * Connections whose SYN the server answered with a challenge ACK: it still
+   * held an older connection on the same ports (rocket's CLOSE_WAIT sockets).
+   */
+  staleSockets: number
   retransmits: number
   outOfOrder: number
   /** Packets the kernel dropped, when libpcap tells. */
@@ -64,12 +97,33 @@ export interface SniffSummary {
 }
 
 /** Counters the session bumps as it goes. */
-export type SniffCounters = Omit<SniffSummary, 'type' | 'methods' | 'connections' | 'gaps' | 'gapBytes' | 'limitHits' | 'packets' | 'bytes' | 'retransmits' | 'outOfOrder' | 'kernelDrops' | 'capturedPackets' | 'capturedBytes' | 'durationMs'>
+export type SniffCounters = Omit<
+  SniffSummary,
+  | 'type'
+  | 'methods'
+  | 'connections'
+  | 'gaps'
+  | 'gapBytes'
+  | 'limitHits'
+  | 'packets'
+  | 'bytes'
+  | 'retransmittedBytes'
+  | 'unattributedBytes'
+  | 'truncatedSegments'
+  | 'staleSockets'
+  | 'retransmits'
+  | 'outOfOrder'
+  | 'kernelDrops'
+  | 'capturedPackets'
+  | 'capturedBytes'
+  | 'durationMs'
+>
 
 interface MethodStats {
   count: number
   answered: number
   unanswered: number
+  uncertain: number
   errors: number
   /** Bounded whatever the call rate: see LogHistogram. */
   latency: LogHistogram
@@ -85,11 +139,16 @@ export class SniffStats {
     responses: 0,
     paired: 0,
     unanswered: 0,
+    uncertain: 0,
+    uncertainBy: {gap: 0, truncated: 0, drop: 0, conflict: 0},
     duplicateResponses: 0,
     orphanResponses: 0,
     errorResponses: 0,
     malformedFrames: 0,
     skippedBytes: 0,
+    decodedBytes: 0,
+    gapDroppedBytes: 0,
+    retransmissionConflicts: 0,
     duplicateMsgIds: 0,
     peerSafetyFindings: 0,
     serverNoFin: 0,
@@ -110,7 +169,7 @@ export class SniffStats {
     let m = this.methods.get(name)
     if (m === undefined) {
       if (this.methods.size >= MAX_METHODS) return this.method(OTHER_METHODS)
-      m = {count: 0, answered: 0, unanswered: 0, errors: 0, latency: new LogHistogram()}
+      m = {count: 0, answered: 0, unanswered: 0, uncertain: 0, errors: 0, latency: new LogHistogram()}
       this.methods.set(name, m)
     }
     return m
@@ -136,7 +195,22 @@ export class SniffStats {
 
   /** A request reported unanswered got its reply after all. */
   unansweredUndo(method: string): void {
+    this.counters.unanswered--
     this.method(method).unanswered--
+  }
+
+  /** A call the capture cannot tell; `method` when its request was seen. */
+  uncertain(reason: UncertainReason, method: string | undefined): void {
+    this.counters.uncertain++
+    this.counters.uncertainBy[reason]++
+    if (method !== undefined) this.method(method).uncertain++
+  }
+
+  /** A request reported uncertain at --timeout got its reply after all. */
+  uncertainUndo(reason: UncertainReason, method: string): void {
+    this.counters.uncertain--
+    this.counters.uncertainBy[reason]--
+    this.method(method).uncertain--
   }
 
   /** An error response with no request to pair with still counts against its method. */
@@ -155,6 +229,7 @@ export class SniffStats {
         count: m.count,
         answered: m.answered,
         unanswered: m.unanswered,
+        uncertain: m.uncertain,
         errors: m.errors,
         min: r(s?.min),
         mean: r(s?.mean),

@@ -7,10 +7,10 @@
 import {describeErrorCode, type PeerFinding, peerSafety, ROCKET_EMPTY_MSG_ID_REPLY} from '../../../decoders/tinypb/index.js'
 import {DEFAULT_TIMEOUT_MS, formatAddr} from '../../net/index.js'
 import type {PayloadDecoder} from '../payload-decoder.js'
-import {type Dir, serverByPorts, type TcpFlow} from '../reassembly/index.js'
-import type {ConnRef, SniffEvent} from '../events.js'
+import {type Dir, type GapCause, serverByPorts, type TcpFlow} from '../reassembly/index.js'
+import type {ConnRef, SniffEvent, UncertainReason} from '../events.js'
 import {likelyCauses} from './causes.js'
-import {ANSWERED_MEMORY, type ConnTransactions, type FrameRecord, type Pending} from './conn.js'
+import {ANSWERED_MEMORY, type ConnTransactions, type FrameRecord, type Pending, strongerReason} from './conn.js'
 import type {SniffStats} from './stats.js'
 
 export interface TrackerOptions {
@@ -34,6 +34,8 @@ export class TransactionTracker {
   private doneInQueue = 0
   /** (method, finding) pairs already reported: a finding is reported once, counted always. */
   private readonly reported = new Set<string>()
+  /** When the capture last said it dropped packets. */
+  private dropAt: number | undefined
 
   constructor(
     private readonly stats: SniffStats,
@@ -101,8 +103,26 @@ export class TransactionTracker {
     }
   }
 
-  gap(c: ConnTransactions, dir: Dir): void {
-    c.gapIn[dir] = true
+  /**
+   * The capture lost (or cut) bytes of one direction at t. From the server: the
+   * reply to anything still waiting may be among them, so none of those can be
+   * called unanswered any more.
+   */
+  gap(c: ConnTransactions, dir: Dir, t: number, cause: GapCause): void {
+    c.gapAt[dir] = t
+    c.gapCause[dir] = cause
+    if (c.inFlight === 0 || c.flow.server === undefined || c.sideOf(dir) !== 'server') return
+    const r: UncertainReason = cause === 'truncated' ? 'truncated' : 'gap'
+    for (const p of c.allPending()) p.uncertain = strongerReason(p.uncertain, r)
+  }
+
+  /** The capture dropped packets, as the source told at t: any reply still awaited may have been among them. */
+  dropped(t: number): void {
+    this.dropAt = t
+    for (let i = this.head; i < this.queue.length; i++) {
+      const p = this.queue[i]
+      if (!p.done) p.uncertain = strongerReason(p.uncertain, 'drop')
+    }
   }
 
   /** One direction ended (FIN, or RST). */
@@ -182,7 +202,7 @@ export class TransactionTracker {
     const findings = this.checkSafety(c, rec, 'request')
     const payloadBad = this.decodePayload(c, rec, 'request')
     if (this.opts.frames) this.emit({type: 'frame', t: info.t, conn: c.ref, role: 'request', frame: info})
-    const p: Pending = {conn: c, rec, deadline: info.t + this.timeoutMs, findings, payloadBad, done: false, clientFinAfterMs: undefined}
+    const p: Pending = {conn: c, rec, deadline: info.t + this.timeoutMs, findings, payloadBad, done: false, clientFinAfterMs: undefined, uncertain: undefined}
     this.queue.push(p)
     if (c.addPending(info.msgId, p)) {
       this.stats.counters.duplicateMsgIds++
@@ -219,16 +239,16 @@ export class TransactionTracker {
       })
     }
     if (p !== undefined) {
-      this.pair(c, p, rec, false)
+      this.settle(c, p, rec, false)
       return
     }
     const late = c.expired?.get(info.msgId)
     if (late !== undefined) {
       c.expired!.delete(info.msgId)
-      // Reported unanswered at --timeout; the reply came after all.
-      this.stats.counters.unanswered--
-      this.stats.unansweredUndo(late.rec.info.method)
-      this.pair(c, late, rec, true)
+      // Reported unanswered (or uncertain) at --timeout; the reply came after all.
+      if (late.expiredAs === 'unanswered' || late.expiredAs === undefined) this.stats.unansweredUndo(late.rec.info.method)
+      else this.stats.uncertainUndo(late.expiredAs, late.rec.info.method)
+      this.settle(c, late, rec, true)
       return
     }
     // A re-sent reply was counted (error or not) when it first paired: only the duplicate is news.
@@ -242,14 +262,55 @@ export class TransactionTracker {
       this.stats.counters.errorResponses++
       this.stats.orphanError(info.method)
     }
+    const why = this.requestMayBeLost(c, rec)
+    if (why !== undefined) {
+      this.stats.uncertain(why, undefined)
+      this.emit({type: 'uncertain', t: info.t, conn: c.ref, reason: why, note: uncertainNote(why, 'response'), response: info})
+      return
+    }
     this.stats.counters.orphanResponses++
     const serverDir = (c.flow.requestDir ^ 1) as Dir
-    const note = c.gapIn[c.flow.requestDir]
-      ? 'the capture lost bytes the client sent: the request may be among them'
-      : c.flow.midstream && c.flow.halves[serverDir].synSeen === false
+    const note =
+      c.flow.midstream && c.flow.halves[serverDir].synSeen === false
         ? 'the capture started after the connection: the request may precede it'
         : 'no request with this msg_id was seen on this connection'
     this.emit({type: 'orphan-response', t: info.t, conn: c.ref, response: info, note})
+  }
+
+  /**
+   * A reply with no request seen: was the request perhaps in what the capture
+   * missed? Its own bytes seen twice with different data, bytes the client sent
+   * lost or cut within --timeout before it, or packets dropped then.
+   */
+  private requestMayBeLost(c: ConnTransactions, rec: FrameRecord): UncertainReason | undefined {
+    if (rec.uncertain !== undefined) return rec.uncertain
+    const since = rec.info.t - this.timeoutMs
+    const clientDir = c.flow.requestDir
+    const gapAt = c.gapAt[clientDir]
+    if (gapAt !== undefined && gapAt >= since) return c.gapCause[clientDir] === 'truncated' ? 'truncated' : 'gap'
+    if (this.dropAt !== undefined && this.dropAt >= since) return 'drop'
+    return undefined
+  }
+
+  /**
+   * A request and its reply. Paired, unless the bytes of either were seen twice
+   * with different data: then what the peers read is unknown, and the call is
+   * uncertain (a reply that did come settles a lost-bytes doubt, not that one).
+   */
+  private settle(c: ConnTransactions, p: Pending, rec: FrameRecord, late: boolean): void {
+    if (p.rec.uncertain !== 'conflict' && rec.uncertain !== 'conflict') {
+      this.pair(c, p, rec, late)
+      return
+    }
+    const req = p.rec.info
+    const res = rec.info
+    if (res.errCode !== 0) {
+      this.stats.counters.errorResponses++
+      this.stats.orphanError(req.method)
+    }
+    c.answered(req.msgId, res.t)
+    this.stats.uncertain('conflict', req.method)
+    this.emit({type: 'uncertain', t: res.t, conn: c.ref, reason: 'conflict', note: uncertainNote('conflict', 'both'), request: req, response: res, latencyMs: res.t - req.t})
   }
 
   private takePending(c: ConnTransactions, msgId: string): Pending | undefined {
@@ -299,10 +360,17 @@ export class TransactionTracker {
     if (reason !== 'timeout') this.settled()
     const req = p.rec.info
     c.removePending(req.msgId, p)
+    const why = p.rec.uncertain === undefined ? p.uncertain : strongerReason(p.uncertain, p.rec.uncertain)
+    p.expiredAs = why ?? 'unanswered'
     if (reason === 'timeout') {
       c.expired ??= new Map()
       if (c.expired.size >= ANSWERED_MEMORY) c.expired.delete(c.expired.keys().next().value!)
       c.expired.set(req.msgId, p)
+    }
+    if (why !== undefined) {
+      this.stats.uncertain(why, req.method)
+      this.emit({type: 'uncertain', t, conn: c.ref, reason: why, note: uncertainNote(why, 'request'), request: req, waitedMs: t - req.t, waitEnded: reason})
+      return
     }
     this.stats.unanswered(req.method)
     const clientDir = c.flow.requestDir
@@ -315,9 +383,8 @@ export class TransactionTracker {
       size: req.size,
       method: req.method,
       findings: p.findings,
-      sameSegment: p.rec.sameSegment,
+      segmentBytes: p.rec.segmentBytes,
       clientFinAfterMs: p.clientFinAfterMs,
-      serverGap: c.gapIn[serverDir],
       serverEnded: serverWalkedAway ? c.endedBy[serverDir] : undefined,
       methodKnown: this.opts.payloads?.knowsMethod(req.method),
       payloadBad: p.payloadBad,
@@ -366,5 +433,32 @@ export class TransactionTracker {
       this.emit({type: 'warning', t: info.t, conn: c.ref, code: 'PAYLOAD', msgId: info.msgId, method: info.method, message: `${role} payload: ${result.message}`})
     }
     return true
+  }
+}
+
+/** Why an uncertain call is uncertain, for humans; `seen` says which of its frames the capture has. */
+export function uncertainNote(r: UncertainReason, seen: 'request' | 'response' | 'both'): string {
+  if (seen === 'both') return 'request and reply paired, but bytes of one of them were seen twice with different data: what the peer read is unknown'
+  if (seen === 'request') {
+    switch (r) {
+      case 'gap':
+        return 'no reply seen, but the capture lost bytes the server sent while the request waited: the reply may be among them'
+      case 'truncated':
+        return 'no reply seen, but the capture kept only part of packets the server sent while the request waited (snap length): the reply may be in what it cut'
+      case 'drop':
+        return 'no reply seen, but packets were dropped while the request waited (kernel capture buffer or rpcdiag falling behind): the reply may be among them'
+      case 'conflict':
+        return "no reply seen, and the request's bytes were seen twice with different data: what the server read is unknown"
+    }
+  }
+  switch (r) {
+    case 'gap':
+      return 'a reply with no request seen, but the capture lost bytes the client sent before it: the request may be among them'
+    case 'truncated':
+      return 'a reply with no request seen, but the capture kept only part of packets the client sent before it (snap length): the request may be in what it cut'
+    case 'drop':
+      return 'a reply with no request seen, but packets were dropped before it (kernel capture buffer or rpcdiag falling behind): the request may be among them'
+    case 'conflict':
+      return "a reply with no request seen, and the reply's bytes were seen twice with different data: its msg_id may not be the one sent"
   }
 }

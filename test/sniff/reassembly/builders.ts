@@ -58,6 +58,11 @@ export class Conversation {
     return this.nsec / 1e6
   }
 
+  /** The current capture time, to start another conversation from. */
+  get stamp(): Stamp {
+    return {sec: this.sec, nsec: this.nsec}
+  }
+
   /** Move the clock forward. */
   wait(ms: number): void {
     const total = this.nsec + Math.round(ms * 1e6)
@@ -65,7 +70,7 @@ export class Conversation {
     this.nsec = total % 1e9
   }
 
-  private stamp(): {tsSec: number; tsNsec: number} {
+  private tick(): {tsSec: number; tsNsec: number} {
     const s = {tsSec: this.sec, tsNsec: this.nsec}
     this.wait(this.stepUs / 1000)
     return s
@@ -82,16 +87,16 @@ export class Conversation {
 
   /** The three-way handshake. */
   handshake(): TcpSegment[] {
-    const syn = segment({...this.ends('client'), ...this.stamp(), seq: this.isn.client, flags: TCP_SYN})
+    const syn = segment({...this.ends('client'), ...this.tick(), seq: this.isn.client, flags: TCP_SYN})
     this.next.client = (this.isn.client + 1) >>> 0
-    const synAck = segment({...this.ends('server'), ...this.stamp(), seq: this.isn.server, ack: this.next.client, flags: TCP_SYN | TCP_ACK})
+    const synAck = segment({...this.ends('server'), ...this.tick(), seq: this.isn.server, ack: this.next.client, flags: TCP_SYN | TCP_ACK})
     this.next.server = (this.isn.server + 1) >>> 0
     return [syn, synAck, this.ack('client')]
   }
 
   /** A pure ACK from `from`. */
   ack(from: Side): TcpSegment {
-    return segment({...this.ends(from), ...this.stamp(), seq: this.next[from], ack: this.next[this.peer(from)], flags: TCP_ACK})
+    return segment({...this.ends(from), ...this.tick(), seq: this.next[from], ack: this.next[this.peer(from)], flags: TCP_ACK})
   }
 
   /** Send bytes from `from`, cut into segments of at most `mss` bytes (or at the given cut points). */
@@ -106,7 +111,7 @@ export class Conversation {
       const payload = Buffer.from(bytes.subarray(bounds[i], bounds[i + 1]))
       if (payload.length === 0) continue
       out.push(
-        segment({...this.ends(from), ...this.stamp(), seq: this.next[from], ack: this.next[this.peer(from)], flags: TCP_ACK | TCP_PSH, payload}),
+        segment({...this.ends(from), ...this.tick(), seq: this.next[from], ack: this.next[this.peer(from)], flags: TCP_ACK | TCP_PSH, payload}),
       )
       this.next[from] = (this.next[from] + payload.length) >>> 0
     }
@@ -114,12 +119,29 @@ export class Conversation {
   }
 
   fin(from: Side): TcpSegment {
-    const s = segment({...this.ends(from), ...this.stamp(), seq: this.next[from], ack: this.next[this.peer(from)], flags: TCP_FIN | TCP_ACK})
+    const s = segment({...this.ends(from), ...this.tick(), seq: this.next[from], ack: this.next[this.peer(from)], flags: TCP_FIN | TCP_ACK})
     this.next[from] = (this.next[from] + 1) >>> 0
     return s
   }
 
+  /** The client's SYN again, stamped now: a retransmission, or the retry after a challenge ACK. */
+  synAgain(): TcpSegment {
+    return segment({...this.ends('client'), ...this.tick(), seq: this.isn.client, flags: TCP_SYN})
+  }
+
+  /**
+   * A server that still holds `stale` (an older connection on the same ports,
+   * in CLOSE_WAIT) answers this conversation's SYN with a bare ACK for the old
+   * connection (an RFC 5961 challenge ACK); the client's stack answers that with
+   * a RST whose sequence number is the ACK's number, as Linux does.
+   */
+  challenge(stale: Conversation): [TcpSegment, TcpSegment] {
+    const ack = segment({...this.ends('server'), ...this.tick(), seq: stale.next.server, ack: stale.next.client, flags: TCP_ACK})
+    const rst = segment({...this.ends('client'), ...this.tick(), seq: stale.next.client, flags: TCP_RST})
+    return [ack, rst]
+  }
+
   rst(from: Side): TcpSegment {
-    return segment({...this.ends(from), ...this.stamp(), seq: this.next[from], ack: this.next[this.peer(from)], flags: TCP_RST | TCP_ACK})
+    return segment({...this.ends(from), ...this.tick(), seq: this.next[from], ack: this.next[this.peer(from)], flags: TCP_RST | TCP_ACK})
   }
 }

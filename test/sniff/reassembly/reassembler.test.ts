@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
 import type {TcpSegment} from '../../../decoders/packet/segment.js'
-import {type CloseReason, type Dir, Reassembler, type ReassemblySink, type TcpFlow} from '../../../src/sniff/reassembly/index.js'
+import {type CloseReason, type Dir, type GapCause, type Mismatch, Reassembler, type ReassemblySink, type TcpFlow} from '../../../src/sniff/reassembly/index.js'
 import {Conversation, segment} from './builders.js'
 
 /** What one connection delivered: each direction's bytes with gaps marked, and how it ended. */
@@ -12,6 +12,9 @@ interface Seen {
   ends: string[]
   closed?: CloseReason
   limits: number
+  gapCauses: GapCause[]
+  conflicts: Array<{dir: Dir; m: Mismatch; offset: number}>
+  stale: boolean[]
 }
 
 class Recorder implements ReassemblySink<unknown> {
@@ -19,7 +22,7 @@ class Recorder implements ReassemblySink<unknown> {
   private byFlow = new Map<TcpFlow, Seen>()
 
   open(flow: TcpFlow): void {
-    const s: Seen = {flow, streams: [[], []], ends: [], limits: 0}
+    const s: Seen = {flow, streams: [[], []], ends: [], limits: 0, gapCauses: [], conflicts: [], stale: []}
     this.flows.push(s)
     this.byFlow.set(flow, s)
   }
@@ -29,8 +32,17 @@ class Recorder implements ReassemblySink<unknown> {
     this.byFlow.get(flow)!.streams[dir].push(Buffer.from(bytes).toString('latin1'))
   }
 
-  gap(flow: TcpFlow, dir: Dir, missing: number): void {
+  gap(flow: TcpFlow, dir: Dir, missing: number, _t: number, cause: GapCause): void {
     this.byFlow.get(flow)!.streams[dir].push(`<gap ${missing}>`)
+    this.byFlow.get(flow)!.gapCauses.push(cause)
+  }
+
+  conflict(flow: TcpFlow, dir: Dir, m: Mismatch, offset: number): void {
+    this.byFlow.get(flow)!.conflicts.push({dir, m, offset})
+  }
+
+  stale(flow: TcpFlow, _t: number, retried: boolean): void {
+    this.byFlow.get(flow)!.stale.push(retried)
   }
 
   end(flow: TcpFlow, dir: Dir, how: 'fin' | 'rst'): void {
@@ -309,5 +321,221 @@ describe('snaplen', () => {
     expect(rec.text(0, 0)).toBe('aaa<gap 5>cccc')
     expect(rec.flows[0].ends).toEqual(['0 fin'])
     expect(r.stats.gapBytes).toBe(5)
+  })
+})
+
+/** A call whose server never closes (rocket): handshake, request, reply, the client's FIN, the server's ACK of it. */
+function leftInCloseWait(conv: Conversation): TcpSegment[] {
+  return [...conv.handshake(), ...conv.send('client', REQUEST), conv.ack('server'), ...conv.send('server', REPLY), conv.fin('client'), conv.ack('server')]
+}
+
+/** The next connection from the same client port, after `ms`: a new ISN (Linux puts it past the old one when it reuses the port). */
+function sameTuple(stale: Conversation, ms: number, isn = {client: (stale.next.client + 65_537) >>> 0, server: 2_000_000_000}): Conversation {
+  stale.wait(ms)
+  return new Conversation(stale.client, stale.server, isn, stale.stamp)
+}
+
+/** After the challenge: the retried SYN, the rest of the handshake, a request and a reply. */
+function retried(conv: Conversation): TcpSegment[] {
+  const [, synAck, ack] = conv.handshake()
+  return [conv.synAgain(), synAck, ack, ...conv.send('client', REQUEST), conv.ack('server'), ...conv.send('server', REPLY)]
+}
+
+describe('ports reused (rocket leaves its sockets in CLOSE_WAIT)', () => {
+  for (const [name, waitMs, halfClosedTimeoutMs] of [
+    ['the old connection still open (mid-flow SYN)', 1100, 5000],
+    ['the old connection already given up on', 1100, 500],
+    ['the old connection long forgotten', 10_000, 500],
+  ] as const) {
+    it(`follows a challenge ACK, the client's RST and its retried SYN with the same ISN: ${name}`, () => {
+      const old = new Conversation()
+      const first = leftInCloseWait(old)
+      const next = sameTuple(old, waitMs)
+      const syn = next.handshake()[0]
+      next.next.client = next.isn.client
+      const [challenge, rst] = next.challenge(old)
+      const {rec, r} = run([...first, syn, challenge, rst, ...retried(next)], {halfClosedTimeoutMs})
+      // One connection for each call: the challenge belongs to the second.
+      expect(r.stats.connections).toBe(2)
+      expect(rec.text(1, 0)).toBe(REQUEST.toString('latin1'))
+      expect(rec.text(1, 1)).toBe(REPLY.toString('latin1'))
+      expect(rec.flows[1].stale).toEqual([true])
+      expect(rec.flows[1].ends).toEqual([])
+      expect(r.stats.staleSockets).toBe(1)
+      expect(r.stats.gaps).toBe(0)
+      // The old one ended when the new SYN came (reused), or at its half-close timeout.
+      expect(rec.flows[0].closed).toBe(halfClosedTimeoutMs > waitMs ? 'reused' : 'half-closed')
+    })
+  }
+
+  it('starts a new connection at a SYN with a new ISN after a RST', () => {
+    const old = new Conversation()
+    const segs = [...old.handshake(), ...old.send('client', REQUEST), old.rst('server')]
+    const next = sameTuple(old, 10)
+    const {rec, r} = run([...segs, ...exchange(next)])
+    expect(r.stats.connections).toBe(2)
+    expect(rec.flows.map((f) => f.closed)).toEqual(['rst', 'fin'])
+    expect(rec.text(1, 0)).toBe(REQUEST.toString('latin1'))
+  })
+
+  it('starts a new connection at a SYN with the same ISN after a RST', () => {
+    const old = new Conversation()
+    const segs = [...old.handshake(), old.rst('client')]
+    old.wait(10)
+    const again = new Conversation(old.client, old.server, old.isn, old.stamp)
+    const {rec, r} = run([...segs, ...exchange(again)])
+    expect(r.stats.connections).toBe(2)
+    expect(rec.text(1, 1)).toBe(REPLY.toString('latin1'))
+  })
+
+  it('keeps a retransmitted SYN in its connection', () => {
+    const conv = new Conversation()
+    const [syn, synAck, ack] = conv.handshake()
+    const {rec, r} = run([syn, conv.synAgain(), synAck, ack, ...conv.send('client', REQUEST), conv.synAgain(), conv.fin('client')])
+    expect(r.stats.connections).toBe(1)
+    expect(rec.text(0, 0)).toBe(REQUEST.toString('latin1'))
+    expect(rec.flows[0].stale).toEqual([])
+  })
+
+  it('says so when the client never retried after the challenge', () => {
+    const old = new Conversation()
+    const first = leftInCloseWait(old)
+    const next = sameTuple(old, 1100)
+    const syn = next.handshake()[0]
+    const {rec, r} = run([...first, syn, ...next.challenge(old)])
+    expect(rec.flows[1].stale).toEqual([false])
+    expect(r.stats.staleSockets).toBe(1)
+  })
+
+  it('takes data far from where a closed connection stood for a new connection whose SYN was missed, and counts stragglers', () => {
+    const old = new Conversation()
+    const segs = [...old.handshake(), ...old.send('client', REQUEST, {cuts: [10]}), old.rst('server')]
+    // A straggler: the second piece again, after the RST.
+    const straggler = {...segs[4], tsNsec: segs[4].tsNsec + 1_000_000}
+    const next = sameTuple(old, 10, {client: 7, server: 9})
+    next.handshake()
+    const data = next.send('client', REQUEST)
+    const {rec, r} = run([...segs, straggler, ...data])
+    expect(r.stats.connections).toBe(2)
+    expect(rec.flows[1].flow.midstream).toBe(true)
+    expect(rec.text(1, 0)).toBe(REQUEST.toString('latin1'))
+    expect(r.stats.unattributedBytes).toBe(straggler.payload.length)
+  })
+})
+
+describe('every payload byte accounted for', () => {
+  it('delivered + retransmitted + ignored = captured, whatever the windows (fast-check)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(REQUEST.length - 1), fc.integer({min: 1, max: 20})), {maxLength: 20}),
+        fc.integer({min: 0, max: 2 ** 32 - 1}),
+        fc.boolean(),
+        (windows, isn, rst) => {
+          const conv = new Conversation(undefined, undefined, {client: isn, server: 7})
+          const hs = conv.handshake()
+          const base = conv.next.client
+          const pieces = windows.map(([start, len]) =>
+            segment({...hs[0], flags: 0x18, seq: (base + start) >>> 0, payload: REQUEST.subarray(start, Math.min(REQUEST.length, start + len))}),
+          )
+          const whole = segment({...hs[0], flags: 0x18, seq: base, payload: REQUEST})
+          const tail = rst ? [conv.rst('client'), ...pieces] : pieces
+          const {rec, r} = run([...hs, ...pieces, whole, ...tail])
+          const captured = [...pieces, whole, ...(rst ? pieces : pieces)].reduce((n, s) => n + s.payload.length, 0)
+          const delivered = rec.flows[0].flow.halves[0].delivered
+          expect(delivered).toBe(REQUEST.length)
+          expect(delivered + r.stats.duplicateBytes + r.stats.unattributedBytes).toBe(captured)
+          expect(rec.flows[0].conflicts).toEqual([])
+        },
+      ),
+      {numRuns: 300},
+    )
+  })
+})
+
+describe('retransmission with different data', () => {
+  it('reports a retransmission whose bytes differ from the first copy, with where and how', () => {
+    const conv = new Conversation()
+    const hs = conv.handshake()
+    const [s1, s2] = conv.send('client', REQUEST, {cuts: [20]})
+    const forged = Buffer.from(s1.payload)
+    forged[12] ^= 0xff
+    const {rec, r} = run([...hs, s1, s2, {...s1, payload: forged}])
+    expect(rec.text(0, 0)).toBe(REQUEST.toString('latin1'))
+    expect(r.stats.retransmits).toBe(1)
+    expect(rec.flows[0].conflicts).toHaveLength(1)
+    const [{m, offset, dir}] = rec.flows[0].conflicts
+    expect(dir).toBe(0)
+    expect(offset).toBe(12)
+    expect(m.seq).toBe((s1.seq + 12) >>> 0)
+    expect(m.length).toBe(8)
+    expect(m.first).toEqual(REQUEST.subarray(12, 20))
+    expect(m.later).toEqual(forged.subarray(12, 20))
+  })
+
+  it('reports a partial overlap that differs, at every split of the request', () => {
+    for (let cut = 2; cut < REQUEST.length - 1; cut++) {
+      const conv = new Conversation()
+      const hs = conv.handshake()
+      const [s1, s2] = conv.send('client', REQUEST, {cuts: [cut]})
+      // A copy of the last byte of s1 and all of s2, the overlapping byte changed.
+      const overlap = Buffer.concat([Buffer.from([REQUEST[cut - 1] ^ 0x20]), s2.payload])
+      const {rec} = run([...hs, s1, segment({...s2, seq: (s2.seq - 1) >>> 0, payload: overlap}), s2])
+      expect(rec.text(0, 0), `cut ${cut}`).toBe(REQUEST.toString('latin1'))
+      expect(rec.flows[0].conflicts.map((c) => c.offset), `cut ${cut}`).toEqual([cut - 1])
+    }
+  })
+
+  it('compares copies held out of order: the same start, and an overlap found when they are delivered', () => {
+    const conv = new Conversation()
+    const hs = conv.handshake()
+    const [s1, s2, s3] = conv.send('client', REQUEST, {cuts: [10, 30]})
+    const otherS2 = {...s2, payload: Buffer.from(s2.payload).fill(0x41, 0, 4)}
+    const overlapS3 = segment({...s3, seq: (s3.seq - 5) >>> 0, payload: Buffer.concat([Buffer.from('XXXXX'), s3.payload])})
+    const {rec} = run([...hs, s2, otherS2, overlapS3, s3, s1])
+    expect(rec.text(0, 0)).toBe(REQUEST.toString('latin1'))
+    expect(rec.flows[0].conflicts.map((c) => c.offset)).toEqual([10, 25])
+  })
+
+  it('stays quiet about a retransmission of identical bytes, and about one of bytes already acknowledged', () => {
+    const conv = new Conversation()
+    const hs = conv.handshake()
+    const [s1, s2] = conv.send('client', REQUEST, {cuts: [20]})
+    const ack = conv.ack('server')
+    // Acknowledged bytes are forgotten: a keepalive-style probe of one old, different byte is no conflict.
+    const probe = segment({...s2, seq: (conv.next.client - 1) >>> 0, payload: Buffer.from([0])})
+    const {rec, r} = run([...hs, s1, s2, s1, ack, probe])
+    expect(r.stats.retransmits).toBe(2)
+    expect(rec.flows[0].conflicts).toEqual([])
+  })
+})
+
+describe('bytes the capture never saw', () => {
+  it('reports a lost last segment as soon as the peer acknowledges past it', () => {
+    const conv = new Conversation()
+    const hs = conv.handshake()
+    const [s1] = conv.send('client', REQUEST, {cuts: [30]})
+    const rec = new Recorder()
+    const r = new Reassembler(rec)
+    for (const s of [...hs, s1, conv.ack('server')]) r.push(s)
+    expect(rec.text(0, 0)).toBe(REQUEST.subarray(0, 30).toString('latin1') + `<gap ${REQUEST.length - 30}>`)
+    expect(rec.flows[0].gapCauses).toEqual(['lost'])
+  })
+
+  it('says a snaplen cut is a truncation, and counts truncated segments', () => {
+    const conv = new Conversation()
+    const hs = conv.handshake()
+    const [s1, s2] = conv.send('client', Buffer.from('aaaabbbbcccc'), {cuts: [8]})
+    const {rec, r} = run([...hs, {...s1, payload: s1.payload.subarray(0, 3), wireLength: 8}, s2])
+    expect(rec.flows[0].gapCauses).toEqual(['truncated'])
+    expect(r.stats.truncated).toBe(1)
+  })
+
+  it('reports the cut of a truncated segment held out of order once the stream reaches it', () => {
+    const conv = new Conversation()
+    const hs = conv.handshake()
+    const [s1, s2, s3] = conv.send('client', Buffer.from('aaaabbbbcccc'), {cuts: [4, 8]})
+    const {rec} = run([...hs, {...s2, payload: s2.payload.subarray(0, 1), wireLength: 4}, s3, s1])
+    expect(rec.text(0, 0)).toBe('aaaab<gap 3>cccc')
+    expect(rec.flows[0].gapCauses).toEqual(['truncated'])
   })
 })
