@@ -262,7 +262,8 @@ export class HalfStream<F extends HeldBytesOwner = HeldBytesOwner> {
       if (rel > 0) break
       const h = this.release(0)
       const end = rel + h.data.length
-      if (rel < 0) this.compare(h.seq, h.data.subarray(0, Math.min(-rel, h.data.length)), t)
+      // The held copy was captured before the one just delivered: it is the first.
+      if (rel < 0) this.compare(h.seq, h.data.subarray(0, Math.min(-rel, h.data.length)), t, true)
       if (end <= 0) {
         this.retransmits++
         this.duplicateBytes += h.data.length
@@ -278,10 +279,10 @@ export class HalfStream<F extends HeldBytesOwner = HeldBytesOwner> {
     }
   }
 
-  /** A copy of bytes already delivered: do they agree with the first? */
-  private compare(seq: number, bytes: Uint8Array, t: number): void {
+  /** Another copy of bytes already delivered: do they agree? `earlier` when this copy was captured first. */
+  private compare(seq: number, bytes: Uint8Array, t: number, earlier = false): void {
     const m = this.sent.compare(seq, bytes)
-    if (m !== undefined) this.conflicted(m, t)
+    if (m !== undefined) this.conflicted(earlier ? {...m, first: m.later, later: m.first} : m, t)
   }
 
   /** Two held copies starting at the same sequence number. */

@@ -11,7 +11,7 @@ export interface Mismatch {
   readonly seq: number
   /** Bytes compared from there (the overlap of the two copies, from the first difference on). */
   readonly length: number
-  /** Up to EXCERPT bytes of each copy from the first difference: copies. */
+  /** Up to EXCERPT bytes from the first difference of the copy captured first, and of the later one (copies). */
   readonly first: Buffer
   readonly later: Buffer
 }
