@@ -1,7 +1,7 @@
 // rpcdiag sniff capturing live on lo while real TinyPB traffic runs: `call`
 // talking to `serve` (both rpcdiag, as processes), and servers that misbehave
 // the way TINYPB.md says rocket does. Live capture needs root (CI runs as root).
-import {execFileSync} from 'node:child_process'
+import {execFileSync, spawn} from 'node:child_process'
 import {mkdtempSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -10,7 +10,8 @@ import {afterEach, describe, expect, it} from 'vitest'
 
 import Call from '../../commands/call.js'
 import type {CallResult} from '../../src/rpc/index.js'
-import {runCli, startCli, type LongRunning} from '../rpc/helpers/cli-process.js'
+import Sniff from '../../commands/sniff.js'
+import {runCli, startCli, type LongRunning, watchProcess} from '../rpc/helpers/cli-process.js'
 import {rocketLikeServer} from '../rpc/helpers/rocket-like-server.js'
 import {runCommand} from '../rpc/helpers/run-command.js'
 
@@ -34,6 +35,20 @@ function start(args: string[]): LongRunning {
   const p = startCli(args)
   running.push(p)
   return p
+}
+
+/** Any program, watched and killed after the test. */
+function run(command: string, args: string[]): LongRunning {
+  const p = watchProcess(spawn(command, args, {stdio: ['pipe', 'pipe', 'pipe']}))
+  running.push(p)
+  return p
+}
+
+/** Resolves with `p`'s result, or rejects after `ms`: no wait in a test is unbounded. */
+function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)))
+  return Promise.race([p, late]).finally(() => clearTimeout(timer))
 }
 
 /** A live sniff on lo for one port, NDJSON out; resolves once it captures. */
@@ -127,5 +142,36 @@ describe.skipIf(!ROOT)('live capture on lo (needs root: CI runs as root)', () =>
     const w = events.find((e) => e.type === 'warning' && e.code === 'SERVER_NO_FIN')
     expect(w?.server).toBe(`127.0.0.1:${rocket.addr.port}`)
     expect(summary).toMatchObject({paired: 1, serverNoFin: 1})
+  })
+
+  it('pairs every call of a client reusing its port against a server that leaves sockets in CLOSE_WAIT (tcpdump -w, then --read)', async () => {
+    // A server that never closes (rocket) and a client that binds the same local port for each call: the kernel
+    // answers each new SYN with a challenge ACK for the stale connection, the client resets it and retries.
+    const calls = 3
+    const traffic = run(process.execPath, ['test/fixtures/pcap/tinypb-traffic.mjs', '0', String(calls), '127.0.0.1', '--close-wait', '--wait'])
+    const port = (await within(10_000, traffic.waitFor(/listening (\d+)/), 'traffic server'))[1]
+    const file = join(dir, 'close-wait-reuse.pcap')
+    // --immediate-mode: otherwise packets still in the kernel's ring when tcpdump is interrupted are lost.
+    const tcpdump = run('tcpdump', ['-i', 'lo', '--immediate-mode', '-U', '-w', file, `tcp port ${port}`])
+    await within(10_000, tcpdump.waitFor(/listening on lo/, 'stderr'), 'tcpdump')
+    traffic.child.stdin!.end('go\n')
+    const end = await within(20_000, traffic.exited, 'the calls')
+    expect(end.code, end.stderr).toBe(0)
+    tcpdump.child.kill('SIGINT')
+    await within(10_000, tcpdump.exited, 'tcpdump exit')
+
+    // What the kernel did, as tcpdump reads it: every call after the first was reset once and retried.
+    const listed = execFileSync('tcpdump', ['-nr', file], {stdio: ['ignore', 'pipe', 'ignore']}).toString()
+    expect(listed.match(/Flags \[R\]/g)).toHaveLength(calls - 1)
+    expect(listed.match(/Flags \[S\],/g)).toHaveLength(1 + 2 * (calls - 1))
+
+    for (const timeout of ['300', '5000']) {
+      const out = await runCommand(Sniff, ['--read', file, '--json', '--timeout', timeout])
+      const lines = out.stdout.trim().split('\n').map((l) => JSON.parse(l) as Json)
+      const summary = lines.at(-1)!
+      expect(summary, timeout).toMatchObject({requests: calls, responses: calls, paired: calls, unanswered: 0, uncertain: 0, connections: calls, staleSockets: calls - 1})
+      expect(summary.decodedBytes, timeout).toBe(summary.bytes)
+      expect(lines.filter((l) => l.type === 'stale-socket').every((l) => l.retried), timeout).toBe(true)
+    }
   })
 })

@@ -44,7 +44,11 @@ export interface LongRunning {
 
 /** Start a long-running command (serve) and watch its output. */
 export function startCli(args: string[]): LongRunning {
-  const child = spawn(process.execPath, [...CLI, ...args], {env: env(), stdio: ['ignore', 'pipe', 'pipe']})
+  return watchProcess(spawn(process.execPath, [...CLI, ...args], {env: env(), stdio: ['ignore', 'pipe', 'pipe']}))
+}
+
+/** Watch the output of any child spawned with piped stdout and stderr (tcpdump, a traffic generator). */
+export function watchProcess(child: ChildProcess): LongRunning {
   let out = ''
   let err = ''
   const waiters: Array<() => void> = []
