@@ -7,6 +7,7 @@ import {type ConnRef, type FrameInfo, ProcessAttribution, type SniffEvent} from 
 import {colorsFor} from '../../src/render/color.js'
 import {CaptureTimeFormat} from '../../src/render/sniff/format.js'
 import {SniffHumanRenderer} from '../../src/render/sniff/human.js'
+import {SniffJsonRenderer} from '../../src/render/sniff/json.js'
 import {LineWriter, SniffPrinter} from '../../src/render/sniff/output.js'
 import {ProgressLine, progressText} from '../../src/render/sniff/progress.js'
 import {SocketIndex, type SocketRow} from '../../src/sockets/index.js'
@@ -90,6 +91,56 @@ describe('human lines', () => {
       '    likely: the request frame is 200 bytes: rocket silently drops frames of 128 bytes or more',
       '        or: the handler returned without running done',
     ])
+  })
+
+  it('says UNCERTAIN, and why, for a call the capture cannot tell', () => {
+    const waiting: SniffEvent = {
+      type: 'uncertain',
+      t: 1960,
+      conn: conn(),
+      reason: 'gap',
+      note: 'no reply seen, but the capture lost bytes the server sent while the request waited: the reply may be among them',
+      request: frame(959.761),
+      waitedMs: 1000.239,
+      waitEnded: 'end',
+    }
+    expect(human.render(waiting)).toEqual([
+      '02:48:23.960000 127.0.0.1:50346 -> 127.0.0.1:12346 Order.makeOrder #20000000000000000001 70B UNCERTAIN (capture gap) after 1000.239 ms: no reply seen, but the capture lost bytes the server sent while the request waited: the reply may be among them',
+    ])
+    const both: SniffEvent = {type: 'uncertain', t: 960.779, conn: conn(), reason: 'conflict', note: 'paired, but', request: frame(959.761), response: frame(960.779, {size: 71}), latencyMs: 1.018}
+    expect(human.render(both)[0]).toBe(
+      '02:48:22.960779 127.0.0.1:50346 -> 127.0.0.1:12346 Order.makeOrder #20000000000000000001 70B/71B 1.018 ms UNCERTAIN (retransmission with different data): paired, but',
+    )
+    const json = new SniffJsonRenderer({clock}).toJson(waiting)
+    expect(json).toEqual({
+      type: 'uncertain',
+      ts: 1_684_032_503.96,
+      conn: 1,
+      client: '127.0.0.1:50346',
+      server: '127.0.0.1:12346',
+      method: 'Order.makeOrder',
+      msgId: '20000000000000000001',
+      reason: 'gap',
+      note: waiting.note,
+      waitedMs: 1000.239,
+      waitEnded: 'end',
+      request: {ts: 1_684_032_502.959761, size: 70, pbLen: 9},
+    })
+  })
+
+  it('shows a stale server socket only with -v, and always in --json', () => {
+    const e: SniffEvent = {type: 'stale-socket', t: 1, conn: conn(), retried: true, message: 'stale server socket: SYN answered with a challenge ACK, client reset and retried'}
+    expect(human.render(e)).toEqual([])
+    expect(new SniffHumanRenderer({colors: plain, clock, verbose: true}).render(e)).toEqual([
+      '02:48:22.001000 127.0.0.1:50346 -> 127.0.0.1:12346 connection #1: stale server socket: SYN answered with a challenge ACK, client reset and retried',
+    ])
+    expect(new SniffJsonRenderer({clock}).toJson(e)).toMatchObject({type: 'stale-socket', conn: 1, retried: true})
+  })
+
+  it('says whether a gap was lost or cut by the snap length', () => {
+    const gap = (cause: 'lost' | 'truncated'): SniffEvent => ({type: 'gap', t: 1, conn: conn(), from: 'server', missing: 14, dropped: 65_000, cause})
+    expect(human.render(gap('lost'))[0]).toMatch(/server GAP: the capture lost 14 bytes; 65000 bytes of a frame it cut were dropped; resyncing$/)
+    expect(human.render(gap('truncated'))[0]).toMatch(/server GAP: the capture kept only part of a packet: 14 bytes missing \(snap length\); 65000 bytes/)
   })
 
   it('shows string-protocol chunks quoted, with a hex dump under -x', () => {
