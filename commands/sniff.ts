@@ -15,7 +15,9 @@ export default class Sniff extends BaseCommand {
 
   static override description = `Reads packets live (libpcap through the cap addon, or tcpdump when cap is missing) or from a pcap/pcapng file, reassembles each TCP connection, decodes TinyPB frames with the same decoder the client uses, and pairs requests with replies by msg_id.
 
-Flagged: requests unanswered at --timeout or at the end (with the likely rocket causes: unknown service or method, frame of 128 bytes or more, two frames in one segment, FIN right after the request, a handler that never ran done), duplicate replies (rocket re-sends old replies on a reused connection), replies without a request, msg_ids reused in flight, err_code != 0 with its name, malformed frames and skipped bytes, frames that would crash or misroute rocket or tinyrpc, servers that never close after the client's FIN, and bytes the capture lost.
+Flagged: requests unanswered at --timeout or at the end (with the likely rocket causes: a read of 128 bytes or more, which rocket loses, whether one large frame or small frames in one segment; unknown service or method; FIN right after the request; a handler that never ran done), duplicate replies (rocket re-sends old replies on a reused connection), replies without a request, msg_ids reused in flight, err_code != 0 with its name, malformed frames and skipped bytes, retransmissions with different data, frames that would crash or misroute rocket or tinyrpc, servers that never close after the client's FIN and the stale sockets a client reusing their ports meets (challenge ACK, reset, retried SYN), and bytes the capture lost or cut.
+
+A call touched by bytes the capture lost, cut (snap length) or dropped, or by a retransmission with different data, is reported uncertain with the reason, never unanswered or as a reply without request. The summary counts every captured payload byte once: decoded, skipped, in frames cut by gaps, retransmitted, or on no connection.
 
 At the end (or on Ctrl-C, which also closes the --write file) a summary like tshark -z rpc,srt: per method calls, answered, errors and response times.`
 

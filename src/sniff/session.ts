@@ -284,7 +284,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
     this.finishDir(c, 0, t)
     this.finishDir(c, 1, t)
     if (c.protocol === 'string') this.tracker.guessServer(c.tx)
-    this.tracker.close(c.tx, reason === 'end' ? 'end' : 'closed', t)
+    this.tracker.close(c.tx, reason === 'end' || reason === 'reused' ? reason : 'closed', t)
     if (this.connections) this.emit({type: 'connection', t, conn: c.ref, state: 'close', reason, packets: flow.packets, bytes: flow.bytes, durationMs: t - flow.firstT})
     flow.user = undefined
   }

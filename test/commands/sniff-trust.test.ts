@@ -51,9 +51,13 @@ describe("rocket's stale CLOSE_WAIT sockets and a client reusing its port", () =
   }
 
   it('pairs every call of a capture that began after the sockets went stale', async () => {
-    const {summary} = await sniffJson(['--read', REUSE_LATE])
+    const {summary, of} = await sniffJson(['--read', REUSE_LATE])
     expect(summary).toMatchObject({requests: 3, paired: 3, connections: 3, staleSockets: 3, unattributedBytes: 0})
     expectAccounted(summary, 'late')
+    // The server left each connection in CLOSE_WAIT until the client came back on the same ports.
+    const warned = of('warning').filter((w) => w.code === 'SERVER_NO_FIN')
+    expect(warned).toHaveLength(2)
+    for (const w of warned) expect(w.message).toMatch(/ ms, until a new connection reused its ports\): its socket sits in CLOSE_WAIT/)
   })
 
   it('shows the stale socket with -v and counts it in the summary for humans', async () => {

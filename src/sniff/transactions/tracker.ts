@@ -22,6 +22,9 @@ export interface TrackerOptions {
   frames?: boolean
 }
 
+/** What ended the wait for a server's FIN. */
+const UNTIL: Record<'closed' | 'reused' | 'end', string> = {closed: 'given up on', reused: 'a new connection reused its ports', end: 'the capture ended'}
+
 /** Frames held per connection while the server side is unknown. */
 const MAX_UNDECIDED = 64
 
@@ -135,9 +138,9 @@ export class TransactionTracker {
   }
 
   /** The connection is over: settle everything still open on it. */
-  close(c: ConnTransactions, reason: 'closed' | 'end', t: number): void {
+  close(c: ConnTransactions, reason: 'closed' | 'reused' | 'end', t: number): void {
     if (c.undecided.length > 0) this.guessServer(c)
-    this.expireAll(c, reason, t)
+    this.expireAll(c, reason === 'end' ? 'end' : 'closed', t)
     const clientDir = c.flow.requestDir
     const serverDir = (clientDir ^ 1) as Dir
     const clientFin = c.finAt[clientDir]
@@ -152,7 +155,7 @@ export class TransactionTracker {
         t,
         conn: c.ref,
         code: 'SERVER_NO_FIN',
-        message: `the server never closed its side after the client's FIN (${(t - clientFin).toFixed(3)} ms, until ${reason === 'end' ? 'the capture ended' : 'given up on'}): its socket sits in CLOSE_WAIT; rocket never closes connections`,
+        message: `the server never closed its side after the client's FIN (${(t - clientFin).toFixed(3)} ms, until ${UNTIL[reason]}): its socket sits in CLOSE_WAIT; rocket never closes connections`,
       })
     }
     c.clear()
