@@ -46,6 +46,10 @@ export class DirState {
   streamBase = 0
   /** Payload bytes of the largest TCP segment that carried the bytes waiting in buf. */
   carrier = 0
+  /** Stream position of buf.buffer[0] in the decode under way, and the segment it was fed (see placeAt). */
+  bufBase = 0
+  private chunkStart = 0
+  private chunkLen = 0
   /** Stream positions [taintFrom, taintTo) were seen twice with different data: a frame over them is uncertain. */
   taintFrom = 0
   taintTo = 0
@@ -60,6 +64,21 @@ export class DirState {
   /** Stream position of the first byte the decoder has not consumed. */
   get decodedTo(): number {
     return this.streamBase + this.decoder.streamPosition
+  }
+
+  /**
+   * Before a decode: buf.buffer[0] sits at stream position `bufBase`, and the
+   * segment just appended began at `chunkStart` and held `chunkLen` bytes.
+   */
+  placeAt(bufBase: number, chunkStart: number, chunkLen: number): void {
+    this.bufBase = bufBase
+    this.chunkStart = chunkStart
+    this.chunkLen = chunkLen
+  }
+
+  /** The largest segment that carried a frame starting at `start`: one begun before this segment was carried by those before it too. */
+  segmentBytesAt(start: number): number {
+    return start < this.chunkStart ? this.carrier : this.chunkLen
   }
 
   /** A frame was decoded at [start, end): remember it, and say whether tainted bytes are in it. */

@@ -52,19 +52,6 @@ export interface CaptureCounts {
   queueDrops?: number
 }
 
-/** Where the frames of one decode call sit in their direction's stream. */
-interface Placement {
-  /** Stream position of buf[0] of the buffer decoded. */
-  readonly base: number
-  /** Stream position of the first byte of the segment just appended, and its length. */
-  readonly chunkStart: number
-  readonly chunkLen: number
-  /** Largest segment that carried bytes waiting from before it. */
-  readonly carrier: number
-}
-
-/** For decoder errors alone (a resync reported at a gap): no frame to place. */
-const NOWHERE: Placement = {base: 0, chunkStart: 0, chunkLen: 0, carrier: 0}
 
 type Conn = TcpFlow<ConnState>
 
@@ -331,9 +318,9 @@ export class SniffSession implements ReassemblySink<ConnState> {
     if (d.buf.readable >= d.decoder.need) {
       const out = this.scratch
       const from = d.buf.readIndex
-      const at: Placement = {base: d.decodedTo - from, chunkStart, chunkLen: bytes.length, carrier: d.carrier}
+      d.placeAt(d.decodedTo - from, chunkStart, bytes.length)
       d.buf.consumeTo(d.decoder.decode(d.buf.buffer, from, d.buf.writeIndex, out))
-      if (out.length > 0) this.handle(c, dir, out, t, at)
+      if (out.length > 0) this.handle(c, dir, out, t)
       // What waits now began in this segment: only it carried it so far.
       if (d.decodedTo >= chunkStart) d.carrier = bytes.length
     }
@@ -347,10 +334,10 @@ export class SniffSession implements ReassemblySink<ConnState> {
     d.ended = true
     if (c.protocol !== 'tinypb') return
     const out = this.scratch
-    const at: Placement = {base: d.decodedTo - d.buf.readIndex, chunkStart: d.fed, chunkLen: 0, carrier: d.carrier}
+    d.placeAt(d.decodedTo - d.buf.readIndex, d.fed, 0)
     d.decoder.finish(d.buf.buffer, d.buf.readIndex, d.buf.writeIndex, out)
     d.buf.consume(d.buf.readable)
-    if (out.length > 0) this.handle(c, dir, out, t, at)
+    if (out.length > 0) this.handle(c, dir, out, t)
     this.endResync(c, dir, d, t)
   }
 
@@ -361,7 +348,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
       // Garbage being skipped when the stream broke off is reported now; the partial frame waiting is dropped.
       const out = this.scratch
       d.decoder.interrupt(out)
-      if (out.length > 0) this.handle(c, dir, out, t, NOWHERE)
+      if (out.length > 0) this.handle(c, dir, out, t)
       dropped = d.buf.readable
       this.stats.counters.gapDroppedBytes += dropped
       this.endResync(c, dir, d, t)
@@ -371,15 +358,14 @@ export class SniffSession implements ReassemblySink<ConnState> {
     this.emit({type: 'gap', t, conn: c.ref, from: c.tx.sideOf(dir), missing, dropped, cause})
   }
 
-  /** Decoder output: frames to the tracker, errors reported (or counted as resync). */
-  private handle(c: ConnState, dir: Dir, out: StreamEvent[], t: number, at: Placement): void {
+  /** Decoder output: frames to the tracker, errors reported (or counted as resync). Frames sit where d.placeAt() said. */
+  private handle(c: ConnState, dir: Dir, out: StreamEvent[], t: number): void {
     const d = c.dir(dir)
     for (const e of out) {
       if (e.kind === 'frame') {
         if (d.resyncing) this.endResync(c, dir, d, t)
-        const start = at.base + e.start
-        // A frame that began before this segment was carried by the segments before it too.
-        const rec = this.record(dir, e, t, start < at.chunkStart ? at.carrier : at.chunkLen)
+        const start = d.bufBase + e.start
+        const rec = this.record(dir, e, t, d.segmentBytesAt(start))
         this.stats.counters.decodedBytes += e.pkLen
         d.place(start, start + e.pkLen, rec)
         this.tracker.frame(c.tx, rec)

@@ -297,8 +297,9 @@ export class Reassembler<U = unknown> implements HalfOutput<Flow<U>> {
    * segment was one of them.
    */
   private challenge(flow: Flow<U>, dir: Dir, seg: TcpSegment, t: number): boolean {
+    if (seg.payload.length > 0) return false
     const waiting = flow.awaitingSynAck()
-    if (waiting === undefined || seg.payload.length > 0) return false
+    if (waiting === undefined) return false
     const flags = seg.flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)
     if (dir !== waiting && flags === TCP_ACK) {
       flow.challengeAt ??= t
