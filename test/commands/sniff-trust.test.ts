@@ -10,20 +10,7 @@ import {describe, expect, it} from 'vitest'
 import Sniff from '../../commands/sniff.js'
 import {FIXTURES} from '../fixtures/pcap/read-capture.js'
 import {runCommand} from '../rpc/helpers/run-command.js'
-
-type Json = Record<string, any>
-
-async function sniffJson(args: string[]): Promise<{summary: Json; of: (type: string) => Json[]}> {
-  const out = await runCommand(Sniff, [...args, '--json'])
-  if (out.error !== undefined) throw new Error(`sniff failed (${out.exitCode}): ${out.error.message}\n${out.stderr}`)
-  const lines = out.stdout
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Json)
-  const summary = lines.at(-1)!
-  expect(summary.type).toBe('summary')
-  return {summary, of: (type) => lines.filter((l) => l.type === type)}
-}
+import {type Json, sniffJson} from './sniff-json.js'
 
 /** Every captured payload byte counted once, every request and reply in one outcome. */
 function expectAccounted(s: Json, label: string): void {

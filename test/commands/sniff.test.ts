@@ -17,6 +17,7 @@ import {Conversation} from '../sniff/reassembly/builders.js'
 import {MAKE_ORDER_REPLY, MAKE_ORDER_REQUEST} from '../fixtures/tinypb-frames.js'
 import {runCli} from '../rpc/helpers/cli-process.js'
 import {runCommand} from '../rpc/helpers/run-command.js'
+import {sniffJson} from './sniff-json.js'
 
 const FIXTURE = 'test/fixtures/pcap/rocket_fast_25calls_12346.pcap'
 const dir = mkdtempSync(join(tmpdir(), 'rpcdiag-sniff-'))
@@ -32,20 +33,6 @@ function pcapOf(segments: TcpSegment[], opts: {linkType?: number; pcapng?: boole
     : encodePcapFile({linkType, nanoseconds: opts.nanoseconds}, packets)
   writeFileSync(file, bytes)
   return file
-}
-
-type Json = Record<string, any>
-
-async function sniffJson(args: string[]): Promise<{lines: Json[]; summary: Json; of: (type: string) => Json[]; stderr: string}> {
-  const out = await runCommand(Sniff, [...args, '--json'])
-  if (out.error !== undefined) throw new Error(`sniff failed (${out.exitCode}): ${out.error.message}\n${out.stderr}`)
-  const lines = out.stdout
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Json)
-  const summary = lines.at(-1)!
-  expect(summary.type).toBe('summary')
-  return {lines, summary, of: (type) => lines.filter((l) => l.type === type), stderr: out.stderr}
 }
 
 function req(msgId: string, method = 'Order.makeOrder'): Buffer {
