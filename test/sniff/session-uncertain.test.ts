@@ -162,3 +162,21 @@ describe('packets the capture dropped', () => {
     expect(summary).toMatchObject({paired: 1, unanswered: 1, uncertain: 0})
   })
 })
+
+describe('connections whose server side is known only later', () => {
+  it('counts a gap from the server that came while its requests waited to be told apart from replies', () => {
+    // Mid-stream, no --port, ports that do not tell: the side that answers is the server, decided at its first reply.
+    const conv = new Conversation({host: '10.0.0.1', port: 50_000}, {host: '10.0.0.2', port: 40_000})
+    conv.handshake()
+    const [r1] = conv.send('client', MAKE_ORDER_REQUEST)
+    const [, lostTail] = conv.send('server', MAKE_ORDER_REPLY, {cuts: [20]})
+    const reply2 = rep('20000000000000000002')
+    const req2 = encodeFrame({msgId: '20000000000000000002', methodName: 'Order.makeOrder', pbData: Buffer.from('086412056170706c65', 'hex')})
+    const [r2] = conv.send('client', req2)
+    const [a2] = conv.send('server', reply2)
+    // The server's first segment (20 bytes of reply 1) is lost; its tail and reply 2 arrive.
+    const {of, summary} = sniff([r1, lostTail, r2, a2, conv.ack('client')])
+    expect(summary).toMatchObject({requests: 2, paired: 1, unanswered: 0, uncertain: 1})
+    expect(of('uncertain')[0]).toMatchObject({reason: 'gap', request: {msgId: '20000000000000000001'}})
+  })
+})

@@ -33,6 +33,9 @@ export interface HalfOutput<F extends HeldBytesOwner> {
   conflict(half: HalfStream<F>, m: Mismatch, t: number): void
 }
 
+/** A direction first seen this far past where its peer acknowledged it stood is not taken to have lost the bytes between. */
+const MIDSTREAM_HOLE_MAX = 1 << 20
+
 interface Held {
   readonly seq: number
   /** A copy: the captured packet's memory may be reused once the segment is handled. */
@@ -55,6 +58,8 @@ export class HalfStream<F extends HeldBytesOwner = HeldBytesOwner> {
   ended: 'fin' | 'rst' | undefined
   /** Highest sequence number the peer acknowledged: bytes before it reached the peer. */
   acked: number | undefined
+  /** What the peer acknowledged before this direction was seen to start: where its stream stood then. */
+  private ackedBeforeStart: number | undefined
   private held: Held[] = []
   heldBytes = 0
   /** What was delivered and not yet acknowledged: a retransmission is compared with it. */
@@ -104,6 +109,7 @@ export class HalfStream<F extends HeldBytesOwner = HeldBytesOwner> {
   restart(): void {
     this.started = false
     this.synSeen = false
+    this.ackedBeforeStart = undefined
     this.finSeq = undefined
     this.acked = undefined
     this.sent.clear()
@@ -120,10 +126,7 @@ export class HalfStream<F extends HeldBytesOwner = HeldBytesOwner> {
       return
     }
     this.segments++
-    if (!this.started) {
-      this.next = seq
-      this.started = true
-    }
+    if (!this.started) this.startAt(seq)
     // Cut by the snaplen: the rest of the segment was on the wire but is not in the capture.
     const wireEnd = wireLength > payload.length ? (seq + wireLength) >>> 0 : undefined
     if (payload.length > 0) this.accept(seq, payload, t, wireEnd)
@@ -145,13 +148,29 @@ export class HalfStream<F extends HeldBytesOwner = HeldBytesOwner> {
    * and is left alone.
    */
   ack(ack: number, t: number): void {
-    if (!this.started) return
+    if (!this.started) {
+      this.ackedBeforeStart = ack
+      return
+    }
     if (this.acked === undefined || ((ack - this.acked) | 0) > 0) this.acked = ack
     this.sent.acked(ack)
     const ahead = (ack - this.next) | 0
     if (ahead <= 0 || this.ended !== undefined) return
     if (this.held.length > 0 || this.finSeq !== undefined) this.skipHoles(t)
     else if (ahead > 1) this.gapTo(ack, t, 'lost')
+  }
+
+  /**
+   * The first segment of a direction whose SYN was not seen. The stream starts
+   * there, unless the peer had already acknowledged an earlier position: then
+   * it starts at that position, and the bytes up to this segment are a hole
+   * the capture missed (reported like any other once known for lost).
+   */
+  private startAt(seq: number): void {
+    const from = this.ackedBeforeStart
+    const ahead = from === undefined ? 0 : (seq - from) | 0
+    this.next = ahead > 0 && ahead <= MIDSTREAM_HOLE_MAX ? from! : seq
+    this.started = true
   }
 
   /** End of capture or connection: report every hole, deliver what was held. */

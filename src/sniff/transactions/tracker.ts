@@ -206,6 +206,11 @@ export class TransactionTracker {
     const payloadBad = this.decodePayload(c, rec, 'request')
     if (this.opts.frames) this.emit({type: 'frame', t: info.t, conn: c.ref, role: 'request', frame: info})
     const p: Pending = {conn: c, rec, deadline: info.t + this.timeoutMs, findings, payloadBad, done: false, clientFinAfterMs: undefined, uncertain: undefined}
+    // Held until the server side was known: what the capture lost since then counts against it too.
+    const serverDir = (c.flow.requestDir ^ 1) as Dir
+    const gapAt = c.gapAt[serverDir]
+    if (gapAt !== undefined && gapAt >= info.t) p.uncertain = c.gapCause[serverDir] === 'truncated' ? 'truncated' : 'gap'
+    if (this.dropAt !== undefined && this.dropAt >= info.t) p.uncertain = strongerReason(p.uncertain, 'drop')
     this.queue.push(p)
     if (c.addPending(info.msgId, p)) {
       this.stats.counters.duplicateMsgIds++

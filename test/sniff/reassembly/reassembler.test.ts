@@ -498,6 +498,19 @@ describe('bytes the capture never saw', () => {
     expect(rec.flows[0].gapCauses).toEqual(['lost'])
   })
 
+  it('starts a direction seen mid-connection where its peer had acknowledged it stood: what came before the first segment is a gap', () => {
+    const conv = new Conversation()
+    conv.handshake()
+    const [req] = conv.send('client', REQUEST)
+    const [, tail] = conv.send('server', REPLY, {cuts: [12]})
+    // The client's request acknowledges the server's stream up to the reply's first byte; the reply's head is lost.
+    const {rec} = run([req, tail, conv.ack('client')])
+    expect(rec.text(0, 1)).toBe(`<gap 12>${REPLY.subarray(12).toString('latin1')}`)
+    expect(rec.flows[0].gapCauses).toEqual(['lost'])
+    // Without an earlier acknowledgement, the first segment is where the direction starts.
+    expect(run([tail, conv.ack('client')]).rec.text(0, 0)).toBe(REPLY.subarray(12).toString('latin1'))
+  })
+
   it('says a snaplen cut is a truncation, and counts truncated segments', () => {
     const conv = new Conversation()
     const hs = conv.handshake()
