@@ -44,8 +44,6 @@ export class TcpFlow<U = unknown> {
    * retries its SYN. Cleared once the stale socket has been reported.
    */
   challengeAt: number | undefined
-  /** The client's RST that answered the challenge ACK was seen. */
-  challengeReset = false
 
   constructor(
     /** 1-based, in order of first sight. */

@@ -301,13 +301,10 @@ export class Reassembler<U = unknown> implements HalfOutput<Flow<U>> {
     const waiting = flow.awaitingSynAck()
     if (waiting === undefined) return false
     const flags = seg.flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)
-    if (dir !== waiting && flags === TCP_ACK) {
-      flow.challengeAt ??= t
-    } else if (dir === waiting && (flags & TCP_RST) !== 0 && flow.challengeAt !== undefined) {
-      flow.challengeReset = true
-    } else {
-      return false
-    }
+    const challengeAck = dir !== waiting && flags === TCP_ACK
+    const itsReset = dir === waiting && (flags & TCP_RST) !== 0 && flow.challengeAt !== undefined
+    if (!challengeAck && !itsReset) return false
+    flow.challengeAt ??= t
     flow.lastT = t
     flow.packets++
     return true

@@ -254,7 +254,7 @@ export class TransactionTracker {
     if (late !== undefined) {
       c.expired!.delete(info.msgId)
       // Reported unanswered (or uncertain) at --timeout; the reply came after all.
-      if (late.expiredAs === 'unanswered' || late.expiredAs === undefined) this.stats.unansweredUndo(late.rec.info.method)
+      if (late.expiredAs === undefined || late.expiredAs === 'unanswered') this.stats.unansweredUndo(late.rec.info.method)
       else this.stats.uncertainUndo(late.expiredAs, late.rec.info.method)
       this.settle(c, late, rec, true)
       return
