@@ -155,3 +155,22 @@ describe('limits', () => {
     expect(of('unanswered')[0].request.msgId).toBe('20000000000000000001')
   })
 })
+
+describe('ports reused after a stale server socket', () => {
+  it('pairs the call of the retried connection, its request and reply split at every byte', () => {
+    for (let cut = 1; cut < MAKE_ORDER_REQUEST.length; cut++) {
+      // rocket's first connection, left in CLOSE_WAIT: request, reply, the client's FIN.
+      const old = new Conversation()
+      const first = [...old.handshake(), ...old.send('client', MAKE_ORDER_REQUEST), ...old.send('server', MAKE_ORDER_REPLY), old.fin('client'), old.ack('server')]
+      old.wait(1100)
+      const next = new Conversation(old.client, old.server, {client: (old.next.client + 65_537) >>> 0, server: 77}, old.stamp)
+      const [syn, synAck, ack] = next.handshake()
+      const retry = [syn, ...next.challenge(old), next.synAgain(), synAck, ack]
+      const call = [...next.send('client', MAKE_ORDER_REQUEST, {cuts: [cut]}), ...next.send('server', MAKE_ORDER_REPLY, {cuts: [cut]})]
+      const {summary, of} = run([...first, ...retry, ...call], {timeoutMs: 500})
+      expect(summary, `cut ${cut}`).toMatchObject({requests: 2, paired: 2, connections: 2, staleSockets: 1, uncertain: 0, gaps: 0})
+      expect(of('stale-socket'), `cut ${cut}`).toHaveLength(1)
+      expect(summary.decodedBytes, `cut ${cut}`).toBe(summary.bytes)
+    }
+  })
+})
