@@ -94,6 +94,11 @@ export class TcpConnection<In, Out> extends EventEmitter<ConnectionEvents<In>> {
     return {host: this.socket.remoteAddress ?? '', port: this.socket.remotePort ?? 0}
   }
 
+  /** Malformed input the coder is still skipping (reported as 'malformed' once it ends). */
+  get pendingIssue(): DecodeIssue | undefined {
+    return this.coder.pending?.()
+  }
+
   /** Encode and write msg. Returns false when the caller should wait for 'drain'. */
   send(msg: Out): boolean {
     if (this.st === 'Closed' || this.weShutdown) return false
