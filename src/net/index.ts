@@ -1,5 +1,6 @@
 export * from './clock.js'
 export * from './coder.js'
+export * from './fd-limit.js'
 export * from './min-heap.js'
 export * from './net-addr.js'
 export * from './string-coder.js'
