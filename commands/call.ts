@@ -3,7 +3,9 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../src/cli/base-command.js'
 import {protoFlags, schemaFromFlags} from '../src/cli/proto-flags.js'
 import {EXIT_SERVER_ERROR, EXIT_TRANSPORT} from '../src/cli/exit-codes.js'
+import {sizeFlag} from '../src/cli/size-flag.js'
 import {UsageError} from '../src/errors.js'
+import {DEFAULT_MAX_BODY} from '../src/rpc/body-source.js'
 import type {CallResult} from '../src/rpc/call.js'
 import type {LoadReport} from '../src/rpc/load-test.js'
 
@@ -40,6 +42,7 @@ When a call times out or the peer closes without answering, the error lists the 
     json: Flags.string({char: 'd', description: "request body: JSON text, @file, or - for stdin (default '{}')", exclusive: ['data-hex', 'data-base64']}),
     'data-hex': Flags.string({description: 'raw pb_data in hex, sent as is', exclusive: ['json', 'data-base64']}),
     'data-base64': Flags.string({description: 'raw pb_data in base64, sent as is', exclusive: ['json', 'data-hex']}),
+    'max-body': sizeFlag({description: 'refuse a --json @file or stdin body larger than this, before reading it whole', default: DEFAULT_MAX_BODY}),
     'allow-unknown-fields': Flags.boolean({description: 'drop JSON fields the request type lacks instead of failing'}),
     'msg-id': Flags.string({description: 'msg_id to send (default: 20 random digits, +1 per call, like rocket)'}),
     timeout: Flags.integer({char: 't', description: 'ms to wait for the answer, connect included', default: 5000, min: 1}),
@@ -73,7 +76,7 @@ When a call times out or the peer closes without answering, the error lists the 
 
     const body =
       flags.json !== undefined
-        ? input.readJsonBody(flags.json)
+        ? await input.readJsonBody(flags.json, {maxBytes: flags['max-body']})
         : flags['data-hex'] !== undefined
           ? input.parseHexBody(flags['data-hex'])
           : flags['data-base64'] !== undefined
