@@ -179,6 +179,9 @@ export class TcpConnection<In, Out> extends EventEmitter<ConnectionEvents<In>> {
     const peerClosed = this.peerEnded || (this.failure !== undefined && !this.weShutdown)
     this.setState('Closed')
     this.emit('close', {error: this.failure, peerClosed, bytesIn: this.bytesIn, bytesOut: this.bytesOut})
+    // After the listeners have looked: a closed connection may stay referenced for a while, its buffers need not.
+    this.in.release()
+    this.out.release()
   }
 
   private setState(to: ConnectionState): void {

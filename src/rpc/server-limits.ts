@@ -79,6 +79,8 @@ export class InputGuard {
     private readonly timers: TimerQueue,
     private readonly clock: Clock,
     private readonly onClose: (c: RpcConnection, why: LimitClose) => void,
+    /** A connection holding this many bytes of input closed: its buffers are garbage now. */
+    private readonly onRelease?: (bytes: number) => void,
   ) {
     this.maxBuffered = limits.maxBuffered ?? DEFAULT_MAX_BUFFERED
     this.idleMs = limits.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
@@ -117,17 +119,19 @@ export class InputGuard {
     if (g.closed) return
     const now = this.clock.now()
     g.lastByteAt = now
-    const unfinished = g.c.in.readable > 0 || g.c.pendingIssue !== undefined
+    const b = g.c.in
+    const unfinished = b.readable > 0 || g.c.pendingIssue !== undefined
     if (g.frames !== g.framesSeen) {
       // A frame completed in this chunk: what is left over began in it.
       g.framesSeen = g.frames
       g.dirtySince = unfinished ? now : undefined
-      g.receivedSinceFrame = unfinished ? g.c.in.readable : 0
+      g.receivedSinceFrame = unfinished ? b.readable : 0
     } else {
       g.dirtySince ??= now
       g.receivedSinceFrame += size
     }
-    this.account(g, g.c.in.readable > 0 ? g.c.in.capacity : 0)
+    // The memory held: the buffer behind the unread bytes (up to twice their size while it grows).
+    this.account(g, b.readable > 0 ? b.capacity : 0)
     if (this.total > this.maxBuffered) this.enforceBudget()
     if (!g.closed && g.c.socket.writableLength >= OUTPUT_HIGH_WATER) g.c.socket.pause()
   }
@@ -181,7 +185,9 @@ export class InputGuard {
   private forget(g: Guarded): void {
     if (g.closed) return
     g.closed = true
+    const held = g.held
     this.account(g, 0)
+    if (held > 0) this.onRelease?.(held)
     if (g.timer !== undefined) this.timers.cancel(g.timer)
     g.timer = undefined
     this.conns.delete(g)

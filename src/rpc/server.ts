@@ -7,6 +7,7 @@ import {BurstLog, DecadeLog, LOG_PAYLOAD_MAX, payloadHead, wireText} from './log
 import {decodeBody} from './message-body.js'
 import type {ProtoSchema} from './proto/index.js'
 import type {ResponseScript} from './responses.js'
+import {Reclaimer} from './reclaim.js'
 import {InputGuard, LIMIT_CODES, type LimitClose, type LimitCode, type ServeLimits} from './server-limits.js'
 
 /** At most one log line a second for accept() failures (EMFILE when descriptors run out). */
@@ -155,10 +156,17 @@ export async function startServer(opts: ServeOptions): Promise<Result<ServerHand
   const fds = connectionCeiling()
   const maxConnections = opts.limits?.maxConnections ?? fds?.ceiling
   const server = new TcpServer<TinyPbFrame, TinyPbMessage>({coder: () => new TinyPbCoder(), maxConnections})
-  const guard = new InputGuard(opts.limits ?? {}, timers, clock, (c, why) => {
-    stats.closedByLimit[why.code]++
-    onEvent?.({type: 'limit', time: Date.now(), peer: formatAddr(c.remote), ...why})
-  })
+  const reclaimer = new Reclaimer(timers, clock)
+  const guard = new InputGuard(
+    opts.limits ?? {},
+    timers,
+    clock,
+    (c, why) => {
+      stats.closedByLimit[why.code]++
+      onEvent?.({type: 'limit', time: Date.now(), peer: formatAddr(c.remote), ...why})
+    },
+    (bytes) => reclaimer.release(bytes),
+  )
   const acceptLog = new BurstLog<{code: string; message: string}>(ACCEPT_LOG_INTERVAL_MS, timers, clock, (e, count) => {
     onEvent?.({type: 'accept-error', time: Date.now(), code: e.code, count, message: e.message})
   })
