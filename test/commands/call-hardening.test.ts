@@ -69,6 +69,17 @@ function userEnv(): NodeJS.ProcessEnv {
   return {...Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]])), NO_COLOR: '1'}
 }
 
+/** Run the CLI through another program (a shell pipeline, /usr/bin/time) in a user's environment. */
+function shell(cmd: string, args: string[]): Promise<ProcessOutput> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, {env: userEnv(), stdio: ['ignore', 'pipe', 'pipe']})
+    let [stdout, stderr] = ['', '']
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('close', (code, signal) => resolve({code, signal, stdout, stderr}))
+  })
+}
+
 /** stderr as one line: oclif wraps an error's lines at the terminal width, each under " ›". */
 const flat = (stderr: string) => stderr.replace(/\s*\n ›\s+/g, ' ')
 
@@ -133,17 +144,8 @@ describe('call reads its body safely (built CLI)', () => {
   afterAll(() => server.close(50))
 
   it('--json - reads a pipe whose writer is slow to its end', async () => {
-    const p = await new Promise<ProcessOutput>((resolve) => {
-      const cmd = `(sleep 1; printf '{"price":'; sleep 1; echo '12}') | exec "$0" "$@"`
-      const child = spawn('bash', ['-c', cmd, process.execPath, BIN, 'call', 'Order.makeOrder', ...PROTO, '--addr', addr, '--json', '-', '--format', 'json'], {
-        env: userEnv(),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let [stdout, stderr] = ['', '']
-      child.stdout.on('data', (d) => (stdout += d))
-      child.stderr.on('data', (d) => (stderr += d))
-      child.on('close', (code, signal) => resolve({code, signal, stdout, stderr}))
-    })
+    const cmd = `(sleep 1; printf '{"price":'; sleep 1; echo '12}') | exec "$0" "$@"`
+    const p = await shell('bash', ['-c', cmd, process.execPath, BIN, 'call', 'Order.makeOrder', ...PROTO, '--addr', addr, '--json', '-', '--format', 'json'])
     expect(p.stderr).toBe('')
     expect(p.code).toBe(0)
     expect(json(p)).toMatchObject({status: 'ok', request: {price: 12}})
@@ -159,16 +161,7 @@ describe('call reads its body safely (built CLI)', () => {
   })
 
   it('--json @/dev/zero stops at the limit without growing memory', async () => {
-    const timed = await new Promise<ProcessOutput>((resolve) => {
-      const child = spawn('/usr/bin/time', ['-f', 'maxrss %M', process.execPath, BIN, 'call', 'Order.makeOrder', ...PROTO, '--addr', addr, '--json', '@/dev/zero'], {
-        env: userEnv(),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let [stdout, stderr] = ['', '']
-      child.stdout.on('data', (d) => (stdout += d))
-      child.stderr.on('data', (d) => (stderr += d))
-      child.on('close', (code, signal) => resolve({code, signal, stdout, stderr}))
-    })
+    const timed = await shell('/usr/bin/time', ['-f', 'maxrss %M', process.execPath, BIN, 'call', 'Order.makeOrder', ...PROTO, '--addr', addr, '--json', '@/dev/zero'])
     expect(flat(timed.stderr)).toContain('--json @/dev/zero is larger than the 64.0 MiB limit (--max-body)')
     const kb = Number(timed.stderr.match(/maxrss (\d+)/)![1])
     // The default limit is 64 MiB: what was read up to it, and node itself; never the 1.9 GB it once reached.
