@@ -7,7 +7,7 @@
 // curves and their start / peak / end, and two verdicts: serve's memory back
 // within 20% of its level after the warm-up, and no good call unanswered.
 //
-//   npx tsx bench/soak.ts [--seconds 600] [--rate 400] [--idle-timeout 5000] [--max-buffered 64MiB]
+//   npx tsx bench/soak.ts [--seconds 600] [--rate 400] [--idle-timeout 10000] [--max-buffered 64MiB]
 //                         [--huge 4] [--slowloris 20] [--no-sniff] [--csv FILE] [--strict]
 // sniff needs root (or the capabilities in the README); without them the soak runs without it and says so.
 // --strict exits 1 when a verdict fails.
@@ -26,7 +26,7 @@ const {values: flags} = parseArgs({
   options: {
     seconds: {type: 'string', default: '600'},
     rate: {type: 'string', default: '400'},
-    'idle-timeout': {type: 'string', default: '5000'},
+    'idle-timeout': {type: 'string', default: '10000'},
     'max-buffered': {type: 'string', default: '64MiB'},
     huge: {type: 'string', default: '4'},
     slowloris: {type: 'string', default: '20'},
@@ -62,12 +62,20 @@ interface Sample {
 }
 
 /** Start a CLI process, resolve with the first line of `stream` matching `ready`. */
-function start(args: string[], ready: RegExp, stream: 'stdout' | 'stderr'): Promise<{child: ChildProcess; match: RegExpMatchArray; lines: AsyncIterable<string>}> {
+function start(
+  args: string[],
+  ready: RegExp,
+  stream: 'stdout' | 'stderr',
+): Promise<{child: ChildProcess; match: RegExpMatchArray; lines: AsyncIterable<string>; stderrTail: () => string}> {
   const child = spawn(process.execPath, ['bin/run.js', ...args], {cwd: ROOT, env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
   const other = stream === 'stdout' ? child.stderr! : child.stdout!
   const rl = createInterface({input: stream === 'stdout' ? child.stdout! : child.stderr!})
   let early = ''
   other.on('data', (d) => (early.length < 4000 ? (early += d) : undefined))
+  // The last words on stderr, for a process that dies during the soak.
+  let tail = ''
+  child.stderr!.on('data', (d) => (tail = (tail + d).slice(-600)))
+  const stderrTail = () => tail.trim().split('\n').slice(-3).join(' | ')
   return new Promise((resolve, reject) => {
     const fail = () => reject(new Error(`${args[0]} exited before it was ready:\n${early}`))
     child.once('exit', fail)
@@ -79,7 +87,7 @@ function start(args: string[], ready: RegExp, stream: 'stdout' | 'stderr'): Prom
         const m = ready.exec(r.value)
         if (m) {
           child.off('exit', fail)
-          return resolve({child, match: m, lines: {[Symbol.asyncIterator]: () => it}})
+          return resolve({child, match: m, lines: {[Symbol.asyncIterator]: () => it}, stderrTail})
         }
       }
     }
@@ -223,7 +231,12 @@ async function main(): Promise<number> {
       `  sniff's count (the wire): ${s.requests} requests, ${s.responses} responses, ${s.paired} paired, ${s.unanswered} unanswered, ${s.malformedFrames} malformed frames, ${s.connections} connections`,
     )
     console.log(`    its NDJSON lines by type: ${Object.entries(sniffTypes).map(([k, v]) => `${k} ${v}`).join(', ')}`)
-  } else if (sniff !== undefined) console.log('  sniff printed no summary')
+  } else if (sniff !== undefined) {
+    const how = sniff.child.signalCode ?? `exit ${sniff.child.exitCode}`
+    const gone = samples.find((s) => s.t > 1 && s.sniff === undefined)
+    console.log(`  sniff printed no summary: it ended (${how})${gone === undefined ? '' : ` before t=${gone.t.toFixed(0)} s`}; its NDJSON lines so far: ${Object.entries(sniffTypes).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+    console.log(`    its last words: ${sniff.stderrTail().slice(0, 400)}`)
+  }
 
   console.log('\nVerdict')
   console.log(`  serve memory back within 20% of its start after the hostile phase: ${back ? 'yes' : 'NO'} (${mb(baseline)} -> ${mb(endRss)} MiB)`)

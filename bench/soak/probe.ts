@@ -13,8 +13,10 @@ export interface ProcSample {
 export function probe(pid: number | undefined): ProcSample | undefined {
   if (pid === undefined) return undefined
   try {
-    const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1])
-    return {rssMb: kb / 1024, fds: readdirSync(`/proc/${pid}/fd`).length}
+    // A process that has exited but not been reaped (a zombie) has no VmRSS: it is gone.
+    const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+    if (kb === undefined) return undefined
+    return {rssMb: Number(kb) / 1024, fds: readdirSync(`/proc/${pid}/fd`).length}
   } catch {
     return undefined
   }
