@@ -1,8 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand, EXIT_SERVER_ERROR, EXIT_TRANSPORT, protoFlags, schemaFromFlags} from '../src/cli/index.js'
+import {BaseCommand, EXIT_SERVER_ERROR, EXIT_TRANSPORT, protoFlags, schemaFromFlags, sizeFlag} from '../src/cli/index.js'
 import {UsageError} from '../src/errors.js'
 import {DEFAULT_TIMEOUT_MS} from '../src/net/deadline.js'
+import {DEFAULT_MAX_BODY} from '../src/rpc/body-source.js'
 import type {CallResult} from '../src/rpc/call.js'
 import type {LoadReport} from '../src/rpc/load-test.js'
 
@@ -39,6 +40,7 @@ When a call times out or the peer closes without answering, the error lists the 
     json: Flags.string({char: 'd', description: "request body: JSON text, @file, or - for stdin (default '{}')", exclusive: ['data-hex', 'data-base64']}),
     'data-hex': Flags.string({description: 'raw pb_data in hex, sent as is', exclusive: ['json', 'data-base64']}),
     'data-base64': Flags.string({description: 'raw pb_data in base64, sent as is', exclusive: ['json', 'data-hex']}),
+    'max-body': sizeFlag({description: 'refuse a --json @file or stdin body larger than this, before reading it whole', default: DEFAULT_MAX_BODY}),
     'allow-unknown-fields': Flags.boolean({description: 'drop JSON fields the request type lacks instead of failing'}),
     'msg-id': Flags.string({description: 'msg_id to send (default: 20 random digits, +1 per call, like rocket)'}),
     timeout: Flags.integer({char: 't', description: 'ms to wait for the answer, connect included', default: DEFAULT_TIMEOUT_MS, min: 1}),
@@ -72,7 +74,7 @@ When a call times out or the peer closes without answering, the error lists the 
 
     const body =
       flags.json !== undefined
-        ? input.readJsonBody(flags.json)
+        ? await input.readJsonBody(flags.json, {maxBytes: flags['max-body']})
         : flags['data-hex'] !== undefined
           ? input.parseHexBody(flags['data-hex'])
           : flags['data-base64'] !== undefined

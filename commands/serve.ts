@@ -2,9 +2,10 @@ import {readFileSync} from 'node:fs'
 
 import {Flags} from '@oclif/core'
 
-import {aborted, BaseCommand, protoFlags, schemaFromFlags, untilSignal} from '../src/cli/index.js'
+import {aborted, BaseCommand, protoFlags, schemaFromFlags, sizeFlag, untilSignal} from '../src/cli/index.js'
 import {UsageError} from '../src/errors.js'
 import type {ServeStats} from '../src/rpc/server.js'
+import {DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_BUFFERED} from '../src/rpc/server-limits.js'
 
 /**
  * `rpcdiag serve`: the embedded TinyPB server. Thin: flags -> startServer ->
@@ -37,6 +38,16 @@ A rule may also set err_code, err_info, delay_ms and no_reply. Operators: $eq $n
     'no-reply': Flags.boolean({description: 'never answer (what rocket does after a dispatch error)'}),
     'close-after-bytes': Flags.integer({description: 'close each connection once this many reply bytes are written (mid-frame)', min: 0}),
     'resend-replies': Flags.boolean({description: "re-send every earlier reply before each new one on a connection, like rocket (stale duplicates)"}),
+    'max-buffered': sizeFlag({
+      description: 'input buffered across all connections (unfinished frames); past it the connection holding the most is closed',
+      default: DEFAULT_MAX_BUFFERED,
+    }),
+    'idle-timeout': Flags.integer({
+      helpValue: 'MS',
+      description: 'ms a connection may stay silent, or hold a frame (or garbage) that does not complete, before it is closed; 0 never',
+      default: DEFAULT_IDLE_TIMEOUT_MS,
+      min: 0,
+    }),
     json: Flags.boolean({description: 'log NDJSON: one JSON object per event'}),
     quiet: Flags.boolean({char: 'q', description: 'no per-request log lines'}),
     verbose: Flags.boolean({char: 'v', description: 'also log connects and disconnects'}),
@@ -84,6 +95,7 @@ A rule may also set err_code, err_info, delay_ms and no_reply. Operators: $eq $n
         resendReplies: flags['resend-replies'],
       },
       logBodies: !flags.quiet,
+      limits: {maxBuffered: flags['max-buffered'], idleTimeoutMs: flags['idle-timeout']},
       onEvent: flags.quiet
         ? undefined
         : flags.json
@@ -105,13 +117,12 @@ A rule may also set err_code, err_info, delay_ms and no_reply. Operators: $eq $n
 
     const stop = untilSignal()
     await aborted(stop.signal)
-    const signal = stop.received
+    const signal = stop.received ?? 'SIGTERM'
     await server.close(1000)
     stop.dispose()
     const s = server.stats
-    const summary = `stopped on ${signal}: ${s.connections} connection(s), ${s.requests} request(s), ${s.replies} repl(ies), ${s.malformed} malformed`
     if (flags.json) this.log(JSON.stringify({type: 'stopped', time: new Date().toISOString(), signal, ...s}))
-    else this.logToStderr(errColors.dim(summary))
+    else this.logToStderr(errColors.dim(log.renderServeSummary(signal, s)))
     return {...s}
   }
 }

@@ -22,10 +22,12 @@ export type ErrorCode =
   | 'ONEOF_CONFLICT'
   | 'BAD_RESPONSES'
   | 'PEER_UNSAFE'
+  | 'BODY_TOO_LARGE'
   // .proto files and the methods they define
   | 'NO_PROTO'
   | 'NO_SCHEMA'
   | 'PROTO_NOT_FOUND'
+  | 'PROTO_IS_DIRECTORY'
   | 'IMPORT_PATH_NOT_FOUND'
   | 'PROTO_LOAD'
   | 'UNKNOWN_METHOD'
@@ -47,6 +49,8 @@ export type ErrorCode =
   | 'LISTEN_FAILED'
   | 'UNANSWERED'
   | 'SERVER_ERROR'
+  | 'MALFORMED_REPLY'
+  | 'STRAY_REPLY'
   // Capture sources and files
   | 'CAPTURE_PERMISSION'
   | 'NO_SUCH_INTERFACE'

@@ -37,6 +37,16 @@ export class TinyPbStreamDecoder {
   }
 
   /**
+   * The error whose resync is still under way, with the bytes skipped so far; it
+   * is pushed once a candidate start byte turns up or the stream finishes. Lets a
+   * caller that stops waiting (a call's deadline) say what arrived. Reading it
+   * changes nothing.
+   */
+  get pendingError(): FrameError | undefined {
+    return this.pending === undefined ? undefined : {...this.pending, skipped: this.pendingSkipped}
+  }
+
+  /**
    * Decode buf[off..end), which must start at streamPosition. Pushes frames and
    * errors to out and returns the offset in buf up to which bytes were consumed;
    * the caller presents the rest again, with more bytes after it.

@@ -22,6 +22,8 @@ export interface Coder<In, Out> {
   finish(input: TcpBuffer, out: Array<In | DecodeIssue>): void
   /** Append the encoding of msg to output. */
   encode(msg: Out, output: TcpBuffer): void
+  /** Malformed input still being skipped, not yet reported (it is, once its resync ends). */
+  pending?(): DecodeIssue | undefined
 }
 
 export function isIssue(m: unknown): m is DecodeIssue {

@@ -1,6 +1,7 @@
 export * from './clock.js'
 export * from './coder.js'
 export * from './deadline.js'
+export * from './fd-limit.js'
 export * from './min-heap.js'
 export * from './net-addr.js'
 export * from './ports.js'

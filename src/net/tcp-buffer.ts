@@ -82,7 +82,8 @@ export class TcpBuffer {
   ensureWritable(n: number): void {
     if (this.writable >= n) return
     const readable = this.readable
-    let cap = Math.max(this.initialCapacity, this.owned ? this.buf.length : 0)
+    // Sized for what is pending, not for the largest frame this buffer ever held.
+    let cap = this.initialCapacity
     while (cap < readable + n) cap *= 2
     const next = Buffer.allocUnsafe(cap)
     this.buf.copy(next, 0, this.r, this.w)
@@ -96,6 +97,18 @@ export class TcpBuffer {
   commit(n: number): void {
     if (n < 0 || n > this.writable) throw new RangeError(`commit(${n}) with ${this.writable} writable`)
     this.w += n
+  }
+
+  /**
+   * Drop the memory, readable bytes included (the connection is closed). Views
+   * handed out keep what they view; whatever still holds this buffer (a
+   * cancelled timer's closure, a listener) no longer holds its memory.
+   */
+  release(): void {
+    this.buf = Buffer.allocUnsafe(0)
+    this.r = 0
+    this.w = 0
+    this.owned = true
   }
 
   /** Take the readable bytes as one view and empty the buffer (for socket writes). */

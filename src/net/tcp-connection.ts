@@ -94,6 +94,11 @@ export class TcpConnection<In, Out> extends EventEmitter<ConnectionEvents<In>> {
     return {host: this.socket.remoteAddress ?? '', port: this.socket.remotePort ?? 0}
   }
 
+  /** Malformed input the coder is still skipping (reported as 'malformed' once it ends). */
+  get pendingIssue(): DecodeIssue | undefined {
+    return this.coder.pending?.()
+  }
+
   /** Encode and write msg. Returns false when the caller should wait for 'drain'. */
   send(msg: Out): boolean {
     if (this.st === 'Closed' || this.weShutdown) return false
@@ -174,6 +179,9 @@ export class TcpConnection<In, Out> extends EventEmitter<ConnectionEvents<In>> {
     const peerClosed = this.peerEnded || (this.failure !== undefined && !this.weShutdown)
     this.setState('Closed')
     this.emit('close', {error: this.failure, peerClosed, bytesIn: this.bytesIn, bytesOut: this.bytesOut})
+    // After the listeners have looked: a closed connection may stay referenced for a while, its buffers need not.
+    this.in.release()
+    this.out.release()
   }
 
   private setState(to: ConnectionState): void {

@@ -9,10 +9,14 @@ import {type ConnectionOptions, TcpConnection} from './tcp-connection.js'
 export interface ServerOptions<In, Out> extends ConnectionOptions {
   /** A fresh coder for each accepted connection. */
   coder: () => Coder<In, Out>
+  /** Past this many open connections a new one is closed at once and reported as 'drop'. */
+  maxConnections?: number
 }
 
 export interface ServerEvents<In, Out> {
   connection: [TcpConnection<In, Out>]
+  /** A client closed at accept because maxConnections were open. */
+  drop: [remote: NetAddr]
   error: [NetError]
 }
 
@@ -24,6 +28,10 @@ export class TcpServer<In, Out> extends EventEmitter<ServerEvents<In, Out>> {
   constructor(private readonly opts: ServerOptions<In, Out>) {
     super()
     this.server = createServer({allowHalfOpen: true}, (socket) => this.accept(socket))
+    if (opts.maxConnections !== undefined) {
+      this.server.maxConnections = opts.maxConnections
+      this.server.on('drop', (d) => this.emit('drop', {host: d?.remoteAddress ?? '', port: d?.remotePort ?? 0}))
+    }
   }
 
   get connections(): ReadonlySet<TcpConnection<In, Out>> {

@@ -20,6 +20,10 @@ export class TinyPbCoder implements Coder<TinyPbFrame, TinyPbMessage> {
     input.consume(input.readable)
   }
 
+  pending(): DecodeIssue | undefined {
+    return this.decoder.pendingError
+  }
+
   encode(msg: TinyPbMessage, output: TcpBuffer): void {
     const len = encodedLength(msg)
     output.ensureWritable(len)

@@ -2,7 +2,9 @@ import type {ChalkInstance} from 'chalk'
 
 import {displayText} from '../../decoders/string/index.js'
 
-import type {ServeEvent} from '../rpc/server.js'
+import type {ServeEvent, ServeStats} from '../rpc/server.js'
+import type {LimitClose} from '../rpc/server-limits.js'
+import {formatBytes} from '../sockets/diagnose.js'
 
 /** Local wall-clock time as tcpdump prints it: HH:MM:SS.mmm. */
 export function clockTime(ms: number): string {
@@ -42,11 +44,21 @@ export function renderServeEvent(e: ServeEvent, opts: {colors: ChalkInstance; ve
       if (e.rule !== undefined) parts.push(c.dim(`rule ${e.rule}`))
       if (e.note !== undefined) parts.push(c.dim(`(${displayText(e.note)})`))
       if (e.request !== undefined) parts.push(compact(e.request))
+      if (e.requestBytes !== undefined) parts.push(c.dim(`request ${e.requestBytes} bytes: ${e.requestHead}…`))
       if (e.response !== undefined) parts.push('->', compact(e.response))
+      if (e.responseBytes !== undefined) parts.push('->', c.dim(`response ${e.responseBytes} bytes: ${e.responseHead}…`))
       return parts.join(' ')
     }
-    case 'malformed':
-      return `${t} ${e.peer} ${c.yellow(`malformed input ${e.code}`)}: ${displayText(e.message)} (${e.skipped} bytes skipped at stream offset ${e.offset})`
+    case 'malformed': {
+      const what = `${t} ${e.peer} ${c.yellow(`malformed input ${e.code}${e.count === undefined ? '' : ` ×${e.count}`}`)}: ${displayText(e.message)}`
+      if (e.count === undefined) return `${what} (${e.skipped} bytes skipped at stream offset ${e.offset})`
+      const since = e.final ? 'held back until the connection closed' : 'since the previous line'
+      return `${what} (the last of ${e.count} ${since}, at stream offset ${e.offset}; ${e.skipped} bytes skipped)`
+    }
+    case 'limit':
+      return `${t} ${e.peer} ${c.yellow(`closed (${e.code})`)}: ${describeLimit(e)}`
+    case 'accept-error':
+      return `${t} ${c.yellow(`accept failed (${e.code})`)}: ${e.count} connection(s) dropped since the previous line (${e.message})`
     case 'connect':
       return opts.verbose ? `${t} ${e.peer} ${c.dim('connected')}` : undefined
     case 'disconnect':
@@ -56,7 +68,35 @@ export function renderServeEvent(e: ServeEvent, opts: {colors: ChalkInstance; ve
   }
 }
 
-/** `serve --json`: one NDJSON object per event, time as ISO 8601. */
+/** Why serve closed a connection by itself, in words. */
+export function describeLimit(e: LimitClose): string {
+  const frame = e.pkLen === undefined ? undefined : `pk_len ${e.pkLen}`
+  switch (e.code) {
+    case 'IDLE_TIMEOUT':
+      return `silent for ${e.limit} ms (--idle-timeout)`
+    case 'FRAME_TIMEOUT':
+      return frame === undefined
+        ? `${e.received} bytes that did not become a frame (garbage, or a header cut short) in ${e.limit} ms (--idle-timeout)`
+        : `an unfinished frame (${frame}, ${e.received} bytes of it received) did not complete within ${e.limit} ms (--idle-timeout)`
+    case 'BUFFER_BUDGET':
+      return (
+        `held ${formatBytes(e.buffered)} of ${frame === undefined ? 'unfinished input' : `an unfinished frame (${frame})`}, the most of ` +
+        `${e.connections ?? '?'} connection(s) holding ${formatBytes(e.totalBuffered ?? 0)}, over --max-buffered ${formatBytes(e.limit)}`
+      )
+  }
+}
+
+/** `serve --json`: one NDJSON object per event, time as ISO 8601; a limit event carries its words too. */
 export function serveEventToJson(e: ServeEvent): string {
-  return JSON.stringify({...e, time: new Date(e.time).toISOString()})
+  return JSON.stringify({...e, time: new Date(e.time).toISOString(), ...(e.type === 'limit' ? {message: describeLimit(e)} : {})})
+}
+
+/** The line serve ends with: what it served, and what it refused or closed by itself. */
+export function renderServeSummary(signal: string, s: ServeStats): string {
+  const parts = [`stopped on ${signal}: ${s.connections} connection(s), ${s.requests} request(s), ${s.replies} repl(ies), ${s.malformed} malformed`]
+  const limits = Object.entries(s.closedByLimit).filter(([, n]) => n > 0)
+  if (limits.length > 0) parts.push(`closed by limits: ${limits.map(([code, n]) => `${n} ${code}`).join(', ')}`)
+  if (s.acceptFailures > 0) parts.push(`${s.acceptFailures} accept failure(s)`)
+  parts.push(`peak input buffered ${formatBytes(s.peakBuffered)}`)
+  return parts.join('; ')
 }

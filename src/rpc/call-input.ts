@@ -1,32 +1,23 @@
-import {readFileSync} from 'node:fs'
-
 import {err, ok, type Result, UsageError} from '../errors.js'
+import {type BodySourceOptions, describeBodySource, readBodySource} from './body-source.js'
 import type {RequestBody} from './call-prepare.js'
-
-/** Where the body text came from, for messages: "--json", "--json @req.json", "--json - (stdin)". */
-function describeSource(arg: string): string {
-  if (arg === '-') return '--json - (stdin)'
-  if (arg.startsWith('@')) return `--json ${arg}`
-  return '--json'
-}
+import {locateJsonError} from './json-error.js'
 
 /**
- * The request body from --json '<text>', --json @file or --json - (stdin).
- * readStdin is passed in so a caller (and a test) decides what stdin is.
+ * The request body from --json '<text>', --json @file or --json - (stdin),
+ * read within --max-body (see readBodySource). A body that is not JSON is
+ * reported by source and position, never quoted: @/etc/shadow stays unprinted.
  */
-export function readJsonBody(arg: string, readStdin: () => string = () => readFileSync(0, 'utf8')): Result<RequestBody, UsageError> {
-  let text: string
-  try {
-    text = arg === '-' ? readStdin() : arg.startsWith('@') ? readFileSync(arg.slice(1), 'utf8') : arg
-  } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message
-    return err(new UsageError('BAD_JSON', `cannot read ${describeSource(arg)}: ${why}`, {cause: e}))
-  }
-  if (text.trim() === '') return err(new UsageError('BAD_JSON', `${describeSource(arg)} is empty: give a JSON object, e.g. '{}'`))
+export async function readJsonBody(arg: string, opts: BodySourceOptions = {}): Promise<Result<RequestBody, UsageError>> {
+  const bytes = await readBodySource(arg, opts)
+  if (!bytes.ok) return bytes
+  const text = bytes.value.toString('utf8')
+  const what = describeBodySource(arg)
+  if (text.trim() === '') return err(new UsageError('BAD_JSON', `${what} is empty: give a JSON object, e.g. '{}'`))
   try {
     return ok({kind: 'json', value: JSON.parse(text)})
-  } catch (e) {
-    return err(new UsageError('BAD_JSON', `${describeSource(arg)} is not valid JSON: ${(e as Error).message}`, {cause: e}))
+  } catch {
+    return err(new UsageError('BAD_JSON', `${what} is not valid JSON ${locateJsonError(text)}`))
   }
 }
 

@@ -7,6 +7,7 @@ import {RpcController} from './controller.js'
 import {unansweredCallCauses} from './diagnose.js'
 import {decodeBody, type MessageBody} from './message-body.js'
 import {MsgIdGenerator} from './msg-id.js'
+import {replyArrivals} from './reply-arrivals.js'
 
 export interface RunCallOptions {
   readonly addr: NetAddr
@@ -88,8 +89,11 @@ export async function runCall(opts: RunCallOptions): Promise<CallResult> {
   const timed = new RpcController(msgId, deadline, startedAt)
   timed.times.connectedAt = startedAt + conn.value.connectMs
   await channel.call(timed, p.wireName, p.pbData)
+  // A bad frame is reported when the decoder's resync past it ends: a call that stops waiting asks for it.
+  const stillSkipping = conn.value.connection.pendingIssue
   // Closing is our FIN, as with rocket's client, which always closes first.
   channel.destroy()
+  const malformed = stillSkipping === undefined ? channel.issues : [...channel.issues, stillSkipping]
 
   const t = timed.times
   const timings = {
@@ -102,11 +106,14 @@ export async function runCall(opts: RunCallOptions): Promise<CallResult> {
     local: timed.local === undefined ? undefined : formatAddr(timed.local),
     timings,
     strays: channel.strays,
-    malformed: channel.issues,
+    malformed,
     warnings,
   }
   if (timed.error !== undefined || timed.response === undefined) {
     const error = timed.error!
+    const waited = error.code === 'CALL_TIMEOUT' ? `within ${timed.timeoutMs} ms` : 'before the connection closed'
+    const arrived = replyArrivals(p.wireName, msgId, waited, error, {malformed, strays: channel.strays})
+    if (arrived !== undefined) return {...common, status: 'transport-error', error: arrived.error, causes: arrived.causes}
     const causes = unansweredCallCauses(p, [error.code], channel.cutMidFrame)
     return {...common, status: 'transport-error', error, causes}
   }

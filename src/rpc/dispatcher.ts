@@ -60,6 +60,8 @@ export class Dispatcher {
       faults?: GlobalFaults
       /** Decode every request to JSON (for the request log); otherwise only when a rule needs it. */
       decodeRequests?: boolean
+      /** With decodeRequests: only payloads up to this many bytes (the log shows larger ones by length). */
+      decodeLimit?: number
     } = {},
   ) {
     for (const m of opts.schema?.methods ?? []) {
@@ -94,7 +96,8 @@ export class Dispatcher {
     }
 
     const script = this.opts.script
-    const wantJson = this.opts.decodeRequests === true || (script?.needsRequest(method) ?? false)
+    const forLog = this.opts.decodeRequests === true && pbData.length <= (this.opts.decodeLimit ?? Infinity)
+    const wantJson = forLog || (script?.needsRequest(method) ?? false)
     let request: Record<string, unknown> | undefined
     let parsed: boolean
     if (wantJson) {

@@ -1,11 +1,23 @@
-import {describeErrorCode, encodedLength, encodeFrame, type TinyPbFrame, type TinyPbMessage} from '../../decoders/tinypb/index.js'
+import {describeErrorCode, encodedLength, encodeFrame, PK_LEN_AT, START, type TinyPbFrame, type TinyPbMessage} from '../../decoders/tinypb/index.js'
 import {err, type NetError, ok, type Result} from '../errors.js'
-import {type Clock, formatAddr, type NetAddr, systemClock, TcpServer, TimerQueue, TinyPbCoder} from '../net/index.js'
+import {type Clock, connectionCeiling, type DecodeIssue, formatAddr, type NetAddr, systemClock, TcpServer, TimerQueue, TinyPbCoder} from '../net/index.js'
 import type {RpcConnection} from './channel.js'
 import {type Dispatch, Dispatcher, type GlobalFaults} from './dispatcher.js'
+import {BurstLog, DecadeLog, LOG_PAYLOAD_MAX, payloadHead, wireText} from './log-limits.js'
 import {decodeBody} from './message-body.js'
 import type {ProtoSchema} from './proto/index.js'
 import type {ResponseScript} from './responses.js'
+import {Reclaimer} from './reclaim.js'
+import {InputGuard, LIMIT_CODES, type LimitClose, type LimitCode, type ServeLimits} from './server-limits.js'
+
+/** At most one log line a second for accept() failures (EMFILE when descriptors run out). */
+const ACCEPT_LOG_INTERVAL_MS = 1000
+const ACCEPT_WHY: Readonly<Record<string, string>> = {
+  EMFILE: 'the process ran out of file descriptors: raise ulimit -n, or fewer clients at once',
+  ENFILE: 'the system ran out of file descriptors (fs.file-max)',
+  ENOBUFS: 'the kernel ran out of socket buffers',
+  ENOMEM: 'the kernel ran out of memory for the socket',
+}
 
 export interface ServeFaults extends GlobalFaults {
   /** Write only this many reply bytes on a connection, then close it (FIN): the client sees a frame cut short. */
@@ -28,6 +40,8 @@ export interface ServeOptions {
   readonly onEvent?: (e: ServeEvent) => void
   /** Put request and response JSON in request events (costs a decode per request). */
   readonly logBodies?: boolean
+  /** Input budget across connections and the idle / partial-frame timeout (defaults: 256 MiB, 30 s). */
+  readonly limits?: ServeLimits
   readonly clock?: Clock
 }
 
@@ -43,11 +57,20 @@ export type ServeEvent =
       readonly method: string
       /** pk_len of the request frame. */
       readonly pkLen: number
+      /** Set when msgId, method or errInfo were cut for the log: the whole field's length in bytes. */
+      readonly msgIdBytes?: number
+      readonly methodBytes?: number
+      readonly errInfoBytes?: number
       readonly request?: unknown
+      /** A request pb_data too large to log: its length and first bytes in hex (instead of request). */
+      readonly requestBytes?: number
+      readonly requestHead?: string
       readonly errCode: number
       readonly errName: string
       readonly errInfo: string
       readonly response?: unknown
+      readonly responseBytes?: number
+      readonly responseHead?: string
       /** pk_len of the reply frame (0 when none was sent). */
       readonly replyLen: number
       readonly action: ServeAction
@@ -55,7 +78,21 @@ export type ServeEvent =
       readonly rule?: number
       readonly note?: string
     }
-  | {readonly type: 'malformed'; readonly time: number; readonly peer: string; readonly code: string; readonly offset: number; readonly skipped: number; readonly message: string}
+  | {
+      readonly type: 'malformed'
+      readonly time: number
+      readonly peer: string
+      readonly code: string
+      readonly offset: number
+      readonly skipped: number
+      readonly message: string
+      /** Past the first few on a connection, one line stands for this many malformed inputs (this one the last; skipped sums them). */
+      readonly count?: number
+      /** The connection closed: the last line for it, with what was held back. */
+      readonly final?: boolean
+    }
+  | ({readonly type: 'limit'; readonly time: number; readonly peer: string} & LimitClose)
+  | {readonly type: 'accept-error'; readonly time: number; readonly code: string; readonly count: number; readonly message: string}
   | {readonly type: 'connect'; readonly time: number; readonly peer: string}
   | {readonly type: 'disconnect'; readonly time: number; readonly peer: string; readonly bytesIn: number; readonly bytesOut: number; readonly requests: number; readonly error?: string}
 
@@ -64,6 +101,12 @@ export interface ServeStats {
   requests: number
   replies: number
   malformed: number
+  /** accept() failures (EMFILE, ENFILE, ...): clients the kernel connected and the server never saw. */
+  acceptFailures: number
+  /** Connections the server closed by itself, by limit. */
+  closedByLimit: Record<LimitCode, number>
+  /** The most input buffered across connections at once, in bytes. */
+  peakBuffered: number
 }
 
 export interface ServerHandle {
@@ -99,16 +142,56 @@ export async function startServer(opts: ServeOptions): Promise<Result<ServerHand
   const faults = opts.faults ?? {}
   const onEvent = opts.onEvent
   const logBodies = opts.logBodies === true && onEvent !== undefined
-  const dispatcher = new Dispatcher({schema: opts.schema, script: opts.script, faults, decodeRequests: logBodies})
+  const dispatcher = new Dispatcher({schema: opts.schema, script: opts.script, faults, decodeRequests: logBodies, decodeLimit: LOG_PAYLOAD_MAX})
   const timers = new TimerQueue(clock)
-  const stats: ServeStats = {connections: 0, requests: 0, replies: 0, malformed: 0}
-  const server = new TcpServer<TinyPbFrame, TinyPbMessage>({coder: () => new TinyPbCoder()})
+  const stats: ServeStats = {
+    connections: 0,
+    requests: 0,
+    replies: 0,
+    malformed: 0,
+    acceptFailures: 0,
+    closedByLimit: Object.fromEntries(LIMIT_CODES.map((c) => [c, 0])) as Record<LimitCode, number>,
+    peakBuffered: 0,
+  }
+  const fds = connectionCeiling()
+  const maxConnections = opts.limits?.maxConnections ?? fds?.ceiling
+  const server = new TcpServer<TinyPbFrame, TinyPbMessage>({coder: () => new TinyPbCoder(), maxConnections})
+  const reclaimer = new Reclaimer(timers, clock)
+  const guard = new InputGuard(
+    opts.limits ?? {},
+    timers,
+    clock,
+    (c, why) => {
+      stats.closedByLimit[why.code]++
+      onEvent?.({type: 'limit', time: Date.now(), peer: formatAddr(c.remote), ...why})
+    },
+    (bytes) => reclaimer.release(bytes),
+  )
+  const acceptLog = new BurstLog<{code: string; message: string}>(ACCEPT_LOG_INTERVAL_MS, timers, clock, (e, count) => {
+    onEvent?.({type: 'accept-error', time: Date.now(), code: e.code, count, message: e.message})
+  })
+  // Short of the descriptor limit, a new client is closed at once (net.Server's maxConnections) and
+  // said so. At the limit itself accept() fails with EMFILE and libuv closes the client on a reserved
+  // descriptor without a word, which is why the ceiling keeps a headroom.
+  server.on('drop', () => {
+    stats.acceptFailures++
+    const why =
+      fds !== undefined && opts.limits?.maxConnections === undefined
+        ? `${maxConnections} connections open, the most the file descriptor limit allows (ulimit -n ${fds.limit}, ${fds.open} open at start, ${fds.headroom} kept free): raise ulimit -n`
+        : `${maxConnections} connections open (maxConnections)`
+    acceptLog.add({code: 'MAX_CONNECTIONS', message: why})
+  })
+  server.on('error', (e) => {
+    stats.acceptFailures++
+    const code = (e.cause as NodeJS.ErrnoException | undefined)?.code ?? e.code
+    acceptLog.add({code, message: ACCEPT_WHY[code] ?? e.message})
+  })
 
   const maybeShutdown = (c: RpcConnection, st: ConnState) => {
     if (st.peerEnded && st.waiting === 0) c.shutdown()
   }
 
-  const reply = (c: RpcConnection, st: ConnState, d: Dispatch, msgId: string, method: string, pkLen: number) => {
+  const reply = (c: RpcConnection, st: ConnState, d: Dispatch, f: TinyPbFrame) => {
     let action: ServeAction = 'reply'
     let replyLen = 0
     let note = d.note
@@ -118,7 +201,8 @@ export async function startServer(opts: ServeOptions): Promise<Result<ServerHand
     } else if (d.noReply) {
       action = 'no-reply'
     } else {
-      const msg = {msgId, methodName: method, errCode: d.errCode, errInfo: d.errInfo, pbData: d.pbData}
+      // The client's own bytes echoed: a msg_id that is not UTF-8 goes back as it came.
+      const msg = {msgId: f.msgIdBytes, methodName: f.methodNameBytes, errCode: d.errCode, errInfo: d.errInfo, pbData: d.pbData}
       replyLen = encodedLength(msg)
       const limit = faults.closeAfterBytes
       if (limit !== undefined && st.written + replyLen > limit) {
@@ -145,20 +229,30 @@ export async function startServer(opts: ServeOptions): Promise<Result<ServerHand
       }
     }
     if (onEvent !== undefined) {
+      // Wire strings and payloads are the client's: cut to their first bytes so one request is one bounded line.
+      const msgId = wireText(f.msgIdBytes)
+      const method = wireText(f.methodNameBytes)
+      const errInfo = wireText(Buffer.from(d.errInfo))
+      const requestBig = f.pbDataLen > LOG_PAYLOAD_MAX
+      const logResponse = logBodies && d.method !== undefined && action !== 'no-reply' && d.errCode === 0
+      const responseBig = d.pbData.length > LOG_PAYLOAD_MAX
       onEvent({
         type: 'request',
         time: Date.now(),
         peer: st.peer,
-        msgId,
-        method,
-        pkLen,
-        ...(d.request === undefined ? {} : {request: d.request}),
+        msgId: msgId.text,
+        ...(msgId.bytes === undefined ? {} : {msgIdBytes: msgId.bytes}),
+        method: method.text,
+        ...(method.bytes === undefined ? {} : {methodBytes: method.bytes}),
+        pkLen: f.pkLen,
+        ...(logBodies && requestBig ? {requestBytes: f.pbDataLen, requestHead: payloadHead(f.pbData)} : {}),
+        ...(d.request === undefined || requestBig ? {} : {request: d.request}),
         errCode: d.errCode,
         errName: describeErrorCode(d.errCode),
-        errInfo: d.errInfo,
-        ...(logBodies && d.method !== undefined && action !== 'no-reply' && d.errCode === 0
-          ? {response: bodyJson(d.pbData, opts.schema, d)}
-          : {}),
+        errInfo: errInfo.text,
+        ...(errInfo.bytes === undefined ? {} : {errInfoBytes: errInfo.bytes}),
+        ...(logResponse && responseBig ? {responseBytes: d.pbData.length, responseHead: payloadHead(d.pbData)} : {}),
+        ...(logResponse && !responseBig ? {response: bodyJson(d.pbData, opts.schema, d)} : {}),
         replyLen,
         action,
         delayMs: d.delayMs,
@@ -171,25 +265,22 @@ export async function startServer(opts: ServeOptions): Promise<Result<ServerHand
   const onRequest = (c: RpcConnection, st: ConnState, f: TinyPbFrame) => {
     stats.requests++
     st.requests++
-    const msgId = f.msgId
-    const method = f.methodName
-    const pkLen = f.pkLen
     if (f.msgIdLen === 0) {
       // tinyrpc drops a request with an empty msg_id without a word.
-      reply(c, st, {errCode: 0, errInfo: '', pbData: new Uint8Array(0), delayMs: 0, noReply: true, note: 'empty msg_id: dropped, as tinyrpc does'}, msgId, method, pkLen)
+      reply(c, st, {errCode: 0, errInfo: '', pbData: new Uint8Array(0), delayMs: 0, noReply: true, note: 'empty msg_id: dropped, as tinyrpc does'}, f)
       return
     }
-    const d = dispatcher.dispatch(method, f.pbData)
+    const d = dispatcher.dispatch(f.methodName, f.pbData)
     if (d.delayMs > 0 && !d.noReply) {
       st.waiting++
       timers.add(d.delayMs, () => {
         st.waiting--
-        reply(c, st, d, msgId, method, pkLen)
+        reply(c, st, d, f)
         maybeShutdown(c, st)
       })
       return
     }
-    reply(c, st, d, msgId, method, pkLen)
+    reply(c, st, d, f)
   }
 
   server.on('connection', (c) => {
@@ -204,15 +295,26 @@ export async function startServer(opts: ServeOptions): Promise<Result<ServerHand
         onEvent?.({type: 'malformed', time: Date.now(), peer: st.peer, code: 'INTERNAL', offset: 0, skipped: 0, message: (e as Error).message})
       }
     })
-    c.on('malformed', (i) => {
+    const malformedLog = new DecadeLog<DecodeIssue>()
+    let lastIssue: DecodeIssue | undefined
+    const malformed = (i: DecodeIssue) => {
       stats.malformed++
-      onEvent?.({type: 'malformed', time: Date.now(), peer: st.peer, code: i.code, offset: i.offset, skipped: i.skipped, message: i.message})
-    })
+      lastIssue = i
+      const line = malformedLog.add(i, i.skipped)
+      if (line === undefined || onEvent === undefined) return
+      onEvent({...malformedEvent(st.peer, i), skipped: line.skipped, ...(line.count === undefined ? {} : {count: line.count})})
+    }
+    c.on('malformed', malformed)
+    guard.watch(c, () => st.waiting > 0)
     c.on('peer-end', () => {
       st.peerEnded = true
       maybeShutdown(c, st)
     })
     c.on('close', (info) => {
+      // An RST (or any failure) before a FIN leaves a frame cut short: reported as a FIN mid-frame is (TRUNCATED).
+      if (!st.peerEnded && info.error !== undefined && c.in.readable > 0) malformed(cutByReset(c, info.bytesIn))
+      const rest = malformedLog.finish(lastIssue)
+      if (rest !== undefined) onEvent?.({...malformedEvent(st.peer, rest.event), skipped: rest.skipped, count: rest.count, final: true})
       onEvent?.({
         type: 'disconnect',
         time: Date.now(),
@@ -229,12 +331,29 @@ export async function startServer(opts: ServeOptions): Promise<Result<ServerHand
   if (!listening.ok) return err(listening.error)
   return ok({
     address: listening.value,
-    stats,
+    get stats() {
+      stats.peakBuffered = guard.peak
+      return stats
+    },
     async close(graceMs = 1000) {
-      timers.clear()
       await server.close(graceMs)
+      acceptLog.flush()
+      timers.clear()
     },
   })
+}
+
+function malformedEvent(peer: string, i: DecodeIssue): Extract<ServeEvent, {type: 'malformed'}> {
+  return {type: 'malformed', time: Date.now(), peer, code: i.code, offset: i.offset, skipped: i.skipped, message: i.message}
+}
+
+/** The unfinished frame of a connection that was reset, as a malformed input (like TRUNCATED after a FIN). */
+function cutByReset(c: RpcConnection, bytesIn: number): DecodeIssue {
+  const b = c.in
+  const avail = b.readable
+  const pkLen = avail >= PK_LEN_AT + 4 && b.buffer[b.readIndex] === START ? b.buffer.readInt32BE(b.readIndex + PK_LEN_AT) : undefined
+  const where = pkLen === undefined ? 'a frame header' : `a frame of pk_len ${pkLen}`
+  return {kind: 'error', code: 'RESET_MID_FRAME', offset: bytesIn - avail, skipped: avail, message: `connection reset ${avail} bytes into ${where}`}
 }
 
 function bodyJson(pbData: Uint8Array, schema: ProtoSchema | undefined, d: Dispatch): unknown {

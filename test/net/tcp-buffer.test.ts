@@ -69,4 +69,28 @@ describe('TcpBuffer', () => {
     expect(first.toString()).toBe('one')
     expect(b.take().toString()).toBe('two')
   })
+
+  it('sizes fresh memory for what is pending, not for the largest frame it ever held', () => {
+    const b = new TcpBuffer(16)
+    b.append(Buffer.from('x'))
+    b.append(Buffer.alloc(1000, 'y'))
+    expect(b.capacity).toBe(1024)
+    b.consume(b.readable - 2)
+    // The big frame is done; two bytes of the next are pending when more arrive than the room left.
+    b.append(Buffer.alloc(30, 'z'))
+    expect(b.peek().toString()).toBe('yy' + 'z'.repeat(30))
+    expect(b.capacity).toBe(32)
+  })
+
+  it('release() drops its memory but not views handed out over it', () => {
+    const b = new TcpBuffer(16)
+    b.append(Buffer.from('a'))
+    b.append(Buffer.alloc(100, 'b'))
+    const view = b.peek().subarray(0, 3)
+    b.release()
+    expect([b.readable, b.capacity]).toEqual([0, 0])
+    expect(view.toString()).toBe('abb')
+    b.append(Buffer.from('again'))
+    expect(b.peek().toString()).toBe('again')
+  })
 })

@@ -149,7 +149,8 @@ describe('startServer', () => {
     await srv.close(1000)
     expect(c.ended()).toBe(true)
     expect(srv.events.map((e) => e.type)).toEqual(['connect', 'request', 'disconnect'])
-    expect(srv.stats).toEqual({connections: 1, requests: 1, replies: 1, malformed: 0})
+    expect(srv.stats).toMatchObject({connections: 1, requests: 1, replies: 1, malformed: 0, acceptFailures: 0})
+    expect(srv.stats.closedByLimit).toEqual({IDLE_TIMEOUT: 0, FRAME_TIMEOUT: 0, BUFFER_BUDGET: 0})
   })
 
   it('reports a port in use as a value', async () => {

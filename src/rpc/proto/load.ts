@@ -15,6 +15,14 @@ function isFile(p: string): boolean {
   }
 }
 
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory()
+  } catch {
+    return false
+  }
+}
+
 /**
  * Load .proto files the way protoc and grpcurl do: a file named on the command
  * line is taken as given (relative to the working directory) or else found
@@ -39,6 +47,9 @@ export function loadSchema(sources: ProtoSources, opts: {cwd?: string} = {}): Re
 
   const files: string[] = []
   for (const f of sources.protoFiles) {
+    if (isDirectory(resolve(cwd, f))) {
+      return err(new UsageError('PROTO_IS_DIRECTORY', `${f} is a directory, not a .proto file (-I ${f} searches it for imports; --proto names the files)`))
+    }
     const found = [resolve(cwd, f), ...(isAbsolute(f) ? [] : importDirs.map((d) => join(d, f)))].find(isFile)
     if (found === undefined) {
       const where = ['the working directory', ...sources.importPaths].join(', ')

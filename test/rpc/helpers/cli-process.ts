@@ -1,7 +1,8 @@
 // rpcdiag as a child process (test/rpc/helpers/cli.ts runs the TypeScript
-// sources through tsx): for exit codes, stdin and signals, which only a real
-// process shows.
-import {spawn, type ChildProcess} from 'node:child_process'
+// sources through tsx, or the built ./bin/run.js with `built`): for exit codes,
+// stdin, signals and resource limits, which only a real process shows.
+import {execFileSync, spawn, type ChildProcess} from 'node:child_process'
+import {join} from 'node:path'
 
 export interface ProcessOutput {
   readonly code: number | null
@@ -11,6 +12,26 @@ export interface ProcessOutput {
 }
 
 const CLI = ['--import', 'tsx', 'test/rpc/helpers/cli.ts']
+const BUILT = join(process.cwd(), 'bin', 'run.js')
+
+/** Build this tree's dist/ (the user-facing ./bin/run.js runs it); call once per test file, in beforeAll. */
+export function buildCli(): void {
+  execFileSync(process.execPath, ['scripts/build.mjs'], {stdio: 'ignore'})
+}
+
+export interface StartOptions {
+  /** Run the built ./bin/run.js (after buildCli) instead of the sources through tsx. */
+  readonly built?: boolean
+  /** Start it under `ulimit -n N` (through bash), to run it out of file descriptors. */
+  readonly nofile?: number
+}
+
+function command(args: string[], opts: StartOptions): [string, string[]] {
+  const node = [...(opts.built ? [BUILT] : CLI), ...args]
+  if (opts.nofile === undefined) return [process.execPath, node]
+  // exec: the pid the test holds is the CLI's own, so its signals reach it.
+  return ['bash', ['-c', `ulimit -n ${opts.nofile} && exec "$0" "$@"`, process.execPath, ...node]]
+}
 
 /** Colour off so output is plain text whatever the environment. */
 function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -18,9 +39,10 @@ function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 /** Run to completion, with optional stdin. */
-export function runCli(args: string[], opts: {stdin?: string; env?: NodeJS.ProcessEnv} = {}): Promise<ProcessOutput> {
+export function runCli(args: string[], opts: StartOptions & {stdin?: string; env?: NodeJS.ProcessEnv} = {}): Promise<ProcessOutput> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI, ...args], {env: env(opts.env), stdio: ['pipe', 'pipe', 'pipe']})
+    const [cmd, argv] = command(args, opts)
+    const child = spawn(cmd, argv, {env: env(opts.env), stdio: ['pipe', 'pipe', 'pipe']})
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
@@ -43,8 +65,9 @@ export interface LongRunning {
 }
 
 /** Start a long-running command (serve) and watch its output. */
-export function startCli(args: string[]): LongRunning {
-  return watchProcess(spawn(process.execPath, [...CLI, ...args], {env: env(), stdio: ['ignore', 'pipe', 'pipe']}))
+export function startCli(args: string[], opts: StartOptions = {}): LongRunning {
+  const [cmd, argv] = command(args, opts)
+  return watchProcess(spawn(cmd, argv, {env: env(), stdio: ['ignore', 'pipe', 'pipe']}))
 }
 
 /** Watch the output of any child spawned with piped stdout and stderr (tcpdump, a traffic generator). */
@@ -55,9 +78,9 @@ export function watchProcess(child: ChildProcess): LongRunning {
   const poke = () => waiters.splice(0).forEach((w) => w())
   child.stdout!.on('data', (d) => ((out += d), poke()))
   child.stderr!.on('data', (d) => ((err += d), poke()))
-  const exited = new Promise<ProcessOutput>((resolve) => child.on('close', (code, signal) => (poke(), resolve({code, signal, stdout: out, stderr: err}))))
   let done = false
-  void exited.then(() => (done = true))
+  // done before the waiters look again: a process that exits early fails waitFor at once.
+  const exited = new Promise<ProcessOutput>((resolve) => child.on('close', (code, signal) => ((done = true), poke(), resolve({code, signal, stdout: out, stderr: err}))))
   return {
     child,
     stdout: () => out,
