@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs'
 
 import {Flags} from '@oclif/core'
 
-import {aborted, BaseCommand, protoFlags, schemaFromFlags, untilSignal} from '../src/cli/index.js'
+import {aborted, BaseCommand, colorChoice, colorFlags, durationFlag, protoFlags, schemaFromFlags, untilSignal} from '../src/cli/index.js'
 import {UsageError} from '../src/errors.js'
 import type {ServeStats} from '../src/rpc/server.js'
 
@@ -31,7 +31,7 @@ A rule may also set err_code, err_info, delay_ms and no_reply. Operators: $eq $n
     host: Flags.string({description: 'address to listen on (0.0.0.0 or :: for every interface)', default: '127.0.0.1'}),
     port: Flags.integer({char: 'p', description: 'port to listen on (0 picks a free one)', default: 12345, min: 0, max: 65_535}),
     responses: Flags.string({char: 'r', description: 'JSON file of scripted responses per method'}),
-    delay: Flags.integer({description: 'wait this many ms before each reply', min: 0}),
+    delay: durationFlag({description: 'wait this long before each reply', bare: 'ms', minMs: 0}),
     'error-code': Flags.integer({description: 'answer every request with this err_code and an empty pb_data'}),
     'error-info': Flags.string({description: 'err_info text to go with --error-code', dependsOn: ['error-code']}),
     'no-reply': Flags.boolean({description: 'never answer (what rocket does after a dispatch error)'}),
@@ -40,6 +40,7 @@ A rule may also set err_code, err_info, delay_ms and no_reply. Operators: $eq $n
     json: Flags.boolean({description: 'log NDJSON: one JSON object per event'}),
     quiet: Flags.boolean({char: 'q', description: 'no per-request log lines'}),
     verbose: Flags.boolean({char: 'v', description: 'also log connects and disconnects'}),
+    ...colorFlags,
   }
 
   public async run(): Promise<ServeStats> {
@@ -68,8 +69,8 @@ A rule may also set err_code, err_info, delay_ms and no_reply. Operators: $eq $n
       script = parsed.value
     }
 
-    const colors = colorsFor(process.stdout)
-    const errColors = colorsFor(process.stderr)
+    const colors = colorsFor(process.stdout, process.env, colorChoice(flags))
+    const errColors = colorsFor(process.stderr, process.env, colorChoice(flags))
     const started = await startServer({
       host: flags.host,
       port: flags.port,

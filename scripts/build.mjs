@@ -130,6 +130,7 @@ async function stage() {
         [`commands/${WORKER}`]: `src/sniff/processes/${WORKER}.ts`,
         // One folder down like the commands, so its '../cli.js' is the same oclif.
         'help/rpcdiag-help': 'src/cli/help.ts',
+        'hooks/not-found': 'src/cli/not-found.ts',
       },
       plugins: [
         {
