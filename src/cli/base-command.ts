@@ -1,8 +1,6 @@
 import {Command, Errors} from '@oclif/core'
 
-import {RpcDiagError} from '../errors.js'
 import {errorLine, formatErrorLine, printedError} from './error-line.js'
-import {exitCodeFor} from './exit-codes.js'
 
 /**
  * What every rpcdiag command shares: failures become one line on stderr,
@@ -11,9 +9,8 @@ import {exitCodeFor} from './exit-codes.js'
  * adds one). With --json the error is the JSON object oclif prints.
  */
 export abstract class BaseCommand extends Command {
-  /** Report an RpcDiagError with its exit code; rethrow anything else. */
-  protected fail(e: unknown, suggestions?: string[]): never {
-    if (e instanceof RpcDiagError) this.error(e.message, {exit: exitCodeFor(e), code: e.code, suggestions})
+  /** Stop with an error: an RpcDiagError prints as its line (and hint) with its exit code. */
+  protected fail(e: unknown): never {
     throw e
   }
 
