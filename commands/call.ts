@@ -24,6 +24,7 @@ When a call times out or the peer closes without answering, the error lists the 
   static override examples = [
     `<%= config.bin %> <%= command.id %> Order.makeOrder --proto examples/order.proto --addr 127.0.0.1:12345 --json '{"price":100,"goods":"apple"}'`,
     `<%= config.bin %> <%= command.id %> Order.makeOrder --proto order.proto --json @req.json --format json`,
+    `echo '{"price":100}' | <%= config.bin %> <%= command.id %> Order.makeOrder --proto order.proto -d @`,
     `<%= config.bin %> <%= command.id %> Order.makeOrder --data-hex 086412056170706c65 --verbose`,
     `<%= config.bin %> <%= command.id %> Order.makeOrder --proto order.proto --json '{"price":100}' --repeat 10000 --concurrency 8`,
     `<%= config.bin %> <%= command.id %> Order.makeOrder --proto order.proto --json '{"price":100}' --repeat 1000 --connection-per-call`,
@@ -36,7 +37,13 @@ When a call times out or the peer closes without answering, the error lists the 
   static override flags = {
     addr: Flags.string({char: 'a', description: 'server address, host:port or [v6]:port', default: '127.0.0.1:12345'}),
     ...protoFlags,
-    json: Flags.string({char: 'd', description: "request body: JSON text, @file, or - for stdin (default '{}')", exclusive: ['data-hex', 'data-base64']}),
+    json: Flags.string({
+      char: 'd',
+      // grpcurl's -d: the same body under the name its users type.
+      aliases: ['data'],
+      description: "request body: JSON text, @file, or - (or @, as grpcurl's -d takes it) for stdin (default '{}'); -d and --data are the same flag",
+      exclusive: ['data-hex', 'data-base64'],
+    }),
     'data-hex': Flags.string({description: 'raw pb_data in hex, sent as is', exclusive: ['json', 'data-base64']}),
     'data-base64': Flags.string({description: 'raw pb_data in base64, sent as is', exclusive: ['json', 'data-hex']}),
     'allow-unknown-fields': Flags.boolean({description: 'drop JSON fields the request type lacks instead of failing'}),
@@ -73,7 +80,8 @@ When a call times out or the peer closes without answering, the error lists the 
 
     const body =
       flags.json !== undefined
-        ? input.readJsonBody(flags.json)
+        ? // grpcurl reads the body from stdin with `-d @`; readJsonBody's stdin is `-`.
+          input.readJsonBody(flags.json === '@' ? '-' : flags.json)
         : flags['data-hex'] !== undefined
           ? input.parseHexBody(flags['data-hex'])
           : flags['data-base64'] !== undefined
@@ -110,7 +118,12 @@ When a call times out or the peer closes without answering, the error lists the 
     else if (result.status !== 'transport-error' || flags.verbose) {
       for (const line of render.renderCallResult(result, {colors: colorsFor(process.stdout, process.env, colorChoice(flags)), verbose: flags.verbose})) this.log(line)
     }
-    if (result.status === 'transport-error') this.error(render.renderCallFailure(result), {exit: EXIT_TRANSPORT, code: result.error?.code})
+    if (result.status === 'transport-error') {
+      // The likely causes are the diagnosis, printed with the result; the error itself is one line.
+      const [line, ...causes] = render.renderCallFailure(result).split('\n')
+      if (flags.format !== 'json') for (const c of causes) this.log(c)
+      this.error(line, {exit: EXIT_TRANSPORT, code: result.error?.code})
+    }
     if (result.status === 'server-error') {
       const r = result.response!
       this.error(`server answered err_code ${r.errCode} ${r.errName}${r.errInfo === '' ? '' : `: ${r.errInfo}`}`, {exit: EXIT_SERVER_ERROR, code: 'SERVER_ERROR'})

@@ -45,11 +45,12 @@ A rule may also set err_code, err_info, delay_ms and no_reply. Operators: $eq $n
 
   public async run(): Promise<ServeStats> {
     const {flags} = await this.parse(Serve)
-    const [{startServer}, log, {colorsFor}, {formatAddr}] = await Promise.all([
+    const [{startServer}, log, {colorsFor}, {formatAddr}, {epochSecondsFromMs}] = await Promise.all([
       import('../src/rpc/server.js'),
       import('../src/render/serve-log.js'),
       import('../src/render/color.js'),
       import('../src/net/net-addr.js'),
+      import('../src/render/timestamp.js'),
     ])
     const loaded = await schemaFromFlags(flags)
     if (!loaded.ok) this.fail(loaded.error)
@@ -98,7 +99,7 @@ A rule may also set err_code, err_info, delay_ms and no_reply. Operators: $eq $n
     const server = started.value
     const where = formatAddr(server.address)
     const methods = schema?.methods.map((m) => m.fullName) ?? []
-    if (flags.json) this.log(JSON.stringify({type: 'listening', time: new Date().toISOString(), address: where, methods}))
+    if (flags.json) this.log(JSON.stringify({type: 'listening', ts: epochSecondsFromMs(Date.now()), address: where, methods}))
     else {
       const what = methods.length > 0 ? methods.join(', ') : 'any Service.method (no .proto: empty responses)'
       this.logToStderr(errColors.bold(`listening on ${where}`) + errColors.dim(` serving ${what}; Ctrl-C stops`))
@@ -111,7 +112,7 @@ A rule may also set err_code, err_info, delay_ms and no_reply. Operators: $eq $n
     stop.dispose()
     const s = server.stats
     const summary = `stopped on ${signal}: ${s.connections} connection(s), ${s.requests} request(s), ${s.replies} repl(ies), ${s.malformed} malformed`
-    if (flags.json) this.log(JSON.stringify({type: 'stopped', time: new Date().toISOString(), signal, ...s}))
+    if (flags.json) this.log(JSON.stringify({type: 'stopped', ts: epochSecondsFromMs(Date.now()), signal, ...s}))
     else this.logToStderr(errColors.dim(summary))
     return {...s}
   }

@@ -22,8 +22,8 @@ export abstract class BaseCommand extends Command {
       if (process.exitCode === undefined) process.exitCode = line.exit
       return super.catch(new Errors.CLIError(line.message, {exit: line.exit, code: line.code}) as never)
     }
-    process.stderr.write(formatErrorLine(this.config.bin, line))
-    if (process.env.DEBUG !== undefined && err.stack !== undefined) process.stderr.write(`${err.stack}\n`)
+    this.logToStderr(formatErrorLine(this.config.bin, line).trimEnd())
+    if (process.env.DEBUG !== undefined && err.stack !== undefined) this.logToStderr(err.stack)
     throw printedError(line)
   }
 }

@@ -84,8 +84,8 @@ export function errorLine(error: unknown, ctx: ErrorContext): ErrorLine {
       }
     }
     if (name === 'RequiredArgsError' && e.args !== undefined) {
-      const args = e.args.map((a) => (typeof a === 'string' ? a : `${(a.name ?? 'arg').toUpperCase()}${a.description ? ` (${a.description})` : ''}`))
-      return {message: `missing ${args.join(', ')}`, code: 'BAD_ARGS', exit: EXIT_USAGE, hint: seeHelp(ctx)}
+      const args = e.args.map((a) => (typeof a === 'string' ? a : `${(a.name ?? 'arg').toUpperCase()}${a.description ? `: ${a.description}` : ''}`))
+      return {message: `missing ${args.join('; ')}`, code: 'BAD_ARGS', exit: EXIT_USAGE, hint: seeHelp(ctx)}
     }
     if (name === 'UnexpectedArgsError' && e.args !== undefined) {
       const words = e.args.map(String)
@@ -97,7 +97,9 @@ export function errorLine(error: unknown, ctx: ErrorContext): ErrorLine {
         hint: habit === undefined ? seeHelp(ctx) : `try: ${habit.instead}`,
       }
     }
-    return {message: oneLine(e.message), code: 'BAD_FLAGS', exit: EXIT_USAGE, hint: seeHelp(ctx)}
+    // "The following errors occurred: A; B", where B is A the other way round: the first says it.
+    const message = oneLine(e.message.replace(/^The following errors occurred:\s*/, '')).split('; ')[0]
+    return {message, code: 'BAD_FLAGS', exit: EXIT_USAGE, hint: seeHelp(ctx)}
   }
   if (name === 'CLIError' || exit !== undefined) {
     // A command's this.error(message, {exit, code}); oclif's own usage errors ("Flag --x expects a value") exit 2 with no code.

@@ -3,6 +3,7 @@ import type {ChalkInstance} from 'chalk'
 import {displayText} from '../../decoders/string/index.js'
 
 import type {ServeEvent} from '../rpc/server.js'
+import {epochSecondsFromMs} from './timestamp.js'
 
 /** Local wall-clock time as tcpdump prints it: HH:MM:SS.mmm. */
 export function clockTime(ms: number): string {
@@ -56,7 +57,8 @@ export function renderServeEvent(e: ServeEvent, opts: {colors: ChalkInstance; ve
   }
 }
 
-/** `serve --json`: one NDJSON object per event, time as ISO 8601. */
+/** `serve --json`: one NDJSON object per event, `ts` in epoch seconds as sniff --json has it (src/render/timestamp.ts). */
 export function serveEventToJson(e: ServeEvent): string {
-  return JSON.stringify({...e, time: new Date(e.time).toISOString()})
+  const {type, time, ...rest} = e
+  return JSON.stringify({type, ts: epochSecondsFromMs(time), ...rest})
 }
