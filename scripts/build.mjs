@@ -136,6 +136,7 @@ async function stage() {
         // One folder down like the commands, so its '../cli.js' is the same oclif.
         'help/rpcdiag-help': 'src/cli/help.ts',
         'hooks/not-found': 'src/cli/not-found.ts',
+        'hooks/completion': 'src/cli/completion-hook.ts',
       },
       plugins: [
         {

@@ -36,13 +36,13 @@ export function habitHint(bin: string, words: readonly string[], command?: strin
   const [first, ...rest] = words
   if (first === undefined) return undefined
   const lower = first.toLowerCase()
-  if (command !== 'sockets' && (SS_FILTER_WORDS.has(lower) && !(command === 'sniff' && PCAP_FILTER_WORDS.has(lower)))) {
-    return {what: "ss's filter syntax", instead: `${bin} sockets ${line(words)}`}
-  }
+  // tcpdump's words after sniff: its --filter takes them.
+  if (command === 'sniff' && PCAP_FILTER_WORDS.has(lower)) return {what: 'a capture filter (tcpdump syntax)', instead: `${bin} sniff --filter ${shellWord(words.join(' '))}`}
+  if (command !== 'sockets' && SS_FILTER_WORDS.has(lower)) return {what: "ss's filter syntax", instead: `${bin} sockets ${line(words)}`}
   if (command === undefined) {
     if (SS_BUNDLE.test(first) || ['ss', 'netstat', 'lsof'].includes(lower)) {
       const args = ['ss', 'netstat', 'lsof'].includes(lower) ? rest : words
-      return {what: `${lower.startsWith('-') ? 'ss flags' : lower}'s job`, instead: `${bin} sockets ${line(args)}`.trimEnd()}
+      return {what: lower.startsWith('-') ? "ss's flags" : `${lower}'s job`, instead: `${bin} sockets ${line(args)}`.trimEnd()}
     }
     if (['tcpdump', 'tshark', 'wireshark'].includes(lower)) return {what: `${lower}'s job`, instead: `${bin} sniff ${line(rest)}`.trimEnd()}
     if (PCAP_FILTER_WORDS.has(lower)) return {what: 'a capture filter (tcpdump syntax)', instead: `${bin} sniff --filter ${shellWord(words.join(' '))}`}
