@@ -2,7 +2,7 @@ import {err, ok, type Result, UsageError} from '../errors.js'
 import {formatPortRanges, inPortRanges, parsePortRanges, type PortRange} from '../net/index.js'
 import {matchesSsExpr, parseSsFilter, type SsFilter} from './ss-filter.js'
 import {parseStateName} from './states.js'
-import type {InetProtocol, IpFamily, ProcessInfo, SocketOwner, SocketState, UnixSocketState} from './types.js'
+import type {InetProtocol, IpFamily, ProcessInfo, SocketOwner, SocketRow, SocketState, UnixSocketState} from './types.js'
 
 
 /**
@@ -97,15 +97,7 @@ export function parseSocketFilter(flags: SocketFilterFlags): Result<SocketFilter
 
 /** The criteria that need no process information, checked before the (costly) owner scan. */
 export function matchesSocket(
-  row: {
-    readonly protocol: InetProtocol
-    readonly family: IpFamily
-    readonly state: SocketState
-    readonly localAddress: string
-    readonly localPort: number
-    readonly peerAddress: string
-    readonly peerPort: number
-  },
+  row: Pick<SocketRow, 'protocol' | 'family' | 'state' | 'localAddress' | 'localPort' | 'peerAddress' | 'peerPort'>,
   filter: SocketFilter,
 ): boolean {
   if (filter.protocols !== undefined && !filter.protocols.has(row.protocol)) return false

@@ -2,7 +2,7 @@ import {err, ok, type Result, UsageError} from '../errors.js'
 import {inIpPrefix, type IpPrefix, parseIpPrefix, parsePort} from '../net/index.js'
 import {parse, type SyntaxError as PeggySyntaxError} from './ss-filter-parser.js'
 import {ALL_STATES, parseStateName} from './states.js'
-import type {SocketState} from './types.js'
+import type {SocketRow, SocketState} from './types.js'
 
 /**
  * ss's filter grammar, typed as arguments after `rpcdiag sockets`:
@@ -178,12 +178,7 @@ function compare(value: number, op: PortOp, port: number): boolean {
 }
 
 /** The socket fields an expression reads. */
-export interface SsRow {
-  readonly localAddress: string
-  readonly localPort: number
-  readonly peerAddress: string
-  readonly peerPort: number
-}
+export type SsRow = Pick<SocketRow, 'localAddress' | 'localPort' | 'peerAddress' | 'peerPort'>
 
 /** Does the row match? Evaluated as ss does: src is the local end, dst the peer. */
 export function matchesSsExpr(row: SsRow, e: SsExpr): boolean {
