@@ -166,6 +166,8 @@ async function main(): Promise<void> {
 
     const node = process.execPath
     const run = `${ROOT}bin/run.js`
+    // ss's own filter, the same words to both tools.
+    const ssFilter = ['state', 'established', `( sport = :${port} or dport = :${port} )`]
     const rows: Array<[string, string, string[]]> = [
       ['node -e 0 (bare start)', node, ['-e', '0']],
       ['rpcdiag --version (oclif start)', node, [run, '--version']],
@@ -173,6 +175,8 @@ async function main(): Promise<void> {
       ['rpcdiag sockets --json --tcp', node, [run, 'sockets', '--json', '--tcp']],
       ['rpcdiag sockets (table)', node, [run, 'sockets']],
       ['ss -tanp', 'ss', ['-tanp']],
+      ['rpcdiag sockets -tanp --json FILTER', node, [run, 'sockets', '-tanp', '--json', ...ssFilter]],
+      ['ss -tanp FILTER', 'ss', ['-tanp', ...ssFilter]],
       ['netstat -tanp', 'netstat', ['-tanp']],
       ['lsof -nP -iTCP', 'lsof', ['-nP', '-iTCP']],
     ]
@@ -196,6 +200,7 @@ async function main(): Promise<void> {
     console.log('\nratios:')
     console.log(`  rpcdiag / ss -tanp         ${(rpc / ss).toFixed(2)}x   (goal <= 1.5)`)
     console.log(`  rpcdiag / netstat -tanp    ${(rpc / t['netstat -tanp']).toFixed(2)}x`)
+    console.log(`  with ss's filter (FILTER = ${ssFilter.join(' ')}): rpcdiag / ss ${(t['rpcdiag sockets -tanp --json FILTER'] / t['ss -tanp FILTER']).toFixed(2)}x`)
     console.log(`  lsof / rpcdiag             ${(lsof / rpc).toFixed(2)}x faster (goal >= 3)`)
     console.log(`  rpcdiag minus oclif start  ${fmt(rpc - t['rpcdiag --version (oclif start)'])}  vs ss -tanp ${fmt(ss)}: ${((rpc - t['rpcdiag --version (oclif start)']) / ss).toFixed(2)}x`)
     console.log(`  systeminformation / rpcdiag collect  ${((si.importMs + si.networkConnectionsMs + si.processesMs) / p['collectSockets total']).toFixed(1)}x`)

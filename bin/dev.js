@@ -11,6 +11,7 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const pjson = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'))
 pjson.oclif.commands = './commands'
 pjson.oclif.helpClass = './src/cli/help.ts'
+pjson.oclif.hooks = {...pjson.oclif.hooks, command_not_found: './src/cli/not-found.ts', postrun: './src/cli/completion-hook.ts'}
 // tsx is already loaded: oclif must not try to register a transpiler of its own.
 settings.enableAutoTranspile = false
 

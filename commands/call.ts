@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand, EXIT_SERVER_ERROR, EXIT_TRANSPORT, protoFlags, schemaFromFlags, sizeFlag} from '../src/cli/index.js'
+import {BaseCommand, colorChoice, colorFlags, durationFlag, EXIT_SERVER_ERROR, EXIT_TRANSPORT, protoFlags, schemaFromFlags, sizeFlag} from '../src/cli/index.js'
 import {UsageError} from '../src/errors.js'
 import {DEFAULT_TIMEOUT_MS} from '../src/net/deadline.js'
 import {DEFAULT_MAX_BODY} from '../src/rpc/body-source.js'
@@ -25,6 +25,7 @@ When a call times out or the peer closes without answering, the error lists the 
   static override examples = [
     `<%= config.bin %> <%= command.id %> Order.makeOrder --proto examples/order.proto --addr 127.0.0.1:12345 --json '{"price":100,"goods":"apple"}'`,
     `<%= config.bin %> <%= command.id %> Order.makeOrder --proto order.proto --json @req.json --format json`,
+    `echo '{"price":100}' | <%= config.bin %> <%= command.id %> Order.makeOrder --proto order.proto -d @`,
     `<%= config.bin %> <%= command.id %> Order.makeOrder --data-hex 086412056170706c65 --verbose`,
     `<%= config.bin %> <%= command.id %> Order.makeOrder --proto order.proto --json '{"price":100}' --repeat 10000 --concurrency 8`,
     `<%= config.bin %> <%= command.id %> Order.makeOrder --proto order.proto --json '{"price":100}' --repeat 1000 --connection-per-call`,
@@ -37,14 +38,20 @@ When a call times out or the peer closes without answering, the error lists the 
   static override flags = {
     addr: Flags.string({char: 'a', description: 'server address, host:port or [v6]:port', default: '127.0.0.1:12345'}),
     ...protoFlags,
-    json: Flags.string({char: 'd', description: "request body: JSON text, @file, or - for stdin (default '{}')", exclusive: ['data-hex', 'data-base64']}),
+    json: Flags.string({
+      char: 'd',
+      // grpcurl's -d: the same body under the name its users type.
+      aliases: ['data'],
+      description: "request body: JSON text, @file, or - (or @, as grpcurl's -d takes it) for stdin (default '{}'); -d and --data are the same flag",
+      exclusive: ['data-hex', 'data-base64'],
+    }),
     'data-hex': Flags.string({description: 'raw pb_data in hex, sent as is', exclusive: ['json', 'data-base64']}),
     'data-base64': Flags.string({description: 'raw pb_data in base64, sent as is', exclusive: ['json', 'data-hex']}),
     'max-body': sizeFlag({description: 'refuse a --json @file or stdin body larger than this, before reading it whole', default: DEFAULT_MAX_BODY}),
     'allow-unknown-fields': Flags.boolean({description: 'drop JSON fields the request type lacks instead of failing'}),
     'msg-id': Flags.string({description: 'msg_id to send (default: 20 random digits, +1 per call, like rocket)'}),
-    timeout: Flags.integer({char: 't', description: 'ms to wait for the answer, connect included', default: DEFAULT_TIMEOUT_MS, min: 1}),
-    'connect-timeout': Flags.integer({description: 'ms to wait for the TCP handshake (default: --timeout)', min: 1}),
+    timeout: durationFlag({char: 't', description: 'how long to wait for the answer, connect included', bare: 'ms', default: DEFAULT_TIMEOUT_MS, minMs: 1}),
+    'connect-timeout': durationFlag({description: 'how long to wait for the TCP handshake (default: --timeout)', bare: 'ms', minMs: 1}),
     format: Flags.option({options: ['pretty', 'json'] as const, description: 'output format', default: 'pretty' as const})(),
     verbose: Flags.boolean({char: 'v', description: 'show both frames: header fields and a hex dump'}),
     peer: Flags.option({
@@ -57,6 +64,7 @@ When a call times out or the peer closes without answering, the error lists the 
     concurrency: Flags.integer({char: 'c', description: 'with --repeat: connections (or calls at a time with --connection-per-call)', default: 1, min: 1}),
     'connection-per-call': Flags.boolean({description: "with --repeat: a new connection per call, like rocket's client (the only safe way with rocket)"}),
     pipeline: Flags.integer({description: 'with --repeat: calls in flight per connection (tinyrpc copes; rocket drops them)', default: 1, min: 1}),
+    ...colorFlags,
   }
 
   public async run(): Promise<CallResult | LoadReport> {
@@ -74,7 +82,8 @@ When a call times out or the peer closes without answering, the error lists the 
 
     const body =
       flags.json !== undefined
-        ? await input.readJsonBody(flags.json, {maxBytes: flags['max-body']})
+        ? // grpcurl reads the body from stdin with `-d @`; readJsonBody's stdin is `-`.
+          await input.readJsonBody(flags.json === '@' ? '-' : flags.json, {maxBytes: flags['max-body']})
         : flags['data-hex'] !== undefined
           ? input.parseHexBody(flags['data-hex'])
           : flags['data-base64'] !== undefined
@@ -97,7 +106,7 @@ When a call times out or the peer closes without answering, the error lists the 
     })
     if (!prepared.ok) this.fail(prepared.error)
     const {colorsFor} = await import('../src/render/color.js')
-    const errColors = colorsFor(process.stderr)
+    const errColors = colorsFor(process.stderr, process.env, colorChoice(flags))
     for (const w of preparedWarnings(prepared.value)) {
       this.logToStderr(errColors.yellow(`warning: ${w}`))
     }
@@ -109,9 +118,14 @@ When a call times out or the peer closes without answering, the error lists the 
     const render = await import('../src/render/call-result.js')
     if (flags.format === 'json') this.log(JSON.stringify(render.callResultToJson(result, {verbose: flags.verbose}), null, 2))
     else if (result.status !== 'transport-error' || flags.verbose) {
-      for (const line of render.renderCallResult(result, {colors: colorsFor(process.stdout), verbose: flags.verbose})) this.log(line)
+      for (const line of render.renderCallResult(result, {colors: colorsFor(process.stdout, process.env, colorChoice(flags)), verbose: flags.verbose})) this.log(line)
     }
-    if (result.status === 'transport-error') this.error(render.renderCallFailure(result), {exit: EXIT_TRANSPORT, code: result.error?.code})
+    if (result.status === 'transport-error') {
+      // The likely causes are the diagnosis, printed with the result; the error itself is one line.
+      const [line, ...causes] = render.renderCallFailure(result).split('\n')
+      if (flags.format !== 'json') for (const c of causes) this.log(c)
+      this.error(line, {exit: EXIT_TRANSPORT, code: result.error?.code})
+    }
     if (result.status === 'server-error') {
       const r = result.response!
       this.error(`server answered err_code ${r.errCode} ${r.errName}${r.errInfo === '' ? '' : `: ${r.errInfo}`}`, {exit: EXIT_SERVER_ERROR, code: 'SERVER_ERROR'})
@@ -122,7 +136,7 @@ When a call times out or the peer closes without answering, the error lists the 
   private async load(
     addr: import('../src/net/net-addr.js').NetAddr,
     prepared: import('../src/rpc/call-prepare.js').PreparedCall,
-    flags: {repeat?: number; concurrency: number; 'connection-per-call': boolean; pipeline: number; timeout: number; 'connect-timeout'?: number; format: string},
+    flags: {repeat?: number; concurrency: number; 'connection-per-call': boolean; pipeline: number; timeout: number; 'connect-timeout'?: number; format: string; color: 'auto' | 'always' | 'never'; 'no-color': boolean},
   ): Promise<LoadReport> {
     const [{runLoad}, render, {colorsFor}] = await Promise.all([
       import('../src/rpc/load-test.js'),
@@ -130,7 +144,7 @@ When a call times out or the peer closes without answering, the error lists the 
       import('../src/render/color.js'),
     ])
     if (prepared.msgId !== undefined && !flags['connection-per-call']) {
-      this.logToStderr(colorsFor(process.stderr).yellow('warning: with a fixed --msg-id on reused connections, a stale reply cannot be told from a fresh one'))
+      this.logToStderr(colorsFor(process.stderr, process.env, colorChoice(flags)).yellow('warning: with a fixed --msg-id on reused connections, a stale reply cannot be told from a fresh one'))
     }
     const r = await runLoad({
       addr,
@@ -145,7 +159,7 @@ When a call times out or the peer closes without answering, the error lists the 
     if (!r.ok) this.fail(r.error)
     const report = r.value
     if (flags.format === 'json') this.log(JSON.stringify(render.loadReportToJson(report), null, 2))
-    else for (const line of render.renderLoadReport(report, {colors: colorsFor(process.stdout)})) this.log(line)
+    else for (const line of render.renderLoadReport(report, {colors: colorsFor(process.stdout, process.env, colorChoice(flags))})) this.log(line)
     const unanswered = report.transportErrors.reduce((n, e) => n + e.count, 0)
     const serverErrors = report.serverErrors.reduce((n, e) => n + e.count, 0)
     if (unanswered > 0) this.error(`${unanswered} of ${report.calls} calls got no answer`, {exit: EXIT_TRANSPORT, code: 'UNANSWERED'})

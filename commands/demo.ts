@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../src/cli/index.js'
+import {BaseCommand, colorChoice, colorFlags, durationFlag} from '../src/cli/index.js'
 
 /**
  * `rpcdiag demo`: everything rpcdiag does, on this machine, with nothing else
@@ -18,16 +18,17 @@ Live capture needs root (or setcap on node, see the README); without it the demo
   static override enableJsonFlag = true
 
   static override flags = {
-    timeout: Flags.integer({description: 'ms the client waits for the call the server leaves unanswered', default: 500, min: 50}),
+    timeout: durationFlag({description: 'how long the client waits for the call the server leaves unanswered', bare: 'ms', default: 500, minMs: 50}),
     repeat: Flags.integer({description: 'calls in the burst', default: 200, min: 1}),
     concurrency: Flags.integer({description: 'connections in the burst', default: 4, min: 1}),
     capture: Flags.boolean({description: 'capture the demo port live (needs root or setcap)', default: true, allowNo: true}),
+    ...colorFlags,
   }
 
   public async run(): Promise<Record<string, unknown>> {
     const {flags} = await this.parse(Demo)
     const [{runDemo}, render, {colorsFor}] = await Promise.all([import('../src/demo/run-demo.js'), import('../src/render/demo.js'), import('../src/render/color.js')])
-    const errColors = colorsFor(process.stderr)
+    const errColors = colorsFor(process.stderr, process.env, colorChoice(flags))
     const progress = this.jsonEnabled() ? undefined : (line: string) => this.logToStderr(errColors.dim(`rpcdiag demo: ${line}`))
     let result
     try {
@@ -42,8 +43,8 @@ Live capture needs root (or setcap on node, see the README); without it the demo
     } catch (error) {
       this.fail(error)
     }
-    if (!this.jsonEnabled()) for (const line of render.renderDemo(result, colorsFor(process.stdout))) this.log(line)
-    if (!result.cleanup.ok) this.error('the demo left sockets or processes behind (listed above)', {exit: 1})
+    if (!this.jsonEnabled()) for (const line of render.renderDemo(result, colorsFor(process.stdout, process.env, colorChoice(flags)))) this.log(line)
+    if (!result.cleanup.ok) this.error('the demo left sockets or processes behind (listed above)', {exit: 1, code: 'DEMO_FAILED'})
     return render.demoToJson(result)
   }
 }

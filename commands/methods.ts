@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand, protoFlags, schemaFromFlags} from '../src/cli/index.js'
+import {BaseCommand, colorChoice, colorFlags, protoFlags, schemaFromFlags} from '../src/cli/index.js'
 import type {MethodRow} from '../src/render/methods-list.js'
 import type {SymbolDescription} from '../src/rpc/proto/describe.js'
 
@@ -30,6 +30,7 @@ With NAME (a service, method, message or enum): its definition as .proto source;
 
   static override flags = {
     ...protoFlags,
+    ...colorFlags,
   }
 
   public async run(): Promise<MethodsResult> {
@@ -43,7 +44,7 @@ With NAME (a service, method, message or enum): its definition as .proto source;
     const loaded = await schemaFromFlags(flags, {required: true})
     if (!loaded.ok) this.fail(loaded.error)
     const schema = loaded.value!
-    const colors = colorsFor(process.stdout)
+    const colors = colorsFor(process.stdout, process.env, colorChoice(flags))
 
     if (args.name === undefined) {
       const methods: MethodRow[] = schema.methods.map((m) => {

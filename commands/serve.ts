@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs'
 
 import {Flags} from '@oclif/core'
 
-import {aborted, BaseCommand, protoFlags, schemaFromFlags, sizeFlag, untilSignal} from '../src/cli/index.js'
+import {aborted, BaseCommand, colorChoice, colorFlags, durationFlag, protoFlags, schemaFromFlags, sizeFlag, untilSignal} from '../src/cli/index.js'
 import {UsageError} from '../src/errors.js'
 import type {ServeStats} from '../src/rpc/server.js'
 import {DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_BUFFERED} from '../src/rpc/server-limits.js'
@@ -32,7 +32,7 @@ A rule may also set err_code, err_info, delay_ms and no_reply. Operators: $eq $n
     host: Flags.string({description: 'address to listen on (0.0.0.0 or :: for every interface)', default: '127.0.0.1'}),
     port: Flags.integer({char: 'p', description: 'port to listen on (0 picks a free one)', default: 12345, min: 0, max: 65_535}),
     responses: Flags.string({char: 'r', description: 'JSON file of scripted responses per method'}),
-    delay: Flags.integer({description: 'wait this many ms before each reply', min: 0}),
+    delay: durationFlag({description: 'wait this long before each reply', bare: 'ms', minMs: 0}),
     'error-code': Flags.integer({description: 'answer every request with this err_code and an empty pb_data'}),
     'error-info': Flags.string({description: 'err_info text to go with --error-code', dependsOn: ['error-code']}),
     'no-reply': Flags.boolean({description: 'never answer (what rocket does after a dispatch error)'}),
@@ -51,15 +51,17 @@ A rule may also set err_code, err_info, delay_ms and no_reply. Operators: $eq $n
     json: Flags.boolean({description: 'log NDJSON: one JSON object per event'}),
     quiet: Flags.boolean({char: 'q', description: 'no per-request log lines'}),
     verbose: Flags.boolean({char: 'v', description: 'also log connects and disconnects'}),
+    ...colorFlags,
   }
 
   public async run(): Promise<ServeStats> {
     const {flags} = await this.parse(Serve)
-    const [{startServer}, log, {colorsFor}, {formatAddr}] = await Promise.all([
+    const [{startServer}, log, {colorsFor}, {formatAddr}, {epochSecondsFromMs}] = await Promise.all([
       import('../src/rpc/server.js'),
       import('../src/render/serve-log.js'),
       import('../src/render/color.js'),
       import('../src/net/net-addr.js'),
+      import('../src/render/timestamp.js'),
     ])
     const loaded = await schemaFromFlags(flags)
     if (!loaded.ok) this.fail(loaded.error)
@@ -79,8 +81,8 @@ A rule may also set err_code, err_info, delay_ms and no_reply. Operators: $eq $n
       script = parsed.value
     }
 
-    const colors = colorsFor(process.stdout)
-    const errColors = colorsFor(process.stderr)
+    const colors = colorsFor(process.stdout, process.env, colorChoice(flags))
+    const errColors = colorsFor(process.stderr, process.env, colorChoice(flags))
     const started = await startServer({
       host: flags.host,
       port: flags.port,
@@ -109,7 +111,7 @@ A rule may also set err_code, err_info, delay_ms and no_reply. Operators: $eq $n
     const server = started.value
     const where = formatAddr(server.address)
     const methods = schema?.methods.map((m) => m.fullName) ?? []
-    if (flags.json) this.log(JSON.stringify({type: 'listening', time: new Date().toISOString(), address: where, methods}))
+    if (flags.json) this.log(JSON.stringify({type: 'listening', ts: epochSecondsFromMs(Date.now()), address: where, methods}))
     else {
       const what = methods.length > 0 ? methods.join(', ') : 'any Service.method (no .proto: empty responses)'
       this.logToStderr(errColors.bold(`listening on ${where}`) + errColors.dim(` serving ${what}; Ctrl-C stops`))
@@ -121,7 +123,7 @@ A rule may also set err_code, err_info, delay_ms and no_reply. Operators: $eq $n
     await server.close(1000)
     stop.dispose()
     const s = server.stats
-    if (flags.json) this.log(JSON.stringify({type: 'stopped', time: new Date().toISOString(), signal, ...s}))
+    if (flags.json) this.log(JSON.stringify({type: 'stopped', ts: epochSecondsFromMs(Date.now()), signal, ...s}))
     else this.logToStderr(errColors.dim(log.renderServeSummary(signal, s)))
     return {...s}
   }

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand, portFlag, protoFlags, type ProtoFlagValues, schemaFromFlags, untilSignal} from '../src/cli/index.js'
+import {BaseCommand, colorChoice, colorFlags, durationFlag, portFlag, protoFlags, type ProtoFlagValues, schemaFromFlags, untilSignal} from '../src/cli/index.js'
 import {DEFAULT_TIMEOUT_MS} from '../src/net/deadline.js'
 import type {SniffSummary} from '../src/sniff/index.js'
 
@@ -39,9 +39,9 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     host: Flags.string({description: 'only traffic to or from this host or network (CIDR); repeatable', multiple: true, multipleNonGreedy: true}),
     filter: Flags.string({char: 'f', description: 'a pcap-filter(7) expression ANDed with --port and --host'}),
     count: Flags.integer({char: 'c', description: 'stop after N packets', min: 1}),
-    duration: Flags.integer({description: 'stop after S seconds', min: 1}),
+    duration: durationFlag({description: 'stop after this long', bare: 's', minMs: 1}),
     protocol: Flags.option({options: ['auto', 'tinypb', 'string'] as const, default: 'auto' as const, description: 'auto: decided per connection from its first bytes'})(),
-    timeout: Flags.integer({char: 't', description: 'ms after which a request without reply is reported unanswered', default: DEFAULT_TIMEOUT_MS, min: 1}),
+    timeout: durationFlag({char: 't', description: 'how long a request may wait for its reply before it is reported unanswered', bare: 'ms', default: DEFAULT_TIMEOUT_MS, minMs: 1}),
     ...protoFlags,
     verbose: Flags.boolean({char: 'v', description: 'show decoded payloads (schema-less without --proto), every likely cause, connections opening and closing'}),
     hex: Flags.boolean({char: 'x', description: 'show each frame in hex'}),
@@ -53,13 +53,14 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     backend: Flags.option({options: ['auto', 'cap', 'tcpdump'] as const, default: 'auto' as const, description: 'live capture through libpcap (cap), a tcpdump child, or cap falling back to tcpdump'})(),
     snaplen: Flags.integer({char: 's', description: 'bytes kept of each packet (live)', min: 64}),
     processes: Flags.boolean({description: 'name the process behind each end of a live connection', default: true, allowNo: true}),
+    ...colorFlags,
   }
 
   public async run(): Promise<SniffSummary | undefined> {
     const {flags} = await this.parse(Sniff)
     const [capture, sniff, render] = await Promise.all([import('../src/capture/index.js'), import('../src/sniff/index.js'), import('../src/render/sniff/index.js')])
-    const colors = render.colorsFor(process.stdout)
-    const errColors = render.colorsFor(process.stderr)
+    const colors = render.colorsFor(process.stdout, process.env, colorChoice(flags))
+    const errColors = render.colorsFor(process.stderr, process.env, colorChoice(flags))
 
     if (flags['list-interfaces']) {
       const listed = await capture.listInterfaces()
@@ -86,7 +87,7 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
         filter: flags.filter,
         backend: flags.backend,
         snaplen: flags.snaplen,
-        signal: flags.duration === undefined ? stop.signal : AbortSignal.any([stop.signal, AbortSignal.timeout(flags.duration * 1000)]),
+        signal: flags.duration === undefined ? stop.signal : AbortSignal.any([stop.signal, AbortSignal.timeout(flags.duration)]),
       },
       session: {
         protocol: flags.protocol,

@@ -1,7 +1,7 @@
-import {Flags} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand, portFlag, untilSignal} from '../src/cli/index.js'
-import {UsageError} from '../src/errors.js'
+import {BaseCommand, colorChoice, colorFlags, parseDuration, portFlag, untilSignal} from '../src/cli/index.js'
+import {fromSsFlags, withWatchDefault} from '../src/cli/sockets-argv.js'
 import type {SocketChange, SocketsReport, UnixSocketChange} from '../src/sockets/index.js'
 
 /** One --watch refresh as --json prints it (one per line): the report plus what changed. */
@@ -10,23 +10,6 @@ export type SocketsWatchJson = SocketsReport & {
   readonly changes: readonly SocketChange[]
   /** With --unix. */
   readonly unixChanges?: readonly UnixSocketChange[]
-}
-
-const DEFAULT_WATCH_SECONDS = 2
-
-/**
- * oclif has no flag with an optional value, and the issue asks for
- * `--watch [SECONDS]`: a bare --watch gets the default interval here.
- */
-export function withWatchDefault(argv: readonly string[]): string[] {
-  const out = [...argv]
-  for (let i = 0; i < out.length; i++) {
-    if (out[i] === '--') break
-    if (out[i] !== '--watch' && out[i] !== '-w') continue
-    const next = out[i + 1]
-    if (next === undefined || !/^\d*\.?\d+$/.test(next)) out.splice(i + 1, 0, String(DEFAULT_WATCH_SECONDS))
-  }
-  return out
 }
 
 /**
@@ -43,11 +26,17 @@ A row without a pid says why: "- kernel" (TIME-WAIT, SYN-RECV and orphans belong
 
 After the table comes a summary per state, like ss -s, and warnings that say what a pattern usually means: CLOSE-WAIT piling up on a server port (rocket never closes its connections), TIME-WAIT piling up on a client (one connection per call), a full accept queue or SYN-RECV on a listener, and large Recv-Q or Send-Q.
 
-Filters combine: values of one flag are alternatives, different flags must all match. --json prints {collectedAt, source, filter, sockets, summary, warnings, groups?, unix?, processes, notes} (see src/sockets/report.ts); with --watch, one such object per line with "tick" and "changes".`
+Filters combine: values of one flag are alternatives, different flags must all match.
+
+The arguments are ss's filter, as ss(8) takes it: [state STATE | exclude STATE]... then an expression of sport/dport OP :PORT (OP: = != < > <= >=, or eq neq lt gt le ge), src/dst ADDRESS[/LEN][:PORT] (IPv6 in brackets with a port: [::1]:12346), not, and, or and parentheses. As in ss, and/or bind equally from left to right: use parentheses. States: the TCP states as ss spells them (established, syn-sent, syn-recv, fin-wait-1, fin-wait-2, time-wait, close-wait, last-ack, listening, closing, closed) and ss's groups: all, connected (all but listening and closed), synchronized (connected but syn-sent), bucket (syn-recv, time-wait), big (all but bucket). A bad filter fails with the column it went wrong at.
+
+ss's flags work as ss users type them: -t, -u, -l, -4, -6, -x, -e (uid and inode columns), and bundles such as -tanp or -lntu; -a (all states), -n (numeric) and -p (processes) are what rpcdiag always shows. A -p followed by a port is --port, a -n followed by a number is --count. --json prints {collectedAt, source, filter, sockets, summary, warnings, groups?, unix?, processes, notes} (see src/sockets/report.ts); with --watch, one such object per line with "tick" and "changes".`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --port 12345',
+    "<%= config.bin %> <%= command.id %> -tanp state close-wait '( sport = :12346 )'",
+    "<%= config.bin %> <%= command.id %> state connected 'dport = :12345 or src 10.0.0.0/8'",
     '<%= config.bin %> <%= command.id %> --state close-wait --state time-wait',
     '<%= config.bin %> <%= command.id %> --listen --tcp -4',
     '<%= config.bin %> <%= command.id %> --process rocket --watch 1',
@@ -58,11 +47,19 @@ Filters combine: values of one flag are alternatives, different flags must all m
 
   static override enableJsonFlag = true
 
+  // The filter is any number of words (ss takes them so): read in order from the parse's raw tokens.
+  static override strict = false
+
+  static override args = {
+    filter: Args.string({description: "ss's filter: [state STATE]... [EXPRESSION], e.g. state close-wait '( sport = :12346 )'"}),
+  }
+
   static override flags = {
     port: portFlag('local or peer port, or a range like 8000-8100'),
     state: Flags.string({
       char: 's',
-      description: 'listen, established, syn-sent, syn-recv, fin-wait-1, fin-wait-2, time-wait, close-wait, last-ack, closing, closed, connected (repeatable)',
+      description:
+        'listen, established, syn-sent, syn-recv, fin-wait-1, fin-wait-2, time-wait, close-wait, last-ack, closing, closed, and the groups connected, synchronized, bucket, big, all (repeatable)',
       multiple: true,
       multipleNonGreedy: true,
       delimiter: ',',
@@ -76,14 +73,18 @@ Filters combine: values of one flag are alternatives, different flags must all m
     ipv4: Flags.boolean({char: '4' as never, description: 'IPv4 only'}),
     ipv6: Flags.boolean({char: '6' as never, description: 'IPv6 only'}),
     unix: Flags.boolean({char: 'x', description: 'Unix domain sockets: path, type, state, inode, pid (with --tcp/--udp: both)'}),
+    extended: Flags.boolean({char: 'e', description: 'add the uid and inode columns (ss -e)'}),
     tinypb: Flags.boolean({description: 'group by TinyPB server port (the --port values, else 12345 rocket, 39999 tinyrpc and $RPCDIAG_TINYPB_PORTS): clients, states, queues'}),
-    watch: Flags.string({char: 'w', description: `refresh every SECONDS (default ${DEFAULT_WATCH_SECONDS}) and show what changed: new, closed, state changes`, helpValue: '[SECONDS]'}),
+    watch: Flags.string({char: 'w', description: 'refresh every INTERVAL (default 2s; 500ms, 5s, 1m; a bare number is seconds) and show what changed: new, closed, state changes', helpValue: '[INTERVAL]'}),
     count: Flags.integer({char: 'n', description: 'with --watch: stop after N refreshes', min: 1, dependsOn: ['watch']}),
     source: Flags.option({options: ['auto', 'proc', 'systeminformation'] as const, default: 'auto' as const, hidden: true, description: 'where to read the socket table'})(),
+    ...colorFlags,
   }
 
   public async run(): Promise<SocketsReport | undefined> {
-    const {flags} = await this.parse(Sockets, withWatchDefault(this.argv))
+    const argv = fromSsFlags(withWatchDefault(this.argv))
+    if (!argv.ok) this.fail(argv.error)
+    const {flags, raw} = await this.parse(Sockets, argv.value)
     const [sockets, render, {colorsFor}] = await Promise.all([
       import('../src/sockets/index.js'),
       import('../src/render/sockets/report.js'),
@@ -99,6 +100,7 @@ Filters combine: values of one flag are alternatives, different flags must all m
       udp: flags.udp,
       ipv4: flags.ipv4,
       ipv6: flags.ipv6,
+      expression: raw.filter((t) => t.type === 'arg').map((t) => t.input),
     })
     if (!filter.ok) this.fail(filter.error)
     const opts = {
@@ -108,26 +110,26 @@ Filters combine: values of one flag are alternatives, different flags must all m
       tinypb: flags.tinypb || undefined,
       source: flags.source,
     }
-    const colors = colorsFor(process.stdout)
+    const colors = colorsFor(process.stdout, process.env, colorChoice(flags))
+    const renderOpts = {inet: opts.inet, extended: flags.extended}
 
     if (flags.watch === undefined) {
       const {report} = await sockets.socketsReport(opts)
       // One write: 20,000 rows as 20,000 log calls cost more than collecting them.
-      if (!this.jsonEnabled()) this.log(render.renderSocketsReport(report, colors, {inet: opts.inet}).join('\n'))
+      if (!this.jsonEnabled()) this.log(render.renderSocketsReport(report, colors, renderOpts).join('\n'))
       return report
     }
 
-    const seconds = Number(flags.watch)
-    if (!(seconds >= 0.1 && seconds <= 86_400)) {
-      this.fail(new UsageError('BAD_INTERVAL', `invalid --watch "${flags.watch}": valid values are seconds from 0.1 to 86400, e.g. --watch 2 or --watch 0.5`))
-    }
+    const interval = parseDuration(flags.watch, '--watch', {bare: 's', minMs: 100, maxMs: 86_400_000})
+    if (!interval.ok) this.fail(interval.error)
+    const seconds = interval.value / 1000
     const stop = untilSignal()
     const tty = process.stdout.isTTY === true
     try {
-      await sockets.watchSockets({...opts, intervalMs: seconds * 1000, count: flags.count, signal: stop.signal}, (t) => {
+      await sockets.watchSockets({...opts, intervalMs: interval.value, count: flags.count, signal: stop.signal}, (t) => {
         const frame: SocketsWatchJson = {...t.report, tick: t.tick, changes: t.changes, ...(opts.unix ? {unixChanges: t.unixChanges} : {})}
         if (this.jsonEnabled()) this.logJson(frame)
-        else this.log(render.renderWatchFrame(t, colors, {seconds, tty, inet: opts.inet}).join('\n'))
+        else this.log(render.renderWatchFrame(t, colors, {seconds, tty, ...renderOpts}).join('\n'))
       })
     } finally {
       stop.dispose()

@@ -5,6 +5,10 @@
 // files @oclif/core pulls in from node_modules. bench/startup.ts measures it.
 //
 //   node scripts/build.mjs      (`npm run build` type-checks first, then runs this)
+//   node scripts/build.mjs --out DIR/dist
+//                               the same build elsewhere (tests that run the CLI
+//                               as another user copy it to a directory that user
+//                               can enter: test/helpers/other-user.ts)
 //
 // Layout, all ESM:
 //   dist/cli.js             @oclif/core and its dependencies, one file; re-exports
@@ -49,9 +53,10 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 import {build} from 'esbuild'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '')
-const DIST = `${ROOT}/dist`
+const outAt = process.argv.indexOf('--out')
+const DIST = outAt > 0 ? process.argv[outAt + 1].replace(/\/$/, '') : `${ROOT}/dist`
 // Same file system as dist/ (rename), ignored by git, unique per build.
-const STAGE = `${ROOT}/node_modules/.cache/rpcdiag-dist-${process.pid}`
+const STAGE = outAt > 0 ? `${DIST}.stage-${process.pid}` : `${ROOT}/node_modules/.cache/rpcdiag-dist-${process.pid}`
 const WORKER = 'table-worker'
 
 const started = performance.now()
@@ -130,6 +135,8 @@ async function stage() {
         [`commands/${WORKER}`]: `src/sniff/processes/${WORKER}.ts`,
         // One folder down like the commands, so its '../cli.js' is the same oclif.
         'help/rpcdiag-help': 'src/cli/help.ts',
+        'hooks/not-found': 'src/cli/not-found.ts',
+        'hooks/completion': 'src/cli/completion-hook.ts',
       },
       plugins: [
         {

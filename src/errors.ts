@@ -5,13 +5,16 @@
 export type ErrorCode =
   // Flags and input (exit 2)
   | 'BAD_FLAGS'
+  | 'BAD_ARGS'
   | 'BAD_ADDR'
   | 'BAD_PORT'
   | 'BAD_HOST'
   | 'BAD_PID'
   | 'BAD_PROCESS'
   | 'BAD_STATE'
-  | 'BAD_INTERVAL'
+  | 'BAD_DURATION'
+  | 'BAD_EXPRESSION'
+  | 'UNKNOWN_COMMAND'
   | 'BAD_SIZE'
   | 'BAD_LOAD'
   | 'BAD_METHOD'
@@ -65,6 +68,8 @@ export type ErrorCode =
   | 'WRITE_FAILED'
   // Whole commands
   | 'DEMO_FAILED'
+  // Anything else that stopped a command (a bug: DEBUG=rpcdiag* shows the stack)
+  | 'INTERNAL'
 
 /**
  * The one error hierarchy of rpcdiag. Every error has a stable `code` that tests
@@ -74,12 +79,15 @@ export type ErrorCode =
 export class RpcDiagError extends Error {
   readonly code: ErrorCode
   readonly errCode?: number
+  /** One line on what to type instead, printed under the error. */
+  readonly hint?: string
 
-  constructor(code: ErrorCode, message: string, opts: {cause?: unknown; errCode?: number} = {}) {
+  constructor(code: ErrorCode, message: string, opts: {cause?: unknown; errCode?: number; hint?: string} = {}) {
     super(message, opts.cause === undefined ? undefined : {cause: opts.cause})
     this.name = new.target.name
     this.code = code
     this.errCode = opts.errCode
+    this.hint = opts.hint
   }
 }
 

@@ -72,15 +72,19 @@ describe('rpcdiag end to end', () => {
     for (const cmd of ['call', 'demo', 'methods', 'serve', 'sniff', 'sockets']) {
       expect(r.stdout).toMatch(new RegExp(`^\\s+${cmd}\\s+\\S.*\\n(\\s{4,}.*\\n)*?\\s+\\$ rpcdiag ${cmd}\\b`, 'm'))
     }
-    // The not-found plugin (it asks "did you mean sockets?" on a terminal), and the autocomplete plugin's command.
+    // rpcdiag's command_not_found hook (did you mean; ss words get the sockets line), and the autocomplete plugin's command.
     const typo = await run(['soket'])
-    expect(typo.code).not.toBe(0)
-    expect(typo.stderr).toContain('soket is not a rpcdiag command')
+    expect(typo.code).toBe(2)
+    expect(typo.stderr).toBe('rpcdiag: soket is not a rpcdiag command [UNKNOWN_COMMAND]\nhint: did you mean rpcdiag sockets? (see rpcdiag --help)\n')
+    const ss = await run(['state', 'close-wait'])
+    expect(ss.stderr).toBe("rpcdiag: state close-wait is ss's filter syntax, not a rpcdiag command [UNKNOWN_COMMAND]\nhint: try: rpcdiag sockets state close-wait\n")
     expect((await run(['autocomplete', '--help'])).code).toBe(0)
+    // The hidden command behind completion, from the build.
+    expect((await run(['__complete', '--', 'call', '--proto', 'examples/order.proto', ''])).stdout).toBe('Order.makeOrder\n')
   })
 
   it('demo --json: calls, capture, sockets and a clean exit', async () => {
-    const r = await run(['demo', '--json', '--repeat', '50'])
+    const r = await run(['demo', '--json', '--repeat', '50', '--timeout', '500ms'])
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     const d = JSON.parse(r.stdout) as Json
@@ -127,6 +131,10 @@ describe('rpcdiag end to end', () => {
     const rows = (JSON.parse(sockets.stdout) as Json).sockets as Json[]
     expect(rows).toHaveLength(1)
     expect(rows[0]).toMatchObject({state: 'LISTEN', localPort: Number(port), pid: serve.child.pid, process: 'node'})
+    // The same row through ss's grammar and flags.
+    const ssLike = await run(['sockets', '-tlnp', '--json', 'state', 'listening', `( sport = :${port} )`])
+    expect(ssLike.code).toBe(0)
+    expect((JSON.parse(ssLike.stdout) as Json).sockets).toEqual(rows)
 
     // Ctrl-C: the capture ends, the file is complete, the summary is the last line.
     await new Promise((r) => setTimeout(r, 1500)) // tcpdump hands packets over in blocks
@@ -150,6 +158,11 @@ describe('rpcdiag end to end', () => {
     expect(await exited(serve.child)).toBe(0)
     const log = serve.output().stdout.trim().split('\n').map((l) => JSON.parse(l) as Json)
     expect(log.filter((e) => e.type === 'request').map((e) => e.msgId)).toContain(result.msgId)
+    // One timestamp format: serve's ts and sniff's ts are both epoch seconds (numbers of 10 integer digits).
+    const served = log.find((e) => e.type === 'request' && e.msgId === result.msgId)!
+    const seen = tx.find((t) => t.msgId === result.msgId)!
+    for (const ts of [served.ts, seen.ts, seen.response.ts]) expect(String(Math.trunc(ts))).toMatch(/^\d{10}$/)
+    expect(served.time).toBeUndefined()
   })
 
   it('bad input exits 2 with one clear line and no stack trace', async () => {
@@ -160,5 +173,6 @@ describe('rpcdiag end to end', () => {
     const s = await run(['sockets', '--state', 'sleeping'])
     expect(s.code).toBe(2)
     expect(s.stderr).toContain('close-wait')
+    expect(s.stderr).toMatch(/^rpcdiag: unknown state "sleeping": .* \[BAD_STATE\]\nhint: see rpcdiag sockets --help\n$/)
   })
 })

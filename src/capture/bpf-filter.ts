@@ -1,17 +1,8 @@
 import {isIP} from 'node:net'
 
-import {
-  type CapturedPacket,
-  decodeLinkLayer,
-  decodePacket,
-  formatIpv4,
-  formatIpv6,
-  IPPROTO_TCP,
-  parseIpv4,
-  parseIpv6,
-} from '../../decoders/packet/index.js'
+import {type CapturedPacket, decodeLinkLayer, decodePacket, IPPROTO_TCP} from '../../decoders/packet/index.js'
 import {err, ok, type Result, UsageError} from '../errors.js'
-import {eitherInPortRanges, parsePortRanges, type PortRange} from '../net/index.js'
+import {eitherInPortRanges, inIpPrefix, parseIpPrefix, parsePortRanges, type PortRange} from '../net/index.js'
 
 /** What the user asked to capture: repeatable --port and --host, and a raw --filter expression. */
 export interface FilterSpec {
@@ -48,23 +39,9 @@ const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:
 
 function parseHost(text: string): Result<HostMatch, UsageError> {
   const t = text.trim()
-  const [addr, prefixText, extra] = t.split('/')
-  if (extra === undefined && prefixText !== undefined) {
-    const v4 = parseIpv4(addr)
-    const v6 = v4 ? undefined : parseIpv6(addr)
-    const bytes = v4 ?? v6
-    const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN
-    if (bytes && prefix >= 0 && prefix <= bytes.length * 8) {
-      const masked = Uint8Array.from(bytes, (b, i) => b & (0xff << Math.max(0, 8 - Math.max(0, prefix - i * 8))))
-      const base = masked.length === 4 ? formatIpv4(masked, 0) : formatIpv6(masked, 0)
-      return ok({text: `${base}/${prefix}`, kind: 'network', bytes: masked, prefix})
-    }
-  } else if (extra === undefined) {
-    if (isIP(t) === 4) return ok({text: t, kind: 'address', bytes: parseIpv4(t), prefix: 32})
-    const v6 = isIP(t) === 6 ? parseIpv6(t) : undefined
-    if (v6) return ok({text: formatIpv6(v6, 0), kind: 'address', bytes: v6, prefix: 128})
-    if (HOSTNAME.test(t) && !/^\d+(\.\d+)*$/.test(t)) return ok({text: t, kind: 'name'})
-  }
+  const p = parseIpPrefix(t)
+  if (p !== undefined) return ok({text: p.text, kind: t.includes('/') ? 'network' : 'address', bytes: p.bytes, prefix: p.prefix})
+  if (!t.includes('/') && isIP(t) === 0 && HOSTNAME.test(t) && !/^\d+(\.\d+)*$/.test(t)) return ok({text: t, kind: 'name'})
   return err(new UsageError('BAD_HOST', `invalid --host "${text}": expected an IPv4 or IPv6 address, a network like 10.0.0.0/8, or a host name`))
 }
 
@@ -106,15 +83,7 @@ export function isTrivialFilter(f: CaptureFilter): boolean {
 }
 
 function hostMatches(h: HostMatch, text: string): boolean {
-  if (h.kind === 'address') return h.text === text
-  const bytes = text.includes(':') ? parseIpv6(text) : parseIpv4(text)
-  if (!bytes || !h.bytes || bytes.length !== h.bytes.length) return false
-  const prefix = h.prefix ?? 0
-  for (let i = 0; i * 8 < prefix; i++) {
-    const mask = 0xff << Math.max(0, 8 - (prefix - i * 8))
-    if ((bytes[i] & mask & 0xff) !== h.bytes[i]) return false
-  }
-  return true
+  return h.bytes !== undefined && h.prefix !== undefined && inIpPrefix(text, {text: h.text, bytes: h.bytes, prefix: h.prefix})
 }
 
 /**

@@ -1,33 +1,29 @@
 import {Command, Errors} from '@oclif/core'
 
-import {RpcDiagError} from '../errors.js'
-import {exitCodeFor} from './exit-codes.js'
+import {errorLine, formatErrorLine, printedError} from './error-line.js'
 
 /**
- * What every rpcdiag command shares: failures become one clear line and the
- * documented exit code, never a stack trace (set DEBUG=rpcdiag* to see one).
- * oclif's own parse and validation errors already exit 2 (usage).
+ * What every rpcdiag command shares: failures become one line on stderr,
+ * `rpcdiag: <message> [CODE]` with at most one hint line, and the documented
+ * exit code; never oclif's flag list, never a stack trace (DEBUG=rpcdiag*
+ * adds one). With --json the error is the JSON object oclif prints.
  */
 export abstract class BaseCommand extends Command {
-  /** Report an RpcDiagError with its exit code; rethrow anything else. */
-  protected fail(e: unknown, suggestions?: string[]): never {
-    if (e instanceof RpcDiagError) this.error(e.message, {exit: exitCodeFor(e), code: e.code, suggestions})
+  /** Stop with an error: an RpcDiagError prints as its line (and hint) with its exit code. */
+  protected fail(e: unknown): never {
     throw e
   }
 
   protected override async catch(err: Error & {oclif?: {exit?: number}}): Promise<unknown> {
-    // With --json, oclif's catch prints the error as JSON and takes the exit
-    // code from err.exitCode, which its own CLIError never sets (it carries
-    // oclif.exit): without this every JSON-mode failure would exit 1.
-    const exit = err instanceof RpcDiagError ? exitCodeFor(err) : err.oclif?.exit
-    if (this.jsonEnabled() && exit !== undefined && process.exitCode === undefined) process.exitCode = exit
-    if (err instanceof RpcDiagError) {
-      return super.catch(new Errors.CLIError(err.message, {exit: exitCodeFor(err), code: err.code}) as never)
+    const line = errorLine(err, {bin: this.config.bin, command: this.id, flags: Object.keys(this.ctor.flags ?? {})})
+    if (this.jsonEnabled()) {
+      // oclif's catch prints the error as JSON and takes the exit code from
+      // err.exitCode, which its own CLIError never sets (it carries oclif.exit).
+      if (process.exitCode === undefined) process.exitCode = line.exit
+      return super.catch(new Errors.CLIError(line.message, {exit: line.exit, code: line.code}) as never)
     }
-    if (err instanceof Errors.CLIError || err.oclif !== undefined || process.env.DEBUG !== undefined) {
-      return super.catch(err as never)
-    }
-    const wrapped = new Errors.CLIError(`internal error: ${err.message} (set DEBUG=rpcdiag* to see the stack trace)`, {exit: 1})
-    return super.catch(wrapped as never)
+    this.logToStderr(formatErrorLine(this.config.bin, line).trimEnd())
+    if (process.env.DEBUG !== undefined && err.stack !== undefined) this.logToStderr(err.stack)
+    throw printedError(line)
   }
 }

@@ -5,6 +5,7 @@ import {displayText} from '../../decoders/string/index.js'
 import type {ServeEvent, ServeStats} from '../rpc/server.js'
 import type {LimitClose} from '../rpc/server-limits.js'
 import {formatBytes} from '../sockets/diagnose.js'
+import {epochSecondsFromMs} from './timestamp.js'
 
 /** Local wall-clock time as tcpdump prints it: HH:MM:SS.mmm. */
 export function clockTime(ms: number): string {
@@ -86,9 +87,10 @@ export function describeLimit(e: LimitClose): string {
   }
 }
 
-/** `serve --json`: one NDJSON object per event, time as ISO 8601; a limit event carries its words too. */
+/** `serve --json`: one NDJSON object per event, `ts` in epoch seconds as sniff --json has it (src/render/timestamp.ts); a limit event carries its words too. */
 export function serveEventToJson(e: ServeEvent): string {
-  return JSON.stringify({...e, time: new Date(e.time).toISOString(), ...(e.type === 'limit' ? {message: describeLimit(e)} : {})})
+  const {type, time, ...rest} = e
+  return JSON.stringify({type, ts: epochSecondsFromMs(time), ...rest, ...(e.type === 'limit' ? {message: describeLimit(e)} : {})})
 }
 
 /** The line serve ends with: what it served, and what it refused or closed by itself. */

@@ -1,7 +1,8 @@
 import {err, ok, type Result, UsageError} from '../errors.js'
 import {formatPortRanges, inPortRanges, parsePortRanges, type PortRange} from '../net/index.js'
+import {matchesSsExpr, parseSsFilter, type SsFilter} from './ss-filter.js'
 import {parseStateName} from './states.js'
-import type {InetProtocol, IpFamily, ProcessInfo, SocketOwner, SocketState, UnixSocketState} from './types.js'
+import type {InetProtocol, IpFamily, ProcessInfo, SocketOwner, SocketRow, SocketState, UnixSocketState} from './types.js'
 
 
 /**
@@ -20,6 +21,8 @@ export interface SocketFilter {
   readonly listen?: boolean
   readonly protocols?: ReadonlySet<InetProtocol>
   readonly families?: ReadonlySet<IpFamily>
+  /** ss's filter from the arguments: `state close-wait '( sport = :12346 )'`. */
+  readonly expression?: SsFilter
 }
 
 /** The command's flags, as oclif parses them. */
@@ -33,6 +36,8 @@ export interface SocketFilterFlags {
   readonly udp?: boolean
   readonly ipv4?: boolean
   readonly ipv6?: boolean
+  /** The arguments: ss's filter words. */
+  readonly expression?: readonly string[]
 }
 
 export function parsePid(text: string): Result<number, UsageError> {
@@ -82,12 +87,17 @@ export function parseSocketFilter(flags: SocketFilterFlags): Result<SocketFilter
   if (flags.listen) filter.listen = true
   if (flags.tcp !== flags.udp) filter.protocols = new Set<InetProtocol>([flags.tcp ? 'tcp' : 'udp'])
   if (flags.ipv4 !== flags.ipv6) filter.families = new Set<IpFamily>([flags.ipv4 ? 4 : 6])
+  if (flags.expression !== undefined && flags.expression.length > 0) {
+    const expression = parseSsFilter(flags.expression)
+    if (!expression.ok) return expression
+    filter.expression = expression.value
+  }
   return ok(filter)
 }
 
 /** The criteria that need no process information, checked before the (costly) owner scan. */
 export function matchesSocket(
-  row: {readonly protocol: InetProtocol; readonly family: IpFamily; readonly state: SocketState; readonly localPort: number; readonly peerPort: number},
+  row: Pick<SocketRow, 'protocol' | 'family' | 'state' | 'localAddress' | 'localPort' | 'peerAddress' | 'peerPort'>,
   filter: SocketFilter,
 ): boolean {
   if (filter.protocols !== undefined && !filter.protocols.has(row.protocol)) return false
@@ -98,6 +108,11 @@ export function matchesSocket(
     const {localPort, peerPort} = row
     // An unconnected socket has peer port 0: only its local port counts.
     if (!inPortRanges(localPort, filter.ports) && !(peerPort !== 0 && inPortRanges(peerPort, filter.ports))) return false
+  }
+  const ss = filter.expression
+  if (ss !== undefined) {
+    if (ss.states !== undefined && !ss.states.has(row.state)) return false
+    if (ss.expr !== undefined && !matchesSsExpr(row, ss.expr)) return false
   }
   return true
 }
@@ -136,11 +151,13 @@ const UNIX_STATE: Partial<Record<SocketState, UnixSocketState>> = {
 
 export function matchesUnixSocket(row: {readonly state: UnixSocketState}, filter: SocketFilter): boolean {
   if (filter.listen && row.state !== 'LISTEN') return false
-  if (filter.states !== undefined) {
-    const wanted = new Set([...filter.states].map((s) => UNIX_STATE[s]))
+  for (const states of [filter.states, filter.expression?.states]) {
+    if (states === undefined) continue
+    const wanted = new Set([...states].map((s) => UNIX_STATE[s]))
     if (!wanted.has(row.state)) return false
   }
-  return true
+  // Ports and addresses: a Unix socket has neither.
+  return filter.expression?.expr === undefined
 }
 
 /** A short text of the filter for headers and JSON ("port 12345, state CLOSE-WAIT"). */
@@ -153,5 +170,6 @@ export function describeFilter(filter: SocketFilter): string {
   if (filter.states) parts.push(`state ${[...filter.states].join(' or ')}`)
   if (filter.pids) parts.push(`pid ${[...filter.pids].join(' or ')}`)
   if (filter.processes) parts.push(`process ${filter.processes.join(' or ')}`)
+  if (filter.expression) parts.push(filter.expression.text)
   return parts.length === 0 ? 'all sockets' : parts.join(', ')
 }

@@ -60,7 +60,7 @@ export interface ReportOptions extends CollectOptions {
 /** The TinyPB ports to group by, or undefined when grouping is off. */
 export function tinypbGroupPorts(filter: SocketFilter, tinypb: ReportOptions['tinypb'], env?: NodeJS.ProcessEnv): Map<number, string> | undefined {
   const known = tinypbPorts(env)
-  if (Array.isArray(tinypb)) return new Map(tinypb.map((p) => [p, known.get(p) ?? 'given']))
+  if (Array.isArray(tinypb)) return new Map(tinypb.map((p) => [p, known.get(p) ?? 'requested']))
   const single = singlePorts(filter.ports ?? [])
   if (tinypb === true) {
     if (single.length > 0) return new Map(single.map((p) => [p, known.get(p) ?? '--port']))

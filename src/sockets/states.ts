@@ -41,12 +41,21 @@ export const STATE_FILTER_NAMES = [
   'closing',
   'closed',
   'connected',
+  'synchronized',
+  'bucket',
+  'big',
+  'all',
 ] as const
 
 export type StateFilterName = (typeof STATE_FILTER_NAMES)[number]
 
-/** All TCP states except LISTEN and CLOSE: ss's `connected` group. */
+// ss's state groups (ss(8), scan_state in iproute2's misc/ss.c).
+/** Every state but LISTEN and CLOSE: `connected`. */
 const CONNECTED: readonly SocketState[] = ['ESTABLISHED', 'SYN-SENT', 'SYN-RECV', 'FIN-WAIT-1', 'FIN-WAIT-2', 'TIME-WAIT', 'CLOSE-WAIT', 'LAST-ACK', 'CLOSING']
+/** The states kept as minisockets, with no process behind them: `bucket`. */
+const BUCKET: readonly SocketState[] = ['SYN-RECV', 'TIME-WAIT']
+/** Every state a socket row can show but UNKNOWN: `all`. */
+export const ALL_STATES: readonly SocketState[] = [...CONNECTED, 'LISTEN', 'CLOSE', 'UNCONN']
 
 const BY_NAME: Record<StateFilterName, readonly SocketState[]> = {
   listen: ['LISTEN'],
@@ -62,6 +71,12 @@ const BY_NAME: Record<StateFilterName, readonly SocketState[]> = {
   // ss's "closed" includes unconnected UDP sockets: both are kernel state TCP_CLOSE.
   closed: ['CLOSE', 'UNCONN'],
   connected: CONNECTED,
+  /** connected less SYN-SENT: the handshake is done. */
+  synchronized: CONNECTED.filter((s) => s !== 'SYN-SENT'),
+  bucket: BUCKET,
+  /** Everything a full socket holds: all but the bucket states. */
+  big: ALL_STATES.filter((s) => !BUCKET.includes(s)),
+  all: ALL_STATES,
 }
 
 /** Spellings people bring from ss, netstat and the kernel headers. */
@@ -73,7 +88,9 @@ const ALIASES: Record<string, StateFilterName> = {
   'fin-wait2': 'fin-wait-2',
   close: 'closed',
   unconn: 'closed',
+  unconnected: 'closed',
   listening: 'listen',
+  'syn-rcv': 'syn-recv',
 }
 
 /**

@@ -27,7 +27,11 @@ export interface ServerConnection {
 
 export interface ListenerGroup {
   readonly port: number
-  /** Why the port counts as TinyPB: a known server, RPCDIAG_TINYPB_PORTS, or "--port". */
+  /**
+   * Why the port counts as TinyPB: a known server ("rocket's test server
+   * (conf/rocket.xml)"), "RPCDIAG_TINYPB_PORTS", "--port", or "requested" (a
+   * caller's list, as the demo's). The human view says it in words (knownText).
+   */
   readonly known: string
   /** The listening socket; null when nothing listens here (the server is down or remote). */
   readonly listener: {

@@ -3,17 +3,15 @@
 // filtered to its port. CI runs as root; the permission test drops to nobody.
 import {execFileSync} from 'node:child_process'
 import {createServer, connect, type AddressInfo, type Server} from 'node:net'
-import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {dirname} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {decodeCapturedPacket, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, TCP_FIN, TCP_SYN} from '../../decoders/packet/index.js'
 import {type CaptureBackend, type CaptureSource, openCapture, readPacketSocketCounters} from '../../src/capture/index.js'
 import {err, RpcDiagError} from '../../src/errors.js'
+import {bundleForOtherUser, NOBODY, removeReachableDirs} from '../helpers/other-user.js'
 
-const HERE = dirname(fileURLToPath(import.meta.url))
-const ROOT = join(HERE, '..', '..')
 // Capturing needs root (or CAP_NET_RAW); CI runs as root. Without it these
 // suites do not run: there is nothing to capture with.
 const isRoot = process.getuid?.() === 0
@@ -237,11 +235,19 @@ describe.runIf(isRoot).each(backends)('a ring that overflows, through %s', (back
 })
 
 describe.runIf(isRoot).each(backends)('capturing without privilege through %s', (backend) => {
+  // The probe runs as nobody, who may not enter this checkout (a clone in
+  // /root is mode 0700): it runs bundled, from a directory anyone can read.
+  let probe: string
+  beforeAll(async () => {
+    probe = await bundleForOtherUser('test/capture/sources-probe.ts')
+  }, 60_000)
+  afterAll(() => removeReachableDirs())
+
   it('is CAPTURE_PERMISSION with the three ways out', () => {
-    const out = execFileSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(HERE, 'sources-probe.ts'), backend, 'lo'], {
-      cwd: ROOT,
-      uid: 65534,
-      gid: 65534,
+    const out = execFileSync(process.execPath, [probe, backend, 'lo'], {
+      cwd: dirname(probe),
+      uid: NOBODY,
+      gid: NOBODY,
       env: {...process.env, HOME: '/tmp'},
       encoding: 'utf8',
     })

@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 
 import type {SocketsReport} from '../../src/sockets/index.js'
+import {builtCliForOtherUser, NOBODY, removeReachableDirs} from '../helpers/other-user.js'
 import {collectUntil, find, listen, OWN_COMM, type Peer, runCli, spawnPeer, startCli} from './helpers.js'
 
 // `rpcdiag sockets` as a user runs it: a separate process, flags on the
@@ -40,6 +41,7 @@ afterAll(async () => {
   server?.close()
   unixServer?.close()
   rmSync(unixPath, {force: true})
+  removeReachableDirs()
 })
 
 function json(stdout: string): SocketsReport {
@@ -98,7 +100,7 @@ describe('bad filter values', () => {
     [['--port', '70000'], 'valid values are 0 to 65535'],
     [['--port', 'http'], 'valid values are 0 to 65535'],
     [['--pid', 'x'], 'valid values are process ids'],
-    [['--watch', '0'], 'valid values are seconds'],
+    [['--watch', '0'], 'give a duration from 100ms to 24h'],
   ]
   it.each(cases)('%j exits 2 and lists the valid values', async (args, text) => {
     const r = await runCli(args)
@@ -213,11 +215,14 @@ describe('human output', () => {
   it('without root, rows of root-owned processes say why the pid is missing', async (ctx) => {
     // Switching to uid 65534 needs root; CI runs as root.
     if (process.getuid!() !== 0) ctx.skip()
-    const r = await runCli(['--port', String(server.port)], {uid: 65_534, gid: 65_534})
+    // nobody may not enter this checkout (a clone in /root is mode 0700): run the built CLI from a copy it can read.
+    const bin = builtCliForOtherUser()
+    const as = {uid: NOBODY, gid: NOBODY, bin}
+    const r = await runCli(['--port', String(server.port)], as)
     expect(r.code).toBe(0)
     expect(r.stdout.split('\n').find((l) => l.includes('LISTEN'))).toContain('? uid 0: run as root')
     expect(r.stdout).toContain('of other users (run as root to see)')
-    const j = await runCli(['--json', '--port', String(server.port)], {uid: 65_534, gid: 65_534})
+    const j = await runCli(['--json', '--port', String(server.port)], as)
     const rows = json(j.stdout).sockets.filter((s) => s.localPort === server.port)
     expect(rows.length).toBe(3)
     for (const s of rows) expect(s).toMatchObject({pid: null, process: null, pidMissing: 'permission', uid: 0})

@@ -1,6 +1,7 @@
 import {type ChildProcess, spawn} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import {createServer, type Server, type ServerOpts, type Socket} from 'node:net'
+import {dirname} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {collectSockets, type CollectOptions, type SocketRow, type SocketTable} from '../../src/sockets/index.js'
@@ -73,11 +74,16 @@ export interface CliRun {
   readonly stderr: string
 }
 
-/** Run `rpcdiag sockets ARGS` as bin/dev.js does: a real process, from the TypeScript sources. */
-export function runCli(args: string[], opts: {uid?: number; gid?: number; env?: NodeJS.ProcessEnv} = {}): Promise<CliRun> {
+/**
+ * Run `rpcdiag sockets ARGS` as bin/dev.js does: a real process, from the
+ * TypeScript sources; or, with `bin`, that built CLI (bin/run.js of a copy
+ * another user can reach: test/helpers/other-user.ts).
+ */
+export function runCli(args: string[], opts: {uid?: number; gid?: number; env?: NodeJS.ProcessEnv; bin?: string} = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', DEV, 'sockets', ...args], {
-      cwd: ROOT,
+    const argv = opts.bin === undefined ? ['--import', 'tsx', DEV, 'sockets', ...args] : [opts.bin, 'sockets', ...args]
+    const child = spawn(process.execPath, argv, {
+      cwd: opts.bin === undefined ? ROOT : dirname(dirname(opts.bin)),
       env: {...process.env, NO_COLOR: '1', ...opts.env},
       uid: opts.uid,
       gid: opts.gid,

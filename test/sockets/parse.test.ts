@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import {formatIpv6} from '../../decoders/packet/ip-address.js'
 import {describe, expect, it} from 'vitest'
 
-import {withWatchDefault} from '../../commands/sockets.js'
+import {withWatchDefault} from '../../src/cli/sockets-argv.js'
 import {
   decodeProcAddress,
   formatEndpoint,

@@ -3,6 +3,7 @@
 
 import {displayText} from '../../../decoders/string/index.js'
 import type {ConnRef, ProcessRef} from '../../sniff/index.js'
+import {epochSeconds} from '../timestamp.js'
 
 /**
  * Event times are ms since the capture's first whole second (baseSec). Local
@@ -25,10 +26,10 @@ export class CaptureTimeFormat {
     return {sec: base + Math.floor(totalUs / 1e6), usec: ((totalUs % 1e6) + 1e6) % 1e6}
   }
 
-  /** Epoch seconds with six decimals, as a JSON number. */
+  /** Epoch seconds with six decimals, as a JSON number (src/render/timestamp.ts). */
   epoch(t: number): number {
     const {sec, usec} = this.split(t)
-    return sec + usec / 1e6
+    return epochSeconds(sec, usec)
   }
 
   clock(t: number): string {

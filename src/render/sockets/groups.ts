@@ -16,6 +16,14 @@ function q(n: number | null | undefined): string {
   return n === null || n === undefined ? '-' : String(n)
 }
 
+/** Why a port is in the TinyPB view, in words: the JSON's `known` is terse. */
+export function knownText(known: string): string {
+  if (known === '--port') return 'port named with --port'
+  if (known === 'RPCDIAG_TINYPB_PORTS') return 'port listed in $RPCDIAG_TINYPB_PORTS'
+  if (known === 'requested') return 'the port asked about'
+  return `the port of ${known}`
+}
+
 function endText(e: ConnectionEnd | null): string {
   return e === null ? '-' : formatEndpoint(e.address, e.port)
 }
@@ -38,12 +46,15 @@ export function renderListenerGroups(groups: readonly ListenerGroup[], c: ChalkI
     const head =
       l === null
         ? `${c.bold(`TinyPB port ${g.port}`)}  ${c.yellow('nothing listens here')} (server down, or on another machine)`
-        : `${c.bold(`TinyPB server ${l.endpoint}`)}  ${who(l.pid, l.process)}  accept queue ${q(l.acceptQueue)}/${q(l.backlog)}`
-    lines.push(`${head}  ${c.dim(`(${g.known})`)}`)
+        : `${c.bold(`TinyPB server ${l.endpoint}`)}  ${who(l.pid, l.process)}  accept queue ${q(l.acceptQueue)} (backlog ${q(l.backlog)})`
+    lines.push(`${head}  ${c.dim(`[${knownText(g.known)}]`)}`)
     const st = Object.entries(g.states).map(([s, n]) => `${stateColor(c, s)} ${n}`)
-    lines.push(`  ${g.connections.length} connection(s)${st.length > 0 ? `: ${st.join(', ')}` : ''}; server Recv-Q ${g.recvQ} B, Send-Q ${g.sendQ} B`)
+    const side = l === null ? 'client side' : 'server side'
+    lines.push(
+      `  ${g.connections.length} connection${g.connections.length === 1 ? '' : 's'}${st.length > 0 ? `, ${side}: ${st.join(', ')}` : ''}; server unread ${g.recvQ} B (Recv-Q), unacknowledged ${g.sendQ} B (Send-Q)`,
+    )
     if (g.clients.length > 0) {
-      const cl = g.clients.map((x) => `${x.pid === null ? 'kernel (no process: TIME-WAIT or orphaned)' : who(x.pid, x.process)} ×${x.connections}`)
+      const cl = g.clients.map((x) => `${x.pid === null ? "no process (the kernel's: TIME-WAIT or orphaned)" : who(x.pid, x.process)} ×${x.connections}`)
       lines.push(`  local clients: ${cl.join(', ')}`)
     }
     if (g.connections.length === 0) continue
@@ -61,6 +72,10 @@ export function renderListenerGroups(groups: readonly ListenerGroup[], c: ChalkI
     const shown = g.connections.slice(0, max)
     lines.push(...renderTable(columns, shown, {indent: '  '}))
     if (g.connections.length > max) lines.push(c.dim(`  ... ${g.connections.length - max} more (see --json)`))
+    const legend: string[] = []
+    if (shown.some((x) => x.server === null && l !== null)) legend.push(`"closed": the server's end is gone, only the client's socket is left (in TIME-WAIT)`)
+    if (shown.some((x) => x.client === null || (x.server === null && l === null))) legend.push('"remote": that end is on another machine')
+    if (legend.length > 0) lines.push(c.dim(`  (${legend.join('; ')})`))
   }
   return lines
 }

@@ -18,6 +18,8 @@ export interface SocketsRenderOptions {
   readonly table?: boolean
   /** Cap on table rows; the summary still counts all (default: no cap). */
   readonly maxRows?: number
+  /** Uid and inode columns (ss -e). */
+  readonly extended?: boolean
 }
 
 /**
@@ -34,7 +36,7 @@ export function renderSocketsReport(report: SocketsReport, c: ChalkInstance, opt
     if (inet.length === 0 && report.unix === undefined) lines.push(c.dim(`No sockets match (${report.filter}).`))
     else if (inet.length > 0) {
       const shown = opts.maxRows === undefined ? inet : inet.slice(0, opts.maxRows)
-      lines.push(...renderSocketRows(shown, c))
+      lines.push(...renderSocketRows(shown, c, {}, {extended: opts.extended}))
       if (shown.length < inet.length) lines.push(c.dim(`... ${inet.length - shown.length} more rows (see --json)`))
     }
     if (lines.length > 0) lines.push('')
@@ -85,15 +87,15 @@ export function renderChanges(changes: readonly SocketChange[], unixChanges: rea
 export function renderWatchFrame(
   t: Pick<WatchTick, 'tick' | 'report' | 'changes' | 'unixChanges'>,
   c: ChalkInstance,
-  opts: {readonly seconds: number; readonly tty: boolean; readonly inet?: boolean},
+  opts: {readonly seconds: number; readonly tty: boolean; readonly inet?: boolean; readonly extended?: boolean},
 ): string[] {
   const time = t.report.collectedAt.slice(11, 19)
   const head = c.bold(`Every ${opts.seconds}s: rpcdiag sockets (${t.report.filter})  ${time}  refresh ${t.tick}`)
   const counted = countChanges([...t.changes, ...t.unixChanges])
   const changes = [`Changes since the last refresh: ${counted.new} new, ${counted.closed} closed, ${counted.state} changed state`, ...renderChanges(t.changes, t.unixChanges, c)]
   if (opts.tty) {
-    const view = renderSocketsReport(t.report, c, {inet: opts.inet})
+    const view = renderSocketsReport(t.report, c, opts)
     return ['\u001B[H\u001B[2J' + head, ...view, ...(t.tick > 1 ? ['', ...changes] : [])]
   }
-  return [head, ...(t.tick === 1 ? renderSocketsReport(t.report, c, {inet: opts.inet}) : changes)]
+  return [head, ...(t.tick === 1 ? renderSocketsReport(t.report, c, opts) : changes)]
 }

@@ -72,8 +72,8 @@ function protoName(r: SocketRow): string {
   return r.family === 6 ? `${r.protocol}6` : r.protocol
 }
 
-/** The table ss -tanp and netstat -tanp print, plus the reason where a pid is missing. */
-export function renderSocketRows(rows: readonly SocketRow[], c: ChalkInstance, hl: QueueHighlight = {}): string[] {
+/** The table ss -tanp and netstat -tanp print, plus the reason where a pid is missing; extended adds uid and inode (ss -e). */
+export function renderSocketRows(rows: readonly SocketRow[], c: ChalkInstance, hl: QueueHighlight = {}, opts: {readonly extended?: boolean} = {}): string[] {
   const recvAt = hl.recvQBytes ?? 4096
   const sendAt = hl.sendQBytes ?? 65_536
   const columns: Array<Column<SocketRow>> = [
@@ -85,6 +85,14 @@ export function renderSocketRows(rows: readonly SocketRow[], c: ChalkInstance, h
     {header: 'Peer Address:Port', get: (r) => formatEndpoint(r.peerAddress, r.peerPort)},
     {header: 'Process', get: (r) => processCell(c, r)},
   ]
+  if (opts.extended) {
+    columns.splice(
+      6,
+      0,
+      {header: 'Uid', get: (r) => (r.uid === null ? c.dim('-') : String(r.uid)), align: 'right'},
+      {header: 'Inode', get: (r) => String(r.inode), align: 'right'},
+    )
+  }
   return renderTable(columns, rows)
 }
 
