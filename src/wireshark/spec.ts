@@ -26,7 +26,7 @@ import {
 } from '../../decoders/tinypb/index.js'
 import type {PortRange} from '../net/index.js'
 import type {ProtoSchema} from '../rpc/proto/schema.js'
-import {DETECT_SCAN_BYTES, likelyCauses} from '../sniff/index.js'
+import {DETECT_SCAN_BYTES, likelyCauses, MAX_UNDECIDED} from '../sniff/index.js'
 import {DEFAULT_MAX_HELD_BYTES, EPHEMERAL_PORT_MIN} from '../sniff/reassembly/index.js'
 import {type PeerTemplate, peerTemplates} from './peer-templates.js'
 
@@ -93,6 +93,8 @@ export function wireConstants(): Record<string, number | string> {
     // sniff's default --buffer-limit: the largest frame it accepts.
     MAX_FRAME: DEFAULT_MAX_HELD_BYTES,
     DETECT_SCAN_BYTES,
+    // Frames held while no frame has told which side is the server, before the ports decide.
+    MAX_UNDECIDED,
     EPHEMERAL_PORT_MIN,
     TINYRPC_MSG_ID_LIMIT,
     ROCKET_MSG_ID_LIMIT,

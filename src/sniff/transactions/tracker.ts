@@ -23,7 +23,7 @@ export interface TrackerOptions {
 }
 
 /** Frames held per connection while the server side is unknown. */
-const MAX_UNDECIDED = 64
+export const MAX_UNDECIDED = 64
 
 export class TransactionTracker {
   private readonly timeoutMs: number

@@ -1,7 +1,7 @@
 // Lua: what sniff's TransactionTracker does (src/sniff/transactions), for
 // Wireshark's way of working. Wireshark dissects every packet once in order
 // (pinfo.visited false), then again whenever it shows one: the first pass
-// builds the state here (per TCP stream: which side is the server, requests
+// builds the state here (per connection: which side is the server, requests
 // waiting by msg_id, msg_ids answered; per direction: stream position and an
 // unfinished resync), and records what each dissector call found under
 // "frame number:call number"; later passes only read those records.
@@ -89,13 +89,10 @@ end
 -- State of the first pass
 ----------------------------------------------------------------------------
 
-local f_tcp_stream = Field.new("tcp.stream")
-local f_time = Field.new("frame.time_epoch")
-
 local state
 
 local function reset_state()
-  state = { convs = {}, calls = {} }
+  state = { convs = {}, calls = {}, settled = false }
 end
 reset_state()
 
@@ -103,15 +100,20 @@ local function endpoint(addr, port)
   return tostring(addr) .. "|" .. port
 end
 
-local function new_conv()
-  return { dirs = {}, pending = {}, answered = {} }
+-- a: the sender of the first packet the dissector saw, b: its peer.
+local function new_conv(pinfo)
+  return {
+    dirs = {}, pending = {}, answered = {}, undecided = {},
+    a = endpoint(pinfo.src, pinfo.src_port), a_port = pinfo.src_port,
+    b = endpoint(pinfo.dst, pinfo.dst_port), b_port = pinfo.dst_port,
+  }
 end
 
--- The TCP stream this packet belongs to (tcp.stream starts a new one when a
--- SYN reuses the four-tuple, as sniff does).
+-- The connection this packet belongs to, by its four-tuple. (Field values
+-- such as tcp.stream are not there when Wireshark dissects without a tree, as
+-- tshark's first pass does, so a four-tuple reused by a new connection goes
+-- on as the old one here, where sniff starts afresh at the new SYN.)
 local function conv_key(pinfo)
-  local fi = f_tcp_stream()
-  if fi ~= nil then return tostring(fi.value) end
   local a, b = endpoint(pinfo.src, pinfo.src_port), endpoint(pinfo.dst, pinfo.dst_port)
   if a > b then a, b = b, a end
   return a .. "-" .. b
@@ -127,36 +129,16 @@ local function dir_of(c, pinfo)
   return d
 end
 
+-- Seconds since the capture's first packet: a double small enough to keep
+-- nanoseconds (pinfo.abs_ts, near 1.7e9, keeps a quarter of a microsecond).
 local function now(pinfo)
-  local fi = f_time()
-  if fi ~= nil then return fi.value end
-  return NSTime.new(math.floor(pinfo.abs_ts), 0) + NSTime.new(0, math.floor((pinfo.abs_ts % 1) * 1e9 + 0.5))
+  return pinfo.rel_ts
 end
 
--- Which endpoint is the server, decided at a connection's first frame: a
--- listed port (as sniff --port), a frame only a server sends (err_code or
--- err_info set), the port below the ephemeral range, else the first sender
--- is the client. sniff also takes the SYN's word, which a Lua dissector
--- cannot see; the client sends both the SYN and the first frame.
-local function decide_server(c, pinfo, f)
-  if c.server ~= nil then return end
-  local src = endpoint(pinfo.src, pinfo.src_port)
-  local dst = endpoint(pinfo.dst, pinfo.dst_port)
-  if port_listed(pinfo.dst_port) then
-    c.server, c.server_by = dst, "port"
-  elseif port_listed(pinfo.src_port) then
-    c.server, c.server_by = src, "port"
-  elseif f.err_code ~= 0 or f.err_info_len > 0 then
-    c.server, c.server_by = src, "answer"
-  else
-    local src_low = pinfo.src_port < EPHEMERAL_PORT_MIN
-    local dst_low = pinfo.dst_port < EPHEMERAL_PORT_MIN
-    if src_low ~= dst_low then
-      c.server, c.server_by = (src_low and src or dst), "ports"
-    else
-      c.server, c.server_by = dst, "first sender"
-    end
-  end
+-- b - a seconds as an NSTime, rounded to the nanosecond.
+local function elapsed(a, b)
+  local ns = math.floor((b - a) * 1e9 + 0.5)
+  return NSTime.new(math.floor(ns / 1e9), ns % 1e9)
 end
 
 ----------------------------------------------------------------------------
@@ -212,19 +194,87 @@ end
 -- C++ servers do; an error is one error however many segments its resync spans.
 ----------------------------------------------------------------------------
 
+-- A frame's role, and its place in the pairing, once the server side is known.
+local function dispatch(c, f)
+  f.role = (f.from == c.server) and "response" or "request"
+  f.findings = peer_findings(f)
+  if f.role == "request" then add_request(c, f) else add_response(c, f) end
+end
+
+local function orient(c, server, by)
+  c.server, c.server_by = server, by
+  local held = c.undecided
+  c.undecided = {}
+  for _, f in ipairs(held) do dispatch(c, f) end
+end
+
+-- No frame told which side is the server (the capture started mid-stream):
+-- the port below the ephemeral range is the server's, else the first frame
+-- held was a request (sniff's guessServer).
+local function guessed_server(c)
+  local a_low, b_low = c.a_port < EPHEMERAL_PORT_MIN, c.b_port < EPHEMERAL_PORT_MIN
+  if a_low ~= b_low then return a_low and c.a or c.b end
+  local first = c.undecided[1]
+  return (first == nil or first.from == c.a) and c.b or c.a
+end
+
+local function guess_server(c)
+  if c.server == nil then orient(c, guessed_server(c), "guess") end
+end
+
+-- A frame's role for showing it before the server side is settled (a
+-- one-pass tshark): what the guess would say now.
+local function role_of(f)
+  if f.role ~= nil then return f.role end
+  return (f.from == guessed_server(f.conv)) and "response" or "request"
+end
+
+-- A frame only a server sends: err_code or err_info set, or an msg_id the
+-- other side sent first (sniff's decideFrom).
+local function answers(c, f)
+  if f.err_code ~= 0 or f.err_info_len > 0 then return true end
+  for _, u in ipairs(c.undecided) do
+    if u.from ~= f.from and u.msg_id == f.msg_id then return true end
+  end
+  return false
+end
+
+-- Which side is the server: a listed port says so at once (as sniff --port
+-- does). sniff also takes the SYN's word, which a Lua dissector cannot see;
+-- without it, frames wait until one is an answer, and at the end of the first
+-- pass (or after MAX_UNDECIDED frames) the ports decide, as in sniff.
 local function new_frame(c, d, pinfo, s, off, r)
   local f = {
-    num = pinfo.number, ts = now(pinfo), offset = d.pos + off,
+    num = pinfo.number, ts = now(pinfo), offset = d.pos + off, from = d.key, conv = c,
     pk_len = r.pk_len, msg_id_len = r.msg_id_len, method_len = r.method_len,
     err_info_len = r.err_info_len, pb_len = r.pb_len, err_code = r.err_code,
     msg_id = s:sub(off + MSG_ID_AT + 1, off + MSG_ID_AT + r.msg_id_len),
     method = s:sub(off + MSG_ID_AT + r.msg_id_len + 5, off + MSG_ID_AT + r.msg_id_len + 4 + r.method_len),
   }
-  decide_server(c, pinfo, f)
-  f.role = (d.key == c.server) and "response" or "request"
-  f.findings = peer_findings(f)
-  if f.role == "request" then add_request(c, f) else add_response(c, f) end
+  if c.server == nil then
+    if port_listed(pinfo.dst_port) then
+      c.server, c.server_by = endpoint(pinfo.dst, pinfo.dst_port), "port"
+    elseif port_listed(pinfo.src_port) then
+      c.server, c.server_by = f.from, "port"
+    elseif answers(c, f) then
+      orient(c, f.from, "answer")
+    else
+      c.undecided[#c.undecided + 1] = f
+      if #c.undecided > MAX_UNDECIDED then guess_server(c) end
+      return f
+    end
+  end
+  dispatch(c, f)
   return f
+end
+
+-- The first pass is over: connections still undecided are guessed.
+local function settle()
+  if state.settled then return end
+  state.settled = true
+  for _, c in pairs(state.convs) do
+    if c.undecided ~= nil and #c.undecided > 0 then guess_server(c) end
+  end
 end
 
 local function analyze(tvb, pinfo, c, d)
@@ -238,8 +288,9 @@ local function analyze(tvb, pinfo, c, d)
     -- A direction that does not begin with a frame was caught mid-stream:
     -- what precedes its first whole frame is skipped quietly, as sniff does.
     if starts_with_frame(s) == false then
-      d.resync = { code = "MIDSTREAM", message = "the capture starts inside a frame", offset = 0, skipped = 0, num = pinfo.number, quiet = true }
+      d.resync = { code = "MIDSTREAM", message = "the capture starts inside the stream", offset = 0, skipped = 0, num = pinfo.number, quiet = true }
       d.quiet = true
+      items[1] = { kind = "error", off = 0, len = 0, err = d.resync }
     end
   end
   while true do
@@ -266,7 +317,10 @@ local function analyze(tvb, pinfo, c, d)
       items[#items + 1] = { kind = "frame", off = off, frame = new_frame(c, d, pinfo, s, off, r) }
       off = off + r.pk_len
     elseif r.kind == "incomplete" then
-      call.desegment = { offset = off, len = r.need }
+      -- Ask TCP for the rest of the frame once its header is checked; before
+      -- that for the next segment, so the header is checked as early as sniff
+      -- checks it (and TCP never reassembles twice within one segment).
+      call.desegment = { offset = off, len = r.rest and r.need or DESEGMENT_ONE_MORE_SEGMENT }
       break
     else
       local e = { code = r.code, message = r.message, offset = d.pos + off, skipped = 1, num = pinfo.number, quiet = d.quiet }
@@ -276,13 +330,13 @@ local function analyze(tvb, pinfo, c, d)
     end
   end
   d.pos = d.pos + off
-  -- Two requests completed by one segment: rocket loses both (its read path).
-  local requests = {}
+  -- Frames completed by one segment: two requests read together are both lost by rocket.
+  local frames = {}
   for _, it in ipairs(items) do
-    if it.kind == "frame" and it.frame.role == "request" then requests[#requests + 1] = it.frame end
+    if it.kind == "frame" then frames[#frames + 1] = it.frame end
   end
-  if #requests > 1 then
-    for _, f in ipairs(requests) do f.same_segment = true end
+  if #frames > 1 then
+    for _, f in ipairs(frames) do f.same_segment = true end
   end
   return call
 end

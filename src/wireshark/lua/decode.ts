@@ -18,8 +18,9 @@ local function int32_at(s, o)
   return v
 end
 
-local function incomplete(need)
-  return { kind = "incomplete", need = need }
+-- rest: every header check passed and only the rest of the frame is missing.
+local function incomplete(need, rest)
+  return { kind = "incomplete", need = need, rest = rest }
 end
 
 local function failure(code, message, pk_len)
@@ -72,7 +73,7 @@ local function decode_frame(s, off)
     return failure("NEGATIVE_PB_LEN", string.format("fields leave a pb_data length of %d", pb_len), pk_len)
   end
 
-  if avail < pk_len then return incomplete(pk_len - avail) end
+  if avail < pk_len then return incomplete(pk_len - avail, true) end
   local last = s:byte(off + pk_len)
   if last ~= END_BYTE then
     return failure("BAD_END", string.format("expected end byte 0x%02x at +%d, got 0x%02x", END_BYTE, pk_len - 1, last), pk_len)

@@ -31,20 +31,22 @@ local function dissect(tvb, pinfo, root)
   local key = pinfo.number .. ":" .. n
   local call
   if pinfo.visited then
+    settle()
     call = state.calls[key]
     if call == false then return 0 end
     if call == nil then
       local known = state.convs[conv_key(pinfo)]
       if known ~= nil and known.protocol ~= "tinypb" then return 0 end
       -- Not seen in the first pass (Decode As changed since): decode it on its own.
-      local scratch = new_conv()
+      local scratch = new_conv(pinfo)
       call = analyze(tvb, pinfo, scratch, dir_of(scratch, pinfo))
+      guess_server(scratch)
     end
   else
     local k = conv_key(pinfo)
     local c = state.convs[k]
     if c == nil then
-      c = new_conv()
+      c = new_conv(pinfo)
       state.convs[k] = c
     end
     local s = tvb:raw()

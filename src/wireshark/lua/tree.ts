@@ -82,8 +82,9 @@ end
 
 -- The Info column, like rpcdiag's frame lines.
 local function summary(f, visited)
-  local head = string.format("%s %s #%s", display(f.method), f.role, display(f.msg_id))
-  if f.role == "request" then
+  local role = role_of(f)
+  local head = string.format("%s %s #%s", display(f.method), role, display(f.msg_id))
+  if role == "request" then
     if visited and f.response == nil then head = head .. " [no response]" end
     return head
   end
@@ -101,7 +102,7 @@ end
 local function show_payload(tvb, pinfo, t, f, off)
   if protobuf == nil or f.pb_len == 0 then return end
   local types = METHODS[f.method]
-  local type_name = types ~= nil and types[f.role] or nil
+  local type_name = types ~= nil and types[role_of(f)] or nil
   -- Wireshark's protobuf dissector takes the message type this way; without
   -- one it shows the fields by number (schema-less).
   pinfo.private["pb_msg_type"] = type_name ~= nil and ("message," .. type_name) or nil
@@ -111,9 +112,10 @@ end
 
 local function show_frame(tvb, pinfo, root, it)
   local f, o = it.frame, it.off
+  local role = role_of(f)
   local t = root:add(tinypb, tvb(o, f.pk_len))
   t:append_text(", " .. summary(f, pinfo.visited))
-  t:add(F.type, f.role == "request" and 0 or 1):set_generated()
+  t:add(F.type, role == "request" and 0 or 1):set_generated()
   t:add(F.start, tvb(o, 1))
   t:add(F.pk_len, tvb(o + PK_LEN_AT, 4))
   t:add(F.msg_id_len, tvb(o + MSG_ID_LEN_AT, 4))
@@ -136,7 +138,9 @@ local function show_frame(tvb, pinfo, root, it)
   t:add(F.stop, tvb(at + 4, 1))
   t:add(F.offset, UInt64.new(f.offset)):set_generated()
 
-  if f.role == "request" then
+  if f.role == nil then
+    -- Not paired yet: sniff holds such frames too, until one tells the sides apart.
+  elseif role == "request" then
     if f.response ~= nil then
       t:add(F.response_in, f.response.num):set_generated()
     elseif pinfo.visited then
@@ -151,7 +155,7 @@ local function show_frame(tvb, pinfo, root, it)
   else
     if f.request ~= nil then
       t:add(F.request_in, f.request.num):set_generated()
-      t:add(F.time, f.ts - f.request.ts):set_generated()
+      t:add(F.time, elapsed(f.request.ts, f.ts)):set_generated()
       if f.request.method ~= f.method then
         t:add_proto_expert_info(E.method_mismatch, string.format("the reply to msg_id %s names method \"%s\", the request \"%s\"", display(f.request.msg_id), display(f.method), display(f.request.method)))
       end
@@ -169,8 +173,8 @@ local function show_frame(tvb, pinfo, root, it)
       t:add_proto_expert_info(E.error_response, string.format("err_code %d %s%s", f.err_code, error_name(f.err_code), info))
     end
   end
-  for _, p in ipairs(f.findings) do
-    t:add_proto_expert_info(PEER_EXPERTS[p.finding.code], string.format("%s %s", f.role, p.text))
+  for _, p in ipairs(f.findings or peer_findings({ role = role, pk_len = f.pk_len, msg_id_len = f.msg_id_len, method_len = f.method_len, err_info_len = f.err_info_len, method = f.method })) do
+    t:add_proto_expert_info(PEER_EXPERTS[p.finding.code], string.format("%s %s", role, p.text))
   end
   show_payload(tvb, pinfo, t, f, pb_at)
 end
@@ -206,7 +210,9 @@ local function show(tvb, pinfo, root, call)
       texts[#texts + 1] = summary(it.frame, pinfo.visited)
     else
       show_error(tvb, root, it)
-      if it.kind == "error" and not it.err.quiet then texts[#texts + 1] = "malformed: " .. it.err.code end
+      if it.kind == "error" then
+        texts[#texts + 1] = it.err.quiet and string.format("%d bytes before the first whole frame", it.len) or ("malformed: " .. it.err.code)
+      end
     end
   end
   if #call.items == 0 then return end
