@@ -48,6 +48,7 @@ local E = {
   orphan_response = ProtoExpert.new("tinypb.orphan_response", "Response without a request", expert.group.SEQUENCE, expert.severity.WARN),
   duplicate_msg_id = ProtoExpert.new("tinypb.duplicate_msg_id", "msg_id already in flight", expert.group.SEQUENCE, expert.severity.WARN),
   method_mismatch = ProtoExpert.new("tinypb.method_mismatch", "Reply names another method than its request", expert.group.PROTOCOL, expert.severity.WARN),
+  payload = ProtoExpert.new("tinypb.payload", "pb_data does not parse", expert.group.MALFORMED, expert.severity.WARN),
   empty_msg_id_reply = ProtoExpert.new("tinypb.empty_msg_id_reply", "rocket's reply to an empty msg_id", expert.group.PROTOCOL, expert.severity.NOTE),
 }
 -- One expert per peer-safety finding: tinypb.peer.msg_id_too_long, ...
@@ -106,8 +107,12 @@ local function show_payload(tvb, pinfo, t, f, off)
   -- Wireshark's protobuf dissector takes the message type this way; without
   -- one it shows the fields by number (schema-less).
   pinfo.private["pb_msg_type"] = type_name ~= nil and ("message," .. type_name) or nil
-  protobuf:call(tvb(off, f.pb_len):tvb(), pinfo, t)
+  -- pb_data that is not protobuf (or not this type) makes it throw: say so and go on.
+  local ok, why = pcall(Dissector.call, protobuf, tvb(off, f.pb_len):tvb(), pinfo, t)
   pinfo.private["pb_msg_type"] = nil
+  if not ok then
+    t:add_proto_expert_info(E.payload, string.format("%s payload does not parse as %s: %s", role_of(f), type_name or "protobuf", tostring(why)))
+  end
 end
 
 local function show_frame(tvb, pinfo, root, it)
