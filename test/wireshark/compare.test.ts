@@ -17,7 +17,7 @@ import type {ProtoSchema} from '../../src/rpc/proto/schema.js'
 import {type InstallGuide, peerTemplates, tsharkProtoArgs} from '../../src/wireshark/index.js'
 import {FIXTURES} from '../fixtures/pcap/read-capture.js'
 import {runCommand} from '../rpc/helpers/run-command.js'
-import {buildFixtures, type Fixture, writeFixture} from './fixtures.js'
+import {buildFixtures, type Fixture, randomCapture, writeFixture} from './fixtures.js'
 import {rpcdiagView, tsharkVersion, tsharkView, type View} from './views.js'
 
 const TSHARK = tsharkVersion()
@@ -27,7 +27,9 @@ const PROTOS = ['examples/order.proto', 'examples/query.proto']
 const loaded = loadSchema({protoFiles: PROTOS, importPaths: []})
 if (!loaded.ok) throw loaded.error
 const schema: ProtoSchema = loaded.value
-const built = buildFixtures(schema)
+/** Seeded random traffic and garbage: the same seeds every run (test/fuzz/rng.ts). */
+const RANDOM_SEEDS = [1, 2, 3, 4, 5, 6]
+const built = [...buildFixtures(schema), ...RANDOM_SEEDS.map(randomCapture)]
 
 /** What each built fixture is for: the comparison must see it, or it compares nothing. */
 const EXERCISES: Record<string, (v: View) => void> = {
@@ -62,6 +64,20 @@ const EXERCISES: Record<string, (v: View) => void> = {
     expect(v.skipped).toBeGreaterThan(0)
     expect(v.frames.some((f) => f.orphan)).toBe(true)
   },
+  truncated: (v) => {
+    expect(v.errors.map((e) => e.code)).toEqual(['TRUNCATED', 'TRUNCATED', 'TRUNCATED', 'TRUNCATED'])
+  },
+}
+
+/** A random capture exercises what its seed drew: frames in every role and garbage. */
+function exercises(name: string): (v: View) => void {
+  return (
+    EXERCISES[name] ??
+    ((v: View) => {
+      expect(v.frames.some((f) => f.role === 'request') && v.frames.some((f) => f.role === 'response')).toBe(true)
+      expect(v.errors.length).toBeGreaterThan(0)
+    })
+  )
 }
 
 interface Count {
@@ -124,7 +140,7 @@ describe.skipIf(TSHARK === undefined)(`rpcdiag sniff and ${TSHARK ?? 'tshark (no
       expect(theirs.errors).toEqual(ours.errors)
       expect(theirs.skipped).toBe(ours.skipped)
       expect(ours.frames.length).toBeGreaterThan(0)
-      if (c.fixture !== undefined) EXERCISES[c.fixture.name](ours)
+      if (c.fixture !== undefined) exercises(c.fixture.name)(ours)
       else {
         // The real captures: every call answered, every payload decoded with the .proto.
         expect(ours.frames.every((f) => f.pair !== undefined && f.payload !== undefined)).toBe(true)

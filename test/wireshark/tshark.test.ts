@@ -13,7 +13,11 @@ import {beforeAll, describe, expect, it} from 'vitest'
 import Wireshark from '../../commands/wireshark.js'
 import {loadSchema} from '../../src/rpc/proto/load.js'
 import {type InstallGuide, tsharkProtoArgs} from '../../src/wireshark/index.js'
+import {encodePacket} from '../../decoders/packet/index.js'
+import {encodePcapFile} from '../../decoders/pcap/index.js'
+import {encodeFrame} from '../../decoders/tinypb/index.js'
 import {ROCKET_PCAP} from '../fixtures/pcap/read-capture.js'
+import {Conversation} from '../sniff/reassembly/builders.js'
 import {runCommand} from '../rpc/helpers/run-command.js'
 import {buildFixtures, writeFixture} from './fixtures.js'
 import {stripRootNotice, tshark, tsharkVersion} from './views.js'
@@ -101,6 +105,30 @@ describe.skipIf(TSHARK === undefined)(`the generated dissector in ${TSHARK ?? 't
     expect(rows).toHaveLength(50)
     expect(rows[0]).toEqual(['TinyPB', expect.stringMatching(/^Order\.makeOrder request #\d{20}$/)])
     expect(rows[1]).toEqual(['TinyPB', expect.stringMatching(/^Order\.makeOrder response #\d{20} err_code 0$/)])
+  })
+
+  it('a frame whose pk_len claims more than the connection carries: TRUNCATED at the end, and the frames it hid', () => {
+    // TCP keeps waiting for the claimed bytes and never hands them over; the
+    // dissector shows them from its own copy at the end, as sniff does.
+    const c = new Conversation({host: '127.0.0.1', port: 50_000}, {host: '127.0.0.1', port: 12_345})
+    const liar = encodeFrame({msgId: '1', methodName: 'Order.makeOrder'})
+    liar.writeInt32BE(5000, 1)
+    const segs = [
+      ...c.handshake(),
+      ...c.send('client', encodeFrame({msgId: '0', methodName: 'Order.makeOrder'})),
+      ...c.send('client', liar),
+      ...c.send('client', encodeFrame({msgId: '2', methodName: 'Order.makeOrder'})),
+      ...c.send('server', encodeFrame({msgId: '2', methodName: 'Order.makeOrder'})),
+      c.fin('client'),
+      c.fin('server'),
+    ]
+    const capture = join(dir, 'liar.pcap')
+    writeFileSync(capture, encodePcapFile({linkType: 1}, segs.map((s) => ({tsSec: s.tsSec, tsNsec: s.tsNsec, data: encodePacket(s)}))))
+    const rows = fields(plain, capture, ['-2', '-Y', 'tinypb', '-e', 'tinypb.msg_id', '-e', 'tinypb.error', '-e', 'tinypb.request_in'])
+    expect(rows.flatMap((r) => r[0].split(',')).filter((m) => m !== '')).toEqual(['0', '2', '2'])
+    expect(rows.some((r) => r[1] === 'TRUNCATED')).toBe(true)
+    // The reply came before its request could be read: no request, as sniff says too.
+    expect(rows.every((r) => r[2] === '')).toBe(true)
   })
 
   it('response_in and tinypb.unanswered need the second pass (-2)', () => {

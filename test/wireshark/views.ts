@@ -39,7 +39,8 @@ export interface FrameRow {
 }
 
 export interface ErrorRow {
-  /** TCP port of the sender. */
+  /** The connection's two ports, lower first, and the sender's. */
+  conn: string
   port: number
   code: string
   offset: number
@@ -53,9 +54,13 @@ export interface View {
   skipped: number
 }
 
+function connOf(p: number, q: number): string {
+  return p < q ? `${p}-${q}` : `${q}-${p}`
+}
+
 function sortView(v: View): View {
   v.frames.sort((a, b) => a.frame - b.frame || a.role.localeCompare(b.role) || a.msgId.localeCompare(b.msgId))
-  v.errors.sort((a, b) => a.port - b.port || a.offset - b.offset || a.code.localeCompare(b.code))
+  v.errors.sort((a, b) => a.conn.localeCompare(b.conn) || a.port - b.port || a.offset - b.offset || a.code.localeCompare(b.code))
   return v
 }
 
@@ -114,15 +119,17 @@ export async function rpcdiagView(file: string, schema?: ProtoSchema): Promise<V
         const shape = {pkLen: f.size, msgIdLen: enc(f.msgId), methodNameLen: enc(f.method), errInfoLen: enc(f.errInfo), methodName: f.method}
         const m = schema?.findMethod(f.method)
         const type = m?.ok ? (e.role === 'request' ? m.value.requestType : m.value.responseType).fullName.replace(/^\./, '') : undefined
+        // Wireshark's string fields end at a NUL byte.
+        const cstr = (s: string) => s.split('\0')[0]
         const r: FrameRow = {
           frame: frameOf(f.t),
           role: e.role,
-          msgId: f.msgId,
-          method: f.method,
+          msgId: cstr(f.msgId),
+          method: cstr(f.method),
           pkLen: f.size,
           pbLen: f.pbLen,
           errCode: f.errCode,
-          errInfo: f.errInfo,
+          errInfo: cstr(f.errInfo),
           findings: peerSafety(shape, e.role)
             .map((x) => x.code)
             .sort(),
@@ -152,7 +159,7 @@ export async function rpcdiagView(file: string, schema?: ProtoSchema): Promise<V
         break
       case 'malformed': {
         const [client, server] = [e.conn.clientAddr.port, e.conn.serverAddr.port]
-        errors.push({port: e.from === 'client' ? client : server, code: e.code, offset: e.offset, skipped: e.skipped})
+        errors.push({conn: connOf(client, server), port: e.from === 'client' ? client : server, code: e.code, offset: e.offset, skipped: e.skipped})
         break
       }
       case 'warning': {
@@ -228,12 +235,13 @@ export function tsharkView(lua: string, file: string, extra: readonly string[] =
     const layers = p._source.layers
     const frame = Number((layers.frame as Json)['frame.number'])
     const port = Number((layers.tcp as Json | undefined)?.['tcp.srcport'])
+    const conn = connOf(port, Number((layers.tcp as Json | undefined)?.['tcp.dstport']))
     for (const item of all(layers.tinypb as Json | Json[] | undefined)) {
       const x = experts(item)
       const s = (k: string) => item[`tinypb.${k}`] as string | undefined
       if (s('error') !== undefined) {
         skipped += Number(s('skipped'))
-        if (!x.has('tinypb.midstream')) errors.push({port, code: s('error')!, offset: Number(s('offset')), skipped: Number(s('skipped'))})
+        if (!x.has('tinypb.midstream')) errors.push({conn, port, code: s('error')!, offset: Number(s('offset')), skipped: Number(s('skipped'))})
         continue
       }
       if (s('type') === undefined) continue // bytes of an earlier error's resync

@@ -243,9 +243,9 @@ end
 -- does). sniff also takes the SYN's word, which a Lua dissector cannot see;
 -- without it, frames wait until one is an answer, and at the end of the first
 -- pass (or after MAX_UNDECIDED frames) the ports decide, as in sniff.
-local function new_frame(c, d, pinfo, s, off, r)
+local function new_frame(c, d, pinfo, s, off, pos, r)
   local f = {
-    num = pinfo.number, ts = now(pinfo), offset = d.pos + off, from = d.key, conv = c,
+    num = pinfo.number, ts = now(pinfo), offset = pos, from = d.key, conv = c,
     pk_len = r.pk_len, msg_id_len = r.msg_id_len, method_len = r.method_len,
     err_info_len = r.err_info_len, pb_len = r.pb_len, err_code = r.err_code,
     msg_id = s:sub(off + MSG_ID_AT + 1, off + MSG_ID_AT + r.msg_id_len),
@@ -268,31 +268,18 @@ local function new_frame(c, d, pinfo, s, off, r)
   return f
 end
 
--- The first pass is over: connections still undecided are guessed.
-local function settle()
-  if state.settled then return end
-  state.settled = true
-  for _, c in pairs(state.convs) do
-    if c.undecided ~= nil and #c.undecided > 0 then guess_server(c) end
-  end
-end
+-- Frames still missing this many bytes are reassembled one whole segment at
+-- a time (TCP then calls again for every segment, and the header is checked
+-- as early as sniff checks it); longer ones in one go.
+local SEGMENT_AT_A_TIME = 256 * 1024
 
-local function analyze(tvb, pinfo, c, d)
-  local s = tvb:raw()
+-- The decode loop over s from off, as stream position base + offset: frames,
+-- errors and skipped bytes into items. Stops at the end, or at a frame not
+-- all there (returned); with finishing (the stream has ended) that frame is
+-- TRUNCATED instead and the search for frames goes on inside its bytes, as
+-- the stream decoder's finish does.
+local function scan(c, d, pinfo, s, off, base, items, finishing)
   local n = #s
-  local call = { items = {} }
-  local items = call.items
-  local off = 0
-  if not d.started then
-    d.started = true
-    -- A direction that does not begin with a frame was caught mid-stream:
-    -- what precedes its first whole frame is skipped quietly, as sniff does.
-    if starts_with_frame(s) == false then
-      d.resync = { code = "MIDSTREAM", message = "the capture starts inside the stream", offset = 0, skipped = 0, num = pinfo.number, quiet = true }
-      d.quiet = true
-      items[1] = { kind = "error", off = 0, len = 0, err = d.resync }
-    end
-  end
   while true do
     if d.resync ~= nil then
       local at = s:find(START_CHAR, off + 1, true)
@@ -300,44 +287,134 @@ local function analyze(tvb, pinfo, c, d)
       if stop > off then
         d.resync.skipped = d.resync.skipped + (stop - off)
         local last = items[#items]
-        if last ~= nil and last.err == d.resync then
+        if last ~= nil and last.err == d.resync and last.off + last.len == off then
           last.len = last.len + (stop - off)
         else
           items[#items + 1] = { kind = "skip", off = off, len = stop - off, err = d.resync }
         end
       end
       off = stop
-      if at == nil then break end
+      if at == nil then return off, nil end
       d.resync = nil
     end
-    if off >= n then break end
+    if off >= n then return off, nil end
     local r = decode_frame(s, off)
     if r.kind == "frame" then
       d.quiet = false
-      items[#items + 1] = { kind = "frame", off = off, frame = new_frame(c, d, pinfo, s, off, r) }
+      items[#items + 1] = { kind = "frame", off = off, frame = new_frame(c, d, pinfo, s, off, base + off, r) }
       off = off + r.pk_len
-    elseif r.kind == "incomplete" then
-      -- Ask TCP for the rest of the frame once its header is checked; before
-      -- that for the next segment, so the header is checked as early as sniff
-      -- checks it (and TCP never reassembles twice within one segment).
-      call.desegment = { offset = off, len = r.rest and r.need or DESEGMENT_ONE_MORE_SEGMENT }
-      break
+    elseif r.kind == "incomplete" and not finishing then
+      return off, r
     else
-      local e = { code = r.code, message = r.message, offset = d.pos + off, skipped = 1, num = pinfo.number, quiet = d.quiet }
+      if r.kind == "incomplete" then
+        local avail = n - off
+        local message = avail >= PK_LEN_AT + 4
+          and string.format("stream ended %d bytes into a frame of pk_len %d", avail, int32_at(s, off + PK_LEN_AT))
+          or string.format("stream ended %d bytes into a frame header", avail)
+        r = { code = "TRUNCATED", message = message }
+      end
+      local e = { code = r.code, message = r.message, offset = base + off, skipped = 1, num = pinfo.number, quiet = d.quiet }
       items[#items + 1] = { kind = "error", off = off, len = 1, err = e }
       d.resync = e
       off = off + 1
     end
   end
-  d.pos = d.pos + off
-  -- Frames completed by one segment: two requests read together are both lost by rocket.
-  local frames = {}
-  for _, it in ipairs(items) do
-    if it.kind == "frame" then frames[#frames + 1] = it.frame end
+end
+
+
+local function analyze(tvb, pinfo, c, d)
+  local s = tvb:raw()
+  local n = #s
+  local call = { items = {}, num = pinfo.number }
+  local items = call.items
+  -- Where this tvb starts in the stream, what of it was analyzed already,
+  -- and how much of it came from earlier segments. TCP hands over a
+  -- reassembled PDU from its start; when the dissector asked for more at a
+  -- point inside the bytes TCP already had, TCP extends that same PDU and
+  -- presents it from its start again (and shows only that last time).
+  local base, off, old_len = d.pos, 0, 0
+  if d.msp ~= nil then
+    base, old_len = d.msp.base, d.msp.old_len
+    off = d.pos - base
+    for _, it in ipairs(d.msp.carried) do
+      items[#items + 1] = it
+      if it.frame ~= nil then it.frame.num = pinfo.number end
+      if it.err ~= nil and it.kind == "error" then it.err.num = pinfo.number end
+    end
+    d.msp = nil
   end
-  if #frames > 1 then
-    for _, f in ipairs(frames) do f.same_segment = true end
+  d.tail = nil
+  local first_new = #items + 1
+  if not d.started then
+    d.started = true
+    -- A direction that does not begin with a frame was caught mid-stream:
+    -- what precedes its first whole frame is skipped quietly, as sniff does.
+    if starts_with_frame(s) == false then
+      d.resync = { code = "MIDSTREAM", message = "the capture starts inside the stream", offset = base, skipped = 0, num = pinfo.number, quiet = true }
+      d.quiet = true
+      items[#items + 1] = { kind = "error", off = 0, len = 0, err = d.resync }
+    end
+  end
+  local r
+  off, r = scan(c, d, pinfo, s, off, base, items, false)
+  if r ~= nil then
+    local whole = r.rest and r.need > SEGMENT_AT_A_TIME
+    call.desegment = { offset = off, len = whole and r.need or DESEGMENT_ONE_MORE_SEGMENT }
+    if old_len > 0 and off <= old_len then
+      d.msp = { base = base, old_len = n, carried = items }
+      call.items = {}
+    else
+      d.msp = { base = base + off, old_len = n - off, carried = {} }
+      -- What comes before the unfinished frame is shown in this packet.
+      if off > 0 then d.shown, c.shown = call, call end
+    end
+    -- If the stream ends here, these bytes are what sniff calls TRUNCATED.
+    d.tail = {
+      call = call, off = off, bytes = s:sub(off + 1), pos = base + off,
+      pinfo = { number = pinfo.number, rel_ts = pinfo.rel_ts, src = tostring(pinfo.src), src_port = pinfo.src_port, dst = tostring(pinfo.dst), dst_port = pinfo.dst_port },
+    }
+  end
+  if r == nil then d.shown, c.shown = call, call end
+  d.pos = base + off
+  -- Frames completed by one segment: two requests read together are both lost by rocket.
+  local completed = {}
+  for i = first_new, #items do
+    if items[i].kind == "frame" then completed[#completed + 1] = items[i].frame end
+  end
+  if #completed > 1 then
+    for _, f in ipairs(completed) do f.same_segment = true end
   end
   return call
+end
+
+-- The first pass is over: a direction that ended inside a frame gets sniff's
+-- TRUNCATED, and the frames inside those bytes. TCP keeps an unfinished
+-- reassembly to itself, so they are shown from a copy of the bytes, with the
+-- last packet of the connection that Wireshark shows with TinyPB in it.
+local function finish_tail(c, d)
+  local t = d.tail
+  d.tail = nil
+  local items = {}
+  scan(c, d, t.pinfo, t.bytes, 0, t.pos, items, true)
+  local target = d.shown or c.shown
+  if target == nil then return end
+  target.tail = { bytes = t.bytes, items = items }
+  for _, it in ipairs(items) do
+    if it.frame ~= nil then it.frame.num = target.num end
+    if it.kind == "error" then it.err.num = target.num end
+  end
+end
+
+-- The first pass is over: directions that ended inside a frame are finished,
+-- connections still undecided are guessed.
+local function settle()
+  if state.settled then return end
+  state.settled = true
+  for _, c in pairs(state.convs) do
+    for _, d in pairs(c.dirs) do
+      if d.tail ~= nil then finish_tail(c, d) end
+    end
+    if c.undecided ~= nil and #c.undecided > 0 then guess_server(c) end
+  end
 end
 `

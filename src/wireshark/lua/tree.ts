@@ -100,8 +100,57 @@ local function add_string(t, field, tvb, off, len)
   return t:add(field, tvb(off, 0), "")
 end
 
+-- Is s[from, to) protobuf wire format: tags with a field number and a known
+-- wire type, varints of at most 10 bytes, lengths and fixed fields inside the
+-- bytes, groups closed? (What rpcdiag's schema-less decoder accepts at the top
+-- level.) Wireshark 4.0's protobuf dissector can trip over bytes that are not.
+local function protobuf_wire(s, from, to)
+  local at = from
+  local function varint()
+    local v, mul = 0, 1
+    for _ = 1, 10 do
+      if at >= to then return nil end
+      local b = s:byte(at + 1)
+      at = at + 1
+      v = v + (b % 128) * mul
+      mul = mul * 128
+      if b < 128 then return v end
+    end
+    return nil
+  end
+  local groups = {}
+  while at < to do
+    local tag = varint()
+    if tag == nil then return false end
+    local field, wire = math.floor(tag / 8), tag % 8
+    if field == 0 then return false end
+    if wire == 0 then
+      if varint() == nil then return false end
+    elseif wire == 1 or wire == 5 then
+      at = at + (wire == 1 and 8 or 4)
+      if at > to then return false end
+    elseif wire == 2 then
+      local len = varint()
+      if len == nil or len > to - at then return false end
+      at = at + len
+    elseif wire == 3 then
+      groups[#groups + 1] = field
+    elseif wire == 4 then
+      if groups[#groups] ~= field then return false end
+      groups[#groups] = nil
+    else
+      return false
+    end
+  end
+  return #groups == 0
+end
+
 local function show_payload(tvb, pinfo, t, f, off)
   if protobuf == nil or f.pb_len == 0 then return end
+  if not protobuf_wire(tvb:raw(off, f.pb_len), 0, f.pb_len) then
+    t:add_proto_expert_info(E.payload, string.format("%s pb_data is not protobuf wire format (%d bytes)", role_of(f), f.pb_len))
+    return
+  end
   local types = METHODS[f.method]
   local type_name = types ~= nil and types[role_of(f)] or nil
   -- Wireshark's protobuf dissector takes the message type this way; without
@@ -207,9 +256,8 @@ local function show_error(tvb, root, it)
   end
 end
 
-local function show(tvb, pinfo, root, call)
-  local texts = {}
-  for _, it in ipairs(call.items) do
+local function show_items(tvb, pinfo, root, items, texts)
+  for _, it in ipairs(items) do
     if it.kind == "frame" then
       show_frame(tvb, pinfo, root, it)
       texts[#texts + 1] = summary(it.frame, pinfo.visited)
@@ -220,7 +268,16 @@ local function show(tvb, pinfo, root, call)
       end
     end
   end
-  if #call.items == 0 then return end
+end
+
+local function show(tvb, pinfo, root, call)
+  local texts = {}
+  show_items(tvb, pinfo, root, call.items, texts)
+  if call.tail ~= nil then
+    local bytes = ByteArray.new(call.tail.bytes, true):tvb("TinyPB at the end of the stream")
+    show_items(bytes, pinfo, root, call.tail.items, texts)
+  end
+  if #texts == 0 and #call.items == 0 then return end
   pinfo.cols.protocol = "TinyPB"
   local text = table.concat(texts, "; ")
   if text == "" then return end
