@@ -43,7 +43,11 @@ export function luaTables(spec: DissectorSpec): string {
   out.push(
     '-- Likely causes of a missing reply (src/sniff/transactions/causes.ts).',
     `local PIPELINED_CAUSE = ${luaString(spec.pipelinedCause)}`,
-    ...table('UNANSWERED_CAUSES', spec.unansweredCauses.map(luaString), []),
+    ...table(
+      'UNANSWERED_CAUSES',
+      (['noSchema', 'inProto', 'notInProto'] as const).map((k) => `${luaKey(k)} = { ${spec.unansweredCauses[k].map(luaString).join(',\n    ')} }`),
+      ['Without a .proto, for a method in it, and for one that is not; {method} is the method_name.'],
+    ),
   )
 
   out.push(

@@ -62,7 +62,7 @@ export interface DissectorSpec {
   readonly applicationError: string
   /** Why a request went unanswered, as sniff words it: when it shared its segment, and always. */
   readonly pipelinedCause: string
-  readonly unansweredCauses: readonly string[]
+  readonly unansweredCauses: UnansweredCauses
   /** By every name a frame may carry (full name, and `Service.method` when unambiguous). */
   readonly methods: ReadonlyMap<string, MethodTypes>
   readonly protoFiles: readonly string[]
@@ -119,13 +119,24 @@ export function applicationErrorTemplate(): string {
   return text.replace(String(CODE_SENTINEL), '{code}')
 }
 
+/** Why a request got no reply, as sniff words it, for each thing a .proto can say of its method; {method} stands for it. */
+export interface UnansweredCauses {
+  /** Without a .proto. */
+  readonly noSchema: readonly string[]
+  readonly inProto: readonly string[]
+  readonly notInProto: readonly string[]
+}
+
+const METHOD_SENTINEL = 'Zzservice.zzmethod'
+
 /** sniff's likely causes of a missing reply that a capture of any request supports, and the one for two requests in a segment. */
-export function unansweredCauses(): {pipelinedCause: string; unansweredCauses: string[]} {
-  const facts = {size: MIN_FRAME, method: 'Service.method', findings: [], sameSegment: false, serverGap: false, methodKnown: undefined, payloadBad: false}
+export function unansweredCauses(): {pipelinedCause: string; unansweredCauses: UnansweredCauses} {
+  const facts = {size: MIN_FRAME, method: METHOD_SENTINEL, findings: [], sameSegment: false, serverGap: false, methodKnown: undefined, payloadBad: false}
+  const texts = (methodKnown: boolean | undefined) => likelyCauses({...facts, methodKnown}).map((c) => c.message.split(METHOD_SENTINEL).join('{method}'))
   const always = likelyCauses(facts)
   const pipelined = likelyCauses({...facts, sameSegment: true}).filter((c) => !always.some((a) => a.code === c.code))
   if (pipelined.length !== 1) throw new Error('likelyCauses no longer names one cause for two requests in a segment')
-  return {pipelinedCause: pipelined[0].message, unansweredCauses: always.map((c) => c.message)}
+  return {pipelinedCause: pipelined[0].message, unansweredCauses: {noSchema: texts(undefined), inProto: texts(true), notInProto: texts(false)}}
 }
 
 /**

@@ -28,6 +28,7 @@ local F = {
   request_in   = ProtoField.framenum("tinypb.request_in", "Request in frame", base.NONE, frametype.REQUEST),
   response_in  = ProtoField.framenum("tinypb.response_in", "Response in frame", base.NONE, frametype.RESPONSE),
   time         = ProtoField.relative_time("tinypb.time", "Time since request"),
+  likely_cause = ProtoField.string("tinypb.likely_cause", "Likely cause"),
   duplicate_of = ProtoField.framenum("tinypb.duplicate_of", "First reply to this msg_id in frame", base.NONE),
   error        = ProtoField.string("tinypb.error", "Decode error"),
   error_text   = ProtoField.string("tinypb.error_text", "Decode error text"),
@@ -198,10 +199,12 @@ local function show_frame(tvb, pinfo, root, it)
     if f.response ~= nil then
       t:add(F.response_in, f.response.num):set_generated()
     elseif pinfo.visited then
-      local causes = {}
-      if f.same_segment then causes[1] = PIPELINED_CAUSE end
-      for _, cause in ipairs(UNANSWERED_CAUSES) do causes[#causes + 1] = cause end
-      t:add_proto_expert_info(E.unanswered, string.format("No response to msg_id %s in this capture; likely: %s", display(f.msg_id), table.concat(causes, "; or: ")))
+      t:add_proto_expert_info(E.unanswered, string.format("No response to msg_id %s in this capture", display(f.msg_id)))
+      if f.same_segment then t:add(F.likely_cause, PIPELINED_CAUSE):set_generated() end
+      local which = next(METHODS) == nil and "noSchema" or (METHODS[f.method] ~= nil and "inProto" or "notInProto")
+      for _, cause in ipairs(UNANSWERED_CAUSES[which]) do
+        t:add(F.likely_cause, fill(cause, { method = display(f.method) })):set_generated()
+      end
     end
     if f.in_flight_since ~= nil then
       t:add_proto_expert_info(E.duplicate_msg_id, string.format("msg_id %s is already in flight on this connection (frame %d): replies cannot be told apart", display(f.msg_id), f.in_flight_since.num))
