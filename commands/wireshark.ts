@@ -38,10 +38,9 @@ Wireshark 4.0 or later. The file is plain, commented Lua: read it, edit it.`
 
   public async run(): Promise<InstallGuide> {
     const {flags} = await this.parse(Wireshark)
-    const [ws, {parsePortRange}, {tinypbPorts}, {protoSourcesFrom}, {renderInstallGuide}, {colorsFor}] = await Promise.all([
+    const [ws, {parsePortRanges, tinypbPorts}, {protoSourcesFrom}, {renderInstallGuide}, {colorsFor}] = await Promise.all([
       import('../src/wireshark/index.js'),
       import('../src/net/index.js'),
-      import('../src/sockets/index.js'),
       import('../src/rpc/proto/sources.js'),
       import('../src/render/wireshark.js'),
       import('../src/render/color.js'),
@@ -49,12 +48,9 @@ Wireshark 4.0 or later. The file is plain, commented Lua: read it, edit it.`
 
     let ports: ListedPort[]
     if (flags.port !== undefined && flags.port.length > 0) {
-      ports = []
-      for (const text of flags.port) {
-        const r = parsePortRange(text)
-        if (!r.ok) this.fail(r.error)
-        ports.push({...r.value, why: '--port'})
-      }
+      const parsed = parsePortRanges(flags.port)
+      if (!parsed.ok) this.fail(parsed.error)
+      ports = parsed.value.map((r) => ({...r, why: '--port'}))
     } else {
       ports = [...tinypbPorts(process.env)].map(([port, why]) => ({from: port, to: port, why}))
     }
@@ -72,7 +68,7 @@ Wireshark 4.0 or later. The file is plain, commented Lua: read it, edit it.`
     })
     const lua = ws.generateDissector(spec)
     const toStdout = flags.output === '-'
-    if (toStdout && this.jsonEnabled()) this.fail(new UsageError('STDOUT_TWICE', '--json and -o - both write to stdout: give -o FILE'))
+    if (toStdout && this.jsonEnabled()) this.fail(new UsageError('BAD_FLAGS', '--json and -o - both write to stdout: give -o FILE'))
     if (toStdout) this.log(lua.replace(/\n$/, ''))
     else {
       const written = ws.writeDissector(flags.output, lua)

@@ -7,6 +7,7 @@
 import {homedir} from 'node:os'
 import {join} from 'node:path'
 
+import {formatPortRange} from '../net/index.js'
 import type {ProtoSearchPath} from './spec.js'
 
 /** The UAT Wireshark keeps "Protobuf search paths" in, and its record format: "path","TRUE|FALSE". */
@@ -74,7 +75,7 @@ export function installGuide(
   const script = shellQuote(`lua_script:${file ?? 'tinypb.lua'}`)
   return {
     file,
-    ports: spec.ports.map((p) => (p.from === p.to ? String(p.from) : `${p.from}-${p.to}`)),
+    ports: spec.ports.map(formatPortRange),
     methods: new Set(spec.methods.values()).size,
     protoFiles: spec.protoFiles,
     searchPaths: spec.searchPaths,

@@ -103,7 +103,7 @@ describe('rpcdiag wireshark', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /)
     const j = await runCli(['wireshark', '--json', '-o', '-'])
     expect(j.code).toBe(2)
-    expect(JSON.parse(j.stdout).error).toMatchObject({code: 'STDOUT_TWICE', message: expect.stringContaining('--json and -o - both write to stdout')})
+    expect(JSON.parse(j.stdout).error).toMatchObject({code: 'BAD_FLAGS', message: expect.stringContaining('--json and -o - both write to stdout')})
   })
 
   // A port another dissector owns (HTTP on 8080) only shows as TinyPB when --port registers it there.

@@ -1,15 +1,14 @@
 // Two readings of one capture file, in one shape so they can be compared row
-// by row: rpcdiag's (the sniff session, as `rpcdiag sniff --read FILE
-// --frames` runs it) and tshark's with the generated dissector (tshark -2,
+// by row: rpcdiag's (runSniff, as `rpcdiag sniff --read FILE --frames` runs
+// it) and tshark's with the generated dissector (tshark -2,
 // JSON output). A frame is keyed by the capture frame holding its last byte.
 
 import {spawnSync} from 'node:child_process'
 
-import {decodeCapturedPacket} from '../../decoders/packet/index.js'
 import {peerSafety} from '../../decoders/tinypb/index.js'
 import {openCapture} from '../../src/capture/index.js'
 import type {ProtoSchema} from '../../src/rpc/proto/schema.js'
-import {type FrameInfo, SchemaPayloadDecoder, SniffSession, type SniffEvent} from '../../src/sniff/index.js'
+import {type FrameInfo, runSniff, SchemaPayloadDecoder, type SniffEvent} from '../../src/sniff/index.js'
 
 export interface FrameRow {
   frame: number
@@ -79,25 +78,30 @@ function payloadFields(f: FrameInfo, type: string | undefined): Record<string, s
   return Object.keys(out).length > 0 ? out : undefined
 }
 
-/** rpcdiag's reading: the same session `sniff --read` runs, fed packet by packet. */
-export async function rpcdiagView(file: string, schema?: ProtoSchema): Promise<View> {
+/** Each packet's capture time, in order: what frame numbers are to tshark. */
+async function packetStamps(file: string): Promise<Array<[number, number]>> {
   const opened = await openCapture({read: file})
   if (!opened.ok) throw opened.error
-  const events: SniffEvent[] = []
-  const session = new SniffSession((e) => events.push(e), {frames: true, payloads: schema === undefined ? undefined : new SchemaPayloadDecoder(schema)})
   const stamps: Array<[number, number]> = []
-  for await (const batch of opened.value.source.batches()) {
-    for (const p of batch) {
-      stamps.push([p.tsSec, p.tsNsec])
-      const r = decodeCapturedPacket(p)
-      if (r.kind === 'tcp') session.push(r.segment)
-    }
-  }
-  const summary = session.finish()
+  for await (const batch of opened.value.source.batches()) for (const p of batch) stamps.push([p.tsSec, p.tsNsec])
+  return stamps
+}
+
+/** rpcdiag's reading: runSniff, the pipeline `rpcdiag sniff --read FILE --frames` runs. */
+export async function rpcdiagView(file: string, schema?: ProtoSchema): Promise<View> {
+  const events: SniffEvent[] = []
+  const run = await runSniff({
+    capture: {read: file},
+    session: {frames: true, payloads: schema === undefined ? undefined : new SchemaPayloadDecoder(schema)},
+    output: () => ({event: (e) => events.push(e)}),
+  })
+  if (!run.ok) throw run.error
+  const {summary, error} = await run.value.done
+  if (error !== undefined) throw error
   // Frame times are ms since the capture's first second: back to frame numbers.
-  const base = session.baseSec ?? 0
+  const base = run.value.session.baseSec ?? 0
   const byT = new Map<number, number>()
-  stamps.forEach(([sec, nsec], i) => {
+  ;(await packetStamps(file)).forEach(([sec, nsec], i) => {
     const t = (sec - base) * 1000 + nsec / 1e6
     if (byT.has(t)) throw new Error(`${file}: frames ${byT.get(t)} and ${i + 1} have the same time; the comparison needs distinct ones`)
     byT.set(t, i + 1)
