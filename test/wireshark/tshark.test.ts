@@ -131,6 +131,23 @@ describe.skipIf(TSHARK === undefined)(`the generated dissector in ${TSHARK ?? 't
     expect(rows.every((r) => r[2] === '')).toBe(true)
   })
 
+  it('the second pass claims the packets the first pass claimed, and no others', () => {
+    // "hello" is not claimed in the first pass; once the next packet is, Wireshark
+    // sends the whole connection to the dissector, "hello" included.
+    const c = new Conversation({host: '127.0.0.1', port: 50_000}, {host: '127.0.0.1', port: 23_456})
+    const segs = [
+      ...c.handshake(),
+      ...c.send('client', Buffer.from('hello')),
+      ...c.send('client', encodeFrame({msgId: '1', methodName: 'A.b'})),
+      ...c.send('server', encodeFrame({msgId: '1', methodName: 'A.b'})),
+    ]
+    const capture = join(dir, 'hello.pcap')
+    writeFileSync(capture, encodePcapFile({linkType: 1}, segs.map((s) => ({tsSec: s.tsSec, tsNsec: s.tsNsec, data: encodePacket(s)}))))
+    const protocols = (passes: string[]) => fields(plain, capture, [...passes, '-Y', 'tcp.len > 0', '-e', '_ws.col.Protocol']).map((r) => r[0])
+    expect(protocols([])).toEqual(['TCP', 'TinyPB', 'TinyPB'])
+    expect(protocols(['-2'])).toEqual(['TCP', 'TinyPB', 'TinyPB'])
+  })
+
   it('response_in and tinypb.unanswered need the second pass (-2)', () => {
     // One pass: a request is shown before its response is read.
     expect(fields(plain, ROCKET_PCAP, ['-Y', 'tinypb.response_in', '-e', 'frame.number'])).toHaveLength(0)

@@ -35,9 +35,9 @@ local function dissect(tvb, pinfo, root)
     call = state.calls[key]
     if call == false then return 0 end
     if call == nil then
-      local known = state.convs[conv_key(pinfo)]
-      if known ~= nil and known.protocol ~= "tinypb" then return 0 end
-      -- Not seen in the first pass (Decode As changed since): decode it on its own.
+      -- A packet of a known connection that the first pass left alone stays alone.
+      if state.convs[conv_key(pinfo)] ~= nil then return 0 end
+      -- A connection the first pass never saw (Decode As since): decode the packet on its own.
       local scratch = new_conv(pinfo)
       call = analyze(tvb, pinfo, scratch, dir_of(scratch, pinfo))
       guess_server(scratch)
@@ -84,11 +84,16 @@ end
 -- the first bytes of a capture that starts mid-stream. Once it has claimed a
 -- connection, Wireshark sends the rest of it straight to the dissector.
 local function heuristic(tvb, pinfo, root)
+  if pinfo.visited then
+    -- Later passes show what the first pass claimed, nothing more.
+    local n = tonumber(pinfo.private["tinypb_calls"] or "0") + 1
+    if not state.calls[pinfo.number .. ":" .. n] then return false end
+    return dissect(tvb, pinfo, root) ~= 0
+  end
   local known = state.convs[conv_key(pinfo)]
   if known ~= nil and known.protocol ~= nil then
     if known.protocol ~= "tinypb" then return false end
   else
-    if pinfo.visited then return false end
     -- Cheap refusal first: most TCP payloads have no start byte near their beginning.
     local head = tvb:raw(0, math.min(tvb:len(), DETECT_SCAN_BYTES + MIN_FRAME))
     if not head:find(START_CHAR, 1, true) then return false end
