@@ -26,7 +26,7 @@ export interface TrackerOptions {
 const UNTIL: Record<'closed' | 'reused' | 'end', string> = {closed: 'given up on', reused: 'a new connection reused its ports', end: 'the capture ended'}
 
 /** Frames held per connection while the server side is unknown. */
-const MAX_UNDECIDED = 64
+export const MAX_UNDECIDED = 64
 
 export class TransactionTracker {
   private readonly timeoutMs: number
