@@ -5,7 +5,7 @@
 import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 
-import {execute, settings} from '@oclif/core'
+import {Config, flush, handle, Plugin, run, settings} from '@oclif/core'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const pjson = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'))
@@ -14,4 +14,13 @@ pjson.oclif.helpClass = './src/cli/help.ts'
 // tsx is already loaded: oclif must not try to register a transpiler of its own.
 settings.enableAutoTranspile = false
 
-await execute({dir: import.meta.url, loadOptions: {root, pjson}})
+// The oclif.manifest.json beside package.json describes the last build, not
+// these sources: the root plugin is loaded without it (each command imported
+// to learn its flags, as oclif does without a manifest) and handed to oclif,
+// which then loads the plugins of package.json as it would on its own.
+const plugin = new Plugin({root, pjson, isRoot: true, ignoreManifest: true})
+await plugin.load()
+const config = await Config.load({root, pjson, plugins: new Map([[plugin.name, plugin]])})
+await config.loadPluginsAndCommands({force: true})
+
+await run(process.argv.slice(2), config).then(flush, handle)

@@ -22,8 +22,10 @@
 //                           import.meta.url): beside the command file that runs
 //                           that line; package.json oclif.commands.globPatterns
 //                           keeps oclif from taking it for a command
-//   dist/oclif.manifest.json  what oclif would otherwise learn on every start
-//                           by importing every command (bin/run.js hands it over)
+//   oclif.manifest.json     (at the package root, where oclif reads it) what
+//                           oclif would otherwise learn on every start by
+//                           importing every command; bin/dev.js loads the
+//                           sources without it
 //
 // It is all written to a staging folder and then swapped in, so a run of
 // bin/run.js during a build (tests, other developers in this checkout) sees
@@ -106,6 +108,9 @@ for (let attempt = 1; ; attempt++) {
   }
 }
 for (let attempt = 1; attempt <= 10; attempt++) rmSync(`${OLD}-${attempt}`, {recursive: true, force: true})
+// Then the manifest, to the root (a rename too): a run in between reads a
+// manifest whose commands all still exist, or none and imports them itself.
+renameSync(`${DIST}/oclif.manifest.json`, `${ROOT}/oclif.manifest.json`)
 
 async function stage() {
   const [cli, cmds] = await Promise.all([

@@ -1,0 +1,41 @@
+// How bin/run.js starts: oclif finds rpcdiag's commands, flags and help text in
+// the oclif.manifest.json the build writes beside package.json (where oclif
+// reads a plugin's manifest), through its public options only. Without it,
+// oclif imports every command on every start: nothing would fail, start-up
+// would just be slow, so this test is what notices.
+import {execFileSync} from 'node:child_process'
+import {readdirSync, readFileSync} from 'node:fs'
+import {fileURLToPath} from 'node:url'
+
+import {beforeAll, describe, expect, it} from 'vitest'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const commandIds = readdirSync(`${ROOT}/commands`)
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => f.slice(0, -3))
+  .sort()
+
+beforeAll(() => {
+  execFileSync(process.execPath, ['scripts/build.mjs'], {cwd: ROOT, stdio: 'inherit'})
+}, 120_000)
+
+describe('start-up of the built CLI', () => {
+  it('the root plugin is loaded from oclif.manifest.json, which lists every command with its flags', async () => {
+    // What bin/run.js runs: the bundled oclif, configured from the bin's own path.
+    const oclif = (await import(`${ROOT}/dist/cli.js`)) as typeof import('@oclif/core')
+    oclif.settings.enableAutoTranspile = false
+    const config = await oclif.Config.load(`${ROOT}/bin/run.js`)
+    const root = config.plugins.get('rpcdiag')!
+    expect(root.isRoot).toBe(true)
+    expect(root.hasManifest).toBe(true)
+    expect(Object.keys(root.manifest.commands).sort()).toEqual(commandIds)
+    expect(root.manifest.version).toBe(JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')).version)
+    expect(Object.keys(config.findCommand('call')!.flags)).toContain('repeat')
+  })
+
+  it('the plugins of package.json are loaded beside it', async () => {
+    const oclif = (await import(`${ROOT}/dist/cli.js`)) as typeof import('@oclif/core')
+    const config = await oclif.Config.load(`${ROOT}/bin/run.js`)
+    expect([...config.plugins.keys()].sort()).toEqual(['@oclif/plugin-autocomplete', '@oclif/plugin-help', '@oclif/plugin-not-found', 'rpcdiag'])
+  })
+})
