@@ -5,11 +5,14 @@
 // would just be slow, so this test is what notices.
 import {execFileSync} from 'node:child_process'
 import {readdirSync, readFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import {fileURLToPath} from 'node:url'
 
 import {beforeAll, describe, expect, it} from 'vitest'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '')
+// What bin/run.js runs: the bundled oclif, configured from the package root.
+const oclif = () => createRequire(import.meta.url)(`${ROOT}/dist/oclif.cjs`) as typeof import('@oclif/core')
 const commandIds = readdirSync(`${ROOT}/commands`)
   .filter((f) => f.endsWith('.ts'))
   .map((f) => f.slice(0, -3))
@@ -21,10 +24,8 @@ beforeAll(() => {
 
 describe('start-up of the built CLI', () => {
   it('the root plugin is loaded from oclif.manifest.json, which lists every command with its flags', async () => {
-    // What bin/run.js runs: the bundled oclif, configured from the bin's own path.
-    const oclif = (await import(`${ROOT}/dist/cli.js`)) as typeof import('@oclif/core')
-    oclif.settings.enableAutoTranspile = false
-    const config = await oclif.Config.load(`${ROOT}/bin/run.js`)
+    oclif().settings.enableAutoTranspile = false
+    const config = await oclif().Config.load(ROOT)
     const root = config.plugins.get('rpcdiag')!
     expect(root.isRoot).toBe(true)
     expect(root.hasManifest).toBe(true)
@@ -34,8 +35,7 @@ describe('start-up of the built CLI', () => {
   })
 
   it('the plugins of package.json are loaded beside it', async () => {
-    const oclif = (await import(`${ROOT}/dist/cli.js`)) as typeof import('@oclif/core')
-    const config = await oclif.Config.load(`${ROOT}/bin/run.js`)
+    const config = await oclif().Config.load(ROOT)
     expect([...config.plugins.keys()].sort()).toEqual(['@oclif/plugin-autocomplete', '@oclif/plugin-help', '@oclif/plugin-not-found', 'rpcdiag'])
   })
 })
