@@ -87,6 +87,8 @@ export async function runCall(opts: RunCallOptions): Promise<CallResult> {
   // The call's deadline covers the handshake: what is left of it is the wait for the answer.
   const timed = new RpcController(msgId, Math.max(1, timeoutMs - conn.value.connectMs), startedAt)
   timed.times.connectedAt = startedAt + conn.value.connectMs
+  timed.local = conn.value.connection.local
+  timed.peer = conn.value.connection.remote
   await channel.call(timed, p.wireName, p.pbData)
   // Closing is our FIN, as with rocket's client, which always closes first.
   channel.destroy()

@@ -26,7 +26,7 @@ describe('start-up of the built CLI', () => {
   it('the root plugin is loaded from oclif.manifest.json, which lists every command with its flags', async () => {
     oclif().settings.enableAutoTranspile = false
     const config = await oclif().Config.load(ROOT)
-    const root = config.plugins.get('rpcdiag')!
+    const root = config.plugins.get('rpcdiag') as import('@oclif/core').Plugin
     expect(root.isRoot).toBe(true)
     expect(root.hasManifest).toBe(true)
     expect(Object.keys(root.manifest.commands).sort()).toEqual(commandIds)
