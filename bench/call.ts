@@ -23,6 +23,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {buildDist, ROOT} from './build-dist.js'
+import {median} from './timing.js'
 
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'))
 const CALLS = Number(positional[0] ?? 20_000)
@@ -42,11 +43,6 @@ type Mode = 'keep-alive' | 'pipelined' | 'per-call'
 function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
   return (Number(fields[11]) + Number(fields[12])) * TICK_MS
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
 
 /** Wall time of a whole process and its user+sys CPU (GNU time, 10 ms steps), in ms. */

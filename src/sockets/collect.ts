@@ -68,10 +68,6 @@ export function readEphemeralPorts(procRoot = '/proc'): PortRange | null {
   return m ? {from: Number(m[1]), to: Number(m[2])} : null
 }
 
-function mayShowTcpListeners(filter: SocketFilter): boolean {
-  return (filter.protocols === undefined || filter.protocols.has('tcp')) && (filter.states === undefined || filter.states.has('LISTEN'))
-}
-
 function pidMissing(inode: number, owners: readonly SocketOwner[], uid: number | null, scan: OwnerScan): PidMissing | null {
   if (owners.length > 0) return null
   if (inode === 0) return 'kernel'
@@ -102,12 +98,6 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
 
   const collectedAt = Date.now()
   const notes: string[] = []
-  // ss is started first, while this process is small: starting a process
-  // waits in the parent for the child's exec (a fork of a heap grown by
-  // 20,000 rows cost ~100 ms). Only when the filter could show a TCP listener;
-  // its answer is used only if one is shown.
-  const backlogs: Promise<ListenBacklogs> | undefined =
-    opts.backlog !== false && wantInet && mayShowTcpListeners(filter) ? readListenBacklogs() : undefined
   const view: ProcNetSocket[] = []
   const listenerRaw: ProcNetSocket[] = []
   // Bytes: the parser reads them in place, no string of the whole file.
@@ -129,6 +119,9 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
       }
     }
   }
+  // Started before the owner scan so ss runs on the other core meanwhile; only when a listener is shown.
+  const backlogs: Promise<ListenBacklogs> | undefined =
+    opts.backlog !== false && view.some((s) => s.state === 'LISTEN' && s.protocol === 'tcp') ? readListenBacklogs() : undefined
   const unixRaw = opts.unix ? parseProcUnix(proc.read(`${root}/net/unix`)?.toString('utf8') ?? 'header\n') : undefined
   if (opts.unix && unixRaw !== undefined && unixRaw.errors.length > 0) notes.push(`${unixRaw.errors.length} line(s) of ${root}/net/unix could not be parsed`)
   const unixView = unixRaw?.sockets.filter((u) => matchesUnixSocket(u, filter)) ?? []
@@ -145,8 +138,7 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
   const scan: OwnerScan = wanted.size > 0 ? scanSocketOwners({procRoot: root, wanted}) : {owners: new Map(), processes: new Map(), hiddenUids: new Set(), unreadable: 0}
   if (scan.unreadable > 0) notes.push(`the sockets of ${scan.unreadable} process(es) of other users cannot be attributed without root`)
 
-  const listenerShown = view.some((s) => s.state === 'LISTEN' && s.protocol === 'tcp')
-  const b = listenerShown && backlogs !== undefined ? await backlogs : undefined
+  const b = backlogs === undefined ? undefined : await backlogs
   if (b?.unavailable !== undefined) notes.push(`listen backlog unknown (Send-Q of LISTEN rows): ${b.unavailable}`)
 
   const toRow = (s: ProcNetSocket): SocketRow => {

@@ -4,7 +4,9 @@
 // oclif imports every command on every start: nothing would fail, start-up
 // would just be slow, so this test is what notices.
 import {execFileSync} from 'node:child_process'
-import {readdirSync, readFileSync} from 'node:fs'
+import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {createRequire} from 'node:module'
 import {fileURLToPath} from 'node:url'
 
@@ -37,5 +39,20 @@ describe('start-up of the built CLI', () => {
   it('the plugins of package.json are loaded beside it', async () => {
     const config = await oclif().Config.load(ROOT)
     expect([...config.plugins.keys()].sort()).toEqual(['@oclif/plugin-autocomplete', '@oclif/plugin-help', '@oclif/plugin-not-found', 'rpcdiag'])
+  })
+
+  it('--version prints what oclif prints, with and without oclif loaded', async () => {
+    const oclifSays = (await oclif().Config.load(ROOT)).userAgent
+    const run = (env: NodeJS.ProcessEnv) => execFileSync(process.execPath, [`${ROOT}/bin/run.js`, '--version'], {env: {...process.env, ...env}, encoding: 'utf8'})
+    // Without oclif: nothing in the environment asks for it.
+    expect(run({DEBUG: undefined})).toBe(`${oclifSays}\n`)
+    // Through oclif: a user plugin list in its data dir (oclif would load those plugins and their hooks).
+    const data = mkdtempSync(join(tmpdir(), 'rpcdiag-data-'))
+    try {
+      writeFileSync(join(data, 'package.json'), JSON.stringify({private: true, oclif: {plugins: []}}))
+      expect(run({DEBUG: undefined, RPCDIAG_DATA_DIR: data})).toBe(`${oclifSays}\n`)
+    } finally {
+      rmSync(data, {recursive: true, force: true})
+    }
   })
 })
