@@ -12,8 +12,10 @@
 //    (/proc/PID/stat over the run). The goal is a client that leaves the
 //    server, not itself, as the bottleneck.
 //
-//   npx tsx bench/call.ts [calls=20000] [rounds=3] [oneShotRuns=15] [--no-build]
+//   npx tsx bench/call.ts [calls=20000] [rounds=3] [oneShotRuns=15] [--before=DIR] [--no-build]
 //
+// --before=DIR also runs DIR/bin/run.js (another checkout, built) in the same
+// rounds; a build without clientCpuMs in its report shows no client CPU.
 // Connection-per-call runs make calls/4 calls: each leaves a TIME-WAIT socket.
 // The machine's other work shows in every figure: read the two tools of a row
 // against each other (same rounds, interleaved), not against another run.
@@ -30,6 +32,7 @@ const CALLS = Number(positional[0] ?? 20_000)
 const ROUNDS = Number(positional[1] ?? 3)
 const ONE_SHOT_RUNS = Number(positional[2] ?? 15)
 const BUILD = !process.argv.includes('--no-build')
+const BEFORE = /--before=(\S+)/.exec(process.argv.join(' '))?.[1]
 const PIPELINE = 16
 const CLI = join(ROOT, 'bin', 'run.js')
 const PROTO = ['--proto', join(ROOT, 'examples', 'order.proto')]
@@ -172,14 +175,16 @@ async function main(): Promise<void> {
       console.log(`  ${name.padEnd(38)} wall ${fmt(wall).padStart(5)} ms (min ${fmt(Math.min(...shot[i].wall)).padStart(4)})  cpu ${fmt(median(shot[i].cpu)).padStart(4)} ms  ${(wall / floor).toFixed(2)}x node -e 0`)
     }
 
-    const runOne = (tool: 'bare' | 'rpcdiag', mode: Mode, c: number, calls: number): LoadRun => {
+    type Tool = 'bare' | 'rpcdiag' | 'before'
+    const tools: Tool[] = BEFORE === undefined ? ['bare', 'rpcdiag'] : ['bare', 'rpcdiag', 'before']
+    const runOne = (tool: Tool, mode: Mode, c: number, calls: number): LoadRun => {
       const s0 = cpuMs(serve.pid)
       const depth = mode === 'pipelined' ? PIPELINE : 1
       const flags = mode === 'per-call' ? ['--connection-per-call'] : mode === 'pipelined' ? ['--pipeline', String(PIPELINE)] : []
       const r =
         tool === 'bare'
           ? timed(process.execPath, [bare, host, port, String(calls), String(c), mode, String(depth)])
-          : timed(process.execPath, [CLI, 'call', 'Order.makeOrder', '--addr', serve.addr, ...PROTO, '--json', BODY, '-n', String(calls), '-c', String(c), ...flags, '--format', 'json'])
+          : timed(process.execPath, [tool === 'before' ? join(BEFORE!, 'bin', 'run.js') : CLI, 'call', 'Order.makeOrder', '--addr', serve.addr, ...PROTO, '--json', BODY, '-n', String(calls), '-c', String(c), ...flags, '--format', 'json'])
       const serverMs = cpuMs(serve.pid) - s0
       if (r.status !== 0) throw new Error(`${tool} ${mode} c=${c} exited ${r.status}: ${r.stdout.slice(0, 2000)}${r.stderr}`)
       const out = JSON.parse(r.stdout) as {calls?: number; ok?: number; callsPerSec: number; cpuMs?: number; clientCpuMs?: number}
@@ -193,9 +198,9 @@ async function main(): Promise<void> {
     for (const mode of ['keep-alive', 'pipelined', 'per-call'] as const) {
       for (const c of [1, 8, 64]) {
         const calls = mode === 'per-call' ? Math.ceil(CALLS / 4) : CALLS
-        const runs = {bare: [] as LoadRun[], rpcdiag: [] as LoadRun[]}
-        for (let r = 0; r < ROUNDS; r++) for (const tool of ['bare', 'rpcdiag'] as const) runs[tool].push(runOne(tool, mode, c, calls))
-        const med = (tool: 'bare' | 'rpcdiag') => ({
+        const runs = {bare: [] as LoadRun[], rpcdiag: [] as LoadRun[], before: [] as LoadRun[]}
+        for (let r = 0; r < ROUNDS; r++) for (const tool of tools) runs[tool].push(runOne(tool, mode, c, calls))
+        const med = (tool: Tool) => ({
           callsPerSec: median(runs[tool].map((x) => x.callsPerSec)),
           client: median(runs[tool].map((x) => x.clientUsPerCall)),
           server: median(runs[tool].map((x) => x.serverUsPerCall)),
@@ -205,6 +210,10 @@ async function main(): Promise<void> {
         const label = `${mode}${mode === 'pipelined' ? ` x${PIPELINE}` : ''}`
         console.log(`  ${label.padEnd(11)}${String(c).padStart(4)}  ${'bare net.Socket'.padEnd(16)}${fmt(b.callsPerSec).padStart(9)}${fmt(b.client, 1).padStart(12)}${fmt(b.server, 1).padStart(12)}`)
         console.log(`  ${''.padEnd(11)}${''.padStart(4)}  ${'rpcdiag call -n'.padEnd(16)}${fmt(d.callsPerSec).padStart(9)}${fmt(d.client, 1).padStart(12)}${fmt(d.server, 1).padStart(12)}   ${(d.callsPerSec / b.callsPerSec).toFixed(2)}x`)
+        if (BEFORE !== undefined) {
+          const o = med('before')
+          console.log(`  ${''.padEnd(11)}${''.padStart(4)}  ${'before'.padEnd(16)}${fmt(o.callsPerSec).padStart(9)}${fmt(o.client, 1).padStart(12)}${fmt(o.server, 1).padStart(12)}   ${(o.callsPerSec / b.callsPerSec).toFixed(2)}x`)
+        }
       }
     }
   } finally {
