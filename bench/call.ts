@@ -1,79 +1,116 @@
-// `rpcdiag call` benchmarks, against `rpcdiag serve` in its own process:
+// `rpcdiag call` benchmarks, against `rpcdiag serve` in its own process, with
+// a bare TinyPB client in plain Node (net.Socket, one pre-encoded frame,
+// replies only counted) measured in the same run, interleaved run by run:
 //
-// 1. One-shot call wall time, process start to exit (the built CLI, bin/run.js),
-//    beside `node -e 0` (the floor of any Node tool) and a bare TinyPB client in
-//    plain Node (socket, one frame, one reply) measured in the same run.
-// 2. --repeat throughput at concurrency 1, 8 and 64, beside a bare load client
-//    (pre-encoded frames, no decoding beyond the length) in the same run, with
-//    the CPU time of the client and of the server: the goal is a load mode that
-//    leaves the server, not the client, as the bottleneck.
+// 1. One-shot call, process start to exit (the built CLI, bin/run.js), beside
+//    `node -e 0` (the floor of any Node tool) and the bare client's one call.
+// 2. --repeat at concurrency 1, 8 and 64 in three modes: keep-alive (one call
+//    in flight per connection), pipelined (PIPELINE calls in flight per
+//    connection) and a connection per call (C connects in flight). For each:
+//    calls/s, and the CPU per call of the client (its own process.cpuUsage()
+//    over the run: rpcdiag reports it as clientCpuMs) and of the server
+//    (/proc/PID/stat over the run). The goal is a client that leaves the
+//    server, not itself, as the bottleneck.
 //
-//   npm run build && npx tsx bench/call.ts [oneShotRuns] [calls]
+//   npx tsx bench/call.ts [calls=20000] [rounds=3] [oneShotRuns=15] [--before=DIR] [--no-build]
+//
+// --before=DIR also runs DIR/bin/run.js (another checkout, built) in the same
+// rounds; a build without clientCpuMs in its report shows no client CPU.
+// Connection-per-call runs make calls/4 calls: each leaves a TIME-WAIT socket.
+// The machine's other work shows in every figure: read the two tools of a row
+// against each other (same rounds, interleaved), not against another run.
 import {spawn, spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-const RUNS = Number(process.argv[2] ?? 15)
-const CALLS = Number(process.argv[3] ?? 20_000)
-const CLI = 'bin/run.js'
-const PROTO = ['--proto', 'examples/order.proto']
+import {buildDist, ROOT} from './build-dist.js'
+import {median} from './timing.js'
+
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'))
+const CALLS = Number(positional[0] ?? 20_000)
+const ROUNDS = Number(positional[1] ?? 3)
+const ONE_SHOT_RUNS = Number(positional[2] ?? 15)
+const BUILD = !process.argv.includes('--no-build')
+const BEFORE = /--before=(\S+)/.exec(process.argv.join(' '))?.[1]
+const PIPELINE = 16
+const CLI = join(ROOT, 'bin', 'run.js')
+const PROTO = ['--proto', join(ROOT, 'examples', 'order.proto')]
 const BODY = '{"price":100,"goods":"apple"}'
-const TICK = 100 // USER_HZ: /proc/<pid>/stat counts CPU in 1/100 s
+const PB_HEX = '086412056170706c65' // the same body, encoded
+const TICK_MS = 10 // /proc/PID/stat counts CPU in 1/100 s (USER_HZ)
 
-if (!existsSync('dist/commands/call.js')) {
-  console.error('bench/call needs the built CLI: run `npm run build` first')
-  process.exit(1)
-}
+type Mode = 'keep-alive' | 'pipelined' | 'per-call'
 
-/** utime + stime of a live process, in ms. */
+/** utime + stime of a live process and its threads, in ms. */
 function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICK
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]
-}
-
-/** Wall time of a whole process, and its user+sys CPU (GNU time), in ms. */
-function timed(cmd: string, args: string[]): {wallMs: number; cpuMs: number; stdout: string; status: number | null} {
+/** Wall time of a whole process and its user+sys CPU (GNU time, 10 ms steps), in ms. */
+function timed(cmd: string, args: string[]): {wallMs: number; cpuMs: number; stdout: string; stderr: string; status: number | null} {
   const t0 = performance.now()
-  const r = spawnSync('/usr/bin/time', ['-f', '%U %S', cmd, ...args], {encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}})
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S', cmd, ...args], {encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}, maxBuffer: 64 * 1024 * 1024})
   const wallMs = performance.now() - t0
   const [u, s] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number)
-  return {wallMs, cpuMs: (u + s) * 1000, stdout: r.stdout, status: r.status}
+  return {wallMs, cpuMs: (u + s) * 1000, stdout: r.stdout, stderr: r.stderr, status: r.status}
 }
 
-// A bare TinyPB client: the least work a Node process can do for one call or a load run.
+// The bare client: a pre-encoded frame (a fixed msg_id: the server echoes it
+// and nothing here pairs replies), replies framed by pk_len and counted. With
+// K in flight it answers the n replies of one read with one write of n frames.
 const BARE = `
 const net = require('node:net')
-const [host, port, calls, conns] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5])]
-const method = 'Order.makeOrder', id = '20000000000000000001', pb = Buffer.from('086412056170706c65', 'hex')
+const [host, port, calls, conns, mode, depth] = process.argv.slice(2).map((a, i) => (i === 0 || i === 4 ? a : Number(a)))
+const method = 'Order.makeOrder', id = '20000000000000000001', pb = Buffer.from('${PB_HEX}', 'hex')
 const frame = Buffer.alloc(26 + id.length + method.length + pb.length)
 let at = 0
 frame[at++] = 2; at = frame.writeInt32BE(frame.length, at); at = frame.writeInt32BE(id.length, at); at += frame.write(id, at)
 at = frame.writeInt32BE(method.length, at); at += frame.write(method, at); at = frame.writeInt32BE(0, at); at = frame.writeInt32BE(0, at)
 at += pb.copy(frame, at); at = frame.writeInt32BE(1, at); frame[at] = 3
-let left = calls, done = 0, open = conns
-const t0 = process.hrtime.bigint()
-for (let c = 0; c < conns; c++) {
-  const s = net.connect({host, port}, () => { s.setNoDelay(true); if (left-- > 0) s.write(frame); else s.end() })
-  let buf = Buffer.alloc(0)
-  s.on('data', (d) => {
-    buf = buf.length ? Buffer.concat([buf, d]) : d
-    while (buf.length >= 5 && buf.length >= buf.readInt32BE(1)) {
-      buf = buf.subarray(buf.readInt32BE(1)); done++
-      if (left-- > 0) s.write(frame); else { s.destroy(); if (--open === 0) finish() }
-    }
-  })
+const frames = Buffer.concat(Array.from({length: depth}, () => frame))
+let sent = 0, done = 0
+const cpu0 = process.cpuUsage(), t0 = process.hrtime.bigint()
+function finish() {
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6, c = process.cpuUsage(cpu0)
+  console.log(JSON.stringify({calls: done, ms, callsPerSec: done * 1000 / ms, cpuMs: (c.user + c.system) / 1000}))
+  process.exit(0)
 }
-function finish() { const ms = Number(process.hrtime.bigint() - t0) / 1e6; console.log(JSON.stringify({calls: done, ms, callsPerSec: done * 1000 / ms})) }
+/** Count the whole replies in a connection's bytes; keep the tail. */
+function replies(state, d) {
+  let buf = state.buf.length ? Buffer.concat([state.buf, d]) : d, n = 0
+  while (buf.length >= 5 && buf.length >= buf.readInt32BE(1)) { buf = buf.subarray(buf.readInt32BE(1)); n++ }
+  state.buf = buf
+  return n
+}
+function send(s, n) { sent += n; s.write(n === 1 ? frame : frames.subarray(0, n * frame.length)) }
+if (mode === 'per-call') {
+  const lane = () => {
+    if (sent >= calls) return
+    sent++
+    const s = net.connect({host, port}, () => { s.setNoDelay(true); s.write(frame) })
+    const state = {buf: Buffer.alloc(0)}
+    s.on('data', (d) => { if (replies(state, d) > 0) { s.destroy(); if (++done === calls) finish(); else lane() } })
+  }
+  for (let c = 0; c < conns; c++) lane()
+} else {
+  for (let c = 0; c < conns; c++) {
+    const s = net.connect({host, port}, () => { s.setNoDelay(true); send(s, Math.min(depth, calls - sent)) })
+    const state = {buf: Buffer.alloc(0)}
+    s.on('data', (d) => {
+      const n = replies(state, d)
+      done += n
+      if (done === calls) finish()
+      const more = Math.min(n, calls - sent)
+      if (more > 0) send(s, more)
+    })
+  }
+}
 `
 
 async function startServe(): Promise<{pid: number; addr: string; stop: () => Promise<void>}> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...PROTO, '--responses', 'examples/order-responses.json', '--port', '0', '-q'], {
+  const child = spawn(process.execPath, [CLI, 'serve', ...PROTO, '--responses', join(ROOT, 'examples', 'order-responses.json'), '--port', '0', '-q'], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {...process.env, NO_COLOR: '1'},
   })
@@ -97,54 +134,92 @@ async function startServe(): Promise<{pid: number; addr: string; stop: () => Pro
   }
 }
 
-const serve = await startServe()
-const [host, port] = [serve.addr.slice(0, serve.addr.lastIndexOf(':')), serve.addr.slice(serve.addr.lastIndexOf(':') + 1)]
-const dir = mkdtempSync(join(tmpdir(), 'rpcdiag-bench-'))
-const bare = join(dir, 'bare.cjs')
-writeFileSync(bare, BARE)
-
-console.log(`rpcdiag call benchmarks against rpcdiag serve at ${serve.addr} (node ${process.version})`)
-console.log('')
-console.log(`One-shot call, process start to exit, median of ${RUNS} runs (after 2 warm-up runs):`)
-const shots: Array<[string, string, string[]]> = [
-  ['node -e 0 (floor of any Node CLI)', process.execPath, ['-e', '0']],
-  ['bare TinyPB client in plain Node', process.execPath, [bare, host, port, '1', '1']],
-  ['rpcdiag call --data-hex (no .proto)', process.execPath, [CLI, 'call', 'Order.makeOrder', '--addr', serve.addr, '--data-hex', '086412056170706c65']],
-  ['rpcdiag call --proto --json', process.execPath, [CLI, 'call', 'Order.makeOrder', '--addr', serve.addr, ...PROTO, '--json', BODY]],
-]
-const oneShot: Record<string, {wall: number; cpu: number}> = {}
-for (const [name, cmd, args] of shots) {
-  for (let i = 0; i < 2; i++) timed(cmd, args)
-  const runs = Array.from({length: RUNS}, () => timed(cmd, args))
-  if (runs.some((r) => r.status !== 0)) throw new Error(`${name} failed: ${runs.find((r) => r.status !== 0)!.stdout}`)
-  oneShot[name] = {wall: median(runs.map((r) => r.wallMs)), cpu: median(runs.map((r) => r.cpuMs))}
-}
-const floor = oneShot[shots[0][0]].wall
-for (const [name] of shots) {
-  const r = oneShot[name]
-  console.log(`  ${name.padEnd(38)} wall ${r.wall.toFixed(0).padStart(5)} ms  cpu ${r.cpu.toFixed(0).padStart(5)} ms  x${(r.wall / floor).toFixed(2)} of node -e 0`)
+interface LoadRun {
+  readonly callsPerSec: number
+  readonly clientUsPerCall: number
+  readonly serverUsPerCall: number
 }
 
-console.log('')
-console.log(`--repeat ${CALLS}, reused connections (one call in flight each), against one serve process:`)
-console.log('  concurrency  tool                   calls/s   client cpu  server cpu  (% of one core over the load; client includes its start-up)')
-for (const c of [1, 8, 64]) {
-  const rows: Array<[string, number]> = []
-  for (const tool of ['bare', 'rpcdiag'] as const) {
-    const s0 = cpuMs(serve.pid)
-    const r =
-      tool === 'bare'
-        ? timed(process.execPath, [bare, host, port, String(CALLS), String(c)])
-        : timed(process.execPath, [CLI, 'call', 'Order.makeOrder', '--addr', serve.addr, ...PROTO, '--json', BODY, '-n', String(CALLS), '-c', String(c), '--format', 'json'])
-    const serverCpu = cpuMs(serve.pid) - s0
-    const out = JSON.parse(r.stdout)
-    const durationMs = tool === 'bare' ? out.ms : out.durationMs
-    const rate = out.callsPerSec as number
-    if ((tool === 'bare' ? out.calls : out.ok) !== CALLS) throw new Error(`${tool} at c=${c}: ${r.stdout}`)
-    rows.push([tool, rate])
-    const pct = (ms: number) => `${((ms / durationMs) * 100).toFixed(0)}%`.padStart(10)
-    console.log(`  ${String(c).padStart(11)}  ${(tool === 'bare' ? 'bare Node client' : 'rpcdiag call -n').padEnd(20)} ${rate.toFixed(0).padStart(9)}  ${pct(r.cpuMs)}  ${pct(serverCpu)}`)
+function fmt(n: number, digits = 0): string {
+  return n.toFixed(digits)
+}
+
+async function main(): Promise<void> {
+  if (BUILD) buildDist()
+  const serve = await startServe()
+  const dir = mkdtempSync(join(tmpdir(), 'rpcdiag-bench-call-'))
+  const bare = join(dir, 'bare.cjs')
+  writeFileSync(bare, BARE)
+  const host = serve.addr.slice(0, serve.addr.lastIndexOf(':'))
+  const port = serve.addr.slice(serve.addr.lastIndexOf(':') + 1)
+  try {
+    console.log(`\nrpcdiag call against rpcdiag serve at ${serve.addr}; node ${process.version}; the machine may be shared: compare within a row`)
+    console.log(`\nOne-shot call, process start to exit: median of ${ONE_SHOT_RUNS} interleaved runs after 2 warm-ups`)
+    const shots: Array<[string, string, string[]]> = [
+      ['node -e 0 (floor of any Node CLI)', process.execPath, ['-e', '0']],
+      ['bare TinyPB client in plain Node', process.execPath, [bare, host, port, '1', '1', 'keep-alive', '1']],
+      ['rpcdiag call --data-hex (no .proto)', process.execPath, [CLI, 'call', 'Order.makeOrder', '--addr', serve.addr, '--data-hex', PB_HEX]],
+      ['rpcdiag call --proto --json', process.execPath, [CLI, 'call', 'Order.makeOrder', '--addr', serve.addr, ...PROTO, '--json', BODY]],
+    ]
+    const shot = shots.map(() => ({wall: [] as number[], cpu: [] as number[]}))
+    for (let r = 0; r < ONE_SHOT_RUNS + 2; r++) {
+      for (const [i, [name, cmd, args]] of shots.entries()) {
+        const t = timed(cmd, args)
+        if (t.status !== 0) throw new Error(`${name} exited ${t.status}: ${t.stdout}${t.stderr}`)
+        if (r >= 2) (shot[i].wall.push(t.wallMs), shot[i].cpu.push(t.cpuMs))
+      }
+    }
+    const floor = median(shot[0].wall)
+    for (const [i, [name]] of shots.entries()) {
+      const wall = median(shot[i].wall)
+      console.log(`  ${name.padEnd(38)} wall ${fmt(wall).padStart(5)} ms (min ${fmt(Math.min(...shot[i].wall)).padStart(4)})  cpu ${fmt(median(shot[i].cpu)).padStart(4)} ms  ${(wall / floor).toFixed(2)}x node -e 0`)
+    }
+
+    type Tool = 'bare' | 'rpcdiag' | 'before'
+    const tools: Tool[] = BEFORE === undefined ? ['bare', 'rpcdiag'] : ['bare', 'rpcdiag', 'before']
+    const runOne = (tool: Tool, mode: Mode, c: number, calls: number): LoadRun => {
+      const s0 = cpuMs(serve.pid)
+      const depth = mode === 'pipelined' ? PIPELINE : 1
+      const flags = mode === 'per-call' ? ['--connection-per-call'] : mode === 'pipelined' ? ['--pipeline', String(PIPELINE)] : []
+      const r =
+        tool === 'bare'
+          ? timed(process.execPath, [bare, host, port, String(calls), String(c), mode, String(depth)])
+          : timed(process.execPath, [tool === 'before' ? join(BEFORE!, 'bin', 'run.js') : CLI, 'call', 'Order.makeOrder', '--addr', serve.addr, ...PROTO, '--json', BODY, '-n', String(calls), '-c', String(c), ...flags, '--format', 'json'])
+      const serverMs = cpuMs(serve.pid) - s0
+      if (r.status !== 0) throw new Error(`${tool} ${mode} c=${c} exited ${r.status}: ${r.stdout.slice(0, 2000)}${r.stderr}`)
+      const out = JSON.parse(r.stdout) as {calls?: number; ok?: number; callsPerSec: number; cpuMs?: number; clientCpuMs?: number}
+      const answered = tool === 'bare' ? out.calls : out.ok
+      if (answered !== calls) throw new Error(`${tool} ${mode} c=${c}: ${answered} of ${calls} answered`)
+      return {callsPerSec: out.callsPerSec, clientUsPerCall: ((out.cpuMs ?? out.clientCpuMs ?? NaN) * 1000) / calls, serverUsPerCall: (serverMs * 1000) / calls}
+    }
+
+    console.log(`\n--repeat against one serve process: medians of ${ROUNDS} interleaved rounds; CPU in µs per call (server: 10 ms steps over the run)`)
+    console.log(`  ${'mode'.padEnd(11)}${'c'.padStart(4)}  ${'client'.padEnd(16)}${'calls/s'.padStart(9)}${'client cpu'.padStart(12)}${'server cpu'.padStart(12)}   rpcdiag/bare`)
+    for (const mode of ['keep-alive', 'pipelined', 'per-call'] as const) {
+      for (const c of [1, 8, 64]) {
+        const calls = mode === 'per-call' ? Math.ceil(CALLS / 4) : CALLS
+        const runs = {bare: [] as LoadRun[], rpcdiag: [] as LoadRun[], before: [] as LoadRun[]}
+        for (let r = 0; r < ROUNDS; r++) for (const tool of tools) runs[tool].push(runOne(tool, mode, c, calls))
+        const med = (tool: Tool) => ({
+          callsPerSec: median(runs[tool].map((x) => x.callsPerSec)),
+          client: median(runs[tool].map((x) => x.clientUsPerCall)),
+          server: median(runs[tool].map((x) => x.serverUsPerCall)),
+        })
+        const b = med('bare')
+        const d = med('rpcdiag')
+        const label = `${mode}${mode === 'pipelined' ? ` x${PIPELINE}` : ''}`
+        console.log(`  ${label.padEnd(11)}${String(c).padStart(4)}  ${'bare net.Socket'.padEnd(16)}${fmt(b.callsPerSec).padStart(9)}${fmt(b.client, 1).padStart(12)}${fmt(b.server, 1).padStart(12)}`)
+        console.log(`  ${''.padEnd(11)}${''.padStart(4)}  ${'rpcdiag call -n'.padEnd(16)}${fmt(d.callsPerSec).padStart(9)}${fmt(d.client, 1).padStart(12)}${fmt(d.server, 1).padStart(12)}   ${(d.callsPerSec / b.callsPerSec).toFixed(2)}x`)
+        if (BEFORE !== undefined) {
+          const o = med('before')
+          console.log(`  ${''.padEnd(11)}${''.padStart(4)}  ${'before'.padEnd(16)}${fmt(o.callsPerSec).padStart(9)}${fmt(o.client, 1).padStart(12)}${fmt(o.server, 1).padStart(12)}   ${(o.callsPerSec / b.callsPerSec).toFixed(2)}x`)
+        }
+      }
+    }
+  } finally {
+    await serve.stop()
+    rmSync(dir, {recursive: true, force: true})
   }
-  console.log(`  ${''.padStart(11)}  rpcdiag / bare: x${(rows[1][1] / rows[0][1]).toFixed(2)}`)
 }
-await serve.stop()
+
+await main()

@@ -1,36 +1,51 @@
 #!/usr/bin/env node
 // rpcdiag as users run it: the build in dist/ (`npm run build`; `npm ci` runs
-// it), an esbuild bundle of oclif and the commands made by scripts/build.mjs.
-// Start-up is most of a one-shot command's time: see bench/startup.ts.
-import {readFileSync} from 'node:fs'
+// it), CommonJS bundles of oclif and of each command made by
+// scripts/build.mjs, described by the oclif.manifest.json the build writes
+// beside package.json, where oclif reads it. Start-up is most of a one-shot
+// command's time: see bench/startup.ts.
+const {existsSync, readFileSync} = require('node:fs')
+const os = require('node:os')
+const {join} = require('node:path')
 
-import {execute, Plugin, settings} from '../dist/cli.js'
+// The package root, where package.json and oclif.manifest.json are (this
+// folder's package.json only makes this file CommonJS, which starts faster
+// than an ES module).
+const root = join(__dirname, '..')
 
-// The build is what runs, even when NODE_ENV is test or development: oclif
-// would otherwise look for the TypeScript sources of dist/commands and try to
-// register tsx or ts-node for them.
-settings.enableAutoTranspile = false
-
-// Without a manifest oclif imports every command on each start to learn their
-// flags and help. It reads one only from <root>/oclif.manifest.json, where
-// bin/dev.js would read it too and run the build instead of the sources; so
-// the build writes it to dist/ and the root plugin is handed it here. A
-// missing or other-version manifest falls back to oclif's own loading.
-const manifestOf = Plugin.prototype._manifest
-if (typeof manifestOf === 'function') {
-  Plugin.prototype._manifest = async function () {
-    if (this.isRoot) {
-      try {
-        const manifest = JSON.parse(readFileSync(new URL('../dist/oclif.manifest.json', import.meta.url), 'utf8'))
-        if (manifest.version === this.version) {
-          this.hasManifest = true
-          this.commandIDs = Object.keys(manifest.commands)
-          return manifest
-        }
-      } catch {}
-    }
-    return manifestOf.call(this)
-  }
+/**
+ * `rpcdiag --version` answered without loading oclif, which would only print
+ * its config.userAgent: "<name>/<version> <platform>-<arch> node-<version>".
+ * Loading oclif and its plugins to say that was two thirds of the command's
+ * time. Only when nothing could change oclif's answer or add to it: no DEBUG
+ * output asked for, Linux and not WSL (oclif says "wsl" there), no extra
+ * version flags, and no user or linked plugins (oclif reads them, with any
+ * init hooks they bring, from its data dir). test/cli/start-up.test.ts checks
+ * the line against oclif's own.
+ */
+function versionWithoutOclif() {
+  if (process.argv[2] !== '--version' || process.env.DEBUG !== undefined || process.platform !== 'linux') return undefined
+  const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+  if ((pjson.oclif.additionalVersionFlags ?? []).length > 0) return undefined
+  const scope = pjson.oclif.bin.toUpperCase().replaceAll('-', '_')
+  const dataDir = process.env[`${scope}_DATA_DIR`] || join(process.env.XDG_DATA_HOME || join(process.env.HOME || os.homedir(), '.local/share'), pjson.oclif.dirname)
+  if (existsSync(join(dataDir, 'package.json'))) return undefined
+  if (os.release().toLowerCase().includes('microsoft') || existsSync('/proc/sys/fs/binfmt_misc/WSLInterop') || existsSync('/run/WSL')) return undefined
+  try {
+    if (readFileSync('/proc/version', 'utf8').toLowerCase().includes('microsoft')) return undefined
+  } catch {}
+  const arch = os.arch() === 'ia32' ? 'x86' : os.arch()
+  return `${pjson.name}/${pjson.version} linux-${arch} node-${process.version}`
 }
 
-await execute({dir: import.meta.url})
+const version = versionWithoutOclif()
+if (version === undefined) {
+  const {execute, settings} = require('../dist/oclif.cjs')
+  // The build is what runs, even when NODE_ENV is test or development: oclif
+  // would otherwise look for the TypeScript sources of dist/commands and try
+  // to register tsx or ts-node for them.
+  settings.enableAutoTranspile = false
+  execute({dir: root})
+} else {
+  process.stdout.write(`${version}\n`)
+}

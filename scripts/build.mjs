@@ -10,24 +10,29 @@
 //                               as another user copy it to a directory that user
 //                               can enter: test/helpers/other-user.ts)
 //
-// Layout, all ESM:
-//   dist/cli.js             @oclif/core and its dependencies, one file; re-exports
+// Layout, all CommonJS (node's require() is cheaper to start than its ESM
+// loader, and bin/ is CommonJS too: bin/package.json):
+//   dist/oclif.cjs          @oclif/core and its dependencies, one file; re-exports
 //                           what bin/run.js and the commands import from it
-//   dist/commands/<id>.js   one self-contained file per command, with everything
-//                           it imports except @oclif/core (taken from ../cli.js,
+//   dist/commands/<id>.cjs  one self-contained file per command, with everything
+//                           it imports except @oclif/core (taken from ../oclif.cjs,
 //                           so there is one oclif). Modules a command loads with
 //                           `await import(...)` are in the same file and still
 //                           run only when reached; a run reads two files instead
 //                           of one per lazy import (esbuild --splitting made 70
 //                           chunks, 30 of them read by a one-shot call: 40 ms).
-//   dist/commands/table-worker.js
+//   dist/commands/table-worker.cjs
 //                           the worker thread sniff (and demo) start with
-//                           new URL('./table-worker.js',
+//                           new URL('./table-worker.cjs',
 //                           import.meta.url): beside the command file that runs
 //                           that line; package.json oclif.commands.globPatterns
 //                           keeps oclif from taking it for a command
-//   dist/oclif.manifest.json  what oclif would otherwise learn on every start
-//                           by importing every command (bin/run.js hands it over)
+//   dist/help/, dist/hooks/ the help class and the command_not_found and postrun hooks
+//   oclif.manifest.json     (at the package root, where oclif reads it; beside
+//                           DIR with --out DIR/dist) what
+//                           oclif would otherwise learn on every start by
+//                           importing every command; bin/dev.js loads the
+//                           sources without it
 //
 // It is all written to a staging folder and then swapped in, so a run of
 // bin/run.js during a build (tests, other developers in this checkout) sees
@@ -45,36 +50,82 @@
 // patching it saved another ~12 ms (its ICU collator start), not worth a
 // build that edits a dependency's source.
 
-import {existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
-import {relative} from 'node:path'
+import {cpSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {dirname, relative} from 'node:path'
 import {createRequire} from 'node:module'
-import {fileURLToPath, pathToFileURL} from 'node:url'
+import {fileURLToPath} from 'node:url'
 
 import {build} from 'esbuild'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '')
 const outAt = process.argv.indexOf('--out')
 const DIST = outAt > 0 ? process.argv[outAt + 1].replace(/\/$/, '') : `${ROOT}/dist`
-// Same file system as dist/ (rename), ignored by git, unique per build.
-const STAGE = outAt > 0 ? `${DIST}.stage-${process.pid}` : `${ROOT}/node_modules/.cache/rpcdiag-dist-${process.pid}`
+// Inside the package (the manifest is made by oclif from the package root),
+// on the same file system as dist/ (rename), ignored by git, unique per build.
+const STAGE = `${ROOT}/node_modules/.cache/rpcdiag-dist-${process.pid}`
 const WORKER = 'table-worker'
+const HELP = 'rpcdiag-help'
 
 const started = performance.now()
+const require = createRequire(import.meta.url)
 
 const commands = readdirSync(`${ROOT}/commands`)
   .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
   .map((f) => f.slice(0, -3))
 // Every name @oclif/core exports, so any `import {X} from '@oclif/core'` in
-// the commands finds X in dist/cli.js.
-const coreExports = Object.keys(createRequire(import.meta.url)('@oclif/core')).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default')
+// the commands finds X in dist/oclif.cjs.
+const coreExports = Object.keys(require('@oclif/core')).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default')
+
+// Modules oclif requires when it loads but uses only on paths a start rarely
+// takes: each is run the first time one of its exports is read. Together they
+// are ~250 kB of oclif's bundle and two node built-ins not otherwise loaded.
+//   semver         the engines check compiled out below
+//   ejs            help templates and the update config
+//   tinyglobby     finding commands without a manifest
+//   cli-spinners   ux.action's spinner
+//   node:readline  reading a flag's value from stdin
+//   node:child_process  the Windows shell check
+const LAZY = ['semver', 'ejs', 'tinyglobby', 'cli-spinners', 'node:readline', 'node:child_process']
+
+/**
+ * require(LAZY module) becomes a stand-in that requires the module on first
+ * use. oclif's compiled TypeScript reads exports at call time
+ * ((0, x_1.fn)(...), x_1.default.render(...)); __importDefault asks for
+ * __esModule at once, so the stand-in answers that one from the build.
+ */
+const lazyModules = {
+  name: 'rpcdiag-lazy-modules',
+  setup(b) {
+    const names = new Set(LAZY)
+    b.onResolve({filter: /.*/}, (a) => (names.has(a.path) && a.namespace !== 'rpcdiag-lazy' ? {path: a.path, namespace: 'rpcdiag-lazy', pluginData: a.resolveDir} : undefined))
+    b.onLoad({filter: /.*/, namespace: 'rpcdiag-lazy'}, (a) => {
+      const esModule = a.path.startsWith('node:') ? false : Boolean(require(require.resolve(a.path, {paths: [a.pluginData]})).__esModule)
+      return {
+        resolveDir: a.pluginData,
+        loader: 'js',
+        contents: `let m
+const get = () => (m ??= require(${JSON.stringify(a.path)}))
+module.exports = new Proxy(() => {}, {
+  get: (_, k) => (k === '__esModule' ? ${esModule} : get()[k]),
+  apply: (_, self, args) => Reflect.apply(get(), self, args),
+  has: (_, k) => k in get(),
+  ownKeys: () => Reflect.ownKeys(get()),
+  getOwnPropertyDescriptor: (_, k) => ({...Reflect.getOwnPropertyDescriptor(get(), k), configurable: true}),
+})
+`,
+      }
+    })
+  },
+}
 
 const common = {
   absWorkingDir: ROOT,
   outdir: STAGE,
   bundle: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
+  outExtension: {'.js': '.cjs'},
   // Whitespace and syntax only: identifiers stay, so DEBUG=* stack traces
   // still name the functions; keepNames keeps every class's .name as written
   // (RpcDiagError subclasses report new.target.name) where the bundle renames
@@ -84,9 +135,6 @@ const common = {
   keepNames: true,
   legalComments: 'none',
   external: ['cap', 'systeminformation', 'typescript', 'ts-node', 'tsx', 'tsx/*'],
-  // oclif and its dependencies are CommonJS: their require() of node built-ins
-  // and oclif's require.resolve (finding its plugins) need a real require.
-  banner: {js: "import {createRequire as __rpcdiagCreateRequire} from 'node:module';const require=__rpcdiagCreateRequire(import.meta.url);"},
   metafile: true,
   logLevel: 'warning',
 }
@@ -101,7 +149,12 @@ try {
 // there file by file is left to import. Another build swapping at the same
 // moment can move dist/ away or back in between: then try again.
 const OLD = `${STAGE}-old`
-for (let attempt = 1; ; attempt++) {
+if (outAt > 0) {
+  // Elsewhere (--out): a copy, which may cross file systems; nothing runs from there yet.
+  rmSync(DIST, {recursive: true, force: true})
+  cpSync(STAGE, DIST, {recursive: true})
+  rmSync(STAGE, {recursive: true, force: true})
+} else for (let attempt = 1; ; attempt++) {
   try {
     if (existsSync(DIST)) renameSync(DIST, `${OLD}-${attempt}`)
     renameSync(STAGE, DIST)
@@ -111,21 +164,25 @@ for (let attempt = 1; ; attempt++) {
   }
 }
 for (let attempt = 1; attempt <= 10; attempt++) rmSync(`${OLD}-${attempt}`, {recursive: true, force: true})
+// Then the manifest, to the root (a rename too): a run in between reads a
+// manifest whose commands all still exist, or none and imports them itself.
+renameSync(`${DIST}/oclif.manifest.json`, `${outAt > 0 ? dirname(DIST) : ROOT}/oclif.manifest.json`)
 
 async function stage() {
-  const [cli, cmds] = await Promise.all([
+  const builds = await Promise.all([
     build({
       ...common,
-      entryPoints: {cli: 'rpcdiag:cli'},
+      entryPoints: {oclif: 'rpcdiag:oclif'},
       define: {'process.env.OCLIF_DISABLE_ENGINE_WARNING': '"1"'},
       plugins: [
         {
-          name: 'rpcdiag-cli-entry',
+          name: 'rpcdiag-oclif-entry',
           setup(b) {
-            b.onResolve({filter: /^rpcdiag:cli$/}, () => ({path: 'cli', namespace: 'rpcdiag'}))
+            b.onResolve({filter: /^rpcdiag:oclif$/}, () => ({path: 'oclif', namespace: 'rpcdiag'}))
             b.onLoad({filter: /.*/, namespace: 'rpcdiag'}, () => ({contents: `export {${coreExports.join(', ')}} from '@oclif/core'`, resolveDir: ROOT, loader: 'js'}))
           },
         },
+        lazyModules,
       ],
     }),
     build({
@@ -133,23 +190,26 @@ async function stage() {
       entryPoints: {
         ...Object.fromEntries(commands.map((id) => [`commands/${id}`, `commands/${id}.ts`])),
         [`commands/${WORKER}`]: `src/sniff/processes/${WORKER}.ts`,
-        // One folder down like the commands, so its '../cli.js' is the same oclif.
-        'help/rpcdiag-help': 'src/cli/help.ts',
+        // One folder down like the commands, so its '../oclif.cjs' is the same oclif.
+        [`help/${HELP}`]: 'src/cli/help.ts',
         'hooks/not-found': 'src/cli/not-found.ts',
         'hooks/completion': 'src/cli/completion-hook.ts',
       },
+      // The ESM sources' import.meta, for a CommonJS file: its own URL (see import-meta.js).
+      define: {'import.meta.url': 'import_meta_url', 'import.meta.resolve': 'import_meta_resolve'},
+      inject: [`${ROOT}/scripts/import-meta.js`],
       plugins: [
         {
           name: 'rpcdiag-shared-oclif',
           setup(b) {
-            b.onResolve({filter: /^@oclif\/core$/}, () => ({path: '../cli.js', external: true}))
+            // One oclif for all: node's require() cache holds dist/oclif.cjs once.
+            b.onResolve({filter: /^@oclif\/core$/}, () => ({path: '../oclif.cjs', external: true}))
           },
         },
       ],
     }),
   ])
-
-  const outputs = Object.entries({...cli.metafile.outputs, ...cmds.metafile.outputs}).map(([f, o]) => [relative(STAGE, `${ROOT}/${f}`), o])
+  const outputs = builds.flatMap((b) => Object.entries(b.metafile.outputs)).map(([f, o]) => [relative(STAGE, `${ROOT}/${f}`), o])
 
   // The worker is started by URL relative to the file that holds the starting
   // code: every such file must be in dist/commands/ beside it.
@@ -160,12 +220,12 @@ async function stage() {
 
   // The manifest, made by the bundled oclif itself (what `oclif manifest` does,
   // without that package): the root plugin loaded with any manifest ignored,
-  // which imports each command once and records its id, flags, args, help text
+  // which loads each command once and records its id, flags, args, help text
   // and file (staged here, so each file's path is then moved to dist/).
   const pjson = JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8'))
   const discovery = typeof pjson.oclif.commands === 'string' ? {strategy: 'pattern'} : pjson.oclif.commands
   const staged = {...pjson, oclif: {...pjson.oclif, commands: {...discovery, target: `./${relative(ROOT, STAGE)}/commands`}}}
-  const oclif = await import(pathToFileURL(`${STAGE}/cli.js`).href)
+  const oclif = require(`${STAGE}/oclif.cjs`)
   oclif.settings.enableAutoTranspile = false
   const plugin = new oclif.Plugin({root: ROOT, pjson: staged, isRoot: true, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, respectNoCacheDefault: true})
   await plugin.load()

@@ -22,7 +22,9 @@ export class MinHeap<T> {
     while (i > 0) {
       const up = (i - 1) >> 1
       if (!this.less(a[i], a[up])) break
-      ;[a[i], a[up]] = [a[up], a[i]]
+      const t = a[i]
+      a[i] = a[up]
+      a[up] = t
       i = up
     }
   }
@@ -42,7 +44,9 @@ export class MinHeap<T> {
         if (l < a.length && this.less(a[l], a[m])) m = l
         if (r < a.length && this.less(a[r], a[m])) m = r
         if (m === i) break
-        ;[a[i], a[m]] = [a[m], a[i]]
+        const t = a[i]
+        a[i] = a[m]
+        a[m] = t
         i = m
       }
     }

@@ -38,17 +38,32 @@ export interface ConnectionOptions {
 }
 
 /**
+ * First size of the out buffer. Under 4 KiB, Buffer.allocUnsafe slices node's
+ * shared pool instead of allocating: a connection per call made one 64 KiB
+ * buffer per call for a 70-byte frame. It grows for larger frames.
+ */
+const OUT_CAPACITY = 2048
+
+/**
  * One TCP connection with an in buffer, an out buffer and a coder. net.Socket is
  * the reactor's channel; this adds the framing, the state machine and typed events.
+ *
+ * Messages sent in one turn of the event loop go out in one write: the out
+ * buffer is flushed once, after the code that sent them has run (the replies
+ * of one read answered by pipelined calls, a server's answers to pipelined
+ * requests), as Node's own HTTP client corks a socket until the next tick.
  */
 export class TcpConnection<In, Out> extends EventEmitter<ConnectionEvents<In>> {
   readonly in = new TcpBuffer()
-  readonly out = new TcpBuffer()
+  readonly out = new TcpBuffer(OUT_CAPACITY)
   private st: ConnectionState
   private readonly decoded: Array<In | DecodeIssue> = []
   private readonly highWaterMark: number
   private readonly clock: Clock
   private waitingDrain = false
+  private flushQueued = false
+  private localAddr: NetAddr | undefined
+  private remoteAddr: NetAddr | undefined
   private weShutdown = false
   private peerEnded = false
   private failure: NetError | undefined
@@ -86,12 +101,16 @@ export class TcpConnection<In, Out> extends EventEmitter<ConnectionEvents<In>> {
     return this.st
   }
 
+  /** Our address (a system call the first time, then kept). */
   get local(): NetAddr {
-    return {host: this.socket.localAddress ?? '', port: this.socket.localPort ?? 0}
+    this.localAddr ??= {host: this.socket.localAddress ?? '', port: this.socket.localPort ?? 0}
+    return this.localAddr
   }
 
+  /** The peer's address (a system call the first time, then kept). */
   get remote(): NetAddr {
-    return {host: this.socket.remoteAddress ?? '', port: this.socket.remotePort ?? 0}
+    this.remoteAddr ??= {host: this.socket.remoteAddress ?? '', port: this.socket.remotePort ?? 0}
+    return this.remoteAddr
   }
 
   /** Malformed input the coder is still skipping (reported as 'malformed' once it ends). */
@@ -99,11 +118,11 @@ export class TcpConnection<In, Out> extends EventEmitter<ConnectionEvents<In>> {
     return this.coder.pending?.()
   }
 
-  /** Encode and write msg. Returns false when the caller should wait for 'drain'. */
+  /** Encode msg and queue it for this turn's write. Returns false when the caller should wait for 'drain'. */
   send(msg: Out): boolean {
     if (this.st === 'Closed' || this.weShutdown) return false
     this.coder.encode(msg, this.out)
-    return this.flush()
+    return this.queueFlush()
   }
 
   /** Write bytes as they are, outside the coder (fault injection, garbage tests). */
@@ -112,7 +131,7 @@ export class TcpConnection<In, Out> extends EventEmitter<ConnectionEvents<In>> {
     this.out.ensureWritable(bytes.length)
     this.out.buffer.set(bytes, this.out.writeIndex)
     this.out.commit(bytes.length)
-    return this.flush()
+    return this.queueFlush()
   }
 
   /** Half-close: write what is queued, then send FIN. Reading goes on until the peer closes. */
@@ -120,6 +139,7 @@ export class TcpConnection<In, Out> extends EventEmitter<ConnectionEvents<In>> {
     if (this.weShutdown || this.st === 'Closed') return
     this.weShutdown = true
     if (this.st === 'Connected') this.setState('HalfClosing')
+    if (this.out.readable > 0) this.flush()
     if (!this.waitingDrain) this.socket.end()
   }
 
@@ -129,12 +149,34 @@ export class TcpConnection<In, Out> extends EventEmitter<ConnectionEvents<In>> {
     this.socket.destroy()
   }
 
-  private flush(): boolean {
+  /**
+   * Write at the end of this turn; at once when highWaterMark bytes wait.
+   * False, as socket.write() says it, only while a 'drain' is to come.
+   */
+  private queueFlush(): boolean {
     if (this.waitingDrain) return this.out.readable < this.highWaterMark
+    if (this.out.readable >= this.highWaterMark) {
+      this.flush()
+      return !this.waitingDrain
+    }
+    if (!this.flushQueued) {
+      this.flushQueued = true
+      process.nextTick(this.flushQueuedBytes)
+    }
+    return true
+  }
+
+  private readonly flushQueuedBytes = (): void => {
+    this.flushQueued = false
+    if (this.out.readable > 0 && !this.socket.destroyed) this.flush()
+  }
+
+  /** Hand the out buffer to the socket, unless it still waits for 'drain'. */
+  private flush(): void {
+    if (this.waitingDrain) return
     const bytes = this.out.take()
     this.bytesOut += bytes.length
     if (!this.socket.write(bytes)) this.waitingDrain = true
-    return !this.waitingDrain
   }
 
   private onDrain(): void {

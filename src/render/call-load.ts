@@ -25,6 +25,7 @@ export function renderLoadReport(r: LoadReport, opts: {colors: ChalkInstance}): 
   out.push(`  Calls:         ${r.calls}  (${MODE_TEXT[r.mode](r)}; ${r.connections} connection(s) opened)`)
   out.push(`  Total:         ${(r.durationMs / 1000).toFixed(3)} s`)
   out.push(`  Calls/sec:     ${r.callsPerSec.toFixed(1)}`)
+  out.push(`  Client CPU:    ${(r.clientCpuMs / 1000).toFixed(3)} s  (${r.durationMs > 0 ? Math.round((r.clientCpuMs / r.durationMs) * 100) : 0}% of one core)`)
   out.push(`  OK:            ${r.ok}`)
   out.push(`  Errors:        ${errors === 0 ? '0' : c.red(String(errors))}`)
   if (r.latency !== undefined) {
@@ -105,6 +106,7 @@ export function loadReportToJson(r: LoadReport): Record<string, unknown> {
     connections: r.connections,
     durationMs: roundMs(r.durationMs),
     callsPerSec: Math.round(r.callsPerSec * 10) / 10,
+    clientCpuMs: roundMs(r.clientCpuMs),
     latencyMs:
       l === undefined
         ? null

@@ -88,6 +88,8 @@ export async function runCall(opts: RunCallOptions): Promise<CallResult> {
   const channel = new RpcChannel(conn.value.connection, {clock})
   const timed = new RpcController(msgId, deadline, startedAt)
   timed.times.connectedAt = startedAt + conn.value.connectMs
+  timed.local = conn.value.connection.local
+  timed.peer = conn.value.connection.remote
   await channel.call(timed, p.wireName, p.pbData)
   // A bad frame is reported when the decoder's resync past it ends: a call that stops waiting asks for it.
   const stillSkipping = conn.value.connection.pendingIssue

@@ -37,18 +37,29 @@ export interface ChannelOptions {
 interface Pending {
   readonly controller: RpcController
   readonly methodName: string
-  readonly resolve: () => void
+  readonly settled: () => void
   timer: TimerHandle | undefined
 }
 
-/** A Set that forgets its oldest entries beyond a limit. */
+/**
+ * A Set that forgets its oldest entries beyond a limit, oldest by first
+ * insertion: a ring of the keys tells which to forget, without an iterator
+ * per add (a load test adds one per call).
+ */
 class RecentSet {
   private readonly items = new Set<string>()
+  private readonly ring: string[] = []
+  private next = 0
   constructor(private readonly limit: number) {}
   add(k: string): void {
-    this.items.delete(k)
+    if (this.limit <= 0 || this.items.has(k)) return
     this.items.add(k)
-    if (this.items.size > this.limit) this.items.delete(this.items.values().next().value!)
+    if (this.ring.length < this.limit) this.ring.push(k)
+    else {
+      this.items.delete(this.ring[this.next])
+      this.ring[this.next] = k
+      this.next = (this.next + 1) % this.limit
+    }
   }
   has(k: string): boolean {
     return this.items.has(k)
@@ -74,7 +85,8 @@ export class RpcChannel {
   private issueCount = 0
   /** The last frame the peer cut off by closing (a TRUNCATED issue). */
   private lastCut: DecodeIssue | undefined
-  private dead: NetError | undefined
+  /** Why the channel is done: the error, or what makes it when a call first needs it. */
+  private dead: NetError | (() => NetError) | undefined
 
   constructor(
     readonly connection: RpcConnection,
@@ -93,8 +105,8 @@ export class RpcChannel {
       this.issueCount++
       if (this.issueList.length < EXAMPLES_KEPT) this.issueList.push(i)
     })
-    connection.on('peer-end', () => this.failAll(this.peerClosedError()))
-    connection.on('close', (info) => this.failAll(info.error ?? this.peerClosedError()))
+    connection.on('peer-end', () => this.failAll())
+    connection.on('close', (info) => this.failAll(info.error))
   }
 
   /** Calls sent and not yet answered, failed or timed out. */
@@ -142,33 +154,28 @@ export class RpcChannel {
    * land in controller.error.
    */
   call(controller: RpcController, methodName: string, pbData: Uint8Array): Promise<void> {
-    return new Promise<void>((resolve) => {
-      controller.local = this.connection.local
-      controller.peer = this.connection.remote
-      if (this.dead !== undefined) {
-        this.finish(controller, this.dead)
-        return resolve()
-      }
-      if (this.pending.has(controller.msgId)) {
-        this.finish(controller, new NetError('DUPLICATE_MSG_ID', `msg_id ${controller.msgId} is already in flight on this connection`))
-        return resolve()
-      }
-      const p: Pending = {controller, methodName, resolve, timer: undefined}
-      this.pending.set(controller.msgId, p)
-      controller.times.sentAt = this.clock.now()
-      this.connection.send({msgId: controller.msgId, methodName, pbData})
-      p.timer = this.timers.at(controller.deadline.at, () => {
-        if (this.pending.get(controller.msgId) !== p) return
-        this.pending.delete(controller.msgId)
-        this.timedOut.add(controller.msgId)
-        this.settle(
-          p,
-          new NetError('CALL_TIMEOUT', `no response to ${methodName} (msg_id ${controller.msgId}) within ${controller.timeoutMs} ms`, {
-            errCode: ERROR_RPC_CALL_TIMEOUT,
-          }),
-        )
-      })
-    })
+    return new Promise<void>((resolve) => this.start(controller, methodName, pbData, resolve))
+  }
+
+  /**
+   * call() without its promise, for the load test's thousands of calls a
+   * second: settled runs once the controller is settled, at once when the
+   * channel is already dead.
+   */
+  start(controller: RpcController, methodName: string, pbData: Uint8Array, settled: () => void): void {
+    if (this.dead !== undefined) {
+      this.finish(controller, this.deathError())
+      return settled()
+    }
+    if (this.pending.has(controller.msgId)) {
+      this.finish(controller, new NetError('DUPLICATE_MSG_ID', `msg_id ${controller.msgId} is already in flight on this connection`))
+      return settled()
+    }
+    const p: Pending = {controller, methodName, settled, timer: undefined}
+    this.pending.set(controller.msgId, p)
+    controller.times.sentAt = this.clock.now()
+    this.connection.send({msgId: controller.msgId, methodName, pbData})
+    p.timer = this.timers.at(controller.deadline.at, () => this.onTimeout(p))
   }
 
   /** Half-close our side (like rocket's client after its reply); pending calls still get their answers. */
@@ -178,9 +185,17 @@ export class RpcChannel {
 
   /** Close now; calls in flight fail with the given error. */
   destroy(error?: NetError): void {
-    this.failAll(error ?? new NetError('CHANNEL_CLOSED', 'channel closed with calls in flight', {errCode: ERROR_PEER_CLOSED}))
+    this.failAll(error, () => new NetError('CHANNEL_CLOSED', 'channel closed with calls in flight', {errCode: ERROR_PEER_CLOSED}))
     this.connection.destroy()
     if (this.ownTimers) this.timers.clear()
+  }
+
+  private onTimeout(p: Pending): void {
+    const c = p.controller
+    if (this.pending.get(c.msgId) !== p) return
+    this.pending.delete(c.msgId)
+    this.timedOut.add(c.msgId)
+    this.settle(p, new NetError('CALL_TIMEOUT', `no response to ${p.methodName} (msg_id ${c.msgId}) within ${c.timeoutMs} ms`, {errCode: ERROR_RPC_CALL_TIMEOUT}))
   }
 
   private onBytes(): void {
@@ -216,18 +231,31 @@ export class RpcChannel {
     return new NetError('PEER_CLOSED', why, {errCode: ERROR_PEER_CLOSED})
   }
 
-  private failAll(error: NetError): void {
-    this.dead ??= error
+  /**
+   * The channel is done: calls in flight fail with error, else with what
+   * orElse makes (by default, the peer closed). An error is made only when a
+   * call needs it: with a connection per call, one per connection was most of
+   * a close's cost (an Error captures a stack trace).
+   */
+  private failAll(error?: NetError, orElse: () => NetError = () => this.peerClosedError()): void {
+    if (this.dead !== undefined) return
+    this.dead = error ?? orElse
     if (this.pending.size === 0) return
+    const e = this.deathError()
     const all = [...this.pending.values()]
     this.pending.clear()
-    for (const p of all) this.settle(p, error)
+    for (const p of all) this.settle(p, e)
+  }
+
+  private deathError(): NetError {
+    if (typeof this.dead === 'function') this.dead = this.dead()
+    return this.dead!
   }
 
   private settle(p: Pending, error: NetError | undefined): void {
     if (p.timer !== undefined) this.timers.cancel(p.timer)
     this.finish(p.controller, error)
-    p.resolve()
+    p.settled()
   }
 
   private finish(c: RpcController, error: NetError | undefined): void {

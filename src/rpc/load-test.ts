@@ -56,6 +56,11 @@ export interface LoadReport {
   readonly connections: number
   readonly durationMs: number
   readonly callsPerSec: number
+  /**
+   * CPU this process spent over the run (user + system, all threads): near
+   * durationMs, the client, not the server, was the bottleneck.
+   */
+  readonly clientCpuMs: number
   /** Latency of answered calls (ok and server errors), ms. */
   readonly latency?: LatencySummary
   readonly samples: readonly number[]
@@ -139,52 +144,80 @@ export async function runLoad(opts: LoadOptions): Promise<Result<LoadReport, Net
   const take = () => (fatal === undefined && next < opts.repeat ? next++ : -1)
 
   /**
-   * One call on the channel `get` hands out (a fresh one per call, or this
-   * lane's shared one). Its deadline starts before it asks for a channel, so
-   * a connect (its own, or the lane's reconnect) spends the same budget as the
-   * wait for the answer. Latency is timed from before the connect for a call
-   * on its own connection, as rocket's client waits; on a reused one from the
-   * send. False when nothing could ever connect: the lane stops.
+   * Calls on the channel `get` hands out (a fresh one per call, or this lane's
+   * shared one) until none are left. Each call's deadline starts before it
+   * asks for a channel, so a connect (its own, or the lane's reconnect) spends
+   * the same budget as the wait for the answer. A call on its own connection is timed
+   * from before the connect, as rocket's client waits; on a reused one from
+   * the send. Stops when nothing could ever connect.
+   *
+   * Callbacks, not await: when a usable channel is at hand, the next call
+   * starts from the settled callback of the last one, in the turn its answer
+   * arrived (no promise per call). Calls that settle at once (a dead channel)
+   * go round the loop instead of nesting.
    */
-  const callOnce = async (get: (within: Deadline) => Promise<Channel | undefined>, perCall: boolean): Promise<boolean> => {
-    const startAt = clock.now()
-    const deadline = deadlineIn(clock, timeoutMs)
-    const ch = await get(deadline)
-    const c = new RpcController(p.msgId ?? msgIds.next(), deadline, startAt)
-    if (ch === undefined) {
-      if (fatal !== undefined) return false
-      c.error = lastConnectError
-      c.times.finishedAt = clock.now()
-      finishCall(c, startAt)
-      return true
-    }
-    await ch.call(c, p.wireName, p.pbData)
-    if (perCall) retire(ch)
-    finishCall(c, perCall ? startAt : (c.times.sentAt ?? startAt))
-    return true
-  }
-  const lane = async (get: (within: Deadline) => Promise<Channel | undefined>, perCall: boolean) => {
-    while (take() !== -1) if (!(await callOnce(get, perCall))) return
-  }
+  const lane = (get: (within: Deadline) => Channel | undefined | Promise<Channel | undefined>, perCall: boolean): Promise<void> =>
+    new Promise<void>((laneDone) => {
+      /** Start a call; true when it is over already. */
+      const begin = (ch: Channel | undefined, startAt: number, deadline: Deadline): boolean => {
+        const c = new RpcController(p.msgId ?? msgIds.next(), deadline, startAt)
+        if (ch === undefined) {
+          if (fatal !== undefined) {
+            laneDone()
+            return false
+          }
+          c.error = lastConnectError
+          c.times.finishedAt = clock.now()
+          finishCall(c, startAt)
+          return true
+        }
+        let starting = true
+        let over = false
+        ch.start(c, p.wireName, p.pbData, () => {
+          if (perCall) retire(ch)
+          finishCall(c, perCall ? startAt : (c.times.sentAt ?? startAt))
+          if (starting) over = true
+          else next()
+        })
+        starting = false
+        return over
+      }
+      const next = (): void => {
+        for (;;) {
+          if (take() === -1) return laneDone()
+          const startAt = clock.now()
+          const deadline = deadlineIn(clock, timeoutMs)
+          const got = get(deadline)
+          if (got instanceof Promise) {
+            got.then((ch) => begin(ch, startAt, deadline) && next())
+            return
+          }
+          if (!begin(got, startAt, deadline)) return
+        }
+      }
+      next()
+    })
   const perCallLane = () => lane(open, true)
   // Shared per connection by its K lanes: one reconnect at a time.
   const connectionLoop = async () => {
     let ch: Channel | undefined
     let opening: Promise<Channel | undefined> | undefined
-    const usable = async (within: Deadline): Promise<Channel | undefined> => {
-      if (ch !== undefined && ch.usable) return ch
+    const reopen = async (within: Deadline): Promise<Channel | undefined> => {
       if (ch !== undefined) retire(ch)
       opening ??= open(within).finally(() => (opening = undefined))
       ch = await opening
       return ch
     }
+    const usable = (within: Deadline) => (ch !== undefined && ch.usable ? ch : reopen(within))
     await Promise.all(Array.from({length: pipeline}, () => lane(usable, false)))
     if (ch !== undefined) retire(ch)
   }
   const started = clock.now()
+  const cpuAtStart = process.cpuUsage()
   const workers = Math.min(opts.concurrency, opts.repeat)
   await Promise.all(Array.from({length: workers}, mode === 'per-call' ? perCallLane : connectionLoop))
   const durationMs = clock.now() - started
+  const cpu = process.cpuUsage(cpuAtStart)
   for (const ch of [...live]) retire(ch)
   timers.clear()
   if (fatal !== undefined && okCount === 0 && samples.length === 0) return err(fatal)
@@ -211,6 +244,7 @@ export async function runLoad(opts: LoadOptions): Promise<Result<LoadReport, Net
     connections,
     durationMs,
     callsPerSec: durationMs > 0 ? (done * 1000) / durationMs : 0,
+    clientCpuMs: (cpu.user + cpu.system) / 1000,
     latency: summarize(samples),
     samples,
     causes: unansweredCallCauses(

@@ -5,6 +5,7 @@ import {matchesOwners, matchesSocket, matchesUnixSocket, needsOwners, type Socke
 import type {PortRange} from '../net/index.js'
 import {type OwnerScan, scanSocketOwners} from './owners.js'
 import {parseProcNet, type ProcNetSocket} from './proc-net-parse.js'
+import {ProcReader} from './proc-read.js'
 import {parseProcUnix} from './proc-unix-parse.js'
 import {readSystemInformation} from './si-source.js'
 import type {InetProtocol, IpFamily, PidMissing, ProcessInfo, SocketOwner, SocketRow, UnixSocketRow} from './types.js'
@@ -57,17 +58,13 @@ const INET_FILES: ReadonlyArray<[string, InetProtocol, IpFamily]> = [
   ['udp6', 'udp', 6],
 ]
 
-function readProc(path: string): Buffer | undefined {
-  try {
-    // Bytes: the parser reads them in place, no string of the whole file.
-    return readFileSync(path)
-  } catch {
-    return undefined
-  }
-}
-
 export function readEphemeralPorts(procRoot = '/proc'): PortRange | null {
-  const text = readProc(`${procRoot}/sys/net/ipv4/ip_local_port_range`)?.toString('latin1')
+  let text: string | undefined
+  try {
+    text = readFileSync(`${procRoot}/sys/net/ipv4/ip_local_port_range`, 'latin1')
+  } catch {
+    text = undefined
+  }
   const m = text === undefined ? null : /^\s*(\d+)\s+(\d+)/.exec(text)
   return m ? {from: Number(m[1]), to: Number(m[2])} : null
 }
@@ -104,10 +101,12 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
   const notes: string[] = []
   const view: ProcNetSocket[] = []
   const listenerRaw: ProcNetSocket[] = []
+  // Bytes: the parser reads them in place, no string of the whole file.
+  const proc = new ProcReader()
   if (wantInet) {
     for (const [file, protocol, family] of INET_FILES) {
       if (filter.protocols !== undefined && !filter.protocols.has(protocol)) continue
-      const text = readProc(`${root}/net/${file}`)
+      const text = proc.read(`${root}/net/${file}`)
       if (text === undefined) {
         // No tcp6/udp6 when the kernel runs without IPv6.
         if (family === 4) notes.push(`${root}/net/${file} is not readable`)
@@ -124,7 +123,7 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
   // Started before the owner scan so ss runs on the other core meanwhile; only when a listener is shown.
   const backlogs: Promise<ListenBacklogs> | undefined =
     opts.backlog !== false && view.some((s) => s.state === 'LISTEN' && s.protocol === 'tcp') ? readListenBacklogs() : undefined
-  const unixRaw = opts.unix ? parseProcUnix(readProc(`${root}/net/unix`)?.toString('utf8') ?? 'header\n') : undefined
+  const unixRaw = opts.unix ? parseProcUnix(proc.read(`${root}/net/unix`)?.toString('utf8') ?? 'header\n') : undefined
   if (opts.unix && unixRaw !== undefined && unixRaw.errors.length > 0) notes.push(`${unixRaw.errors.length} line(s) of ${root}/net/unix could not be parsed`)
   const unixView = unixRaw?.sockets.filter((u) => matchesUnixSocket(u, filter)) ?? []
 

@@ -32,6 +32,7 @@ export interface OwnerScanOptions {
 }
 
 const SOCKET_PREFIX = 'socket:['
+const ZERO = 48 // '0'
 
 function isPidName(name: string): boolean {
   const c = name.charCodeAt(0)
@@ -75,7 +76,9 @@ export function scanSocketOwners(opts: OwnerScanOptions = {}): OwnerScan {
         continue // closed between readdir and readlink
       }
       if (!link.startsWith(SOCKET_PREFIX)) continue
-      const inode = Number(link.slice(SOCKET_PREFIX.length, -1))
+      // "socket:[INODE]": the digits, read in place (no slice, no Number() of a string).
+      let inode = 0
+      for (let i = SOCKET_PREFIX.length; i < link.length - 1; i++) inode = inode * 10 + (link.charCodeAt(i) - ZERO)
       if (wanted !== undefined && !wanted.has(inode)) continue
       const entry = {pid, process: '', fd: Number(fdText)}
       const list = owners.get(inode)

@@ -45,6 +45,12 @@ const decodeAddress = cachedAddressDecoder()
 const COLON = 58 // ':'
 const SPACE = 32 // ' '
 const NEWLINE = 10 // '\n'
+const IPV4_HEX_DIGITS = 8
+
+/** The value of one hex digit, or -1. */
+function hexDigit(c: number): number {
+  return c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1
+}
 
 /**
  * A cursor over the bytes of one line. Parsing reads the file's bytes in
@@ -54,6 +60,12 @@ const NEWLINE = 10 // '\n'
 class LineCursor {
   pos = 0
   end = 0
+  /** What endpoint() read. */
+  address = ''
+  port = 0
+  /** IPv4 addresses by the 32-bit word the kernel printed: no string is made to look one up. */
+  private readonly ipv4 = new Map<number, string | undefined>()
+
   constructor(readonly bytes: Uint8Array) {}
 
   skipSpaces(): void {
@@ -67,7 +79,7 @@ class LineCursor {
     while (this.pos < this.end) {
       const c = this.bytes[this.pos]
       if (c === stop) break
-      const d = c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1
+      const d = hexDigit(c)
       if (d < 0) return Number.NaN
       n = n * 16 + d
       this.pos++
@@ -96,15 +108,33 @@ class LineCursor {
     while (this.pos < this.end && this.bytes[this.pos] !== SPACE) this.pos++
   }
 
-  /** "ADDR:PORT": the address text and the port, or undefined. */
-  endpoint(): [string, number] | undefined {
+  /** "ADDR:PORT" into address and port; false when it does not parse. */
+  endpoint(): boolean {
     this.skipSpaces()
     const from = this.pos
-    while (this.pos < this.end && this.bytes[this.pos] !== COLON) this.pos++
-    const address = decodeAddress(latin1(this.bytes, from, this.pos))
+    let word = 0
+    let hex = true
+    while (this.pos < this.end && this.bytes[this.pos] !== COLON) {
+      // Exact for the 8 digits of IPv4; IPv6's 32 overflow it and go by their text.
+      const d = hexDigit(this.bytes[this.pos])
+      if (d < 0) hex = false
+      word = word * 16 + d
+      this.pos++
+    }
+    let address: string | undefined
+    if (this.pos - from === IPV4_HEX_DIGITS && hex) {
+      address = this.ipv4.get(word)
+      if (address === undefined && !this.ipv4.has(word)) {
+        address = decodeAddress(latin1(this.bytes, from, this.pos))
+        this.ipv4.set(word, address)
+      }
+    } else address = decodeAddress(latin1(this.bytes, from, this.pos))
     this.pos++
     const port = this.hex(SPACE)
-    return address === undefined || Number.isNaN(port) ? undefined : [address, port]
+    if (address === undefined || Number.isNaN(port)) return false
+    this.address = address
+    this.port = port
+    return true
   }
 }
 
@@ -142,9 +172,13 @@ export function parseProcNet(input: Uint8Array | string, protocol: InetProtocol,
     // sl, then "local rem st tx:rx tr:when retrnsmt uid timeout inode"
     while (c.pos < end && bytes[c.pos] !== COLON) c.pos++
     c.pos++
-    const local = c.endpoint()
-    const peer = c.endpoint()
-    if (local === undefined || peer === undefined) {
+    if (!c.endpoint()) {
+      errors.push({line: lineNo, reason: 'bad address', text: latin1(bytes, lineStart, end)})
+      continue
+    }
+    const localAddress = c.address
+    const localPort = c.port
+    if (!c.endpoint()) {
       errors.push({line: lineNo, reason: 'bad address', text: latin1(bytes, lineStart, end)})
       continue
     }
@@ -167,10 +201,10 @@ export function parseProcNet(input: Uint8Array | string, protocol: InetProtocol,
       protocol,
       family,
       state: stateFromKernel(stateCode, protocol),
-      localAddress: local[0],
-      localPort: local[1],
-      peerAddress: peer[0],
-      peerPort: peer[1],
+      localAddress,
+      localPort,
+      peerAddress: c.address,
+      peerPort: c.port,
       txQueue,
       rxQueue,
       uid,

@@ -66,6 +66,7 @@ export function builtCliForOtherUser(): string {
   const dir = reachableDir('rpcdiag-cli-')
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--out', join(dir, 'dist')], {stdio: 'ignore'})
   cpSync(join(ROOT, 'bin', 'run.js'), join(dir, 'bin', 'run.js'))
+  cpSync(join(ROOT, 'bin', 'package.json'), join(dir, 'bin', 'package.json'))
   const pjson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
   pjson.oclif.plugins = []
   writeFileSync(join(dir, 'package.json'), JSON.stringify(pjson))

@@ -1,7 +1,7 @@
 import {spawn} from 'node:child_process'
 import {connect as rawConnect, createServer, type Socket} from 'node:net'
 import {once} from 'node:events'
-import {afterEach, describe, expect, it} from 'vitest'
+import {afterEach, describe, expect, it, vi} from 'vitest'
 
 import {ERROR_FAILED_CONNECT, ERROR_PEER_CLOSED, encodeFrame, type TinyPbFrame, type TinyPbMessage} from '../../decoders/tinypb/index.js'
 import {
@@ -234,6 +234,28 @@ describe('TcpServer and TcpClient over loopback', () => {
     await drained
     c.shutdown()
     await until(() => received.reduce((n, b) => n + b.length, 0) === sent * chunk.length, 10_000)
+  })
+
+  it('what is sent in one turn goes out in one write, and a shutdown right after still sends it first', async () => {
+    const received: Buffer[] = []
+    let ended!: () => void
+    const end = new Promise<void>((r) => (ended = r))
+    const addr = await rawServer((s) => {
+      s.on('data', (d: Buffer) => received.push(d))
+      s.on('end', () => ended())
+    })
+    const c = await connected(addr)
+    const write = vi.spyOn(c.socket, 'write')
+    const frames = ['1', '2', '3'].map((msgId) => ({msgId, methodName: 'Order.makeOrder', pbData: Buffer.from('pb')}))
+    for (const f of frames) c.send(f)
+    expect(write).not.toHaveBeenCalled() // queued for the end of this turn
+    await new Promise((r) => setImmediate(r))
+    expect(write).toHaveBeenCalledTimes(1)
+    c.send({msgId: '4', methodName: 'Order.makeOrder'})
+    c.shutdown()
+    await end
+    expect(Buffer.concat(received)).toEqual(Buffer.concat([...frames, {msgId: '4', methodName: 'Order.makeOrder'}].map((f) => encodeFrame(f))))
+    expect(write).toHaveBeenCalledTimes(2)
   })
 
   it('graceful server close half-closes clients after their replies are written', async () => {

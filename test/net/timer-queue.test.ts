@@ -61,6 +61,22 @@ describe('TimerQueue', () => {
     expect(fired).toEqual(Array.from({length: 50}, (_, i) => 2 * i + 1))
   })
 
+  it('one call at a time arms the underlying timer once, not once per call', () => {
+    const t = manualTime()
+    const q = new TimerQueue(t.clock, t.scheduler)
+    const fired: number[] = []
+    for (let i = 0; i < 100; i++) {
+      q.cancel(q.add(5000, () => fired.push(i)))
+      t.advance(1)
+    }
+    expect(t.arms).toBe(1)
+    const last = q.add(5000, () => fired.push(100))
+    t.advance(10_000) // the timer armed by the first call finds nothing due, then the live one fires
+    expect(fired).toEqual([100])
+    expect(last.done).toBe(true)
+    expect(q.size).toBe(0)
+  })
+
   it('arms one underlying timer for many deadlines', () => {
     const t = manualTime()
     const q = new TimerQueue(t.clock, t.scheduler)

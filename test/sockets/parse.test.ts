@@ -148,6 +148,14 @@ describe('parseProcNet', () => {
     ])
   })
 
+  it('a bad hex digit is a bad address even when its digits add up to an address seen before', () => {
+    // 0x0100007 * 16 - 1 = 0x0100006F: a parser that summed digits blindly would find 111.0.0.1 cached.
+    const lines = TCP.replace('0100007F:C8A4 0100007F:3039', '0100006F:C8A4 0100007X:3039')
+    const {sockets, errors} = parseProcNet(lines, 'tcp', 4)
+    expect(sockets.map((s) => s.inode)).toEqual([23_456, 23_457])
+    expect(errors.map((e) => [e.line, e.reason])).toEqual([[4, 'bad address']])
+  })
+
   it('never throws on a file cut at any byte, and never invents sockets', () => {
     for (let cut = 0; cut <= TCP.length; cut++) {
       const {sockets, errors} = parseProcNet(TCP.slice(0, cut), 'tcp', 4)

@@ -112,11 +112,11 @@ export function socketTableAttribution(ports?: readonly PortRange[]): ProcessAtt
   const waiting = new Map<number, {resolve: (i: SocketIndex) => void; reject: (e: Error) => void}>()
   const start = (): Worker => {
     // The worker is this folder's sibling module: .js once built; .ts from the sources,
-    // where bin/dev-worker.js registers tsx in the worker first (Node 20 does not pass
+    // where bin/dev-worker.mjs registers tsx in the worker first (Node 20 does not pass
     // the loader on to workers).
     const ext = extname(fileURLToPath(import.meta.url))
     const url = new URL(`./table-worker${ext}`, import.meta.url)
-    const w = ext === '.ts' ? new Worker(new URL('../../../bin/dev-worker.js', import.meta.url), {workerData: {module: url.href}}) : new Worker(url)
+    const w = ext === '.ts' ? new Worker(new URL('../../../bin/dev-worker.mjs', import.meta.url), {workerData: {module: url.href}}) : new Worker(url)
     w.unref()
     w.on('message', (m: {id: number; rows?: SocketRow[]; error?: string}) => {
       const p = waiting.get(m.id)
