@@ -77,7 +77,7 @@ export async function runSniff(opts: SniffOptions): Promise<Result<SniffRun, Rpc
   const opened = await openCapture(opts.capture)
   if (!opened.ok) return opened
   const {source, filter} = opened.value
-  const live = source.kind === 'cap' || source.kind === 'tcpdump'
+  const live = source.kind !== 'file' && source.kind !== 'stdin'
 
   let writer: PcapWriter | undefined
   if (opts.write !== undefined) {
@@ -98,7 +98,7 @@ export async function runSniff(opts: SniffOptions): Promise<Result<SniffRun, Rpc
   const done = (async (): Promise<SniffOutcome> => {
     const run = await runCapture({source, session, writer, count: opts.count, tickMs: live ? LIVE_TICK_MS : 0, onBatch: () => output.batch?.()})
     const stats = live ? await source.refreshStats() : source.stats()
-    const counts: CaptureCounts = {packets: stats.packets, bytes: stats.bytes, drops: stats.kernelDrops}
+    const counts: CaptureCounts = {packets: stats.packets, bytes: stats.bytes, drops: stats.kernelDrops, truncated: stats.truncated, timestampSource: source.timestampSource}
     const summary = session.finish(counts)
     await attribution?.idle()
     await attribution?.close()

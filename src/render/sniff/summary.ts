@@ -60,9 +60,11 @@ export function renderSniffSummary(s: SniffSummary, c: ChalkInstance): string[] 
   out.push(`Connections: ${s.connections}${open}${s.chunks > 0 ? `, ${s.chunks} string-protocol chunks` : ''}`)
   const drops = s.kernelDrops === undefined ? 'kernel drops n/a' : flag(s.kernelDrops, 'dropped by the kernel')
   const captured = s.capturedPackets === undefined ? '' : ` (${s.capturedPackets} packets${s.capturedBytes === undefined ? '' : `, ${s.capturedBytes} bytes`} read)`
+  const truncated = s.truncatedPackets === undefined ? '' : `, ${flag(s.truncatedPackets, 'truncated by the snap length')}`
+  const stamps = s.timestampSource === undefined ? '' : `, timestamps: ${s.timestampSource === 'userspace' ? c.yellow('userspace (approximate)') : s.timestampSource}`
   out.push(
-    `Capture: ${s.packets} TCP segments, ${s.bytes} payload bytes${captured}, ${drops}, ${flag(s.gaps, 'reassembly gaps')} (${s.gapBytes} bytes), ` +
-      `${s.retransmits} retransmits, ${s.outOfOrder} out of order${s.limitHits > 0 ? `, ${c.yellow(`${s.limitHits} buffer-limit hits`)}` : ''}, ${(s.durationMs / 1000).toFixed(3)} s`,
+    `Capture: ${s.packets} TCP segments, ${s.bytes} payload bytes${captured}, ${drops}${truncated}, ${flag(s.gaps, 'reassembly gaps')} (${s.gapBytes} bytes), ` +
+      `${s.retransmits} retransmits, ${s.outOfOrder} out of order${s.limitHits > 0 ? `, ${c.yellow(`${s.limitHits} buffer-limit hits`)}` : ''}, ${(s.durationMs / 1000).toFixed(3)} s${stamps}`,
   )
   out.push(RULE)
   return out
