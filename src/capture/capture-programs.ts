@@ -67,8 +67,9 @@ export const DUMPCAP: CaptureProgram = {
     return m ? {received: Number(m[1]), kernelDrops: Number(m[2]), interfaceDrops: Number(m[3])} : {}
   },
   failure(stderr) {
-    const lines = stderr.split('\n').filter((l) => !/^Capturing on |^File: /.test(l))
-    const end = lines.findIndex((l, i) => i > 0 && (l.trim() === '' || /^Please check/.test(l)))
+    // The failure and its reason; then come advice lines ("Please check...", "See the User's Guide...").
+    const lines = stderr.split('\n').filter((l) => l.trim() !== '' && !/^Capturing on |^File: /.test(l))
+    const end = lines.findIndex((l) => /^(Please check|See the User|On Debian)/.test(l))
     return (end < 0 ? lines : lines.slice(0, end)).join(' ').replace(/^dumpcap: /, '')
   },
   usr1Counters: false,
