@@ -78,7 +78,8 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     // summarised. A second one leaves at once; the -w file is whole after every write.
     let running: import('../src/sniff/index.js').SniffRun | undefined
     const stop = untilSignal({onSecond: () => running?.closeWriter()})
-    const out = new render.LineWriter((block) => this.log(block))
+    // Straight to stdout, minding its backpressure: a slow reader pauses the capture, not memory.
+    const out = render.LineWriter.toStream(process.stdout)
     const r = await sniff.runSniff({
       capture: {
         read: flags.read,

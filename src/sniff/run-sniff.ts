@@ -33,6 +33,13 @@ export interface SniffOutput {
   batch?(): void
   /** The capture ended and attribution settled: print what was held back. */
   end?(): void
+  /**
+   * undefined when the output takes more now; else a promise of when it will
+   * (stdout into a slow pipe): the capture waits for it before the next batch,
+   * so memory stays bounded. A file source then reads no further; a live one
+   * fills the capture program's pipe and the kernel's ring, which drops (and counts).
+   */
+  ready?(): Promise<void> | undefined
 }
 
 export interface SniffOptions {
@@ -96,7 +103,15 @@ export async function runSniff(opts: SniffOptions): Promise<Result<SniffRun, Rpc
   output = opts.output({source, session, attribution, live})
 
   const done = (async (): Promise<SniffOutcome> => {
-    const run = await runCapture({source, session, writer, count: opts.count, tickMs: live ? LIVE_TICK_MS : 0, onBatch: () => output.batch?.()})
+    const run = await runCapture({
+      source,
+      session,
+      writer,
+      count: opts.count,
+      tickMs: live ? LIVE_TICK_MS : 0,
+      onBatch: () => output.batch?.(),
+      ready: () => output.ready?.(),
+    })
     const stats = live ? await source.refreshStats() : source.stats()
     const counts: CaptureCounts = {packets: stats.packets, bytes: stats.bytes, drops: stats.kernelDrops, truncated: stats.truncated, timestampSource: source.timestampSource}
     const summary = session.finish(counts)
