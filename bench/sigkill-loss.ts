@@ -47,9 +47,11 @@ async function waitFor(child: ReturnType<typeof spawn>, stream: 'stdout' | 'stde
   throw new Error(`no ${re} from ${child.spawnfile}: ${text}`)
 }
 
-function captureProcesses(): string[] {
+/** Capture processes (and their lifeline sh) still running for this port. */
+function captureProcesses(port: number): string[] {
   try {
-    return execFileSync('pgrep', ['-a', '-f', 'rpcdiag-capture|dumpcap -w -|tcpdump -U -w -'], {encoding: 'utf8'}).trim().split('\n')
+    const out = execFileSync('pgrep', ['-a', '-f', `(rpcdiag-capture|dumpcap -w -|tcpdump -U -w -).*port ${port}$`], {encoding: 'utf8'})
+    return out.trim().split('\n').map((l) => l.split(' ').slice(0, 2).join(' '))
   } catch {
     return []
   }
@@ -93,7 +95,7 @@ async function run(backend: string): Promise<string[]> {
   })
   await once(sniff, 'close')
   await sleep(2000)
-  const left = captureProcesses()
+  const left = captureProcesses(port)
   for (const c of conns) c.shutdown()
   ref.kill('SIGINT')
   await once(ref, 'close')
