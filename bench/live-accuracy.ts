@@ -21,9 +21,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {createInterface} from 'node:readline'
 
-import {type TinyPbFrame, type TinyPbMessage} from '../decoders/tinypb/index.js'
-import {TcpClient, type TcpConnection, TinyPbCoder} from '../src/net/index.js'
 import {buildDist, ROOT} from './build-dist.js'
+import {openLoop} from './open-loop.js'
 
 const opt = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1]
 const SECONDS = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 3)
@@ -90,36 +89,11 @@ async function step(backend: string, rate: number): Promise<Step> {
   const live = spawn(process.execPath, [...CLI, '-i', 'lo', '--port', String(port), '--backend', backend, '--json', '--no-processes', '--timeout', TIMEOUT], {stdio: ['ignore', fd, 'pipe']})
   await started(live, /capturing on/, `sniff --backend ${backend}`)
 
-  const client = new TcpClient<TinyPbFrame, TinyPbMessage>(addr, {coder: () => new TinyPbCoder()})
-  const conns: Array<TcpConnection<TinyPbFrame, TinyPbMessage>> = []
-  let answered = 0
-  for (let i = 0; i < 16; i++) {
-    const c = await client.connect()
-    if (!c.ok) throw c.error
-    c.value.connection.on('message', () => answered++)
-    conns.push(c.value.connection)
-  }
-  const pb = Buffer.from('086412056170706c65', 'hex') // {price: 100, goods: "apple"}
-  let sent = 0
-  const total = rate * SECONDS
-  const t0 = performance.now()
-  await new Promise<void>((resolve) => {
-    const tick = setInterval(() => {
-      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate))
-      while (sent < due) {
-        conns[sent % conns.length].send({msgId: String(10_000_000_000_000_000_000n + BigInt(sent)), methodName: 'Order.makeOrder', pbData: pb})
-        sent++
-      }
-      if (sent >= total) {
-        clearInterval(tick)
-        resolve()
-      }
-    }, 1)
-  })
-  const elapsed = (performance.now() - t0) / 1000
+  const load = await openLoop(addr, rate, SECONDS)
+  const {sent, elapsed} = load
   // Every call answered (a loaded machine can be seconds behind), at most 60 s.
-  for (let i = 0; answered < sent && i < 3000; i++) await sleep(20)
-  for (const c of conns) c.shutdown()
+  await load.settle(60_000)
+  load.close()
   // Let both captures hand over their last blocks (tcpdump's libpcap: up to 1 s).
   await sleep(1500)
   live.kill('SIGINT')

@@ -16,9 +16,8 @@ import {join} from 'node:path'
 
 import type {CapturedPacket} from '../decoders/packet/index.js'
 import {CaptureFileDecoder} from '../decoders/pcap/index.js'
-import {type TinyPbFrame, type TinyPbMessage} from '../decoders/tinypb/index.js'
-import {TcpClient, type TcpConnection, TinyPbCoder} from '../src/net/index.js'
 import {buildDist, ROOT} from './build-dist.js'
+import {openLoop} from './open-loop.js'
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'))
 const RATE = Number(args[0] ?? 2000)
@@ -66,37 +65,23 @@ async function run(backend: string): Promise<string[]> {
   await waitFor(ref, 'stderr', /listening on/)
   const sniff = spawn(process.execPath, [join(ROOT, 'bin/run.js'), 'sniff', '-i', 'lo', '--port', String(port), '--backend', backend, '-w', file, '--json', '--no-processes'], {stdio: ['ignore', 'ignore', 'pipe']})
   await waitFor(sniff, 'stderr', /capturing on/)
+  const sniffClosed = once(sniff, 'close')
 
-  const client = new TcpClient<TinyPbFrame, TinyPbMessage>({host: '127.0.0.1', port}, {coder: () => new TinyPbCoder()})
-  const conns: Array<TcpConnection<TinyPbFrame, TinyPbMessage>> = []
-  for (let i = 0; i < 8; i++) {
-    const c = await client.connect()
-    if (!c.ok) throw c.error
-    conns.push(c.value.connection)
-  }
-  const pb = Buffer.from('086412056170706c65', 'hex')
-  let sent = 0
+  // Traffic goes on through the kill: the window lost is what was in flight.
   let killedAt = 0
-  const t0 = performance.now()
-  await new Promise<void>((resolve) => {
-    const tick = setInterval(() => {
-      const due = Math.floor(((performance.now() - t0) / 1000) * RATE)
-      while (sent < due) conns[sent++ % conns.length].send({msgId: String(10_000_000_000_000_000_000n + BigInt(sent)), methodName: 'Order.makeOrder', pbData: pb})
-      if (killedAt === 0 && performance.now() - t0 >= SECONDS * 1000) {
-        // Traffic goes on through the kill: the window lost is what was in flight.
+  const load = await openLoop({host: '127.0.0.1', port}, RATE, SECONDS + 0.5, {
+    connections: 8,
+    tick(ms) {
+      if (killedAt === 0 && ms >= SECONDS * 1000) {
         killedAt = performance.timeOrigin + performance.now()
         sniff.kill('SIGKILL')
       }
-      if (killedAt !== 0 && performance.now() - t0 >= SECONDS * 1000 + 500) {
-        clearInterval(tick)
-        resolve()
-      }
-    }, 1)
+    },
   })
-  await once(sniff, 'close')
+  await sniffClosed
   await sleep(2000)
   const left = captureProcesses(port)
-  for (const c of conns) c.shutdown()
+  load.close()
   ref.kill('SIGINT')
   await once(ref, 'close')
   server.kill('SIGTERM')

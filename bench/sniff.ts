@@ -22,7 +22,8 @@ import {join} from 'node:path'
 import {createInterface} from 'node:readline'
 
 import {encodeFrame, type TinyPbFrame, type TinyPbMessage} from '../decoders/tinypb/index.js'
-import {TcpClient, type TcpConnection, TcpServer, TinyPbCoder} from '../src/net/index.js'
+import {TcpServer, TinyPbCoder} from '../src/net/index.js'
+import {openLoop} from './open-loop.js'
 import {generateSniffPcap} from './sniff-pcap.js'
 
 import {buildDist} from './build-dist.js'
@@ -139,35 +140,11 @@ async function liveStep(backend: 'dumpcap' | 'tcpdump' | 'cap', rate: number, se
     await new Promise((r) => setTimeout(r, 50))
   }
 
-  const client = new TcpClient<TinyPbFrame, TinyPbMessage>(addr.value, {coder: () => new TinyPbCoder()})
-  const conns: Array<TcpConnection<TinyPbFrame, TinyPbMessage>> = []
-  let answered = 0
-  for (let i = 0; i < 16; i++) {
-    const c = await client.connect()
-    if (!c.ok) throw c.error
-    c.value.connection.on('message', () => answered++)
-    conns.push(c.value.connection)
-  }
-  const pb = Buffer.from('086412056170706c65', 'hex')
-  let sent = 0
-  const started = performance.now()
-  const total = rate * seconds
-  await new Promise<void>((resolve) => {
-    const tick = setInterval(() => {
-      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate))
-      while (sent < due) {
-        conns[sent % conns.length].send({msgId: String(10_000_000_000_000_000_000n + BigInt(sent)), methodName: 'Order.makeOrder', pbData: pb})
-        sent++
-      }
-      if (sent >= total) {
-        clearInterval(tick)
-        resolve()
-      }
-    }, 1)
-  })
-  const elapsed = (performance.now() - started) / 1000
-  while (answered < sent) await new Promise((r) => setTimeout(r, 20))
-  for (const c of conns) c.shutdown()
+  const load = await openLoop(addr.value, rate, seconds)
+  const sent = load.sent
+  const elapsed = load.elapsed
+  await load.settle(60_000)
+  load.close()
   await new Promise((r) => setTimeout(r, 1000))
   sniffer.kill('SIGINT')
   await once(sniffer, 'close')

@@ -13,6 +13,8 @@ export type CaptureProgramName = 'dumpcap' | 'tcpdump'
 
 /** Counters a capture program printed on stderr. */
 export interface ProgramCounters {
+  /** Packets the program captured (and wrote): dumpcap says it as it goes, tcpdump at the end. */
+  captured?: number
   kernelDrops?: number
   interfaceDrops?: number
   received?: number
@@ -20,8 +22,11 @@ export interface ProgramCounters {
 
 export interface CaptureProgram {
   readonly name: CaptureProgramName
-  /** The arguments for a capture writing pcap or pcapng records to stdout. */
-  args(iface: string | undefined, opts: LiveCaptureOptions): string[]
+  /**
+   * The arguments for a capture writing pcap or pcapng records to stdout: a
+   * pipe, or the -w file itself (then classic pcap, what -w promises).
+   */
+  args(iface: string | undefined, opts: LiveCaptureOptions, toFile: boolean): string[]
   /** Seen on stderr once the capture runs (after it, packets sent are captured). */
   readonly ready: RegExp
   /** The interface and link type named on stderr, when the program says them. */
@@ -49,8 +54,8 @@ function lastCount(text: string, what: RegExp): number | undefined {
  */
 export const DUMPCAP: CaptureProgram = {
   name: 'dumpcap',
-  args(iface, opts) {
-    const args = ['-w', '-', '-s', String(opts.snaplen ?? DEFAULT_SNAPLEN), '-B', String(Math.max(1, Math.ceil((opts.bufferSize ?? DEFAULT_BUFFER_SIZE) / (1024 * 1024))))]
+  args(iface, opts, toFile) {
+    const args = ['-w', '-', ...(toFile ? ['-P'] : []), '-s', String(opts.snaplen ?? DEFAULT_SNAPLEN), '-B', String(Math.max(1, Math.ceil((opts.bufferSize ?? DEFAULT_BUFFER_SIZE) / (1024 * 1024))))]
     if (iface !== undefined) args.push('-i', iface)
     if (opts.filter !== undefined && opts.filter.expression !== '') args.push('-f', opts.filter.expression)
     return args
@@ -64,7 +69,11 @@ export const DUMPCAP: CaptureProgram = {
   counters(stderr) {
     // Packets received/dropped on interface 'Loopback: lo': 10/0 (pcap:0/dumpcap:0/flushed:0/ps_ifdrop:0) (100.0%)
     const m = [...stderr.matchAll(/received\/dropped on interface '[^']*': (\d+)\/(\d+) \(pcap:\d+\/dumpcap:\d+\/flushed:\d+\/ps_ifdrop:(\d+)\)/g)].pop()
-    return m ? {received: Number(m[1]), kernelDrops: Number(m[2]), interfaceDrops: Number(m[3])} : {}
+    const out: ProgramCounters = m ? {received: Number(m[1]), kernelDrops: Number(m[2]), interfaceDrops: Number(m[3])} : {}
+    // "Packets: 36" as it goes (about every 100 ms), "Packets captured: 308" at the end.
+    const captured = lastCount(stderr, /Packets(?: captured)?: (\d+)/g)
+    if (captured !== undefined) out.captured = captured
+    return out
   },
   failure(stderr) {
     // The failure and its reason; then come advice lines ("Please check...", "See the User's Guide...").
@@ -86,6 +95,7 @@ export const DUMPCAP: CaptureProgram = {
 export const TCPDUMP: CaptureProgram = {
   name: 'tcpdump',
   args(iface, opts) {
+    // Classic pcap either way.
     const args = ['-U', '-w', '-', '--time-stamp-precision=nano', '-s', String(opts.snaplen ?? DEFAULT_SNAPLEN), '-B', String(Math.ceil((opts.bufferSize ?? DEFAULT_BUFFER_SIZE) / 1024))]
     if (iface !== undefined) args.push('-i', iface)
     if (opts.filter !== undefined && opts.filter.expression !== '') args.push('--', opts.filter.expression)
@@ -101,6 +111,8 @@ export const TCPDUMP: CaptureProgram = {
     const kernel = lastCount(stderr, /(\d+) packets? dropped by kernel/g)
     const iface = lastCount(stderr, /(\d+) packets? dropped by interface/g)
     const received = lastCount(stderr, /(\d+) packets? received by filter/g)
+    const captured = lastCount(stderr, /(\d+) packets? captured/g)
+    if (captured !== undefined) out.captured = captured
     if (kernel !== undefined) out.kernelDrops = kernel
     if (iface !== undefined) out.interfaceDrops = iface
     if (received !== undefined) out.received = received

@@ -76,6 +76,8 @@ export interface CaptureSource extends AsyncIterable<CapturedPacket> {
   /** The link type when one holds for the whole capture (live, classic pcap); pcapng packets carry their own. */
   readonly linkType: number | undefined
   readonly timestampSource: TimestampSource
+  /** -w's file when the source writes it itself (a capture process writes it directly); else the caller writes. */
+  readonly writesTo?: string
   batches(): AsyncIterable<readonly CapturedPacket[]>
   stats(): CaptureStats
   /** Live captures: ask the kernel or tcpdump for fresh drop counts. Files: stats(). */

@@ -1,3 +1,4 @@
+import {closeSync, ftruncateSync} from 'node:fs'
 import type {Readable} from 'node:stream'
 
 import {err, ok, type Result, RpcDiagError} from '../errors.js'
@@ -7,6 +8,7 @@ import type {CaptureProgramName} from './capture-programs.js'
 import type {CaptureSource} from './capture-source.js'
 import {openFileSource} from './file-source.js'
 import {openCapSource} from './live-source.js'
+import {openCaptureFile} from './pcap-writer.js'
 import {openProcessSource} from './process-source.js'
 
 /**
@@ -26,6 +28,12 @@ export interface CaptureOptions extends FilterSpec {
   stdin?: Readable
   /** -i: default `any` on Linux. */
   interface?: string
+  /**
+   * -w, live: a capture process writes this file itself and rpcdiag reads it
+   * back as it grows (source.writesTo says so). Through cap, or for --read,
+   * it is ignored here: the caller writes the file (PcapWriter).
+   */
+  write?: string
   /** Bytes kept of each packet (default 262144, which covers every MTU; cap keeps at most 65535). */
   snaplen?: number
   /** Kernel buffer in bytes (default 64 MiB through cap, 16 MiB through dumpcap and tcpdump). */
@@ -78,8 +86,22 @@ export async function openCapture(opts: CaptureOptions = {}): Promise<Result<Ope
     bufferSize: opts.bufferSize,
     signal: opts.signal,
   }
-  const viaProgram = (program: CaptureProgramName) =>
-    openProcessSource({...live, program, bin: program === 'dumpcap' ? opts.dumpcap : opts.tcpdump, readyTimeoutMs: opts.readyTimeoutMs})
+  let file: {path: string; fd: number} | undefined
+  if (opts.write !== undefined && opts.backend !== 'cap') {
+    const fd = openCaptureFile(opts.write)
+    if (!fd.ok) return fd
+    file = {path: opts.write, fd: fd.value}
+  }
+  const viaProgram = (program: CaptureProgramName) => {
+    // A program that failed to start may have begun the file.
+    if (file !== undefined) ftruncateSync(file.fd, 0)
+    return openProcessSource({...live, program, bin: program === 'dumpcap' ? opts.dumpcap : opts.tcpdump, readyTimeoutMs: opts.readyTimeoutMs, writeFile: file})
+  }
+  /** No capture process took the file: the caller writes it (or nobody, on failure). */
+  const release = () => {
+    if (file !== undefined) closeSync(file.fd)
+    file = undefined
+  }
   const viaCap = async (): Promise<Result<CaptureSource, RpcDiagError>> => {
     const cap = (opts.loadCap ?? loadCap)()
     if (!cap.ok) return cap
@@ -88,21 +110,27 @@ export async function openCapture(opts: CaptureOptions = {}): Promise<Result<Ope
   const backend = opts.backend ?? 'auto'
   if (backend !== 'auto') {
     const r = backend === 'cap' ? await viaCap() : await viaProgram(backend)
+    if (!r.ok) release()
     return r.ok ? ok({source: r.value, filter}) : r
   }
   // auto: the first that captures. A usage error (no such interface, a bad
   // filter) would be the same through every backend: report it at once.
   const failures: Array<{backend: CaptureBackend; error: RpcDiagError}> = []
   for (const b of ['dumpcap', 'tcpdump', 'cap'] as const) {
+    if (b === 'cap') release()
     const r = b === 'cap' ? await viaCap() : await viaProgram(b)
     if (r.ok) {
       const told = failures.filter((f) => f.error.code !== 'CAPTURE_UNAVAILABLE')
       const notice = told.length === 0 ? undefined : `${told.map((f) => `${f.backend}: ${f.error.message}`).join('; ')}; capturing through ${b}`
       return ok({source: r.value, filter, notice})
     }
-    if (r.error.code === 'NO_SUCH_INTERFACE' || r.error.code === 'BAD_FILTER') return r
+    if (r.error.code === 'NO_SUCH_INTERFACE' || r.error.code === 'BAD_FILTER') {
+      release()
+      return r
+    }
     failures.push({backend: b, error: r.error})
   }
+  release()
   // Nothing captures. A missing privilege says how to get it for the first
   // choice that is installed; else say what to install.
   const denied = failures.find((f) => f.error.code === 'CAPTURE_PERMISSION')

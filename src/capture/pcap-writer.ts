@@ -35,7 +35,36 @@ const PACKETS_PER_WRITEV = 512
  * one, and a dangling one created its target); a device or FIFO is not a
  * capture file; a second hard link would be rewritten under its other name.
  */
-const OPEN_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK
+const OPEN_FLAGS = constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK
+
+/**
+ * Open -w's file as root may: see OPEN_FLAGS. Read and write (a capture
+ * process writes it through this descriptor while rpcdiag reads it back),
+ * emptied, mode 0600. The descriptor is the caller's to close.
+ */
+export function openCaptureFile(path: string): Result<number, RpcDiagError> {
+  let fd: number
+  try {
+    fd = openSync(path, OPEN_FLAGS, CAPTURE_FILE_MODE)
+  } catch (e) {
+    return err(new UsageError('WRITE_FAILED', `cannot write ${path}: ${openFailure(e as NodeJS.ErrnoException)}`, {cause: e}))
+  }
+  try {
+    const st = fstatSync(fd)
+    const refused = !st.isFile() ? 'it is not a regular file (a device, FIFO or socket); -w writes a new or regular file' : st.nlink > 1 ? `it has ${st.nlink} hard links, and overwriting it would change the file under its other names too` : undefined
+    if (refused !== undefined) {
+      closeSync(fd)
+      return err(new UsageError('WRITE_FAILED', `cannot write ${path}: ${refused}`))
+    }
+    ftruncateSync(fd, 0)
+    // The mode of open() applies only to a new file: an existing one keeps its old mode unless changed.
+    fchmodSync(fd, CAPTURE_FILE_MODE)
+  } catch (e) {
+    closeSync(fd)
+    return err(new RpcDiagError('WRITE_FAILED', `cannot write ${path}: ${(e as Error).message}`, {cause: e}))
+  }
+  return ok(fd)
+}
 
 /**
  * Writes classic pcap (little-endian, version 2.4) that tcpdump -r, tshark
@@ -74,22 +103,10 @@ export class PcapWriter {
   }
 
   static open(path: string, opts: PcapWriterOptions): Result<PcapWriter, RpcDiagError> {
-    let fd: number
+    const opened = openCaptureFile(path)
+    if (!opened.ok) return opened
+    const fd = opened.value
     try {
-      fd = openSync(path, OPEN_FLAGS, CAPTURE_FILE_MODE)
-    } catch (e) {
-      return err(new UsageError('WRITE_FAILED', `cannot write ${path}: ${openFailure(e as NodeJS.ErrnoException)}`, {cause: e}))
-    }
-    try {
-      const st = fstatSync(fd)
-      const refused = !st.isFile() ? 'it is not a regular file (a device, FIFO or socket); -w writes a new or regular file' : st.nlink > 1 ? `it has ${st.nlink} hard links, and overwriting it would change the file under its other names too` : undefined
-      if (refused !== undefined) {
-        closeSync(fd)
-        return err(new UsageError('WRITE_FAILED', `cannot write ${path}: ${refused}`))
-      }
-      ftruncateSync(fd, 0)
-      // The mode of open() applies only to a new file: an existing one keeps its old mode unless changed.
-      fchmodSync(fd, CAPTURE_FILE_MODE)
       writeAll(fd, encodePcapHeader({linkType: opts.linkType, snaplen: opts.snaplen, nanoseconds: opts.nanoseconds}))
     } catch (e) {
       // No half header: a file that cannot hold one is left empty.

@@ -1,5 +1,7 @@
 import {type ChildProcessByStdio, spawn} from 'node:child_process'
+import {closeSync, fstatSync, ftruncateSync, read, statfsSync} from 'node:fs'
 import type {Readable, Writable} from 'node:stream'
+import {promisify} from 'node:util'
 
 import {type CapturedPacket, linkTypeFromName, linkTypeName} from '../../decoders/packet/index.js'
 import {CaptureFileDecoder} from '../../decoders/pcap/index.js'
@@ -17,7 +19,28 @@ export interface ProcessSourceOptions extends LiveCaptureOptions {
   bin?: string
   /** Give up when capturing has not begun within this many ms (default 10000). */
   readyTimeoutMs?: number
+  /**
+   * -w: the program writes its records straight into this file (opened by
+   * openCaptureFile, which this source then owns), and rpcdiag reads them
+   * back as the file grows, as Wireshark reads dumpcap's file. The file then
+   * holds everything the program captured whatever rpcdiag's pace, and a
+   * SIGKILL of rpcdiag loses nothing the program had written.
+   */
+  writeFile?: {readonly path: string; readonly fd: number}
 }
+
+const readAt = promisify(read)
+/** A growing file is polled this often when it has nothing new (dumpcap flushes it every few hundred ms). */
+const TAIL_POLL_MS = 20
+const TAIL_CHUNK = 256 * 1024
+/**
+ * dumpcap and tcpdump ignore a failed write to their stdout (a full disk):
+ * they go on capturing, and the -w file stops growing. Stalled this long
+ * while the program says it captured more than the file holds, or while the
+ * file system has less than STALL_FREE bytes left, the file is taken as full.
+ */
+const STALL_MS = 1000
+const STALL_FREE = 64 * 1024
 
 /** After SIGTERM dumpcap and tcpdump flush and exit at once; past this the lifeline kills them. */
 const STOP_GRACE_S = 3
@@ -37,10 +60,12 @@ const STOP_GRACE_S = 3
  * program itself (same process group), which stops cleanly, and the sh stays
  * to report its exit status. "usr1" on the pipe asks tcpdump for counters.
  */
-const LIFELINE = `trap '' INT
-"$@" </dev/null &
+function lifeline(toFile: boolean): string {
+  // toFile: the program's stdout is the -w file, which rpcdiag passed as fd 3.
+  return `trap '' INT
+"$@" </dev/null ${toFile ? '>&3 3>&-' : ''} &
 pid=$!
-exec >/dev/null 2>&1
+exec >/dev/null 2>&1 3>&-
 while read -r cmd; do
   if [ "$cmd" = usr1 ]; then kill -USR1 "$pid"; fi
 done
@@ -51,6 +76,7 @@ wait "$pid"
 code=$?
 kill "$killer"
 exit "$code"`
+}
 
 type Child = ChildProcessByStdio<Writable, Readable, Readable>
 
@@ -73,7 +99,10 @@ export async function openProcessSource(opts: ProcessSourceOptions = {}): Promis
     )
   }
   const iface = opts.interface ?? defaultInterface()
-  const child = spawn('sh', ['-c', LIFELINE, 'rpcdiag-capture', found.path, ...program.args(iface, opts)], {stdio: ['pipe', 'pipe', 'pipe']})
+  const toFile = opts.writeFile !== undefined
+  const child = spawn('sh', ['-c', lifeline(toFile), 'rpcdiag-capture', found.path, ...program.args(iface, opts, toFile)], {
+    stdio: toFile ? ['pipe', 'pipe', 'pipe', opts.writeFile!.fd] : ['pipe', 'pipe', 'pipe'],
+  }) as Child
   const source = new ProcessCaptureSource(program, child, iface ?? 'the default interface', opts)
   const ready = await source.ready(opts.readyTimeoutMs ?? 10_000)
   return ready.ok ? ok(source) : ready
@@ -94,6 +123,9 @@ export class ProcessCaptureSource extends BaseCaptureSource {
   private pending: CapturedPacket[] = []
   private outputEnded = false
   private stopTimer: NodeJS.Timeout | undefined
+  private readonly writeFile: {readonly path: string; readonly fd: number} | undefined
+  /** Set when the -w file stopped taking records (see STALL_MS). */
+  private fileFull: boolean | undefined
 
   constructor(
     private readonly program: CaptureProgram,
@@ -108,7 +140,12 @@ export class ProcessCaptureSource extends BaseCaptureSource {
     child.stdin.on('error', () => {}) // the lifeline's reader gone: nothing to tell it any more
     child.stderr.setEncoding('utf8')
     child.stderr.on('data', (d: string) => this.keepStderr(d))
-    this.iterator = child.stdout[Symbol.asyncIterator]()
+    this.writeFile = opts.writeFile
+    if (this.writeFile === undefined) this.iterator = child.stdout[Symbol.asyncIterator]()
+    else {
+      child.stdout.resume()
+      this.iterator = this.tail(this.writeFile.fd)
+    }
     this.exited = new Promise((resolve) => {
       child.on('close', (code) => {
         this.exitCode = code
@@ -173,6 +210,41 @@ export class ProcessCaptureSource extends BaseCaptureSource {
     return 'ready'
   }
 
+  /** The -w file's bytes as the program writes them, until it has exited and all is read. */
+  private async *tail(fd: number): AsyncGenerator<Buffer> {
+    let at = 0
+    let grewAt = Date.now()
+    for (;;) {
+      const exited = this.exitCode !== undefined
+      const buf = Buffer.allocUnsafe(TAIL_CHUNK)
+      const {bytesRead} = await readAt(fd, buf, 0, TAIL_CHUNK, at)
+      if (bytesRead > 0) {
+        at += bytesRead
+        grewAt = Date.now()
+        yield buf.subarray(0, bytesRead)
+      } else if (exited) return
+      else {
+        if (this.fileFull === undefined && Date.now() - grewAt >= STALL_MS && this.fileStalled()) {
+          this.fileFull = true
+          void this.stop()
+        }
+        await new Promise((resolve) => setTimeout(resolve, TAIL_POLL_MS))
+      }
+    }
+  }
+
+  /** The -w file stopped growing: because the program cannot write it? */
+  private fileStalled(): boolean {
+    const captured = this.program.counters(this.stderr).captured
+    if (captured !== undefined && captured > this.decoder.packets) return true
+    try {
+      const fs = statfsSync(this.writeFile!.path)
+      return fs.bfree * fs.bsize < STALL_FREE
+    } catch {
+      return false
+    }
+  }
+
   /** Read one chunk of the program's output into pending; false at its end. */
   private async readChunk(): Promise<boolean> {
     if (this.outputEnded) return false
@@ -209,6 +281,8 @@ export class ProcessCaptureSource extends BaseCaptureSource {
       if (this.exitCode === undefined) await this.stop()
       const code = await this.exited
       this.readCounters()
+      const written = this.finishFile()
+      if (written !== undefined) this.end ??= {reason: 'error', error: written}
       if (this.end === undefined) {
         const cut = this.chunks.finish()
         if (this.stopping && (code === 0 || code === null || code === 143 || code === 130)) this.end = {reason: 'stopped'}
@@ -220,6 +294,46 @@ export class ProcessCaptureSource extends BaseCaptureSource {
         } else this.end = {reason: this.stopping ? 'stopped' : 'eof'}
       }
     }
+  }
+
+  /**
+   * -w: the program has exited. A record it was cut off in (a full disk) is
+   * cut off the file, so it ends with the last whole one; the descriptor is
+   * closed. Returns the error to report when the program failed writing.
+   */
+  private finishFile(): RpcDiagError | undefined {
+    const f = this.writeFile
+    if (f === undefined) return undefined
+    let cut = ''
+    try {
+      const whole = this.decoder.position
+      if (fstatSync(f.fd).size > whole) ftruncateSync(f.fd, whole)
+    } catch (e) {
+      cut = ` (and cutting off the partial record failed too: ${(e as Error).message})`
+    }
+    try {
+      closeSync(f.fd)
+    } catch {
+      // Already closed.
+    }
+    // The program's last word on how many it captured, against what the file holds.
+    const captured = this.program.counters(this.stderr).captured
+    const short = captured !== undefined && captured > this.decoder.packets
+    if (this.fileFull !== true && !short) return undefined
+    let why = 'the file stopped growing'
+    try {
+      const fs = statfsSync(f.path)
+      if (fs.bfree * fs.bsize < STALL_FREE) why = 'no space left on device'
+    } catch {
+      // Keep the plainer reason.
+    }
+    const of = captured === undefined ? '' : ` of the ${captured} ${this.program.name} captured`
+    return new RpcDiagError('WRITE_FAILED', `writing ${f.path} failed: ${why}; it holds the first ${this.decoder.packets} packet(s)${of}, each whole${cut}`)
+  }
+
+  /** The file the program writes (-w), if any. */
+  get writesTo(): string | undefined {
+    return this.writeFile?.path
   }
 
   private keepStderr(d: string): void {

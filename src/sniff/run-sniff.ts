@@ -81,13 +81,14 @@ export interface SniffRun extends OpenedCapture {
 const LIVE_TICK_MS = 250
 
 export async function runSniff(opts: SniffOptions): Promise<Result<SniffRun, RpcDiagError>> {
-  const opened = await openCapture(opts.capture)
+  const opened = await openCapture({...opts.capture, write: opts.write})
   if (!opened.ok) return opened
   const {source, filter} = opened.value
   const live = source.kind !== 'file' && source.kind !== 'stdin'
 
+  // A capture process writes -w itself (source.writesTo); else rpcdiag writes what it reads.
   let writer: PcapWriter | undefined
-  if (opts.write !== undefined) {
+  if (opts.write !== undefined && source.writesTo === undefined) {
     const w = PcapWriter.open(opts.write, {linkType: source.linkType ?? LINKTYPE_ETHERNET, snaplen: opts.capture.snaplen})
     if (!w.ok) {
       await source.stop()

@@ -3,7 +3,7 @@
 // rpcdiag killed with SIGKILL while a capture process works for it.
 // Capturing needs root; CI runs as root.
 import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
-import {mkdtempSync, rmSync, statSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -151,6 +151,42 @@ describe.runIf(isRoot).each(['dumpcap', 'tcpdump'] as const)('rpcdiag killed wit
       expect(lines.length).toBeGreaterThan(0)
     } finally {
       await srv.close(50)
+    }
+  })
+})
+
+// A full disk under -w through a capture process: a small tmpfs this test
+// mounts (and unmounts), calls until the program cannot write.
+describe.runIf(isRoot).each(['dumpcap', 'tcpdump'] as const)('-w onto a full disk through %s', (backend) => {
+  it('ends the file with a whole record and says how many packets it holds', async () => {
+    const mnt = join(tmp, `small-disk-${backend}`)
+    mkdirSync(mnt)
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'rpcdiag-test', mnt])
+    const srv = await server()
+    try {
+      const file = join(mnt, 'full.pcap')
+      const r = await runSniff({
+        capture: {backend, interface: 'lo', ports: [String(srv.address.port)]},
+        write: file,
+        processes: false,
+        output: () => ({event: () => {}}),
+      })
+      if (!r.ok) throw r.error
+      expect(r.value.source.writesTo).toBe(file)
+      // 2 KiB calls: 64 KiB is full after a few dozen; at most 400 of them.
+      for (let i = 0; i < 400 && r.value.source.end === undefined && statSync(file).size < 60_000; i++) await callWith(srv.address.port, 'y'.repeat(2048))
+      for (let i = 0; i < 100 && r.value.source.end === undefined; i++) await callWith(srv.address.port, 'y'.repeat(2048))
+      await r.value.stop()
+      const {error} = await r.value.done
+      expect(error?.code).toBe('WRITE_FAILED')
+      const held = Number(/the first (\d+) packet/.exec(error!.message)?.[1])
+      expect(held).toBeGreaterThan(0)
+      // tcpdump exits non-zero on a file that ends inside a record.
+      const lines = execFileSync('tcpdump', ['-nr', file], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim().split('\n')
+      expect(lines.length).toBe(held)
+    } finally {
+      await srv.close(50)
+      execFileSync('umount', ['-l', mnt])
     }
   })
 })
