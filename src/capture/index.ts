@@ -26,6 +26,8 @@
  *   dumpcap, else tcpdump) holds the privilege and hands pcapng/pcap records over a pipe, stamped by the kernel
  *   (ns), snap length 262144 (covers lo's 65536-byte MTU), drop counts from the program. It runs under a
  *   lifeline sh: when rpcdiag stops or dies (SIGKILL too) the program is told and nothing is left running.
+ *   With `write` (-w) the program writes the file itself and the source reads it back as it grows, so the
+ *   file holds all it captured whatever rpcdiag's pace; openCaptureFile opens it safely first.
  *   At low rates a packet may wait up to libpcap's block timeout (dumpcap 250 ms, tcpdump 1 s; immediate
  *   mode dropped packets at high rates).
  * - live-source: libpcap in this process through the optional cap addon, when no capture program is there
