@@ -281,6 +281,10 @@ export class ProcessCaptureSource extends BaseCaptureSource {
       if (this.exitCode === undefined) await this.stop()
       const code = await this.exited
       this.readCounters()
+      // -w: a consumer that stopped early (-c N) left the rest of the file unread: count it too.
+      if (this.writeFile !== undefined && this.decoder.error === undefined) {
+        while (await this.readChunk()) this.pending = []
+      }
       const written = this.finishFile()
       if (written !== undefined) this.end ??= {reason: 'error', error: written}
       if (this.end === undefined) {
