@@ -37,6 +37,13 @@ export interface CaptureProgram {
   failure(stderr: string): string
   /** Whether SIGUSR1 makes it print fresh counters. */
   readonly usr1Counters: boolean
+  /**
+   * libpcap's block timeout as the program sets it: a packet captured waits
+   * at most this long in the kernel's ring before the program sees it. On
+   * SIGTERM the program does not drain the ring, so it is told this much
+   * later than asked to stop (see the lifeline).
+   */
+  readonly handoverMs: number
 }
 
 function lastCount(text: string, what: RegExp): number | undefined {
@@ -82,6 +89,7 @@ export const DUMPCAP: CaptureProgram = {
     return (end < 0 ? lines : lines.slice(0, end)).join(' ').replace(/^dumpcap: /, '')
   },
   usr1Counters: false,
+  handoverMs: 250,
 }
 
 /**
@@ -122,6 +130,7 @@ export const TCPDUMP: CaptureProgram = {
     return stderr.replace(/listening on .*\n?/, '').replace(/^tcpdump: /gm, '')
   },
   usr1Counters: true,
+  handoverMs: 1000,
 }
 
 export const CAPTURE_PROGRAMS: Readonly<Record<CaptureProgramName, CaptureProgram>> = {dumpcap: DUMPCAP, tcpdump: TCPDUMP}

@@ -49,8 +49,9 @@ const STOP_GRACE_S = 3
  * The lifeline: the capture program runs under this sh, which reads a pipe
  * from rpcdiag on its stdin. When that pipe ends, because rpcdiag stops the
  * capture or because rpcdiag died (even of SIGKILL, when the kernel closes its
- * descriptors), the program gets SIGTERM: it writes out what it holds and
- * exits, and nothing is left running. A capture program never reads its
+ * descriptors), the program gets SIGTERM once it has handed over what the
+ * kernel held for it: it writes out what it holds and exits, and nothing is
+ * left running. A capture program never reads its
  * stdin and may sit idle for hours with no packet to write, so the pipe it
  * writes into cannot tell it; and prctl(PR_SET_PDEATHSIG) is cleared when a
  * program with file capabilities (a setcap'd dumpcap) starts.
@@ -60,8 +61,11 @@ const STOP_GRACE_S = 3
  * program itself (same process group), which stops cleanly, and the sh stays
  * to report its exit status. "usr1" on the pipe asks tcpdump for counters.
  */
-function lifeline(toFile: boolean): string {
+function lifeline(toFile: boolean, handoverMs: number): string {
   // toFile: the program's stdout is the -w file, which rpcdiag passed as fd 3.
+  // Before SIGTERM, wait out the program's block timeout: it hands over what
+  // the kernel holds for it, which SIGTERM would lose.
+  const drain = ((handoverMs + 100) / 1000).toFixed(1)
   return `trap '' INT
 "$@" </dev/null ${toFile ? '>&3 3>&-' : ''} &
 pid=$!
@@ -69,6 +73,7 @@ exec >/dev/null 2>&1 3>&-
 while read -r cmd; do
   if [ "$cmd" = usr1 ]; then kill -USR1 "$pid"; fi
 done
+if kill -0 "$pid"; then sleep ${drain}; fi
 kill -TERM "$pid"
 ( sleep ${STOP_GRACE_S}; kill -KILL "$pid" ) &
 killer=$!
@@ -100,7 +105,7 @@ export async function openProcessSource(opts: ProcessSourceOptions = {}): Promis
   }
   const iface = opts.interface ?? defaultInterface()
   const toFile = opts.writeFile !== undefined
-  const child = spawn('sh', ['-c', lifeline(toFile), 'rpcdiag-capture', found.path, ...program.args(iface, opts, toFile)], {
+  const child = spawn('sh', ['-c', lifeline(toFile, program.handoverMs), 'rpcdiag-capture', found.path, ...program.args(iface, opts, toFile)], {
     stdio: toFile ? ['pipe', 'pipe', 'pipe', opts.writeFile!.fd] : ['pipe', 'pipe', 'pipe'],
   }) as Child
   const source = new ProcessCaptureSource(program, child, iface ?? 'the default interface', opts)
@@ -386,7 +391,7 @@ export class ProcessCaptureSource extends BaseCaptureSource {
     if (this.exitCode !== undefined) return
     this.child.stdin.end()
     // The lifeline kills the program after its grace; this is for a lifeline that itself hangs.
-    this.stopTimer = setTimeout(() => this.child.kill('SIGKILL'), (STOP_GRACE_S + 2) * 1000)
+    this.stopTimer = setTimeout(() => this.child.kill('SIGKILL'), (STOP_GRACE_S + 2) * 1000 + this.program.handoverMs)
     this.stopTimer.unref()
   }
 }
