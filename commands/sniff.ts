@@ -13,7 +13,7 @@ import type {SniffSummary} from '../src/sniff/index.js'
 export default class Sniff extends BaseCommand {
   static override summary = 'Capture TinyPB traffic and show each call: latency, errors, and what went unanswered and why'
 
-  static override description = `Reads packets live (libpcap through the cap addon, or tcpdump when cap is missing) or from a pcap/pcapng file, reassembles each TCP connection, decodes TinyPB frames with the same decoder the client uses, and pairs requests with replies by msg_id.
+  static override description = `Reads packets live (through a capture process, dumpcap or tcpdump, which stamps them with the kernel's time; or libpcap in this process through the cap addon when neither is installed) or from a pcap/pcapng file, reassembles each TCP connection, decodes TinyPB frames with the same decoder the client uses, and pairs requests with replies by msg_id.
 
 Flagged: requests unanswered at --timeout or at the end (with the likely rocket causes: a read of 128 bytes or more, which rocket loses, whether one large frame or small frames in one segment; unknown service or method; FIN right after the request; a handler that never ran done), duplicate replies (rocket re-sends old replies on a reused connection), replies without a request, msg_ids reused in flight, err_code != 0 with its name, malformed frames and skipped bytes, retransmissions with different data, frames that would crash or misroute rocket or tinyrpc, servers that never close after the client's FIN and the stale sockets a client reusing their ports meets (challenge ACK, reset, retried SYN), and bytes the capture lost or cut.
 
@@ -50,8 +50,12 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     summary: Flags.boolean({description: 'print the summary at the end', default: true, allowNo: true}),
     histogram: Flags.boolean({description: 'add a response-time histogram to the summary'}),
     'buffer-limit': Flags.string({description: 'per connection: out-of-order bytes held, and the largest frame accepted (K, M, G suffixes)', default: '16M'}),
-    backend: Flags.option({options: ['auto', 'cap', 'tcpdump'] as const, default: 'auto' as const, description: 'live capture through libpcap (cap), a tcpdump child, or cap falling back to tcpdump'})(),
-    snaplen: Flags.integer({char: 's', description: 'bytes kept of each packet (live)', min: 64}),
+    backend: Flags.option({
+      options: ['auto', 'dumpcap', 'tcpdump', 'cap'] as const,
+      default: 'auto' as const,
+      description: 'live capture through a dumpcap or tcpdump child (kernel timestamps), or libpcap in this process (cap: timestamps taken in JavaScript); auto: the first of these that captures',
+    })(),
+    snaplen: Flags.integer({char: 's', description: 'bytes kept of each packet (live; default 262144, which covers every MTU; cap keeps at most 65535)', min: 64}),
     processes: Flags.boolean({description: 'name the process behind each end of a live connection', default: true, allowNo: true}),
     ...colorFlags,
   }
@@ -77,7 +81,8 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     // summarised. A second one leaves at once; the -w file is whole after every write.
     let running: import('../src/sniff/index.js').SniffRun | undefined
     const stop = untilSignal({onSecond: () => running?.closeWriter()})
-    const out = new render.LineWriter((block) => this.log(block))
+    // Straight to stdout, minding its backpressure: a slow reader pauses the capture, not memory.
+    const out = render.LineWriter.toStream(process.stdout)
     const r = await sniff.runSniff({
       capture: {
         read: flags.read,
@@ -119,6 +124,8 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     running = r.value
     const {source, filter, notice, session} = running
     if (notice !== undefined) this.logToStderr(errColors.yellow(`rpcdiag: ${notice}`))
+    const stampWarning = capture.timestampWarning(source)
+    if (stampWarning !== undefined) this.logToStderr(errColors.yellow(`rpcdiag: warning: ${stampWarning}`))
     if (running.live) {
       const what = filter.expression === '' ? '' : `, filter "${filter.expression}"`
       this.logToStderr(errColors.dim(`rpcdiag: capturing on ${source.description}${what}; Ctrl-C stops`))

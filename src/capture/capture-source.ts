@@ -1,14 +1,37 @@
 import type {CapturedPacket} from '../../decoders/packet/index.js'
 import type {RpcDiagError} from '../errors.js'
 
-/** Where packets come from: libpcap through the cap addon, a tcpdump child, a file, or stdin. */
-export type CaptureKind = 'cap' | 'tcpdump' | 'file' | 'stdin'
+/** Where packets come from: a capture process (dumpcap or tcpdump), libpcap through the cap addon, a file, or stdin. */
+export type CaptureKind = 'dumpcap' | 'tcpdump' | 'cap' | 'file' | 'stdin'
+
+/**
+ * Who stamped the packets. kernel: libpcap's timestamps, taken when the
+ * kernel saw the packet (dumpcap, tcpdump). userspace: taken when the packet
+ * reached rpcdiag's JavaScript (cap passes no pcap header), later by the time
+ * the packet waited in the ring and the event loop: latency figures are
+ * approximate. file: whatever the file's writer recorded (dumpcap, tcpdump and
+ * Wireshark record the kernel's).
+ */
+export type TimestampSource = 'kernel' | 'userspace' | 'file'
+
+/** The one-line warning a capture with userspace timestamps deserves, or undefined. */
+export function timestampWarning(source: Pick<CaptureSource, 'timestampSource'>): string | undefined {
+  return source.timestampSource === 'userspace'
+    ? 'timestamps are taken when packets reach rpcdiag, not by the kernel (cap passes no pcap header): latency figures are approximate; install dumpcap (wireshark-common) or tcpdump for kernel timestamps'
+    : undefined
+}
 
 export interface CaptureStats {
   /** Packets handed out so far. */
   readonly packets: number
   /** Captured bytes handed out so far (link-layer headers included). */
   readonly bytes: number
+  /**
+   * Packets handed out with fewer bytes than they had on the wire (the snap
+   * length cut them; their origLen says how many are missing): the analysis
+   * sees the missing bytes as a gap, never as data.
+   */
+  readonly truncated: number
   /**
    * Packets the kernel dropped because the capture buffer was full: libpcap's
    * ps_drop as tcpdump reports it, the packet socket's drop counter for cap,
@@ -52,6 +75,9 @@ export interface CaptureSource extends AsyncIterable<CapturedPacket> {
   readonly filter: string | undefined
   /** The link type when one holds for the whole capture (live, classic pcap); pcapng packets carry their own. */
   readonly linkType: number | undefined
+  readonly timestampSource: TimestampSource
+  /** -w's file when the source writes it itself (a capture process writes it directly); else the caller writes. */
+  readonly writesTo?: string
   batches(): AsyncIterable<readonly CapturedPacket[]>
   stats(): CaptureStats
   /** Live captures: ask the kernel or tcpdump for fresh drop counts. Files: stats(). */
@@ -69,6 +95,7 @@ export interface CaptureSource extends AsyncIterable<CapturedPacket> {
 export interface MutableStats {
   packets: number
   bytes: number
+  truncated: number
   kernelDrops?: number
   interfaceDrops?: number
   received?: number
@@ -87,8 +114,9 @@ export abstract class BaseCaptureSource implements CaptureSource {
   abstract readonly description: string
   abstract readonly filter: string | undefined
   abstract readonly linkType: number | undefined
+  abstract readonly timestampSource: TimestampSource
   end: CaptureEnd | undefined
-  protected readonly counters: MutableStats = {packets: 0, bytes: 0, queueDrops: 0, filtered: 0}
+  protected readonly counters: MutableStats = {packets: 0, bytes: 0, truncated: 0, queueDrops: 0, filtered: 0}
   protected stopping = false
   private iterated = false
 
@@ -109,9 +137,15 @@ export abstract class BaseCaptureSource implements CaptureSource {
       for await (const batch of this.produce()) {
         if (batch.length === 0) continue
         let bytes = 0
-        for (let i = 0; i < batch.length; i++) bytes += batch[i].data.length
+        let truncated = 0
+        for (let i = 0; i < batch.length; i++) {
+          const p = batch[i]
+          bytes += p.data.length
+          if (p.origLen > p.data.length) truncated++
+        }
         this.counters.packets += batch.length
         this.counters.bytes += bytes
+        this.counters.truncated += truncated
         yield batch
       }
     } finally {

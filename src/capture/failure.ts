@@ -1,9 +1,10 @@
 import {RpcDiagError, UsageError} from '../errors.js'
 
 /** How to get capture rights, for the binary that needs them. */
-export function privilegeHint(binary: 'node' | 'tcpdump'): string {
+export function privilegeHint(binary: 'node' | 'tcpdump' | 'dumpcap'): string {
+  const debian = binary === 'dumpcap' ? ' (on Debian and Ubuntu: sudo dpkg-reconfigure wireshark-common, answer Yes, then sudo usermod -aG wireshark $USER and log in again)' : ''
   return (
-    `Run rpcdiag as root (sudo), or let ${binary} capture: sudo setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which ${binary})), ` +
+    `Run rpcdiag as root (sudo), or let ${binary} capture: sudo setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which ${binary}))${debian}, ` +
     'or analyse a saved capture with --read FILE'
   )
 }
@@ -16,10 +17,10 @@ const BAD_FILTER = /syntax error|parse filter|filter expression|illegal|unknown 
  * Turn a libpcap or tcpdump failure message into an error with a code and a
  * message that says what to do.
  */
-export function classifyCaptureFailure(device: string, message: string, via: 'cap' | 'tcpdump', filter?: string): RpcDiagError {
-  const text = message.replace(/^tcpdump: /gm, '').replace(/\s+/g, ' ').trim()
+export function classifyCaptureFailure(device: string, message: string, via: 'cap' | 'tcpdump' | 'dumpcap', filter?: string): RpcDiagError {
+  const text = message.replace(/^(tcpdump|dumpcap): /gm, '').replace(/\s+/g, ' ').trim()
   if (PERMISSION.test(text)) {
-    return new RpcDiagError('CAPTURE_PERMISSION', `no permission to capture on ${device} (${text}). ${privilegeHint(via === 'cap' ? 'node' : 'tcpdump')}`)
+    return new RpcDiagError('CAPTURE_PERMISSION', `no permission to capture on ${device} (${text}). ${privilegeHint(via === 'cap' ? 'node' : via)}`)
   }
   if (NO_DEVICE.test(text)) {
     return new UsageError('NO_SUCH_INTERFACE', `no capture interface "${device}" (${text}); rpcdiag sniff --list-interfaces shows them`)

@@ -74,6 +74,7 @@ export async function openFileSource(path: string, opts: FileSourceOptions = {})
 }
 
 export class FileSource extends BaseCaptureSource {
+  readonly timestampSource = 'file' as const
   readonly filter: string | undefined
   linkType: number | undefined
   description: string

@@ -114,6 +114,7 @@ export function openCapSource(opts: CapSourceOptions = {}): Result<CapSource, Rp
 
 export class CapSource extends BaseCaptureSource {
   readonly kind = 'cap' as const
+  readonly timestampSource = 'userspace' as const
   readonly filter: string | undefined
   readonly description: string
   private batch: CapturedPacket[] = []

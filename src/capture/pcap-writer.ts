@@ -1,7 +1,7 @@
-import {closeSync, fchmodSync, fstatSync, fsyncSync, openSync, writeSync, writevSync} from 'node:fs'
+import {closeSync, constants, fchmodSync, fstatSync, fsyncSync, ftruncateSync, openSync, writeSync, writevSync} from 'node:fs'
 
 import {linkTypeName} from '../../decoders/packet/index.js'
-import {DEFAULT_SNAPLEN, encodePcapHeader, PCAP_RECORD_HEADER, writePcapRecordHeader} from '../../decoders/pcap/index.js'
+import {DEFAULT_SNAPLEN, encodePcapHeader, PCAP_HEADER, PCAP_RECORD_HEADER, writePcapRecordHeader} from '../../decoders/pcap/index.js'
 import {err, ok, type Result, RpcDiagError, UsageError} from '../errors.js'
 
 export interface PcapWriterOptions {
@@ -28,19 +28,64 @@ export const CAPTURE_FILE_MODE = 0o600
 const PACKETS_PER_WRITEV = 512
 
 /**
+ * -w runs as root: open without following a symlink at the path (O_NOFOLLOW),
+ * and without blocking on a FIFO that has no reader (O_NONBLOCK); truncate only
+ * once the path is known to be a regular file with one name. A symlink could
+ * point anywhere (a copy of /etc/passwd was overwritten and chmod-ed through
+ * one, and a dangling one created its target); a device or FIFO is not a
+ * capture file; a second hard link would be rewritten under its other name.
+ */
+const OPEN_FLAGS = constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK
+
+/**
+ * Open -w's file as root may: see OPEN_FLAGS. Read and write (a capture
+ * process writes it through this descriptor while rpcdiag reads it back),
+ * emptied, mode 0600. The descriptor is the caller's to close.
+ */
+export function openCaptureFile(path: string): Result<number, RpcDiagError> {
+  let fd: number
+  try {
+    fd = openSync(path, OPEN_FLAGS, CAPTURE_FILE_MODE)
+  } catch (e) {
+    return err(new UsageError('WRITE_FAILED', `cannot write ${path}: ${openFailure(e as NodeJS.ErrnoException)}`, {cause: e}))
+  }
+  try {
+    const st = fstatSync(fd)
+    const refused = !st.isFile() ? 'it is not a regular file (a device, FIFO or socket); -w writes a new or regular file' : st.nlink > 1 ? `it has ${st.nlink} hard links, and overwriting it would change the file under its other names too` : undefined
+    if (refused !== undefined) {
+      closeSync(fd)
+      return err(new UsageError('WRITE_FAILED', `cannot write ${path}: ${refused}`))
+    }
+    ftruncateSync(fd, 0)
+    // The mode of open() applies only to a new file: an existing one keeps its old mode unless changed.
+    fchmodSync(fd, CAPTURE_FILE_MODE)
+  } catch (e) {
+    closeSync(fd)
+    return err(new RpcDiagError('WRITE_FAILED', `cannot write ${path}: ${(e as Error).message}`, {cause: e}))
+  }
+  return ok(fd)
+}
+
+/**
  * Writes classic pcap (little-endian, version 2.4) that tcpdump -r, tshark
- * and Wireshark open. The file is created (or truncated) with mode 0600, and
- * every write goes to the kernel before it returns: a process killed at any
- * point, even by SIGKILL, leaves a readable file holding every packet written.
+ * and Wireshark open. The file is created (or overwritten, as tcpdump does)
+ * with mode 0600; a symlink, or anything but a regular file, is refused. Every
+ * write goes to the kernel before it returns: a process killed at any point,
+ * even by SIGKILL, leaves a readable file holding every packet written.
  * Use writeMany() for a batch: one system call for up to 512 packets.
  *
- * Write failures (disk full) are values; after one, the writer refuses more.
+ * Write failures (disk full) are values; the file then ends with the last
+ * whole record (a record cut by the failure is cut off), the error says how
+ * many packets it holds, and the writer refuses more.
  * close() fsyncs and closes, and is safe to call twice (SIGINT handlers do).
  */
 export class PcapWriter {
+  /** Packets and record bytes (headers included) in the file, every one whole. */
   packets = 0
   bytes = 0
   error: RpcDiagError | undefined
+  /** File size after the last whole record. */
+  private size: number
   private fd: number | undefined
   private readonly snaplen: number
   private readonly nanoseconds: boolean
@@ -54,23 +99,22 @@ export class PcapWriter {
     this.fd = fd
     this.snaplen = opts.snaplen ?? DEFAULT_SNAPLEN
     this.nanoseconds = opts.nanoseconds ?? false
+    this.size = PCAP_HEADER
   }
 
   static open(path: string, opts: PcapWriterOptions): Result<PcapWriter, RpcDiagError> {
-    let fd: number
+    const opened = openCaptureFile(path)
+    if (!opened.ok) return opened
+    const fd = opened.value
     try {
-      fd = openSync(path, 'w', CAPTURE_FILE_MODE)
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code
-      const why = code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message
-      return err(new UsageError('WRITE_FAILED', `cannot write ${path}: ${why}`, {cause: e}))
-    }
-    try {
-      // The mode of open() applies only to a new file: an existing one keeps its old mode unless changed.
-      // Only a regular file: as root, `-w /dev/null` must not lock everyone else out of the device.
-      if (fstatSync(fd).isFile()) fchmodSync(fd, CAPTURE_FILE_MODE)
       writeAll(fd, encodePcapHeader({linkType: opts.linkType, snaplen: opts.snaplen, nanoseconds: opts.nanoseconds}))
     } catch (e) {
+      // No half header: a file that cannot hold one is left empty.
+      try {
+        ftruncateSync(fd, 0)
+      } catch {
+        // Nothing more to undo.
+      }
       closeSync(fd)
       return err(new RpcDiagError('WRITE_FAILED', `cannot write ${path}: ${(e as Error).message}`, {cause: e}))
     }
@@ -105,17 +149,49 @@ export class PcapWriter {
         iov.push(headers.subarray(at, at + PCAP_RECORD_HEADER), capLen === p.data.length ? p.data : p.data.subarray(0, capLen))
         total += PCAP_RECORD_HEADER + capLen
       }
+      let written = 0
       try {
-        const n = writevSync(this.fd, iov)
-        // A short write (rare on a regular file): finish it so no record is left half-written.
-        if (n < total) writeAll(this.fd, Buffer.concat(iov).subarray(n))
+        written = writevSync(this.fd, iov)
+        // A short write (a disk filling up, rarely anything else): finish it, or fail below.
+        if (written < total) {
+          const rest = Buffer.concat(iov)
+          while (written < total) written += writeSync(this.fd, rest, written, total - written)
+        }
       } catch (e) {
-        return (this.error = new RpcDiagError('WRITE_FAILED', `writing ${this.path} failed: ${(e as Error).message}`, {cause: e}))
+        return (this.error = this.failed(e as NodeJS.ErrnoException, iov, written))
       }
       this.packets += end - start
       this.bytes += total
+      this.size += total
     }
     return undefined
+  }
+
+  /**
+   * A write failed after `written` bytes of the batch in iov (header, data,
+   * header, data...): keep the whole records among them and cut the rest, so
+   * the file ends on a record boundary.
+   */
+  private failed(e: NodeJS.ErrnoException, iov: readonly Uint8Array[], written: number): RpcDiagError {
+    let whole = 0
+    let bytes = 0
+    for (let i = 0; i + 1 < iov.length; i += 2) {
+      const n = iov[i].length + iov[i + 1].length
+      if (bytes + n > written) break
+      bytes += n
+      whole++
+    }
+    let cut = ''
+    try {
+      ftruncateSync(this.fd!, this.size + bytes)
+      this.packets += whole
+      this.bytes += bytes
+      this.size += bytes
+    } catch (t) {
+      cut = ` (and cutting off the partial record failed too: ${(t as Error).message})`
+    }
+    const why = e.code === 'ENOSPC' ? 'no space left on device' : e.code === 'EDQUOT' ? 'disk quota exceeded' : e.message
+    return new RpcDiagError('WRITE_FAILED', `writing ${this.path} failed: ${why}; it holds the first ${this.packets} packet(s), each whole${cut}`, {cause: e})
   }
 
   /** fsync and close; the second and later calls do nothing. */
@@ -138,6 +214,23 @@ export class PcapWriter {
 
   get closed(): boolean {
     return this.fd === undefined
+  }
+}
+
+function openFailure(e: NodeJS.ErrnoException): string {
+  switch (e.code) {
+    case 'ELOOP':
+      return 'it is a symbolic link; -w does not follow links (as root a link could point at any file): give the real path'
+    case 'ENXIO':
+      return 'it is a FIFO with no reader; -w writes a new or regular file'
+    case 'ENOENT':
+      return 'no such directory'
+    case 'EACCES':
+      return 'permission denied'
+    case 'EISDIR':
+      return 'it is a directory'
+    default:
+      return e.message
   }
 }
 

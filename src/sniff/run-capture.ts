@@ -29,6 +29,8 @@ export interface RunCaptureOptions {
   readonly count?: number
   /** After each batch and each clock tick: flush output, draw progress. */
   readonly onBatch?: () => void
+  /** After each batch: a promise when the output is full, awaited before the next batch is read (backpressure). */
+  readonly ready?: () => Promise<void> | undefined
   /** Live captures: advance the session's clock this often with no packets (default 250 ms; 0 for files). */
   readonly tickMs?: number
   /** The ticks read its epoch time. */
@@ -87,6 +89,8 @@ export async function runCapture(opts: RunCaptureOptions): Promise<RunResult> {
       packets += batch.length
       noteDrops(source, session)
       opts.onBatch?.()
+      const full = opts.ready?.()
+      if (full !== undefined) await full
       if (packets >= count) {
         await source.stop()
         break

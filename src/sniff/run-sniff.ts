@@ -33,6 +33,13 @@ export interface SniffOutput {
   batch?(): void
   /** The capture ended and attribution settled: print what was held back. */
   end?(): void
+  /**
+   * undefined when the output takes more now; else a promise of when it will
+   * (stdout into a slow pipe): the capture waits for it before the next batch,
+   * so memory stays bounded. A file source then reads no further; a live one
+   * fills the capture program's pipe and the kernel's ring, which drops (and counts).
+   */
+  ready?(): Promise<void> | undefined
 }
 
 export interface SniffOptions {
@@ -74,13 +81,14 @@ export interface SniffRun extends OpenedCapture {
 const LIVE_TICK_MS = 250
 
 export async function runSniff(opts: SniffOptions): Promise<Result<SniffRun, RpcDiagError>> {
-  const opened = await openCapture(opts.capture)
+  const opened = await openCapture({...opts.capture, write: opts.write})
   if (!opened.ok) return opened
   const {source, filter} = opened.value
-  const live = source.kind === 'cap' || source.kind === 'tcpdump'
+  const live = source.kind !== 'file' && source.kind !== 'stdin'
 
+  // A capture process writes -w itself (source.writesTo); else rpcdiag writes what it reads.
   let writer: PcapWriter | undefined
-  if (opts.write !== undefined) {
+  if (opts.write !== undefined && source.writesTo === undefined) {
     const w = PcapWriter.open(opts.write, {linkType: source.linkType ?? LINKTYPE_ETHERNET, snaplen: opts.capture.snaplen})
     if (!w.ok) {
       await source.stop()
@@ -96,9 +104,24 @@ export async function runSniff(opts: SniffOptions): Promise<Result<SniffRun, Rpc
   output = opts.output({source, session, attribution, live})
 
   const done = (async (): Promise<SniffOutcome> => {
-    const run = await runCapture({source, session, writer, count: opts.count, tickMs: live ? LIVE_TICK_MS : 0, onBatch: () => output.batch?.()})
+    const run = await runCapture({
+      source,
+      session,
+      writer,
+      count: opts.count,
+      tickMs: live ? LIVE_TICK_MS : 0,
+      onBatch: () => output.batch?.(),
+      ready: () => output.ready?.(),
+    })
     const stats = live ? await source.refreshStats() : source.stats()
-    const counts: CaptureCounts = {packets: stats.packets, bytes: stats.bytes, drops: stats.kernelDrops, queueDrops: stats.queueDrops}
+    const counts: CaptureCounts = {
+      packets: stats.packets,
+      bytes: stats.bytes,
+      drops: stats.kernelDrops,
+      queueDrops: stats.queueDrops,
+      truncated: stats.truncated,
+      timestampSource: source.timestampSource,
+    }
     const summary = session.finish(counts)
     await attribution?.idle()
     await attribution?.close()

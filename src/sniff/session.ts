@@ -8,6 +8,7 @@
 // `sniff` and `demo` both run captures through it; rendering is elsewhere.
 
 import type {TcpSegment} from '../../decoders/packet/segment.js'
+import type {TimestampSource} from '../capture/index.js'
 import type {FrameError, StreamEvent, TinyPbFrame} from '../../decoders/tinypb/index.js'
 import {detectProtocol, type Protocol} from './protocol-detect.js'
 import {
@@ -42,7 +43,7 @@ export interface SniffSessionOptions extends TrackerOptions {
   connections?: boolean
 }
 
-/** What the capture source knows and the session cannot: packets read, kernel drops. */
+/** What the capture source knows and the session cannot: packets read, kernel drops, truncations, who stamped them. */
 export interface CaptureCounts {
   packets?: number
   bytes?: number
@@ -50,6 +51,8 @@ export interface CaptureCounts {
   drops?: number
   /** Packets rpcdiag dropped itself, decoding behind a live capture (CaptureStats.queueDrops). */
   queueDrops?: number
+  truncated?: number
+  timestampSource?: TimestampSource
 }
 
 
@@ -166,6 +169,8 @@ export class SniffSession implements ReassemblySink<ConnState> {
       ...(capture.drops !== undefined ? {kernelDrops: capture.drops} : {}),
       ...(capture.packets !== undefined ? {capturedPackets: capture.packets} : {}),
       ...(capture.bytes !== undefined ? {capturedBytes: capture.bytes} : {}),
+      ...(capture.truncated !== undefined ? {truncatedPackets: capture.truncated} : {}),
+      ...(capture.timestampSource !== undefined ? {timestampSource: capture.timestampSource} : {}),
       durationMs: this.firstT === undefined ? 0 : Math.max(0, this.reassembler.now - this.firstT),
       methods: this.stats.methodSummaries(),
     }

@@ -86,12 +86,13 @@ async function collect(source: CaptureSource): Promise<Seen> {
   return seen
 }
 
-const backends: CaptureBackend[] = ['cap', 'tcpdump']
+const backends = ['dumpcap', 'tcpdump', 'cap'] as const satisfies readonly CaptureBackend[]
 
 describe.runIf(isRoot).each(backends)('live capture through %s (root)', (backend) => {
   it.each([
-    ['lo', backend === 'cap' ? LINKTYPE_ETHERNET : LINKTYPE_ETHERNET],
-    ['any', backend === 'cap' ? LINKTYPE_LINUX_SLL : LINKTYPE_LINUX_SLL2],
+    ['lo', LINKTYPE_ETHERNET],
+    // libpcap gives dumpcap and cap cooked v1 on any; tcpdump asks for v2.
+    ['any', backend === 'tcpdump' ? LINKTYPE_LINUX_SLL2 : LINKTYPE_LINUX_SLL],
   ])('captures exactly the bytes sent on %s', async (iface, linkType) => {
     const opened = await openCapture({backend, interface: iface, ports: [port]})
     if (!opened.ok) throw opened.error
@@ -106,14 +107,16 @@ describe.runIf(isRoot).each(backends)('live capture through %s (root)', (backend
     expect(s.toClient.equals(REPLY)).toBe(true)
     expect(s.syn).toBe(2)
     expect([...s.linkTypes]).toEqual([linkType])
-    // Capture times are today's wall clock (kernel stamps for tcpdump, arrival in JS for cap).
+    // Capture times are today's wall clock (kernel stamps through a capture process, arrival in JS for cap).
     const now = Date.now() / 1000
     for (const t of s.tsSec) expect(Math.abs(t - now)).toBeLessThan(3600)
+    expect(source.timestampSource).toBe(backend === 'cap' ? 'userspace' : 'kernel')
     expect(source.end).toEqual({reason: 'stopped'})
     const stats = source.stats()
     expect(stats.packets).toBeGreaterThanOrEqual(8)
     expect(stats.kernelDrops).toBe(0)
     expect(stats.queueDrops).toBe(0)
+    expect(stats.truncated).toBe(0)
   })
 
   it('refuses an interface that does not exist', async () => {
@@ -148,32 +151,45 @@ describe.runIf(isRoot).each(backends)('live capture through %s (root)', (backend
 })
 
 describe.runIf(isRoot)('capture backends', () => {
-  it('falls back to tcpdump when cap does not load', async () => {
-    const opened = await openCapture({
-      interface: 'lo',
-      ports: [port],
-      loadCap: () => err(new RpcDiagError('CAP_UNAVAILABLE', 'the cap addon (libpcap) is not available: Cannot find module')),
-    })
+  const noCap = () => err(new RpcDiagError('CAP_UNAVAILABLE', 'the cap addon (libpcap) is not available: Cannot find module'))
+
+  it('auto captures through dumpcap where it is installed, with kernel timestamps', async () => {
+    const opened = await openCapture({interface: 'lo', ports: [port]})
     if (!opened.ok) throw opened.error
     const {source, notice} = opened.value
-    expect(source.kind).toBe('tcpdump')
-    expect(notice).toContain('capturing through tcpdump')
+    expect(source.kind).toBe('dumpcap')
+    expect(source.timestampSource).toBe('kernel')
+    expect(notice).toBeUndefined()
     const seen = collect(source)
     await call()
     expect((await seen).toServer.equals(REQUEST)).toBe(true)
   })
 
-  it('says what is missing when neither cap nor tcpdump is there', async () => {
-    const r = await openCapture({
-      interface: 'lo',
-      tcpdump: '/nonexistent/tcpdump',
-      loadCap: () => err(new RpcDiagError('CAP_UNAVAILABLE', 'the cap addon (libpcap) is not available: Cannot find module')),
-    })
+  it('auto falls back to tcpdump without dumpcap, and to cap without either', async () => {
+    const viaTcpdump = await openCapture({interface: 'lo', ports: [port], dumpcap: '/nonexistent/dumpcap'})
+    if (!viaTcpdump.ok) throw viaTcpdump.error
+    expect(viaTcpdump.value.source.kind).toBe('tcpdump')
+    await viaTcpdump.value.source.stop()
+    const viaCap = await openCapture({interface: 'lo', ports: [port], dumpcap: '/nonexistent/dumpcap', tcpdump: '/nonexistent/tcpdump'})
+    if (!viaCap.ok) throw viaCap.error
+    const {source} = viaCap.value
+    expect(source.kind).toBe('cap')
+    expect(source.timestampSource).toBe('userspace')
+    const seen = collect(source)
+    await call()
+    expect((await seen).toServer.equals(REQUEST)).toBe(true)
+  })
+
+  it('says what is missing when neither a capture program nor cap is there', async () => {
+    const r = await openCapture({interface: 'lo', dumpcap: '/nonexistent/dumpcap', tcpdump: '/nonexistent/tcpdump', loadCap: noCap})
     expect(r.ok).toBe(false)
     if (!r.ok) {
       expect(r.error.code).toBe('CAPTURE_UNAVAILABLE')
+      expect(r.error.message).toContain('dumpcap')
       expect(r.error.message).toContain('--read')
     }
+    const one = await openCapture({backend: 'dumpcap', interface: 'lo', dumpcap: '/nonexistent/dumpcap'})
+    expect(one.ok ? undefined : one.error.code).toBe('CAPTURE_UNAVAILABLE')
   })
 
   it('drops and counts packets past its queue limit instead of growing without bound', async () => {
@@ -229,12 +245,13 @@ describe.runIf(isRoot).each(backends)('a ring that overflows, through %s', (back
     await consumed
     const end = source.stats()
     expect(end.kernelDrops).toBeGreaterThan(0)
-    expect(end.kernelDrops).toBeGreaterThanOrEqual(stats.kernelDrops!)
+    // dumpcap reports its counters only as it stops.
+    if (backend !== 'dumpcap') expect(end.kernelDrops).toBeGreaterThanOrEqual(stats.kernelDrops!)
     expect(packets).toBe(end.packets)
   })
 })
 
-describe.runIf(isRoot).each(backends)('capturing without privilege through %s', (backend) => {
+describe.runIf(isRoot).each([...backends, 'auto'] as const)('capturing without privilege through %s', (backend) => {
   // The probe runs as nobody, who may not enter this checkout (a clone in
   // /root is mode 0700): it runs bundled, from a directory anyone can read.
   let probe: string
@@ -254,7 +271,9 @@ describe.runIf(isRoot).each(backends)('capturing without privilege through %s', 
     const r = JSON.parse(out.trim().split('\n').pop()!)
     expect(r).toMatchObject({ok: false, code: 'CAPTURE_PERMISSION'})
     expect(r.message).toContain('root')
-    expect(r.message).toContain(`setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which ${backend === 'cap' ? 'node' : 'tcpdump'}))`)
+    // auto: the first choice that is installed says how to let it capture.
+    const binary = backend === 'cap' ? 'node' : backend === 'auto' ? 'dumpcap' : backend
+    expect(r.message).toContain(`setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which ${binary}))`)
     expect(r.message).toContain('--read')
   })
 })

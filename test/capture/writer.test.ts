@@ -1,10 +1,10 @@
 import {execFileSync, spawn} from 'node:child_process'
-import {chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {encodePacket, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL2} from '../../decoders/packet/index.js'
 import {CAPTURE_FILE_MODE, openCapture, PcapWriter} from '../../src/capture/index.js'
@@ -55,14 +55,59 @@ describe('PcapWriter', () => {
   })
 
   // mknod needs root; CI runs as root.
-  it.runIf(process.getuid?.() === 0)('leaves the mode of a device alone (as root, -w /dev/null must not lock others out of it)', () => {
+  it.runIf(process.getuid?.() === 0)('refuses a device, and leaves its mode alone (as root, -w /dev/null must not lock others out of it)', () => {
     const dev = join(tmp, 'null-device')
     execFileSync('mknod', [dev, 'c', '1', '3'])
     chmodSync(dev, 0o666)
-    const w = open(dev)
+    const r = PcapWriter.open(dev, {linkType: LINKTYPE_ETHERNET})
+    expect(r.ok ? undefined : r.error.code).toBe('WRITE_FAILED')
+    expect(r.ok ? '' : r.error.message).toContain('not a regular file')
+    expect(statSync(dev).mode & 0o777).toBe(0o666)
+  })
+
+  it('never writes through a symlink: not to its target, nor creating a dangling one\'s target', () => {
+    // As root a link could point at /etc/passwd: a copy of it stands in.
+    const target = join(tmp, 'passwd-copy')
+    const original = readFileSync('/etc/passwd')
+    writeFileSync(target, original)
+    chmodSync(target, 0o644)
+    const link = join(tmp, 'link.pcap')
+    symlinkSync(target, link)
+    const r = PcapWriter.open(link, {linkType: LINKTYPE_ETHERNET})
+    expect(r.ok ? undefined : r.error.code).toBe('WRITE_FAILED')
+    expect(r.ok ? '' : r.error.message).toContain('symbolic link')
+    expect(readFileSync(target).equals(original)).toBe(true)
+    expect(statSync(target).mode & 0o777).toBe(0o644)
+
+    const dangling = join(tmp, 'dangling.pcap')
+    const nowhere = join(tmp, 'created-through-a-link')
+    symlinkSync(nowhere, dangling)
+    const d = PcapWriter.open(dangling, {linkType: LINKTYPE_ETHERNET})
+    expect(d.ok).toBe(false)
+    expect(existsSync(nowhere)).toBe(false)
+  })
+
+  it('refuses a FIFO without waiting for a reader, and a file with a second hard link', () => {
+    const fifo = join(tmp, 'fifo.pcap')
+    execFileSync('mkfifo', [fifo])
+    const f = PcapWriter.open(fifo, {linkType: LINKTYPE_ETHERNET})
+    expect(f.ok ? '' : f.error.message).toContain('FIFO')
+    const file = join(tmp, 'linked.pcap')
+    writeFileSync(file, 'keep me')
+    linkSync(file, join(tmp, 'other-name'))
+    const h = PcapWriter.open(file, {linkType: LINKTYPE_ETHERNET})
+    expect(h.ok ? '' : h.error.message).toContain('hard links')
+    expect(readFileSync(file, 'utf8')).toBe('keep me')
+  })
+
+  it('overwrites a regular file, as tcpdump does', () => {
+    const path = join(tmp, 'old.pcap')
+    writeFileSync(path, Buffer.alloc(100_000, 0x41))
+    const w = open(path)
     w.write(rocket[0])
     w.close()
-    expect(statSync(dev).mode & 0o777).toBe(0o666)
+    expect(statSync(path).size).toBe(24 + 16 + rocket[0].data.length)
+    expect(tcpdumpRead(path).lines).toBe(1)
   })
 
   it('keeps nanoseconds when asked, and cuts to the snaplen keeping the wire length', () => {
@@ -113,5 +158,36 @@ describe('PcapWriter', () => {
     for await (const _ of back.value.source) n++
     expect(n).toBe(57)
     expect(back.value.source.end).toEqual({reason: 'eof'})
+  })
+
+  // A full disk: a small tmpfs this test mounts (root; CI runs as root), and unmounts.
+  describe.runIf(process.getuid?.() === 0)('on a full disk', () => {
+    const mnt = join(tmp, 'small-disk')
+    beforeAll(() => {
+      mkdirSync(mnt)
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'rpcdiag-test', mnt])
+    })
+    afterAll(() => {
+      // Lazy: a writer a failed test left open must not keep the mount behind.
+      execFileSync('umount', ['-l', mnt])
+    })
+
+    it('keeps only whole records, and says how many packets the file holds', () => {
+      const path = join(mnt, 'full.pcap')
+      const w = open(path)
+      let e: ReturnType<PcapWriter['writeMany']>
+      // 64 KiB holds a few rounds of the 19 KB capture; at most 100 rounds.
+      for (let round = 0; round < 100 && (e = w.writeMany(rocket)) === undefined; round++);
+      expect(e!).toBeDefined()
+      expect(e!.code).toBe('WRITE_FAILED')
+      expect(e!.message).toContain('no space left on device')
+      expect(e!.message).toContain(`the first ${w.packets} packet(s)`)
+      expect(w.write(rocket[0])).toBe(e!) // refuses more
+      w.close()
+      expect(statSync(path).size).toBe(24 + w.bytes)
+      // tcpdump exits non-zero on a file that ends inside a record.
+      expect(tcpdumpRead(path).lines).toBe(w.packets)
+      expect(w.packets).toBeGreaterThan(rocket.length)
+    })
   })
 })

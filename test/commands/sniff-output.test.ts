@@ -207,7 +207,7 @@ describe('lines held for process names', () => {
 
 describe('progress of a long --read', () => {
   it('says how far, how many packets and calls, redrawing one line at most every interval', () => {
-    const text = progressText('big.pcap', {packets: 1_402_311, bytes: 0, queueDrops: 0, filtered: 0, fileBytesRead: 356e6, fileSize: 789e6}, 450_112, 12_345)
+    const text = progressText('big.pcap', {packets: 1_402_311, bytes: 0, truncated: 0, queueDrops: 0, filtered: 0, fileBytesRead: 356e6, fileSize: 789e6}, 450_112, 12_345)
     expect(text).toBe('reading big.pcap: 45% of 789 MB, 1,402,311 packets, 450,112 calls, 12.3 s')
     const written: string[] = []
     const time = new ManualClock()

@@ -2,21 +2,60 @@
 // (a write per line costs more than the decoding on a million transactions),
 // and, on a live capture that names processes, held back briefly so the lookup
 // of a new connection's processes can land before its first line is printed.
+// A stream that cannot take more (stdout into a slow pipe) says so through
+// ready(): the capture waits for its 'drain' instead of piling lines up in memory.
 
 import {type Clock, systemClock} from '../../net/index.js'
 import type {ProcessAttribution, SniffEvent} from '../../sniff/index.js'
 import type {SniffHumanRenderer} from './human.js'
 import type {SniffJsonRenderer} from './json.js'
 
-/** Lines gathered into blocks of about `limit` characters; write gets them joined, without the last newline. */
+/**
+ * Lines gathered into blocks of about `limit` characters; write gets them
+ * joined, without the last newline, and returns false when its stream's
+ * buffer is full (Writable.write's answer).
+ */
 export class LineWriter {
   private lines: string[] = []
   private size = 0
+  private full = false
 
   constructor(
-    private readonly write: (block: string) => void,
+    private readonly write: (block: string) => unknown,
     private readonly limit = 64 * 1024,
+    private readonly stream?: NodeJS.WritableStream,
   ) {}
+
+  /** Lines to a stream (stdout), one newline after each, minding its backpressure. */
+  static toStream(stream: NodeJS.WritableStream, limit?: number): LineWriter {
+    return new LineWriter((block) => stream.write(block + '\n'), limit, stream)
+  }
+
+  /**
+   * undefined when more may be written now; else a promise that resolves when
+   * the stream has drained (or closed: a reader that went away, like head(1),
+   * must not hang the capture).
+   */
+  ready(): Promise<void> | undefined {
+    if (!this.full) return undefined
+    const s = this.stream as (NodeJS.WritableStream & {writableNeedDrain?: boolean; destroyed?: boolean}) | undefined
+    if (s === undefined || s.destroyed === true || s.writableNeedDrain === false) {
+      this.full = false
+      return undefined
+    }
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        s.off('drain', done)
+        s.off('close', done)
+        s.off('error', done)
+        this.full = false
+        resolve()
+      }
+      s.on('drain', done)
+      s.on('close', done)
+      s.on('error', done)
+    })
+  }
 
   line(s: string): void {
     this.lines.push(s)
@@ -29,7 +68,7 @@ export class LineWriter {
     const block = this.lines.join('\n')
     this.lines = []
     this.size = 0
-    this.write(block)
+    if (this.write(block) === false) this.full = true
   }
 }
 

@@ -69,10 +69,13 @@ export function renderSniffSummary(s: SniffSummary, c: ChalkInstance): string[] 
   out.push(`Connections: ${s.connections}${open}${stale}${s.chunks > 0 ? `, ${s.chunks} string-protocol chunks` : ''}`)
   const drops = s.kernelDrops === undefined ? 'kernel drops n/a' : flag(s.kernelDrops, 'dropped by the kernel')
   const captured = s.capturedPackets === undefined ? '' : ` (${s.capturedPackets} packets${s.capturedBytes === undefined ? '' : `, ${s.capturedBytes} bytes`} read)`
-  const truncated = s.truncatedSegments > 0 ? `, ${flag(s.truncatedSegments, 'truncated by the snap length')}` : ''
+  // What the capture program counted when it reports it (packets), else what reassembly saw (TCP segments).
+  const cut = s.truncatedPackets ?? (s.truncatedSegments > 0 ? s.truncatedSegments : undefined)
+  const truncated = cut === undefined ? '' : `, ${flag(cut, 'truncated by the snap length')}`
+  const stamps = s.timestampSource === undefined ? '' : `, timestamps: ${s.timestampSource === 'userspace' ? c.yellow('userspace (approximate)') : s.timestampSource}`
   out.push(
     `Capture: ${s.packets} TCP segments, ${s.bytes} payload bytes${captured}, ${drops}${truncated}, ${flag(s.gaps, 'reassembly gaps')} (${s.gapBytes} bytes), ` +
-      `${s.retransmits} retransmits, ${s.outOfOrder} out of order${s.limitHits > 0 ? `, ${c.yellow(`${s.limitHits} buffer-limit hits`)}` : ''}, ${(s.durationMs / 1000).toFixed(3)} s`,
+      `${s.retransmits} retransmits, ${s.outOfOrder} out of order${s.limitHits > 0 ? `, ${c.yellow(`${s.limitHits} buffer-limit hits`)}` : ''}, ${(s.durationMs / 1000).toFixed(3)} s${stamps}`,
   )
   // Every captured payload byte, once: what trust in the numbers above rests on.
   out.push(

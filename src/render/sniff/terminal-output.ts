@@ -49,5 +49,6 @@ export function terminalOutput(ctx: SniffContext, opts: TerminalOutputOptions): 
       progress?.clear()
       printer.drain(true)
     },
+    ready: () => opts.out.ready(),
   }
 }

@@ -1,6 +1,7 @@
 // Counters of a sniff session and per-method latency, summarised like
 // tshark -z rpc,srt: calls, answered, errors and response-time percentiles.
 
+import type {TimestampSource} from '../../capture/index.js'
 import {LogHistogram, roundMs} from '../../stats/index.js'
 import type {UncertainReason} from '../events.js'
 
@@ -91,6 +92,10 @@ export interface SniffSummary {
   /** Packets and bytes the capture source read (all of them, not only TCP), when it tells. */
   capturedPackets?: number
   capturedBytes?: number
+  /** Packets the snap length cut (their missing bytes are reassembly gaps), when the source tells. */
+  truncatedPackets?: number
+  /** Who stamped the packets: the kernel, rpcdiag on arrival (cap: latencies approximate), or the file. */
+  timestampSource?: TimestampSource
   /** First to last packet, ms. */
   durationMs: number
   methods: Record<string, MethodSummary>

@@ -31,10 +31,16 @@ export async function runCommand<T = unknown>(cmd: typeof Command, argv: string[
   const cfg = await loadConfig()
   let stdout = ''
   let stderr = ''
-  // oclif's this.log and this.logToStderr end in console.log and console.error.
+  // oclif's this.log and this.logToStderr end in console.log and console.error;
+  // sniff writes to process.stdout itself, to mind its backpressure.
   const {log, error} = console
+  const write = process.stdout.write
   console.log = (...a: unknown[]) => void (stdout += format(...a) + '\n')
   console.error = (...a: unknown[]) => void (stderr += format(...a) + '\n')
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    stdout += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')
+    return true
+  }) as typeof process.stdout.write
   try {
     const result = (await (cmd as unknown as {run(argv: string[], config: Config): Promise<unknown>}).run(argv, cfg)) as T
     return {result, exitCode: 0, stdout, stderr}
@@ -44,5 +50,6 @@ export async function runCommand<T = unknown>(cmd: typeof Command, argv: string[
   } finally {
     console.log = log
     console.error = error
+    process.stdout.write = write
   }
 }
