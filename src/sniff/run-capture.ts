@@ -18,6 +18,7 @@ import {err, ok, type Result, type RpcDiagError, UsageError} from '../errors.js'
 import type {CaptureEnd, CaptureSource, CaptureStats} from '../capture/capture-source.js'
 import type {PcapWriter} from '../capture/pcap-writer.js'
 import {type Clock, systemClock} from '../net/index.js'
+import {DeliveryLag, deliveryFloorMs} from './delivery-lag.js'
 import type {SniffSession} from './session.js'
 
 export interface RunCaptureOptions {
@@ -62,10 +63,11 @@ export async function runCapture(opts: RunCaptureOptions): Promise<RunResult> {
   let firstError: PacketError | undefined
   let writeError: RpcDiagError | undefined
   const tickMs = opts.tickMs ?? 0
+  const lag = new DeliveryLag(deliveryFloorMs(source.kind))
   const timer =
     tickMs > 0
       ? setInterval(() => {
-          const ms = clock.epochMs()
+          const ms = lag.tickTime(clock.epochMs())
           session.tick(Math.floor(ms / 1000), (ms % 1000) * 1e6)
           noteDrops(source, session)
           opts.onBatch?.()
@@ -87,6 +89,10 @@ export async function runCapture(opts: RunCaptureOptions): Promise<RunResult> {
         }
       }
       packets += batch.length
+      if (tickMs > 0 && batch.length > 0) {
+        const last = batch[batch.length - 1]
+        lag.observe(clock.epochMs(), last.tsSec * 1000 + last.tsNsec / 1e6)
+      }
       noteDrops(source, session)
       opts.onBatch?.()
       const full = opts.ready?.()

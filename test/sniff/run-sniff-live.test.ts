@@ -193,3 +193,38 @@ describe.runIf(isRoot).each(['dumpcap', 'tcpdump'] as const)('-w onto a full dis
     }
   })
 })
+
+describe.runIf(isRoot).each(['dumpcap', 'tcpdump'] as const)('a live capture through %s, whose program hands packets over in blocks', (backend) => {
+  it('does not call a request unanswered while its reply waits in the block: the clock ticks behind the packets', async () => {
+    // A reply at 150 ms and a --timeout of 400 ms: the capture program may hold
+    // both packets for up to its buffer timeout (1 s), far past the timeout by
+    // the wall clock. Ticks at wall time expired such requests (unanswered,
+    // then the reply a late one); the capture's own times say it was answered.
+    const r0 = await startServer({schema: order, faults: {delayMs: 150}})
+    if (!r0.ok) throw r0.error
+    const srv = r0.value
+    try {
+      const events: SniffEvent[] = []
+      const r = await runSniff({
+        capture: {backend, interface: 'lo', ports: [String(srv.address.port)]},
+        session: {timeoutMs: 400},
+        processes: false,
+        output: () => ({event: (e) => events.push(e)}),
+      })
+      if (!r.ok) throw r.error
+      for (let i = 0; i < 3; i++) {
+        expect((await callWith(srv.address.port, `g${i}`)).status).toBe('ok')
+        // Quiet between calls, so each waits alone in the program's buffer.
+        await new Promise((res) => setTimeout(res, 700))
+      }
+      await until(() => r.value.session.stats.counters.responses >= 3, 5000)
+      await new Promise((res) => setTimeout(res, 600))
+      await r.value.stop()
+      const {summary} = await r.value.done
+      expect(events.filter((e) => e.type === 'unanswered')).toEqual([])
+      expect(summary).toMatchObject({requests: 3, paired: 3, unanswered: 0})
+    } finally {
+      await srv.close(100)
+    }
+  }, 30_000)
+})
