@@ -51,6 +51,7 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     backend: Flags.option({options: ['auto', 'cap', 'tcpdump'] as const, default: 'auto' as const, description: 'live capture through libpcap (cap), a tcpdump child, or cap falling back to tcpdump'})(),
     snaplen: Flags.integer({char: 's', description: 'bytes kept of each packet (live)', min: 64}),
     processes: Flags.boolean({description: 'name the process behind each end of a live connection', default: true, allowNo: true}),
+    report: Flags.string({description: 'also write a self-contained HTML report to FILE: latency charts, histograms, ladder diagrams, the calls in doubt'}),
   }
 
   public async run(): Promise<SniffSummary | undefined> {
@@ -69,6 +70,10 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     const bufferLimit = sniff.parseByteSize(flags['buffer-limit'])
     if (!bufferLimit.ok) this.fail(bufferLimit.error)
     const payloads = await this.payloadDecoder(flags)
+    const reports = flags.report === undefined ? undefined : await import('../src/report/index.js')
+    const reportFile = reports?.ReportFile.open(flags.report!)
+    if (reportFile !== undefined && !reportFile.ok) this.fail(reportFile.error)
+    let report: import('../src/report/index.js').SniffReportOutput | undefined
 
     // Ctrl-C and SIGTERM end the capture: what was captured is still decoded and
     // summarised. A second one leaves at once; the -w file is whole after every write.
@@ -93,13 +98,14 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
         hex: flags.hex,
         frames: flags.frames,
         bufferLimit: bufferLimit.value,
-        connections: flags.verbose,
+        // The report's ladders show SYN, FIN and RST.
+        connections: flags.verbose || reports !== undefined,
       },
       write: flags.write,
       count: flags.count,
       processes: flags.processes,
-      output: (ctx) =>
-        render.terminalOutput(ctx, {
+      output(ctx) {
+        const terminal = render.terminalOutput(ctx, {
           out,
           colors,
           json: flags.json,
@@ -107,10 +113,15 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
           hex: flags.hex,
           fileName: flags.read === '-' ? 'stdin' : (flags.read ?? ''),
           progress: process.stderr.isTTY ? (t) => process.stderr.write(t) : undefined,
-        }),
+        })
+        if (reports === undefined) return terminal
+        report = reports.sniffReportOutput(ctx)
+        return sniff.teeOutputs(terminal, report)
+      },
     })
     if (!r.ok) {
       stop.dispose()
+      if (reportFile?.ok) reportFile.value.discard()
       this.fail(r.error)
     }
     running = r.value
@@ -129,6 +140,11 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
       if (flags.histogram) for (const line of render.renderSniffHistogram(session.stats.latencyHistogram())) out.line(line)
     }
     out.flush()
+    if (report !== undefined && reportFile?.ok) {
+      const written = await reportFile.value.write(report.build(outcome))
+      if (!written.ok) this.fail(written.error)
+      this.logToStderr(errColors.dim(`rpcdiag: report written to ${written.value.path} (${(written.value.bytes / 1024).toFixed(0)} KiB)`))
+    }
     if (outcome.error !== undefined) this.fail(outcome.error)
     return outcome.summary
   }
