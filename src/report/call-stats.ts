@@ -46,7 +46,7 @@ const BINS_PER_DECADE = 10
 /** Smallest latency a bin is drawn for: 1 µs. */
 const MIN_BIN_MS = 1e-3
 /** A sparse capture gets wider buckets: on average at least this many calls in each (as far as the time span allows). */
-const CALLS_PER_RATE_BUCKET = 4
+const CALLS_PER_RATE_BUCKET = 20
 /** A band's p99 means something only over enough calls. */
 const CALLS_PER_BAND = 20
 const MIN_BUCKETS = 2
