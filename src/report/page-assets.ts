@@ -1,6 +1,6 @@
 // The page's script and stylesheet, to inline in a report. The built CLI reads
-// them from beside its command file (scripts/build.mjs writes
-// dist/commands/report-page.{js,css}); run from the TypeScript sources (tsx,
+// them one folder up from its command file (scripts/build.mjs writes
+// dist/report-page.{js,css}); run from the TypeScript sources (tsx,
 // vitest) they are bundled now with esbuild, a dev dependency, with the same
 // options (scripts/report-page.mjs).
 
@@ -23,8 +23,8 @@ export function pageAssets(): Promise<PageAssets> {
 async function load(): Promise<PageAssets> {
   if (extname(fileURLToPath(import.meta.url)) === '.js') {
     return {
-      script: readFileSync(new URL('./report-page.js', import.meta.url), 'utf8'),
-      css: readFileSync(new URL('./report-page.css', import.meta.url), 'utf8'),
+      script: readFileSync(new URL('../report-page.js', import.meta.url), 'utf8'),
+      css: readFileSync(new URL('../report-page.css', import.meta.url), 'utf8'),
     }
   }
   const [esbuild, page] = await Promise.all([import('esbuild'), import(new URL('../../scripts/report-page.mjs', import.meta.url).href) as Promise<ReportPageBuild>])
