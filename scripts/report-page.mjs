@@ -5,11 +5,13 @@
 //   src/report/page-assets.ts  builds them in memory when rpcdiag runs from
 //                      its TypeScript sources (tsx, vitest), where no dist/ is read
 //
-// uPlot's MIT notice stays in the bundle (legalComments: 'inline').
+// uPlot's MIT notice stays in the bundle (a banner: its own comment is not a legal one).
 
+import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '')
+const UPLOT = JSON.parse(readFileSync(`${ROOT}/node_modules/uplot/package.json`, 'utf8'))
 
 /** esbuild options; `write` and `outfile` are the caller's. */
 export function reportPageOptions() {
@@ -23,6 +25,8 @@ export function reportPageOptions() {
     target: 'es2020',
     minify: true,
     legalComments: 'inline',
+    // uPlot's own notice is a plain /** */ comment, which minifying drops: say it here.
+    banner: {js: `/*! uPlot ${UPLOT.version}, (c) Leon Sorokin, ${UPLOT.license} licence, https://github.com/leeoniya/uPlot */`},
     loader: {'.css': 'css'},
     logLevel: 'warning',
   }
