@@ -6,7 +6,7 @@
 import uPlot from 'uplot'
 
 import type {LatencyGroup, ReportData} from '../data.js'
-import {LINE, type Shape, statusStyle} from './palette.js'
+import {LINE, markerSvg, type Shape, statusStyle} from './palette.js'
 
 const HEIGHT = 300
 /** Log scales cannot show 0: a latency below 1 µs (request and reply in the same microsecond) is drawn at 1 µs. */
@@ -169,6 +169,10 @@ export function latencyChart(box: HTMLElement, data: ReportData, method: string 
     rows.map((r) => r.p50 ?? null),
     rows.map((r) => r.p99 ?? null),
   )
+  const legendShapes = new Map<number, {key: string; answered: boolean}>()
+  p.statusKeys.forEach((key, si) => {
+    if (present[si]) legendShapes.set(legendShapes.size + 1, {key, answered: statusInfo.get(key)?.answered ?? true})
+  })
   const u = new uPlot(
     {
       width: width(box),
@@ -183,6 +187,9 @@ export function latencyChart(box: HTMLElement, data: ReportData, method: string 
     box,
   )
   track(u, box)
+  // The legend shows each status's marker shape, not only its colour.
+  const legend = u.root.querySelectorAll('.u-legend .u-series')
+  for (const [i, s] of legendShapes) legend[i]?.querySelector('.u-marker')?.replaceWith(markerSvg(s.key, s.answered))
   return u
 }
 
@@ -191,7 +198,6 @@ export function rateChart(box: HTMLElement, data: ReportData): uPlot {
   const r = data.rates
   const perSec = 1000 / r.bucketMs
   const xs = r.calls.map((_, i) => xOf(data, r.startMs + i * r.bucketMs))
-  const labels = new Map(data.statuses.map((s) => [s.key, s.label]))
   const stepped = uPlot.paths.stepped!({align: 1})
   const series: uPlot.Series[] = [{}, {label: 'calls started/s', stroke: LINE.calls, width: 2, paths: stepped, points: {show: false}}]
   const columns: number[][] = [xs, r.calls.map((n) => n * perSec)]
@@ -202,7 +208,7 @@ export function rateChart(box: HTMLElement, data: ReportData): uPlot {
   for (const [key, counts] of Object.entries(r.byStatus)) {
     if (key === 'ok') continue
     const st = statusStyle(key)
-    series.push({label: `${labels.get(key) ?? key}/s`, stroke: st.color, width: 2, paths: stepped, points: {show: false}})
+    series.push({label: `${key} calls/s`, stroke: st.color, width: 2, paths: stepped, points: {show: false}})
     columns.push(counts.map((n) => n * perSec))
   }
   const u = new uPlot(
