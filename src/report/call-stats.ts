@@ -148,7 +148,7 @@ export class CallStats {
     return n
   }
 
-  /** One call; `key` lets amend() find it again. */
+  /** One call; `key` lets amend() find it again (give one only for a call that may change: an unanswered one). */
   record(c: CallRecord, key?: string): void {
     this.seen(c.t)
     bump(this.statusCounts, c.status, 1)
@@ -162,9 +162,9 @@ export class CallStats {
     cell.calls++
     bump(cell.byStatus, c.status, 1)
     if (c.answered) this.band(c.t, c.method, c.ms)
-    const point: Point = {t: c.t, ms: c.ms, group: this.groupOf(c.method), status: c.status}
-    if (c.status === 'ok') this.okPoints.offer(point, key)
-    else this.otherPoints.offer(point, key)
+    const points = c.status === 'ok' ? this.okPoints : this.otherPoints
+    const slot = points.reserve()
+    if (slot !== -1) points.put(slot, {t: c.t, ms: c.ms, group: this.groupOf(c.method), status: c.status}, key)
   }
 
   /**

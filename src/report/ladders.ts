@@ -10,7 +10,7 @@
 // hundred ladders, and a long-lived connection of a million calls keeps a few
 // hundred events.
 
-import {type ConnRef, type SniffEvent, UNANSWERED_REASON_TEXT} from '../sniff/index.js'
+import {type ConnRef, type Side, type SniffEvent, UNANSWERED_REASON_TEXT} from '../sniff/index.js'
 import type {Ladder, LadderItem, Ladders} from './data.js'
 import {Reservoir} from './reservoir.js'
 
@@ -25,9 +25,53 @@ export interface LadderLimits {
 
 const DEFAULTS: Required<LadderLimits> = {head: 60, tail: 60, pinned: 100, slowest: 5, maxAnomalous: 200, sample: 20}
 
-interface Item extends LadderItem {
+/**
+ * One event of a connection as collected: the label is made only for the events a kept
+ * ladder shows (most are dropped from the ring), from the event itself.
+ */
+interface Item {
+  readonly t: number
   /** Arrival order on its connection. */
-  readonly seq: number
+  seq: number
+  readonly kind: string
+  readonly from: Side | undefined
+  readonly status: string | undefined
+  readonly msgId: string | undefined
+  readonly ev: SniffEvent | undefined
+  /** A fixed label (SYN, FIN, RST); otherwise made from ev. */
+  readonly text: string | undefined
+}
+
+function item(t: number, kind: string, from: Side | undefined, ev: SniffEvent | undefined, extra: {status?: string; msgId?: string; text?: string} = {}): Item {
+  return {t, seq: 0, kind, from, status: extra.status, msgId: extra.msgId, ev, text: extra.text}
+}
+
+/** The words of a ladder line. */
+function labelOf(it: Item): string {
+  const e = it.ev
+  if (it.text !== undefined || e === undefined) return it.text ?? it.kind
+  switch (e.type) {
+    case 'transaction': {
+      if (it.kind === 'request') return `${e.request.method} #${e.request.msgId} ${e.request.size} B`
+      const res = e.response
+      const what = e.status === 'ok' ? 'OK' : `ERR ${res.errCode} ${e.errName ?? ''}`.trim()
+      return `${what} #${res.msgId} ${res.size} B, ${e.latencyMs.toFixed(3)} ms`
+    }
+    case 'unanswered':
+      return `${e.request.method} #${e.request.msgId} ${e.request.size} B: UNANSWERED after ${e.waitedMs.toFixed(3)} ms (${UNANSWERED_REASON_TEXT[e.reason]})`
+    case 'duplicate-response':
+      return `DUPLICATE reply #${e.response.msgId} (reply ${e.count})`
+    case 'orphan-response':
+      return `reply #${e.response.msgId} without a request: ${e.note}`
+    case 'malformed':
+      return `malformed ${e.code}: ${e.message}`
+    case 'gap':
+      return `${e.missing} bytes lost by the capture`
+    case 'warning':
+      return `${e.code}: ${e.message}`
+    default:
+      return it.kind
+  }
 }
 
 class ConnEvents {
@@ -51,8 +95,8 @@ class ConnEvents {
     private readonly limits: Required<LadderLimits>,
   ) {}
 
-  add(item: LadderItem, pin: string | undefined): Item {
-    const it: Item = {...item, seq: this.seen++}
+  add(it: Item, pin: string | undefined): Item {
+    it.seq = this.seen++
     if (this.head.length < this.limits.head) this.head.push(it)
     else if (this.tail.length < this.limits.tail) this.tail.push(it)
     else {
@@ -114,9 +158,9 @@ export class LadderCollector {
     const c = this.conn(e.conn, e.t)
     switch (e.type) {
       case 'connection':
-        if (e.state === 'fin') c.add({t: e.t, from: e.from, kind: 'fin', label: 'FIN'}, undefined)
+        if (e.state === 'fin') c.add(item(e.t, 'fin', e.from, undefined, {text: 'FIN'}), undefined)
         else if (e.state === 'close') {
-          if (e.reason === 'rst') c.add({t: e.t, from: e.resetBy, kind: 'rst', label: 'RST'}, 'rst')
+          if (e.reason === 'rst') c.add(item(e.t, 'rst', e.resetBy, undefined, {text: 'RST'}), 'rst')
           c.closedMs = e.t
           c.closeReason = e.reason
           this.close(c)
@@ -126,44 +170,30 @@ export class LadderCollector {
         const status = this.statusOf(e)
         const req = e.request
         const known = e.late ? c.unanswered.get(req.msgId) : undefined
-        const reqItem = known ?? c.add({t: req.t, from: 'client', kind: 'request', label: `${req.method} #${req.msgId} ${req.size} B`, msgId: req.msgId}, undefined)
-        const res = e.response
-        const what = e.status === 'ok' ? 'OK' : `ERR ${res.errCode} ${e.errName ?? ''}`.trim()
-        const pin = status === 'ok' ? undefined : status
-        const resItem = c.add({t: res.t, from: 'server', kind: 'reply', label: `${what} #${res.msgId} ${res.size} B, ${e.latencyMs.toFixed(3)} ms`, status, msgId: res.msgId}, pin)
+        const reqItem = known ?? c.add(item(req.t, 'request', 'client', e, {msgId: req.msgId}), undefined)
+        const resItem = c.add(item(e.response.t, 'reply', 'server', e, {status, msgId: e.response.msgId}), status === 'ok' ? undefined : status)
         if (c.slowest === undefined || e.latencyMs > c.slowest.ms) c.slowest = {ms: e.latencyMs, items: [reqItem, resItem]}
         return
       }
       case 'unanswered': {
-        const req = e.request
-        const it = c.add(
-          {
-            t: req.t,
-            from: 'client',
-            kind: 'request',
-            label: `${req.method} #${req.msgId} ${req.size} B: UNANSWERED after ${e.waitedMs.toFixed(3)} ms (${UNANSWERED_REASON_TEXT[e.reason]})`,
-            status: 'unanswered',
-            msgId: req.msgId,
-          },
-          'unanswered',
-        )
-        c.unanswered.set(req.msgId, it)
+        const it = c.add(item(e.request.t, 'request', 'client', e, {status: 'unanswered', msgId: e.request.msgId}), 'unanswered')
+        c.unanswered.set(e.request.msgId, it)
         return
       }
       case 'duplicate-response':
-        c.add({t: e.t, from: 'server', kind: 'duplicate', label: `DUPLICATE reply #${e.response.msgId} (reply ${e.count})`, status: 'duplicate', msgId: e.response.msgId}, 'duplicate')
+        c.add(item(e.t, 'duplicate', 'server', e, {status: 'duplicate', msgId: e.response.msgId}), 'duplicate')
         return
       case 'orphan-response':
-        c.add({t: e.t, from: 'server', kind: 'orphan', label: `reply #${e.response.msgId} without a request: ${e.note}`, status: 'orphan', msgId: e.response.msgId}, 'orphan')
+        c.add(item(e.t, 'orphan', 'server', e, {status: 'orphan', msgId: e.response.msgId}), 'orphan')
         return
       case 'malformed':
-        c.add({t: e.t, from: e.from, kind: 'malformed', label: `malformed ${e.code}: ${e.message}`}, 'malformed')
+        c.add(item(e.t, 'malformed', e.from, e), 'malformed')
         return
       case 'gap':
-        c.add({t: e.t, from: e.from, kind: 'gap', label: `${e.missing} bytes lost by the capture`}, 'gap')
+        c.add(item(e.t, 'gap', e.from, e), 'gap')
         return
       case 'warning':
-        c.add({t: e.t, kind: 'warning', label: `${e.code}: ${e.message}`, msgId: e.msgId}, 'warning')
+        c.add(item(e.t, 'warning', undefined, e, {msgId: e.msgId}), 'warning')
         return
       default:
         return
@@ -226,7 +256,14 @@ export class LadderCollector {
   }
 
   private ladder(c: ConnEvents, why: string[]): Ladder {
-    const items: LadderItem[] = c.items().map(({seq: _seq, ...item}) => item)
+    const items: LadderItem[] = c.items().map((it) => ({
+      t: it.t,
+      ...(it.from !== undefined ? {from: it.from} : {}),
+      kind: it.kind,
+      label: labelOf(it),
+      ...(it.status !== undefined ? {status: it.status} : {}),
+      ...(it.msgId !== undefined ? {msgId: it.msgId} : {}),
+    }))
     const open: LadderItem = c.ref.midstream
       ? {t: c.openedMs, kind: 'midstream', label: 'already open when the capture started'}
       : {t: c.openedMs, from: 'client', kind: 'syn', label: 'SYN'}

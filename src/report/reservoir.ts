@@ -40,13 +40,23 @@ export class Reservoir<T> {
   }
 
   offer(item: T, key?: string): void {
+    const slot = this.reserve()
+    if (slot !== -1) this.put(slot, item, key)
+  }
+
+  /**
+   * Count one more item and say where it goes: a slot to put() it in, or -1 when the sample
+   * passes it by (then it need not even be made: most are, in a long capture).
+   */
+  reserve(): number {
     this.seen++
-    if (this.items.length < this.size) {
-      this.place(this.items.length, item, key)
-      return
-    }
+    if (this.items.length < this.size) return this.items.length
     const j = Math.floor(this.random() * this.seen)
-    if (j < this.size) this.place(j, item, key)
+    return j < this.size ? j : -1
+  }
+
+  put(slot: number, item: T, key?: string): void {
+    this.place(slot, item, key)
   }
 
   /** The kept item with this key, if it is still kept. */

@@ -172,14 +172,14 @@ export class SniffReportBuilder {
     const req = e.request
     const status = transactionStatus(e)
     const now: CallRecord = {t: req.t, ms: e.latencyMs, method: req.method, server: e.conn.server, status, answered: true}
-    const key = callKey(e.conn.id, req.msgId, req.t)
     if (e.late) {
+      const key = callKey(e.conn.id, req.msgId, req.t)
       // It was recorded as unanswered at --timeout: move it.
       this.calls.amend({...now, status: 'unanswered', answered: false}, now, key)
       this.table.amend(key, {status, ms: round3(e.latencyMs), reason: `answered after --timeout, ${e.latencyMs.toFixed(3)} ms after the request`})
       return
     }
-    this.calls.record(now, key)
+    this.calls.record(now)
     if (!CLEAR.has(status)) {
       this.table.add({t: req.t, msgId: req.msgId, method: req.method, status, ms: round3(e.latencyMs), reason: '', causes: [], conn: e.conn.id, client: e.conn.client, server: e.conn.server})
     }
