@@ -2,18 +2,19 @@
 // without `--report`, on the rocket capture (25 calls) and on a generated
 // capture of 200,000 calls (bench/sniff-pcap.ts), beside tshark's I/O
 // statistics (`tshark -q -z io,stat,0.1`, the table behind Wireshark's I/O
-// graph) of the same file in the same run. Wall and CPU (user + sys) time are
-// the median of the rounds (CPU time suffers less when other work shares the
+// graph) of the same file in the same run. Wall and CPU (user + sys) time of
+// the median round (CPU time suffers less when other work shares the
 // machine); the report's own cost is the difference between the two sniff runs.
 //
 //   npm run build && npx tsx bench/report.ts [calls=200000] [rounds=3]
 
 import {execFileSync} from 'node:child_process'
-import {closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {existsSync, mkdirSync, rmSync, statSync} from 'node:fs'
 import {cpus, loadavg, tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {buildDist} from './build-dist.js'
+import {median, type Timed, timed} from './gnu-time.js'
 import {generateSniffPcap} from './sniff-pcap.js'
 
 const args = process.argv.slice(2)
@@ -21,29 +22,9 @@ const CALLS = Number(args[0] ?? 200_000)
 const ROUNDS = Number(args[1] ?? 3)
 const DIR = join(tmpdir(), 'rpcdiag-bench')
 
-interface Timed {
-  wall: number
-  cpu: number
-  rssMb: number
-}
-
-function timed(argv: string[]): Timed {
-  const fmtFile = join(tmpdir(), `rpcdiag-bench-report-time-${process.pid}`)
-  const devnull = openSync('/dev/null', 'w')
-  try {
-    execFileSync('/usr/bin/time', ['-o', fmtFile, '-f', '%e %U %S %M', ...argv], {stdio: ['ignore', devnull, 'ignore']})
-  } finally {
-    closeSync(devnull)
-  }
-  const [wall, user, sys, kb] = readFileSync(fmtFile, 'utf8').trim().split(/\s+/).map(Number)
-  rmSync(fmtFile)
-  return {wall, cpu: user + sys, rssMb: kb / 1024}
-}
-
-function median(argv: string[]): Timed {
-  const runs = Array.from({length: ROUNDS}, () => timed(argv))
-  const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-  return {wall: mid(runs.map((r) => r.wall)), cpu: mid(runs.map((r) => r.cpu)), rssMb: Math.max(...runs.map((r) => r.rssMb))}
+/** Median of the rounds (by wall time; peak RSS over them). */
+function rounds(argv: string[]): Timed {
+  return median(Array.from({length: ROUNDS}, () => timed(argv)))
 }
 
 function hasTshark(): boolean {
@@ -72,16 +53,17 @@ console.log(`rounds: ${ROUNDS} (medians; peak RSS over the rounds). Load average
 for (const c of captures) {
   const html = join(DIR, 'report.html')
   const sniff = ['node', 'bin/run.js', 'sniff', '--read', c.file, '--timeout', c.timeout]
-  const plain = median(sniff)
-  const withReport = median([...sniff, '--report', html])
+  const plain = rounds(sniff)
+  const withReport = rounds([...sniff, '--report', html])
   const size = statSync(html).size
-  const io = tshark ? median(['tshark', '-r', c.file, '-q', '-z', 'io,stat,0.1']) : undefined
+  const io = tshark ? rounds(['tshark', '-r', c.file, '-q', '-z', 'io,stat,0.1']) : undefined
   console.log(`\n${c.name} (${(statSync(c.file).size / 1e6).toFixed(1)} MB pcap)`)
   console.log(`  report size                         ${(size / 1024).toFixed(0)} KiB (${size.toLocaleString('en-US')} bytes)`)
-  const line = (what: string, t: Timed) => console.log(`  ${what.padEnd(34)} ${t.wall.toFixed(2)} s wall, ${t.cpu.toFixed(2)} s CPU, ${t.rssMb.toFixed(0)} MB RSS`)
+  const cpu = (t: Timed) => t.user + t.sys
+  const line = (what: string, t: Timed) => console.log(`  ${what.padEnd(34)} ${t.wall.toFixed(2)} s wall, ${cpu(t).toFixed(2)} s CPU, ${t.rssMb.toFixed(0)} MB RSS`)
   line('sniff --read', plain)
   line('sniff --read --report', withReport)
-  console.log(`  ${"the report's cost".padEnd(34)} ${(withReport.wall - plain.wall).toFixed(2)} s wall, ${(withReport.cpu - plain.cpu).toFixed(2)} s CPU`)
+  console.log(`  ${"the report's cost".padEnd(34)} ${(withReport.wall - plain.wall).toFixed(2)} s wall, ${(cpu(withReport) - cpu(plain)).toFixed(2)} s CPU`)
   if (io !== undefined) line('peer: tshark -q -z io,stat,0.1', io)
   rmSync(html, {force: true})
 }

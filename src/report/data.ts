@@ -1,7 +1,7 @@
 // What a report page is drawn from: one JSON document, built in Node by the
 // aggregators (sniff-report.ts, load-report.ts), embedded in the HTML file and
 // read by the page's script (page/app.ts). Types only: the page bundle imports
-// this file too, so nothing here may touch Node.
+// this file too, so nothing here (nor what it imports types from) may touch Node.
 //
 // Everything a page lists is driven by this data, not by the page's code:
 // statuses, anomaly classes and header facts are arrays of {key, label, ...};
@@ -9,6 +9,8 @@
 //
 // Times: `t` values are ms from the report's time origin (time.originEpochMs
 // when the x axis is clock time, the start of the run otherwise).
+
+import type {LatencySummary} from '../stats/latency.js'
 
 /** One line of the header: "Capture source: lo via libpcap". */
 export interface Fact {
@@ -51,15 +53,8 @@ export interface RateSeries {
   readonly finished?: readonly number[]
 }
 
-export interface LatencyQuantiles {
-  readonly min: number
-  readonly mean: number
-  readonly p50: number
-  readonly p90: number
-  readonly p99: number
-  readonly p999: number
-  readonly max: number
-}
+/** The latency summary of src/stats without its count (a group's `calls` says it), ms. */
+export type LatencyQuantiles = Omit<LatencySummary, 'count'>
 
 /** Log-scale histogram bins: bin i is (edges[i], edges[i+1]] ms, counts[i] calls. */
 export interface LogBins {

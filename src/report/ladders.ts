@@ -11,8 +11,8 @@
 // hundred events.
 
 import {type ConnRef, type Side, type SniffEvent, UNANSWERED_REASON_TEXT} from '../sniff/index.js'
+import {Reservoir} from '../stats/index.js'
 import type {Ladder, LadderItem, Ladders} from './data.js'
-import {Reservoir} from './reservoir.js'
 
 export interface LadderLimits {
   readonly head?: number
@@ -42,8 +42,8 @@ interface Item {
   readonly text: string | undefined
 }
 
-function item(t: number, kind: string, from: Side | undefined, ev: SniffEvent | undefined, extra: {status?: string; msgId?: string; text?: string} = {}): Item {
-  return {t, seq: 0, kind, from, status: extra.status, msgId: extra.msgId, ev, text: extra.text}
+function item(t: number, kind: string, from: Side | undefined, ev: SniffEvent | undefined, status?: string, msgId?: string, text?: string): Item {
+  return {t, seq: 0, kind, from, status, msgId, ev, text}
 }
 
 /** The words of a ladder line. */
@@ -158,9 +158,9 @@ export class LadderCollector {
     const c = this.conn(e.conn, e.t)
     switch (e.type) {
       case 'connection':
-        if (e.state === 'fin') c.add(item(e.t, 'fin', e.from, undefined, {text: 'FIN'}), undefined)
+        if (e.state === 'fin') c.add(item(e.t, 'fin', e.from, undefined, undefined, undefined, 'FIN'), undefined)
         else if (e.state === 'close') {
-          if (e.reason === 'rst') c.add(item(e.t, 'rst', e.resetBy, undefined, {text: 'RST'}), 'rst')
+          if (e.reason === 'rst') c.add(item(e.t, 'rst', e.resetBy, undefined, undefined, undefined, 'RST'), 'rst')
           c.closedMs = e.t
           c.closeReason = e.reason
           this.close(c)
@@ -170,21 +170,21 @@ export class LadderCollector {
         const status = this.statusOf(e)
         const req = e.request
         const known = e.late ? c.unanswered.get(req.msgId) : undefined
-        const reqItem = known ?? c.add(item(req.t, 'request', 'client', e, {msgId: req.msgId}), undefined)
-        const resItem = c.add(item(e.response.t, 'reply', 'server', e, {status, msgId: e.response.msgId}), status === 'ok' ? undefined : status)
+        const reqItem = known ?? c.add(item(req.t, 'request', 'client', e, undefined, req.msgId), undefined)
+        const resItem = c.add(item(e.response.t, 'reply', 'server', e, status, e.response.msgId), status === 'ok' ? undefined : status)
         if (c.slowest === undefined || e.latencyMs > c.slowest.ms) c.slowest = {ms: e.latencyMs, items: [reqItem, resItem]}
         return
       }
       case 'unanswered': {
-        const it = c.add(item(e.request.t, 'request', 'client', e, {status: 'unanswered', msgId: e.request.msgId}), 'unanswered')
+        const it = c.add(item(e.request.t, 'request', 'client', e, 'unanswered', e.request.msgId), 'unanswered')
         c.unanswered.set(e.request.msgId, it)
         return
       }
       case 'duplicate-response':
-        c.add(item(e.t, 'duplicate', 'server', e, {status: 'duplicate', msgId: e.response.msgId}), 'duplicate')
+        c.add(item(e.t, 'duplicate', 'server', e, 'duplicate', e.response.msgId), 'duplicate')
         return
       case 'orphan-response':
-        c.add(item(e.t, 'orphan', 'server', e, {status: 'orphan', msgId: e.response.msgId}), 'orphan')
+        c.add(item(e.t, 'orphan', 'server', e, 'orphan', e.response.msgId), 'orphan')
         return
       case 'malformed':
         c.add(item(e.t, 'malformed', e.from, e), 'malformed')
@@ -193,7 +193,7 @@ export class LadderCollector {
         c.add(item(e.t, 'gap', e.from, e), 'gap')
         return
       case 'warning':
-        c.add(item(e.t, 'warning', undefined, e, {msgId: e.msgId}), 'warning')
+        c.add(item(e.t, 'warning', undefined, e, undefined, e.msgId), 'warning')
         return
       default:
         return

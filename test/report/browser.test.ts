@@ -7,7 +7,7 @@
 // Debian Chromium opens each file: nothing fetched, no console errors, the
 // charts drawn, the tables right, everything reachable by keyboard.
 // Screenshots go to test-artifacts/report/ (the README's come from there).
-import {spawn} from 'node:child_process'
+import {execFileSync} from 'node:child_process'
 import {existsSync, mkdirSync, mkdtempSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, relative} from 'node:path'
@@ -15,26 +15,14 @@ import {join, relative} from 'node:path'
 import type {Page} from 'playwright-core'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {run as rpcdiag} from '../helpers/built-cli.js'
 import {type Browser, CHROMIUM, colouredPixels, launchChromium} from './helpers/browser.js'
 import {type MixedCapture, TIMEOUT_MS, writeMixedCapture} from './helpers/mixed-capture.js'
 import {type MixedServer, mixedServer} from './helpers/mixed-server.js'
 
-const BIN = join(process.cwd(), 'bin', 'run.js')
 const FIXTURE = 'test/fixtures/pcap/rocket_fast_25calls_12346.pcap'
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'report')
 const dir = mkdtempSync(join(tmpdir(), 'rpcdiag-report-browser-'))
-
-function cli(args: string[]): Promise<{code: number | null; stdout: string; stderr: string}> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({code, stdout, stderr}))
-  })
-}
 
 async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, {recursive: true})
@@ -65,13 +53,15 @@ function focusRing(page: Page): Promise<{style: string; width: number}> {
 describe.skipIf(!existsSync(CHROMIUM))('reports in headless Chromium (needs Debian chromium: .ci/run installs it)', () => {
   let browser: Browser
   beforeAll(async () => {
+    // The reports are written by the built CLI, as a user runs it: make sure it is this tree's.
+    execFileSync(process.execPath, ['scripts/build.mjs'], {stdio: 'ignore'})
     browser = await launchChromium()
-  }, 60_000)
+  }, 180_000)
   afterAll(async () => browser?.close())
 
   it('sniff of the rocket capture: header, three charts drawn, the slowest connection’s ladder, nothing fetched', async () => {
     const file = join(dir, 'sniff-25.html')
-    const run = await cli(['sniff', '--read', FIXTURE, '--timeout', '100', '--report', file])
+    const run = await rpcdiag(['sniff', '--read', FIXTURE, '--timeout', '100', '--report', file])
     expect(run.code).toBe(0)
     expect(run.stderr).toMatch(/report written to .*sniff-25\.html \(\d+ KiB\)/)
     const {page, problems} = await browser.open(file)
@@ -98,7 +88,7 @@ describe.skipIf(!existsSync(CHROMIUM))('reports in headless Chromium (needs Debi
       mkdirSync(ARTIFACTS, {recursive: true})
       cap = writeMixedCapture(relative(process.cwd(), join(ARTIFACTS, 'mixed.pcap')), 3000)
       const file = join(dir, 'sniff-mixed.html')
-      const run = await cli(['sniff', '--read', cap.file, '--timeout', String(TIMEOUT_MS), '--report', file])
+      const run = await rpcdiag(['sniff', '--read', cap.file, '--timeout', String(TIMEOUT_MS), '--report', file])
       expect(run.code).toBe(0)
       ;({page, problems} = await browser.open(file))
     }, 120_000)
@@ -159,7 +149,7 @@ describe.skipIf(!existsSync(CHROMIUM))('reports in headless Chromium (needs Debi
     it('charts the run, lists the dropped msg_ids, shows error codes and parameters', async () => {
       const file = join(dir, 'load.html')
       const args = ['call', 'Order.makeOrder', '--proto', 'examples/order.proto', '--json', '{"price":100,"goods":"apple"}', '--addr', `127.0.0.1:${srv.addr.port}`]
-      const run = await cli([...args, '--repeat', '600', '--concurrency', '4', '--timeout', '300', '--report', file])
+      const run = await rpcdiag([...args, '--repeat', '600', '--concurrency', '4', '--timeout', '300', '--report', file])
       // Unanswered calls: exit 1, and the report is still written.
       expect(run.code).toBe(1)
       expect(statSync(file).size).toBeGreaterThan(10_000)
@@ -184,12 +174,12 @@ describe.skipIf(!existsSync(CHROMIUM))('reports in headless Chromium (needs Debi
 
     it('refuses a report without --repeat, and a report path that cannot be written, before calling', async () => {
       const args = ['call', 'Order.makeOrder', '--proto', 'examples/order.proto', '--addr', `127.0.0.1:${srv.addr.port}`]
-      const noRepeat = await cli([...args, '--report', join(dir, 'x.html')])
+      const noRepeat = await rpcdiag([...args, '--report', join(dir, 'x.html')])
       expect(noRepeat.code).toBe(2)
       // oclif wraps the line: compare the words.
       expect(noRepeat.stderr.replace(/[\s›]+/g, ' ')).toContain('--pipeline and --report need --repeat N')
       const before = srv.dropped.length + srv.errors.length
-      const bad = await cli([...args, '--repeat', '5', '--report', join(dir, 'no-such-dir', 'r.html')])
+      const bad = await rpcdiag([...args, '--repeat', '5', '--report', join(dir, 'no-such-dir', 'r.html')])
       expect(bad.code).toBe(2)
       expect(bad.stderr).toContain('cannot write the report')
       expect(bad.stderr).not.toMatch(/\n\s+at /)

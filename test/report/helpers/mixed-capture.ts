@@ -13,7 +13,7 @@ import {encodePacket, LINKTYPE_ETHERNET} from '../../../decoders/packet/index.js
 import type {TcpSegment} from '../../../decoders/packet/segment.js'
 import {encodePcapFile} from '../../../decoders/pcap/index.js'
 import {encodeFrame, ERROR_METHOD_NOT_FOUND} from '../../../decoders/tinypb/index.js'
-import {seededRandom} from '../../../src/report/index.js'
+import {seededRandom} from '../../../src/stats/index.js'
 import {Conversation} from '../../sniff/reassembly/builders.js'
 
 export const SERVER_A = {host: '127.0.0.1', port: 12_345}
