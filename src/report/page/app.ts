@@ -34,7 +34,9 @@ function main(): void {
       {},
       h('dl', {class: 'facts'}, ...data.facts.flatMap((f) => [h('dt', {}, f.label), h('dd', {}, f.value)])),
       h('h3', {}, 'Outcomes'),
-      h('ul', {class: 'statuses'}, ...data.statuses.map((s) => h('li', {'data-status': s.key}, markerSvg(s.key, s.answered), ` ${s.label}: `, h('strong', {}, fmtCount(s.count))))),
+      data.statuses.length === 0
+        ? h('p', {}, 'No calls.')
+        : h('ul', {class: 'statuses'}, ...data.statuses.map((s) => h('li', {'data-status': s.key}, markerSvg(s.key, s.answered), ` ${s.label}: `, h('strong', {}, fmtCount(s.count))))),
       h('h3', {}, 'Anomalies'),
       h(
         'table',
