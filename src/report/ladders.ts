@@ -1,14 +1,19 @@
 // Ladder (sequence) diagrams of chosen connections, like Wireshark's flow
 // graph: SYN, requests, replies, duplicates, FIN and RST in time order.
 //
-// Every connection collects its events while it is open, bounded: the first
-// HEAD and the last TAIL events, every anomaly (up to PINNED) and its slowest
-// call. When it closes it is kept if it is among the SLOWEST connections (by
-// their slowest call), if it had anything unanswered or anomalous (up to
+// Every connection collects its events while it is open, bounded: its first
+// HEAD events, every anomaly (up to PINNED), its slowest call and its FINs.
+// When it closes it is kept if it is among the SLOWEST connections (by their
+// slowest call), if it had anything unanswered or anomalous (up to
 // MAX_ANOMALOUS), or as one of SAMPLE ordinary connections drawn at random;
 // otherwise it is dropped. So a capture of a million connections keeps a few
 // hundred ladders, and a long-lived connection of a million calls keeps a few
 // hundred events.
+//
+// There is no ring of a long connection's latest events: an item that lives
+// for the next N events of its connection outlives the young generation and
+// takes its event (frames, strings) into the old one, which cost more than
+// the rest of the report together on a 200,000-call capture.
 
 import {type ConnRef, type Side, type SniffEvent, UNANSWERED_REASON_TEXT} from '../sniff/index.js'
 import {Reservoir} from '../stats/index.js'
@@ -16,14 +21,13 @@ import type {Ladder, LadderItem, Ladders} from './data.js'
 
 export interface LadderLimits {
   readonly head?: number
-  readonly tail?: number
   readonly pinned?: number
   readonly slowest?: number
   readonly maxAnomalous?: number
   readonly sample?: number
 }
 
-const DEFAULTS: Required<LadderLimits> = {head: 60, tail: 60, pinned: 100, slowest: 5, maxAnomalous: 200, sample: 20}
+const DEFAULTS: Required<LadderLimits> = {head: 60, pinned: 100, slowest: 5, maxAnomalous: 200, sample: 20}
 
 /**
  * One event of a connection as collected: the label is made only for the events a kept
@@ -77,8 +81,8 @@ function labelOf(it: Item): string {
 class ConnEvents {
   readonly head: Item[] = []
   /** Ring of the last events. */
-  readonly tail: Item[] = []
-  private tailAt = 0
+  /** FIN of each side: how the connection ended, kept past the head. */
+  readonly ends: Item[] = []
   readonly pinned: Item[] = []
   slowest: {ms: number; items: Item[]} | undefined
   seen = 0
@@ -98,11 +102,7 @@ class ConnEvents {
   add(it: Item, pin: string | undefined): Item {
     it.seq = this.seen++
     if (this.head.length < this.limits.head) this.head.push(it)
-    else if (this.tail.length < this.limits.tail) this.tail.push(it)
-    else {
-      this.tail[this.tailAt] = it
-      this.tailAt = (this.tailAt + 1) % this.limits.tail
-    }
+    else if (it.kind === 'fin' && this.ends.length < 2) this.ends.push(it)
     if (pin !== undefined) {
       this.counts.set(pin, (this.counts.get(pin) ?? 0) + 1)
       if (this.pinned.length < this.limits.pinned) this.pinned.push(it)
@@ -110,12 +110,22 @@ class ConnEvents {
     return it
   }
 
+  /** The head is full: an ordinary event past it is only counted. */
+  get full(): boolean {
+    return this.head.length >= this.limits.head
+  }
+
+  /** Events not kept (past the head, nothing special). */
+  skip(n: number): void {
+    this.seen += n
+  }
+
   get anomalous(): boolean {
     return this.counts.size > 0
   }
 
   items(): Item[] {
-    const all = new Set<Item>([...this.head, ...this.tail, ...this.pinned, ...(this.slowest?.items ?? [])])
+    const all = new Set<Item>([...this.head, ...this.ends, ...this.pinned, ...(this.slowest?.items ?? [])])
     return [...all].sort((a, b) => a.t - b.t || a.seq - b.seq)
   }
 }
@@ -168,6 +178,11 @@ export class LadderCollector {
         return
       case 'transaction': {
         const status = this.statusOf(e)
+        // Most calls of a long connection: past its head, answered, not its slowest. Made into nothing.
+        if (c.full && status === 'ok' && c.slowest !== undefined && e.latencyMs <= c.slowest.ms) {
+          c.skip(2)
+          return
+        }
         const req = e.request
         const known = e.late ? c.unanswered.get(req.msgId) : undefined
         const reqItem = known ?? c.add(item(req.t, 'request', 'client', e, undefined, req.msgId), undefined)
@@ -222,7 +237,7 @@ export class LadderCollector {
     return {
       conns,
       totalConnections: this.connections,
-      note: `${conns.length} of ${this.connections} connections kept: ${parts.join(', ')}. A connection keeps its first ${this.limits.head} and last ${this.limits.tail} events, every anomaly and its slowest call.`,
+      note: `${conns.length} of ${this.connections} connections kept: ${parts.join(', ')}. A connection keeps its first ${this.limits.head} events, every anomaly, its slowest call and its FINs.`,
     }
   }
 
