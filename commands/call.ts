@@ -143,23 +143,20 @@ When a call times out or the peer closes without answering, the error lists the 
     if (prepared.msgId !== undefined && !flags['connection-per-call']) {
       this.logToStderr(colorsFor(process.stderr).yellow('warning: with a fixed --msg-id on reused connections, a stale reply cannot be told from a fresh one'))
     }
-    // Opened now: a path that cannot be written fails before the run, not after it.
-    const reportFile = reports?.ReportFile.open(flags.report!)
-    if (reportFile !== undefined && !reportFile.ok) this.fail(reportFile.error)
-    const reportData =
-      reports === undefined
-        ? undefined
-        : new reports.LoadReportBuilder({
-            method: prepared.wireName,
-            addr: flags.addrText,
-            repeat: flags.repeat!,
-            concurrency: flags.concurrency,
-            pipeline: flags.pipeline,
-            connectionPerCall: flags['connection-per-call'],
-            timeoutMs: flags.timeout,
-            connectTimeoutMs: flags['connect-timeout'],
-            startedAtEpochMs: Date.now(),
-          })
+    // --report: opened now, so a path that cannot be written fails before the run.
+    const opened = reports?.LoadReportFile.open(flags.report!, {
+      method: prepared.wireName,
+      addr: flags.addrText,
+      repeat: flags.repeat!,
+      concurrency: flags.concurrency,
+      pipeline: flags.pipeline,
+      connectionPerCall: flags['connection-per-call'],
+      timeoutMs: flags.timeout,
+      connectTimeoutMs: flags['connect-timeout'],
+      startedAtEpochMs: Date.now(),
+    })
+    if (opened !== undefined && !opened.ok) this.fail(opened.error)
+    const reportFile = opened?.value
     const r = await runLoad({
       addr,
       prepared,
@@ -169,17 +166,17 @@ When a call times out or the peer closes without answering, the error lists the 
       pipeline: flags.pipeline,
       timeoutMs: flags.timeout,
       connectTimeoutMs: flags['connect-timeout'],
-      onCall: reportData === undefined ? undefined : (c) => reportData.call(c),
+      onCall: reportFile?.onCall,
     })
     if (!r.ok) {
-      if (reportFile?.ok) reportFile.value.discard()
+      reportFile?.discard()
       this.fail(r.error)
     }
     const report = r.value
-    if (reportData !== undefined && reportFile?.ok) {
-      const written = await reportFile.value.write(reportData.build(report))
+    if (reportFile !== undefined) {
+      const written = await reportFile.write(report)
       if (!written.ok) this.fail(written.error)
-      this.logToStderr(colorsFor(process.stderr).dim(`report written to ${written.value.path} (${(written.value.bytes / 1024).toFixed(0)} KiB)`))
+      this.logToStderr(colorsFor(process.stderr).dim(reports!.writtenText(written.value)))
     }
     if (flags.format === 'json') this.log(JSON.stringify(render.loadReportToJson(report), null, 2))
     else for (const line of render.renderLoadReport(report, {colors: colorsFor(process.stdout)})) this.log(line)

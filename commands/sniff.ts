@@ -70,10 +70,11 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     const bufferLimit = sniff.parseByteSize(flags['buffer-limit'])
     if (!bufferLimit.ok) this.fail(bufferLimit.error)
     const payloads = await this.payloadDecoder(flags)
+    // --report: opened now, so a path that cannot be written fails before the capture.
     const reports = flags.report === undefined ? undefined : await import('../src/report/index.js')
-    const reportFile = reports?.ReportFile.open(flags.report!)
-    if (reportFile !== undefined && !reportFile.ok) this.fail(reportFile.error)
-    let report: import('../src/report/index.js').SniffReportOutput | undefined
+    const opened = reports?.SniffReport.open(flags.report!)
+    if (opened !== undefined && !opened.ok) this.fail(opened.error)
+    const report = opened?.value
 
     // Ctrl-C and SIGTERM end the capture: what was captured is still decoded and
     // summarised. A second one leaves at once; the -w file is whole after every write.
@@ -99,7 +100,7 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
         frames: flags.frames,
         bufferLimit: bufferLimit.value,
         // The report's ladders show SYN, FIN and RST.
-        connections: flags.verbose || reports !== undefined,
+        connections: flags.verbose || report !== undefined,
       },
       write: flags.write,
       count: flags.count,
@@ -114,14 +115,12 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
           fileName: flags.read === '-' ? 'stdin' : (flags.read ?? ''),
           progress: process.stderr.isTTY ? (t) => process.stderr.write(t) : undefined,
         })
-        if (reports === undefined) return terminal
-        report = reports.sniffReportOutput(ctx)
-        return sniff.teeOutputs(terminal, report)
+        return report === undefined ? terminal : sniff.teeOutputs(terminal, report.output(ctx))
       },
     })
     if (!r.ok) {
       stop.dispose()
-      if (reportFile?.ok) reportFile.value.discard()
+      report?.discard()
       this.fail(r.error)
     }
     running = r.value
@@ -140,10 +139,10 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
       if (flags.histogram) for (const line of render.renderSniffHistogram(session.stats.latencyHistogram())) out.line(line)
     }
     out.flush()
-    if (report !== undefined && reportFile?.ok) {
-      const written = await reportFile.value.write(report.build(outcome))
+    if (report !== undefined) {
+      const written = await report.write(outcome)
       if (!written.ok) this.fail(written.error)
-      this.logToStderr(errColors.dim(`rpcdiag: report written to ${written.value.path} (${(written.value.bytes / 1024).toFixed(0)} KiB)`))
+      this.logToStderr(errColors.dim(`rpcdiag: ${reports!.writtenText(written.value)}`))
     }
     if (outcome.error !== undefined) this.fail(outcome.error)
     return outcome.summary

@@ -2,11 +2,13 @@
 // onCall) folded into the same bounded aggregates as a capture's calls, plus
 // the run's parameters and its error codes.
 
+import {ok, type Result, type RpcDiagError, type UsageError} from '../errors.js'
 import type {LoadCallSample, LoadReport} from '../rpc/load-test.js'
 import {CallStats, type CallStatsOptions} from './call-stats.js'
 import {CallTableBuilder} from './call-table.js'
 import type {CountedClass, Fact, ReportData} from './data.js'
 import {clockText, countText, durationText} from './format.js'
+import {ReportFile, type WrittenReport} from './report-file.js'
 
 export interface LoadRunParams {
   readonly method: string
@@ -110,5 +112,37 @@ export class LoadReportBuilder {
         ],
       },
     }
+  }
+}
+
+/**
+ * `call --repeat --report FILE`: the file opened before the run (a path that
+ * cannot be written fails first), each call collected, the page written at the end.
+ */
+export class LoadReportFile {
+  private readonly builder: LoadReportBuilder
+
+  private constructor(
+    private readonly file: ReportFile,
+    params: LoadRunParams,
+  ) {
+    this.builder = new LoadReportBuilder(params)
+  }
+
+  static open(path: string, params: LoadRunParams): Result<LoadReportFile, UsageError> {
+    const f = ReportFile.open(path)
+    return f.ok ? ok(new LoadReportFile(f.value, params)) : f
+  }
+
+  /** runLoad's onCall. */
+  readonly onCall = (c: LoadCallSample): void => this.builder.call(c)
+
+  write(report: LoadReport): Promise<Result<WrittenReport, RpcDiagError>> {
+    return this.file.write(this.builder.build(report))
+  }
+
+  /** The run did not happen: remove the empty file. */
+  discard(): void {
+    this.file.discard()
   }
 }

@@ -62,3 +62,8 @@ export class ReportFile {
     closeSync(fd)
   }
 }
+
+/** The line a command prints once the report is written. */
+export function writtenText(w: WrittenReport): string {
+  return `report written to ${w.path} (${(w.bytes / 1024).toFixed(0)} KiB)`
+}

@@ -3,8 +3,10 @@
 // built from what came and written.
 
 import type {CaptureSource} from '../capture/index.js'
+import {err, ok, type Result, RpcDiagError, type UsageError} from '../errors.js'
 import type {SniffContext, SniffOutcome, SniffOutput} from '../sniff/index.js'
 import type {ReportData} from './data.js'
+import {ReportFile, type WrittenReport} from './report-file.js'
 import {SniffReportBuilder, type SniffReportOptions} from './sniff-report.js'
 
 export interface SniffReportOutput extends SniffOutput {
@@ -46,5 +48,39 @@ export function sniffReportOutput(ctx: SniffContext, limits?: SniffReportOptions
   return {
     event: (e) => builder.event(e),
     build: (outcome, generatedAt) => builder.build(outcome.summary, {notes: outcome.notes, generatedAt}),
+  }
+}
+
+/**
+ * `sniff --report FILE`: the file opened before the capture starts, the output
+ * to tee beside the terminal's once it does, and the page written at the end.
+ */
+export class SniffReport {
+  private out: SniffReportOutput | undefined
+
+  private constructor(private readonly file: ReportFile) {}
+
+  static open(path: string): Result<SniffReport, UsageError> {
+    const f = ReportFile.open(path)
+    return f.ok ? ok(new SniffReport(f.value)) : f
+  }
+
+  /** The SniffOutput that collects the report (runSniff's output callback calls this with its context). */
+  output(ctx: SniffContext): SniffOutput {
+    this.out = sniffReportOutput(ctx)
+    return this.out
+  }
+
+  async write(outcome: SniffOutcome): Promise<Result<WrittenReport, RpcDiagError>> {
+    if (this.out === undefined) {
+      this.file.discard()
+      return err(new RpcDiagError('WRITE_FAILED', `no capture ran: ${this.file.path} not written`))
+    }
+    return this.file.write(this.out.build(outcome))
+  }
+
+  /** The capture did not start: remove the empty file. */
+  discard(): void {
+    this.file.discard()
   }
 }
