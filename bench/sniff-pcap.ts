@@ -19,25 +19,13 @@ import {encodePacket, TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN} from '../decoders/pack
 import {encodePcapHeader, writePcapRecordHeader} from '../decoders/pcap/index.js'
 import {encodeFrame} from '../decoders/tinypb/index.js'
 import {MinHeap} from '../src/net/min-heap.js'
+import {seededRandom} from '../src/stats/index.js'
 
 const LINKTYPE_ETHERNET = 1
 const SERVER = {host: '10.0.0.1', port: 12_345}
 const LONG_CONNECTIONS = 64
 const MSS = 1448
 const METHODS = ['Order.makeOrder', 'Order.queryOrder', 'QueryService.query_name', 'QueryService.query_age']
-
-/** xorshift32: the same file on every run. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1
-  return () => {
-    x ^= x << 13
-    x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5
-    x >>>= 0
-    return x / 2 ** 32
-  }
-}
 
 interface Conn {
   client: {host: string; port: number}
@@ -68,7 +56,7 @@ export interface GeneratedCapture {
 }
 
 export function generateSniffPcap(file: string, calls: number): GeneratedCapture {
-  const rand = rng(0x7e57)
+  const rand = seededRandom(0x7e57)
   const fd = openSync(file, 'w', 0o600)
   const chunk = Buffer.allocUnsafe(8 * 1024 * 1024)
   let used = 0

@@ -16,7 +16,7 @@
 
 import {execFileSync, spawn} from 'node:child_process'
 import {once} from 'node:events'
-import {closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {closeSync, createReadStream, existsSync, mkdirSync, openSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {createInterface} from 'node:readline'
@@ -27,6 +27,7 @@ import {openLoop} from './open-loop.js'
 import {generateSniffPcap} from './sniff-pcap.js'
 
 import {buildDist} from './build-dist.js'
+import {median, type Timed, timed} from './gnu-time.js'
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'))
 const CALLS = Number(args[0] ?? 1_000_000)
@@ -34,33 +35,6 @@ const ROUNDS = Number(args[1] ?? 3)
 const LIVE = !process.argv.includes('--no-live')
 const TSHARK = !process.argv.includes('--no-tshark')
 const CLI = ['bin/run.js', 'sniff']
-
-interface Timed {
-  wall: number
-  user: number
-  sys: number
-  rssMb: number
-}
-
-/** Run argv with stdout to /dev/null under GNU time: wall, CPU, peak RSS. */
-function timed(argv: string[]): Timed {
-  const fmtFile = join(tmpdir(), `rpcdiag-bench-time-${process.pid}`)
-  const devnull = openSync('/dev/null', 'w')
-  try {
-    execFileSync('/usr/bin/time', ['-o', fmtFile, '-f', '%e %U %S %M', ...argv], {stdio: ['ignore', devnull, 'ignore']})
-  } finally {
-    closeSync(devnull)
-  }
-  const [wall, user, sys, kb] = readFileSync(fmtFile, 'utf8').trim().split(/\s+/).map(Number)
-  rmSync(fmtFile)
-  return {wall, user, sys, rssMb: kb / 1024}
-}
-
-function median(runs: Timed[]): Timed {
-  const by = [...runs].sort((a, b) => a.wall - b.wall)
-  const m = by[Math.floor(by.length / 2)]
-  return {...m, rssMb: Math.max(...runs.map((r) => r.rssMb))}
-}
 
 async function lastLine(file: string): Promise<string> {
   let last = ''

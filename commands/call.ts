@@ -65,6 +65,7 @@ When a call times out or the peer closes without answering, the error lists the 
     'connection-per-call': Flags.boolean({description: "with --repeat: a new connection per call, like rocket's client (the only safe way with rocket)"}),
     pipeline: Flags.integer({description: 'with --repeat: calls in flight per connection (tinyrpc copes; rocket drops them)', default: 1, min: 1}),
     ...colorFlags,
+    report: Flags.string({description: 'with --repeat: also write a self-contained HTML report to FILE: latency over the run, histogram, throughput, error codes'}),
   }
 
   public async run(): Promise<CallResult | LoadReport> {
@@ -76,8 +77,8 @@ When a call times out or the peer closes without answering, the error lists the 
     ])
     const addr = parseAddr(flags.addr)
     if (!addr.ok) this.fail(addr.error)
-    if (flags.repeat === undefined && (flags['connection-per-call'] || flags.pipeline > 1 || flags.concurrency > 1)) {
-      this.fail(new UsageError('BAD_FLAGS', '--concurrency, --connection-per-call and --pipeline need --repeat N'))
+    if (flags.repeat === undefined && (flags['connection-per-call'] || flags.pipeline > 1 || flags.concurrency > 1 || flags.report !== undefined)) {
+      this.fail(new UsageError('BAD_FLAGS', '--concurrency, --connection-per-call, --pipeline and --report need --repeat N'))
     }
 
     const body =
@@ -111,7 +112,7 @@ When a call times out or the peer closes without answering, the error lists the 
       this.logToStderr(errColors.yellow(`warning: ${w}`))
     }
 
-    if (flags.repeat !== undefined) return this.load(addr.value, prepared.value, flags)
+    if (flags.repeat !== undefined) return this.load(addr.value, prepared.value, {...flags, method: args.method, addrText: flags.addr})
 
     const {runCall} = await import('../src/rpc/call.js')
     const result = await runCall({addr: addr.value, prepared: prepared.value, timeoutMs: flags.timeout, connectTimeoutMs: flags['connect-timeout']})
@@ -136,16 +137,44 @@ When a call times out or the peer closes without answering, the error lists the 
   private async load(
     addr: import('../src/net/net-addr.js').NetAddr,
     prepared: import('../src/rpc/call-prepare.js').PreparedCall,
-    flags: {repeat?: number; concurrency: number; 'connection-per-call': boolean; pipeline: number; timeout: number; 'connect-timeout'?: number; format: string; color: 'auto' | 'always' | 'never'; 'no-color': boolean},
+    flags: {
+      repeat?: number
+      concurrency: number
+      'connection-per-call': boolean
+      pipeline: number
+      timeout: number
+      'connect-timeout'?: number
+      format: string
+      report?: string
+      color: 'auto' | 'always' | 'never'
+      'no-color': boolean
+      method: string
+      addrText: string
+    },
   ): Promise<LoadReport> {
-    const [{runLoad}, render, {colorsFor}] = await Promise.all([
+    const [{runLoad}, render, {colorsFor}, reports] = await Promise.all([
       import('../src/rpc/load-test.js'),
       import('../src/render/call-load.js'),
       import('../src/render/color.js'),
+      flags.report === undefined ? undefined : import('../src/report/index.js'),
     ])
     if (prepared.msgId !== undefined && !flags['connection-per-call']) {
       this.logToStderr(colorsFor(process.stderr, process.env, colorChoice(flags)).yellow('warning: with a fixed --msg-id on reused connections, a stale reply cannot be told from a fresh one'))
     }
+    // --report: opened now, so a path that cannot be written fails before the run.
+    const opened = reports?.LoadReportFile.open(flags.report!, {
+      method: prepared.wireName,
+      addr: flags.addrText,
+      repeat: flags.repeat!,
+      concurrency: flags.concurrency,
+      pipeline: flags.pipeline,
+      connectionPerCall: flags['connection-per-call'],
+      timeoutMs: flags.timeout,
+      connectTimeoutMs: flags['connect-timeout'],
+      startedAtEpochMs: Date.now(),
+    })
+    if (opened !== undefined && !opened.ok) this.fail(opened.error)
+    const reportFile = opened?.value
     const r = await runLoad({
       addr,
       prepared,
@@ -155,9 +184,18 @@ When a call times out or the peer closes without answering, the error lists the 
       pipeline: flags.pipeline,
       timeoutMs: flags.timeout,
       connectTimeoutMs: flags['connect-timeout'],
+      onCall: reportFile?.onCall,
     })
-    if (!r.ok) this.fail(r.error)
+    if (!r.ok) {
+      reportFile?.discard()
+      this.fail(r.error)
+    }
     const report = r.value
+    if (reportFile !== undefined) {
+      const written = await reportFile.write(report)
+      if (!written.ok) this.fail(written.error)
+      this.logToStderr(colorsFor(process.stderr).dim(reports!.writtenText(written.value)))
+    }
     if (flags.format === 'json') this.log(JSON.stringify(render.loadReportToJson(report), null, 2))
     else for (const line of render.renderLoadReport(report, {colors: colorsFor(process.stdout, process.env, colorChoice(flags))})) this.log(line)
     const unanswered = report.transportErrors.reduce((n, e) => n + e.count, 0)

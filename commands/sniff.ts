@@ -58,6 +58,7 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     snaplen: Flags.integer({char: 's', description: 'bytes kept of each packet (live; default 262144, which covers every MTU; cap keeps at most 65535)', min: 64}),
     processes: Flags.boolean({description: 'name the process behind each end of a live connection', default: true, allowNo: true}),
     ...colorFlags,
+    report: Flags.string({description: 'also write a self-contained HTML report to FILE: latency charts, histograms, ladder diagrams, the calls in doubt'}),
   }
 
   public async run(): Promise<SniffSummary | undefined> {
@@ -76,6 +77,11 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     const bufferLimit = sniff.parseByteSize(flags['buffer-limit'])
     if (!bufferLimit.ok) this.fail(bufferLimit.error)
     const payloads = await this.payloadDecoder(flags)
+    // --report: opened now, so a path that cannot be written fails before the capture.
+    const reports = flags.report === undefined ? undefined : await import('../src/report/index.js')
+    const opened = reports?.SniffReport.open(flags.report!)
+    if (opened !== undefined && !opened.ok) this.fail(opened.error)
+    const report = opened?.value
 
     // Ctrl-C and SIGTERM end the capture: what was captured is still decoded and
     // summarised. A second one leaves at once; the -w file is whole after every write.
@@ -101,13 +107,14 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
         hex: flags.hex,
         frames: flags.frames,
         bufferLimit: bufferLimit.value,
-        connections: flags.verbose,
+        // The report's ladders show SYN, FIN and RST.
+        connections: flags.verbose || report !== undefined,
       },
       write: flags.write,
       count: flags.count,
       processes: flags.processes,
-      output: (ctx) =>
-        render.terminalOutput(ctx, {
+      output(ctx) {
+        const terminal = render.terminalOutput(ctx, {
           out,
           colors,
           json: flags.json,
@@ -115,10 +122,13 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
           hex: flags.hex,
           fileName: flags.read === '-' ? 'stdin' : (flags.read ?? ''),
           progress: process.stderr.isTTY ? (t) => process.stderr.write(t) : undefined,
-        }),
+        })
+        return report === undefined ? terminal : sniff.teeOutputs(terminal, report.output(ctx))
+      },
     })
     if (!r.ok) {
       stop.dispose()
+      report?.discard()
       this.fail(r.error)
     }
     running = r.value
@@ -139,6 +149,11 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
       if (flags.histogram) for (const line of render.renderSniffHistogram(session.stats.latencyHistogram())) out.line(line)
     }
     out.flush()
+    if (report !== undefined) {
+      const written = await report.write(outcome)
+      if (!written.ok) this.fail(written.error)
+      this.logToStderr(errColors.dim(`rpcdiag: ${reports!.writtenText(written.value)}`))
+    }
     if (outcome.error !== undefined) this.fail(outcome.error)
     return outcome.summary
   }

@@ -27,6 +27,12 @@
 //                           import.meta.url): beside the command file that runs
 //                           that line; package.json oclif.commands.globPatterns
 //                           keeps oclif from taking it for a command
+//   dist/report-page.{js,css}
+//                           the HTML report's script (uPlot included) and
+//                           styles, inlined into each report by the commands
+//                           that write one (src/report/page-assets.ts reads
+//                           them one folder up from the command file; not in
+//                           commands/, where oclif would take it for a command)
 //   dist/help/, dist/hooks/ the help class and the command_not_found and postrun hooks
 //   oclif.manifest.json     (at the package root, where oclif reads it; beside
 //                           DIR with --out DIR/dist) what
@@ -56,6 +62,8 @@ import {createRequire} from 'node:module'
 import {fileURLToPath} from 'node:url'
 
 import {build} from 'esbuild'
+
+import {reportPageOptions} from './report-page.mjs'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '')
 const outAt = process.argv.indexOf('--out')
@@ -134,7 +142,7 @@ const common = {
   minifySyntax: true,
   keepNames: true,
   legalComments: 'none',
-  external: ['cap', 'systeminformation', 'typescript', 'ts-node', 'tsx', 'tsx/*'],
+  external: ['cap', 'systeminformation', 'typescript', 'ts-node', 'tsx', 'tsx/*', 'esbuild'],
   metafile: true,
   logLevel: 'warning',
 }
@@ -169,7 +177,7 @@ for (let attempt = 1; attempt <= 10; attempt++) rmSync(`${OLD}-${attempt}`, {rec
 renameSync(`${DIST}/oclif.manifest.json`, `${outAt > 0 ? dirname(DIST) : ROOT}/oclif.manifest.json`)
 
 async function stage() {
-  const builds = await Promise.all([
+  const [cli, cmds, page] = await Promise.all([
     build({
       ...common,
       entryPoints: {oclif: 'rpcdiag:oclif'},
@@ -208,8 +216,10 @@ async function stage() {
         },
       ],
     }),
+    build({...reportPageOptions(), outfile: `${STAGE}/report-page.js`, metafile: true}),
   ])
-  const outputs = builds.flatMap((b) => Object.entries(b.metafile.outputs)).map(([f, o]) => [relative(STAGE, `${ROOT}/${f}`), o])
+
+  const outputs = Object.entries({...cli.metafile.outputs, ...cmds.metafile.outputs, ...page.metafile.outputs}).map(([f, o]) => [relative(STAGE, `${ROOT}/${f}`), o])
 
   // The worker is started by URL relative to the file that holds the starting
   // code: every such file must be in dist/commands/ beside it.
@@ -217,6 +227,10 @@ async function stage() {
   if (starters.length === 0 || starters.some((f) => !f.startsWith('commands/'))) {
     throw new Error(`build: ${WORKER} is started from ${starters.join(', ') || 'nowhere'}, expected dist/commands/`)
   }
+
+  // The report page is read by URL relative to the file holding page-assets.ts: from dist/commands/, one folder up.
+  const readers = outputs.filter(([, o]) => 'src/report/page-assets.ts' in o.inputs).map(([f]) => f)
+  if (readers.some((f) => !f.startsWith('commands/'))) throw new Error(`build: the report page is read from ${readers.join(', ')}, expected dist/commands/`)
 
   // The manifest, made by the bundled oclif itself (what `oclif manifest` does,
   // without that package): the root plugin loaded with any manifest ignored,

@@ -7,32 +7,11 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-const BIN = join(process.cwd(), 'bin', 'run.js')
+import {BIN, env, type Run, run} from './helpers/built-cli.js'
+
 const dir = mkdtempSync(join(tmpdir(), 'rpcdiag-e2e-'))
 const children: ChildProcess[] = []
 type Json = Record<string, any>
-
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function env(): NodeJS.ProcessEnv {
-  return {...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, RPCDIAG_PROTO: undefined, RPCDIAG_IMPORT_PATH: undefined}
-}
-
-function run(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {env: env(), stdio: ['ignore', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({code, stdout, stderr}))
-  })
-}
 
 /** Start a long-running command; resolves once its stderr or stdout matches. */
 function background(args: string[], ready: RegExp): Promise<{child: ChildProcess; match: RegExpMatchArray; output: () => Run}> {

@@ -30,6 +30,20 @@ export interface LoadOptions {
   readonly msgIds?: MsgIdGenerator
   /** Called after each finished call with the number finished so far. */
   readonly onProgress?: (done: number) => void
+  /** Called with each finished call (for reports: the run over time). */
+  readonly onCall?: (c: LoadCallSample) => void
+}
+
+/** One finished call of a load run: times are ms since the run started. */
+export interface LoadCallSample {
+  readonly msgId: string
+  /** When its latency began: before the connect for a call on its own connection, else at the send. */
+  readonly startMs: number
+  readonly endMs: number
+  /** Set when an answer came: 0 or the server's err_code. */
+  readonly errCode?: number
+  /** Set when no answer came: the transport error (CALL_TIMEOUT, PEER_CLOSED...). */
+  readonly error?: {readonly code: string; readonly message: string}
 }
 
 export interface LoadReport {
@@ -112,11 +126,19 @@ export async function runLoad(opts: LoadOptions): Promise<Result<LoadReport, Net
     if (t === undefined) transport.set(e.code, {count: 1, example: e.message})
     else t.count++
   }
+  const started = clock.now()
   const finishCall = (c: RpcController, startAt: number) => {
     done++
+    const endAt = c.times.finishedAt ?? clock.now()
+    opts.onCall?.({
+      msgId: c.msgId,
+      startMs: startAt - started,
+      endMs: endAt - started,
+      ...(c.error !== undefined ? {error: {code: c.error.code, message: c.error.message}} : {errCode: c.errCode}),
+    })
     if (c.error !== undefined) countTransport(c.error)
     else {
-      samples.push((c.times.finishedAt ?? clock.now()) - startAt)
+      samples.push(endAt - startAt)
       if (c.errCode === 0) okCount++
       else serverErrors.set(c.errCode, (serverErrors.get(c.errCode) ?? 0) + 1)
     }
@@ -212,7 +234,6 @@ export async function runLoad(opts: LoadOptions): Promise<Result<LoadReport, Net
     await Promise.all(Array.from({length: pipeline}, () => lane(usable, false)))
     if (ch !== undefined) retire(ch)
   }
-  const started = clock.now()
   const cpuAtStart = process.cpuUsage()
   const workers = Math.min(opts.concurrency, opts.repeat)
   await Promise.all(Array.from({length: workers}, mode === 'per-call' ? perCallLane : connectionLoop))

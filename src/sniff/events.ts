@@ -67,14 +67,33 @@ export interface Cause {
   readonly message: string
 }
 
+/** Why an `unanswered` event came, in words. */
+export const UNANSWERED_REASON_TEXT: Readonly<Record<'timeout' | 'closed' | 'end', string>> = {
+  timeout: 'no reply within --timeout',
+  closed: 'the connection ended first',
+  end: 'the capture ended first',
+}
+
+/** What made a call uncertain, in a word or two (the event's note says the rest). */
+export const UNCERTAIN_LABEL: Readonly<Record<UncertainReason, string>> = {
+  gap: 'capture gap',
+  truncated: 'truncated packets',
+  drop: 'dropped packets',
+  conflict: 'retransmission with different data',
+}
+
 export type SniffEvent =
   | {readonly type: 'connection'; readonly t: number; readonly conn: ConnRef; readonly state: 'open'}
+  /** One side sent its FIN (its stream ended in order). */
+  | {readonly type: 'connection'; readonly t: number; readonly conn: ConnRef; readonly state: 'fin'; readonly from: Side}
   | {
       readonly type: 'connection'
       readonly t: number
       readonly conn: ConnRef
       readonly state: 'close'
       readonly reason: CloseReason
+      /** The side that sent the RST, when reason is 'rst'. */
+      readonly resetBy?: Side
       readonly packets: number
       readonly bytes: number
       readonly durationMs: number

@@ -42,6 +42,21 @@ export interface SniffOutput {
   ready?(): Promise<void> | undefined
 }
 
+/** One stream of events to several outputs (the terminal and a report): each sees every event, batch and end, in order. */
+export function teeOutputs(...outs: SniffOutput[]): SniffOutput {
+  return {
+    event(e) {
+      for (const o of outs) o.event(e)
+    },
+    batch() {
+      for (const o of outs) o.batch?.()
+    },
+    end() {
+      for (const o of outs) o.end?.()
+    },
+  }
+}
+
 export interface SniffOptions {
   /** Where packets come from (and the signal that stops the capture). */
   readonly capture: CaptureOptions

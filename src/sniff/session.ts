@@ -255,6 +255,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
     }
     this.finishDir(c, dir, t)
     this.tracker.end(c.tx, dir, how, t)
+    if (this.connections && how === 'fin') this.emit({type: 'connection', t, conn: c.ref, state: 'fin', from: c.tx.sideOf(dir)})
   }
 
   limit(flow: Conn, _dir: Dir, heldBytes: number, t: number): void {
@@ -277,7 +278,10 @@ export class SniffSession implements ReassemblySink<ConnState> {
     this.finishDir(c, 1, t)
     if (c.protocol === 'string') this.tracker.guessServer(c.tx)
     this.tracker.close(c.tx, reason === 'end' || reason === 'reused' ? reason : 'closed', t)
-    if (this.connections) this.emit({type: 'connection', t, conn: c.ref, state: 'close', reason, packets: flow.packets, bytes: flow.bytes, durationMs: t - flow.firstT})
+    if (this.connections) {
+      const resetBy = reason === 'rst' && flow.resetBy !== undefined ? c.tx.sideOf(flow.resetBy) : undefined
+      this.emit({type: 'connection', t, conn: c.ref, state: 'close', reason, resetBy, packets: flow.packets, bytes: flow.bytes, durationMs: t - flow.firstT})
+    }
     flow.user = undefined
   }
 

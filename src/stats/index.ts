@@ -1,2 +1,3 @@
 export * from './latency.js'
 export * from './log-histogram.js'
+export * from './reservoir.js'

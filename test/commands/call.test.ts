@@ -136,7 +136,8 @@ describe('rpcdiag call (in process)', () => {
     ['a field of the wrong type', ['--json', '{"price":"cheap"}'], 'makeOrderRequest.price: expected int32'],
     ['an unknown field', ['--json', '{"prise":1}'], 'makeOrderRequest has no field "prise" (did you mean "price"?)'],
     ['a frame that would crash rocket', ['--msg-id', 'x'.repeat(100)], 'msg_id is 100 bytes'],
-    ['--concurrency without --repeat', ['-c', '4'], '--concurrency, --connection-per-call and --pipeline need --repeat N'],
+    ['--concurrency without --repeat', ['-c', '4'], '--concurrency, --connection-per-call, --pipeline and --report need --repeat N'],
+    ['--report without --repeat', ['--report', '/dev/null'], '--concurrency, --connection-per-call, --pipeline and --report need --repeat N'],
   ])('exits 2 on %s, and nothing reaches the server', async (_what, flags, text) => {
     const counting = await countingServer()
     const method = flags.includes('--method-typo') ? 'Order.makeOrdr' : 'Order.makeOrder'

@@ -174,3 +174,28 @@ describe('ports reused after a stale server socket', () => {
     }
   })
 })
+
+describe('connection events (-v, and the report’s ladders)', () => {
+  it('tells each side’s FIN apart, in time order, before the close', () => {
+    const conv = new Conversation()
+    const {events} = run(exchange(conv, MAKE_ORDER_REQUEST, MAKE_ORDER_REPLY), {connections: true})
+    const conn = events.filter((e) => e.type === 'connection').map((e) => (e.state === 'fin' ? `fin:${e.from}` : e.state))
+    expect(conn).toEqual(['open', 'fin:client', 'fin:server', 'close'])
+  })
+
+  it('names the side that sent the RST', () => {
+    for (const from of ['client', 'server'] as const) {
+      const conv = new Conversation()
+      const segs = [...conv.handshake(), ...conv.send('client', MAKE_ORDER_REQUEST), conv.rst(from)]
+      const {events} = run(segs, {connections: true})
+      const close = events.find((e) => e.type === 'connection' && e.state === 'close')
+      expect(close).toMatchObject({reason: 'rst', resetBy: from})
+      expect(events.some((e) => e.type === 'connection' && e.state === 'fin')).toBe(false)
+    }
+  })
+
+  it('says nothing of connections without the option', () => {
+    const {events} = run(exchange(new Conversation(), MAKE_ORDER_REQUEST, MAKE_ORDER_REPLY))
+    expect(events.some((e) => e.type === 'connection')).toBe(false)
+  })
+})

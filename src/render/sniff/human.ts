@@ -11,7 +11,7 @@ import type {ChalkInstance} from 'chalk'
 import {describeChunk} from '../chunk-view.js'
 import {hexdump} from '../hexdump.js'
 import {displayText, quoteBytes} from '../../../decoders/string/index.js'
-import type {FrameInfo, PayloadResult, SniffEvent, UncertainReason} from '../../sniff/index.js'
+import {type FrameInfo, type PayloadResult, type SniffEvent, UNANSWERED_REASON_TEXT, UNCERTAIN_LABEL} from '../../sniff/index.js'
 import {type CaptureTimeFormat, flowText, msText} from './format.js'
 
 export interface SniffHumanOptions {
@@ -35,20 +35,6 @@ function callText(f: FrameInfo, c: ChalkInstance): string {
   return `${c.bold(displayText(f.method))} ${c.dim('#' + displayText(f.msgId))}`
 }
 
-const REASON: Record<'timeout' | 'closed' | 'end', string> = {
-  timeout: 'no reply within --timeout',
-  closed: 'the connection ended first',
-  end: 'the capture ended first',
-}
-
-/** What made a call uncertain, in a word or two (the event's note says the rest). */
-export const UNCERTAIN_LABEL: Record<UncertainReason, string> = {
-  gap: 'capture gap',
-  truncated: 'truncated packets',
-  drop: 'dropped packets',
-  conflict: 'retransmission with different data',
-}
-
 export class SniffHumanRenderer {
   constructor(private readonly opts: SniffHumanOptions) {}
 
@@ -66,7 +52,7 @@ export class SniffHumanRenderer {
         return [line, ...this.details('request', e.request), ...this.details('response', e.response)]
       }
       case 'unanswered': {
-        const line = `${head} ${callText(e.request, c)} ${e.request.size}B ${c.red('UNANSWERED')} after ${msText(e.waitedMs)} (${REASON[e.reason]})`
+        const line = `${head} ${callText(e.request, c)} ${e.request.size}B ${c.red('UNANSWERED')} after ${msText(e.waitedMs)} (${UNANSWERED_REASON_TEXT[e.reason]})`
         const causes = e.causes.map((cause, i) => `${INDENT}${i === 0 ? 'likely:' : '    or:'} ${displayText(cause.message)}`)
         return [line, ...(this.opts.verbose ? causes : causes.slice(0, 3)), ...this.details('request', e.request)]
       }
@@ -113,7 +99,10 @@ export class SniffHumanRenderer {
       case 'connection':
         if (!this.opts.verbose) return []
         if (e.state === 'open') return [c.dim(`${head} connection #${e.conn.id} opened${e.conn.midstream ? ' (already open when the capture started)' : ''}`)]
-        return [c.dim(`${head} connection #${e.conn.id} closed (${e.reason}): ${e.packets} packets, ${e.bytes} payload bytes, ${msText(e.durationMs)}`)]
+        if (e.state === 'fin') return [c.dim(`${head} connection #${e.conn.id}: the ${e.from} sent FIN`)]
+        return [
+          c.dim(`${head} connection #${e.conn.id} closed (${e.reason}${e.resetBy === undefined ? '' : ` by the ${e.resetBy}`}): ${e.packets} packets, ${e.bytes} payload bytes, ${msText(e.durationMs)}`),
+        ]
     }
   }
 

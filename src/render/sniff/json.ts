@@ -100,7 +100,8 @@ export class SniffJsonRenderer {
       case 'connection':
         if (!this.opts.verbose) return undefined
         if (e.state === 'open') return {...base, state: 'open', midstream: e.conn.midstream, serverBy: e.conn.serverBy ?? null}
-        return {...base, state: 'close', reason: e.reason, packets: e.packets, bytes: e.bytes, durationMs: roundMs(e.durationMs)}
+        if (e.state === 'fin') return {...base, state: 'fin', from: e.from}
+        return {...base, state: 'close', reason: e.reason, ...(e.resetBy !== undefined ? {resetBy: e.resetBy} : {}), packets: e.packets, bytes: e.bytes, durationMs: roundMs(e.durationMs)}
     }
   }
 

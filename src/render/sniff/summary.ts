@@ -6,10 +6,9 @@ import type {ChalkInstance} from 'chalk'
 
 import {displayText} from '../../../decoders/string/index.js'
 
-import type {MethodSummary, SniffSummary, UncertainReason} from '../../sniff/index.js'
+import {type MethodSummary, type SniffSummary, UNCERTAIN_LABEL, type UncertainReason} from '../../sniff/index.js'
 import {renderHistogram, type WeightedSamples} from '../histogram.js'
 import {renderTable} from '../table.js'
-import {UNCERTAIN_LABEL} from './human.js'
 
 const RULE = '='.repeat(80)
 const THIN = '-'.repeat(80)

@@ -28,6 +28,8 @@ export class TcpFlow<U = unknown> {
   midstream = false
   state: 'open' | 'closed' = 'open'
   closeReason: CloseReason | undefined
+  /** The direction whose segment carried the RST, when closeReason is 'rst'. */
+  resetBy: Dir | undefined
   lastT: number
   closedAt = 0
   /** TCP segments seen on this connection, and their payload bytes. */

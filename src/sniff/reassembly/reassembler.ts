@@ -182,6 +182,7 @@ export class Reassembler<U = unknown> implements HalfOutput<Flow<U>> {
     if (flow.heldBytes > this.maxHeld) this.overLimit(flow, t)
 
     if ((flags & TCP_RST) !== 0) {
+      flow.resetBy ??= dir
       this.resetFlow(flow, t)
       return
     }
