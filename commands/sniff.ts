@@ -26,6 +26,8 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     'tcpdump -i any -U -w - port 12345 | <%= config.bin %> <%= command.id %> --read -',
     '<%= config.bin %> <%= command.id %> -i any --port 12345 -w calls.pcap --duration 60',
     '<%= config.bin %> <%= command.id %> --list-interfaces',
+    '<%= config.bin %> <%= command.id %> -i any --port 12345 --metrics 0.0.0.0:9464 -q',
+    '<%= config.bin %> <%= command.id %> --netns $(docker inspect -f \'{{.State.Pid}}\' web1) -i any --port 12345',
   ]
 
   static override flags = {
@@ -51,6 +53,17 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     backend: Flags.option({options: ['auto', 'cap', 'tcpdump'] as const, default: 'auto' as const, description: 'live capture through libpcap (cap), a tcpdump child, or cap falling back to tcpdump'})(),
     snaplen: Flags.integer({char: 's', description: 'bytes kept of each packet (live)', min: 64}),
     processes: Flags.boolean({description: 'name the process behind each end of a live connection', default: true, allowNo: true}),
+    metrics: Flags.string({
+      description: 'serve Prometheus metrics at http://[HOST:]PORT/metrics while capturing (HOST defaults to 127.0.0.1; 0.0.0.0:9464 for every interface)',
+      helpValue: '[HOST:]PORT',
+    }),
+    'metrics-only': Flags.boolean({char: 'q', description: 'with --metrics: print nothing else (no calls, no summary), to run as a long-lived agent', dependsOn: ['metrics']}),
+    'metrics-max-methods': Flags.integer({description: 'with --metrics: distinct method names with series of their own; the rest share "other"', default: 100, min: 1, max: 10_000, dependsOn: ['metrics']}),
+    netns: Flags.string({
+      description: "capture in this network namespace: a name (ip netns list), a pid (a container's: docker inspect -f '{{.State.Pid}}'), or a path like /proc/PID/ns/net; needs a capture process (tcpdump)",
+      exclusive: ['read', 'list-interfaces'],
+      helpValue: 'NAME|PID|PATH',
+    }),
   }
 
   public async run(): Promise<SniffSummary | undefined> {
@@ -69,6 +82,34 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     const bufferLimit = sniff.parseByteSize(flags['buffer-limit'])
     if (!bufferLimit.ok) this.fail(bufferLimit.error)
     const payloads = await this.payloadDecoder(flags)
+    const quiet = flags['metrics-only']
+    const live = flags.read === undefined
+    // Attribution names processes for the printed lines: an agent printing nothing needs none.
+    const processes = flags.processes && !quiet
+
+    // --netns: the capture process runs inside; the namespace's socket tables are read through a process in it.
+    let netns: {prefix: readonly string[]; netDir: string | undefined; close(): void} | undefined
+    if (flags.netns !== undefined) {
+      const ns = await import('../src/netns/index.js')
+      const resolved = ns.resolveNetns(flags.netns)
+      if (!resolved.ok) this.fail(resolved.error)
+      let netDir: string | undefined
+      let close = () => {}
+      if (processes || flags.metrics !== undefined) {
+        const p = await ns.netnsProc(resolved.value)
+        if (!p.ok) this.fail(p.error)
+        netDir = p.value.netDir
+        close = p.value.close
+      }
+      netns = {prefix: ns.netnsCommandPrefix(resolved.value), netDir, close}
+    }
+
+    const metrics = flags.metrics === undefined ? undefined : await this.startMetrics(flags.metrics, {
+      ports: flags.port,
+      maxMethods: flags['metrics-max-methods'],
+      closeWait: live,
+      netDir: netns?.netDir,
+    }, () => netns?.close())
 
     // Ctrl-C and SIGTERM end the capture: what was captured is still decoded and
     // summarised. A second one leaves at once; the -w file is whole after every write.
@@ -84,6 +125,7 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
         filter: flags.filter,
         backend: flags.backend,
         snaplen: flags.snaplen,
+        commandPrefix: netns?.prefix,
         signal: flags.duration === undefined ? stop.signal : AbortSignal.any([stop.signal, AbortSignal.timeout(flags.duration * 1000)]),
       },
       session: {
@@ -91,38 +133,55 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
         timeoutMs: flags.timeout,
         payloads,
         hex: flags.hex,
-        frames: flags.frames,
         bufferLimit: bufferLimit.value,
         connections: flags.verbose,
+        // Metrics count requests as they arrive: the session reports every frame, the printer shows them with --frames.
+        frames: flags.frames || metrics !== undefined,
       },
       write: flags.write,
       count: flags.count,
-      processes: flags.processes,
-      output: (ctx) =>
-        render.terminalOutput(ctx, {
-          out,
-          colors,
-          json: flags.json,
-          verbose: flags.verbose,
-          hex: flags.hex,
-          fileName: flags.read === '-' ? 'stdin' : (flags.read ?? ''),
-          progress: process.stderr.isTTY ? (t) => process.stderr.write(t) : undefined,
-        }),
+      processes,
+      netDir: netns?.netDir,
+      output: (ctx) => {
+        const printer = quiet
+          ? undefined
+          : render.terminalOutput(ctx, {
+              out,
+              colors,
+              json: flags.json,
+              verbose: flags.verbose,
+              hex: flags.hex,
+              fileName: flags.read === '-' ? 'stdin' : (flags.read ?? ''),
+              progress: process.stderr.isTTY ? (t) => process.stderr.write(t) : undefined,
+            })
+        if (metrics === undefined) return printer!
+        return sniff.teeOutputs(printer === undefined || flags.frames ? printer : sniff.withoutFrames(printer), metrics.sniff.output(ctx))
+      },
     })
     if (!r.ok) {
       stop.dispose()
+      await metrics?.close()
+      netns?.close()
       this.fail(r.error)
     }
     running = r.value
     const {source, filter, notice, session} = running
     if (notice !== undefined) this.logToStderr(errColors.yellow(`rpcdiag: ${notice}`))
-    if (running.live) {
+    if (running.live || metrics !== undefined) {
       const what = filter.expression === '' ? '' : `, filter "${filter.expression}"`
-      this.logToStderr(errColors.dim(`rpcdiag: capturing on ${source.description}${what}; Ctrl-C stops`))
+      const serving = metrics === undefined ? '' : `serving metrics on ${metrics.http.url}; `
+      const capturing = running.live ? `capturing on ${source.description}${what}; Ctrl-C stops` : `reading ${source.description}`
+      this.logToStderr(errColors.dim(`rpcdiag: ${serving}${capturing}`))
     }
     const outcome = await running.done.finally(() => stop.dispose())
+    await metrics?.close()
+    netns?.close()
 
     for (const n of outcome.notes) this.logToStderr(errColors.yellow(`rpcdiag: ${n}`))
+    if (quiet) {
+      if (outcome.error !== undefined) this.fail(outcome.error)
+      return outcome.summary
+    }
     if (flags.json) out.line(render.summaryLine(outcome.summary))
     else if (flags.summary) {
       for (const line of render.renderSniffSummary(outcome.summary, colors)) out.line(line)
@@ -131,6 +190,32 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     out.flush()
     if (outcome.error !== undefined) this.fail(outcome.error)
     return outcome.summary
+  }
+
+  /** --metrics: the registry and its HTTP endpoint, up before the capture starts (a port in use fails at once). */
+  private async startMetrics(text: string, o: {ports?: string[]; maxMethods: number; closeWait: boolean; netDir?: string}, onFail: () => void) {
+    const [m, net] = await Promise.all([import('../src/metrics/index.js'), import('../src/net/index.js')])
+    const address = m.parseMetricsAddress(text)
+    if (!address.ok) {
+      onFail()
+      this.fail(address.error)
+    }
+    const ports = net.parsePortRanges(o.ports ?? [])
+    if (!ports.ok) {
+      onFail()
+      this.fail(ports.error)
+    }
+    const sniff = new m.SniffMetrics({
+      processMetrics: true,
+      maxMethods: o.maxMethods,
+      closeWait: o.closeWait ? {ports: ports.value, netDir: o.netDir} : undefined,
+    })
+    const http = await m.startMetricsServer({address: address.value, text: () => sniff.text(), contentType: sniff.registry.contentType})
+    if (!http.ok) {
+      onFail()
+      this.fail(http.error)
+    }
+    return {sniff, http: http.value, close: () => http.value.close()}
   }
 
   /** --proto: the shared .proto loader; -v or --json -v without one: schema-less. */

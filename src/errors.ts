@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'ONEOF_CONFLICT'
   | 'BAD_RESPONSES'
   | 'PEER_UNSAFE'
+  | 'BAD_NETNS'
   // .proto files and the methods they define
   | 'NO_PROTO'
   | 'NO_SCHEMA'
@@ -59,6 +60,9 @@ export type ErrorCode =
   | 'UNSUPPORTED_LINK_TYPE'
   | 'FILTER_COMPILER_MISSING'
   | 'WRITE_FAILED'
+  // Network namespaces and the metrics endpoint
+  | 'NETNS_FAILED'
+  | 'METRICS_LISTEN_FAILED'
   // Whole commands
   | 'DEMO_FAILED'
 

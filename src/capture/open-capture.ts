@@ -1,6 +1,6 @@
 import type {Readable} from 'node:stream'
 
-import {err, ok, type Result, RpcDiagError} from '../errors.js'
+import {err, ok, type Result, RpcDiagError, UsageError} from '../errors.js'
 import {buildFilter, type CaptureFilter, type FilterSpec, isTrivialFilter} from './bpf-filter.js'
 import {type CapLoader, loadCap} from './cap-addon.js'
 import type {CaptureSource} from './capture-source.js'
@@ -29,6 +29,8 @@ export interface CaptureOptions extends FilterSpec {
   loadCap?: CapLoader
   /** Aborting stops the capture (e.g. AbortSignal.timeout(duration) for --duration). */
   signal?: AbortSignal
+  /** Run the capture process under this command (see LiveCaptureOptions.commandPrefix); implies a capture process. */
+  commandPrefix?: readonly string[]
   readyTimeoutMs?: number
   maxQueueBytes?: number
 }
@@ -66,6 +68,7 @@ export async function openCapture(opts: CaptureOptions = {}): Promise<Result<Ope
     snaplen: opts.snaplen,
     bufferSize: opts.bufferSize,
     signal: opts.signal,
+    commandPrefix: opts.commandPrefix,
   }
   const backend = opts.backend ?? 'auto'
   const viaTcpdump = async (notice?: string): Promise<Result<OpenedCapture, RpcDiagError>> => {
@@ -77,6 +80,13 @@ export async function openCapture(opts: CaptureOptions = {}): Promise<Result<Ope
       return r
     }
     return ok({source: r.value, filter, notice})
+  }
+  // cap captures in this process, which cannot enter another namespace: only a capture process can.
+  if (opts.commandPrefix !== undefined && opts.commandPrefix.length > 0) {
+    if (backend === 'cap') {
+      return err(new UsageError('BAD_FLAGS', `--backend cap captures inside rpcdiag's own process, which cannot run under "${opts.commandPrefix.join(' ')}" (another network namespace): use --backend tcpdump, or leave --backend out`))
+    }
+    return viaTcpdump()
   }
   if (backend === 'tcpdump') return viaTcpdump()
   const cap = (opts.loadCap ?? loadCap)()

@@ -7,7 +7,7 @@ import {err, ok, type Result, RpcDiagError} from '../errors.js'
 import {classifyCaptureFailure} from './failure.js'
 import {BaseCaptureSource, type CaptureStats} from './capture-source.js'
 import {SourceChunks} from './source-chunks.js'
-import {DEFAULT_BUFFER_SIZE, DEFAULT_SNAPLEN, defaultInterface, type LiveCaptureOptions} from './live-options.js'
+import {DEFAULT_BUFFER_SIZE, DEFAULT_SNAPLEN, defaultInterface, type LiveCaptureOptions, prefixedCommand} from './live-options.js'
 
 export interface TcpdumpSourceOptions extends LiveCaptureOptions {
   /** tcpdump binary (default "tcpdump" on PATH). */
@@ -46,9 +46,10 @@ export async function openTcpdumpSource(opts: TcpdumpSourceOptions = {}): Promis
   if (iface !== undefined) args.push('-i', iface)
   if (opts.filter !== undefined) args.push('--', opts.filter.expression)
   const where = iface ?? 'the default interface'
-  const child = spawn(bin, args, {stdio: ['ignore', 'pipe', 'pipe']})
+  const [file, argv] = prefixedCommand(opts.commandPrefix, bin, args)
+  const child = spawn(file, argv, {stdio: ['ignore', 'pipe', 'pipe']})
   const source = new TcpdumpSource(child, where, opts)
-  const ready = await source.ready(bin, opts.readyTimeoutMs ?? 10_000)
+  const ready = await source.ready(file, opts.readyTimeoutMs ?? 10_000)
   return ready.ok ? ok(source) : ready
 }
 

@@ -46,6 +46,8 @@ export interface SniffOptions {
   readonly count?: number
   /** Name the processes behind live flows (default true). */
   readonly processes?: boolean
+  /** Where those processes' sockets are listed: /proc/PID/net of a process in the captured namespace (--netns). */
+  readonly netDir?: string
   /** Called once the capture is open, before the first packet. */
   readonly output: (ctx: SniffContext) => SniffOutput
 }
@@ -89,7 +91,7 @@ export async function runSniff(opts: SniffOptions): Promise<Result<SniffRun, Rpc
     writer = w.value
   }
 
-  const attribution = live && (opts.processes ?? true) ? socketTableAttribution(filter.ports.length > 0 ? filter.ports : undefined) : undefined
+  const attribution = live && (opts.processes ?? true) ? socketTableAttribution(filter.ports.length > 0 ? filter.ports : undefined, {netDir: opts.netDir}) : undefined
   attribution?.warm()
   let output: SniffOutput | undefined
   const session = new SniffSession((e) => output!.event(e), {...opts.session, serverPorts: filter.ports})
