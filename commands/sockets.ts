@@ -54,6 +54,7 @@ Filters combine: values of one flag are alternatives, different flags must all m
     '<%= config.bin %> <%= command.id %> --tinypb',
     '<%= config.bin %> <%= command.id %> --unix --process node',
     '<%= config.bin %> <%= command.id %> --port 12345 --json | jq \'.summary.tcp.states\'',
+    '<%= config.bin %> <%= command.id %> --netns $(docker inspect -f \'{{.State.Pid}}\' web1) --tinypb',
   ]
 
   static override enableJsonFlag = true
@@ -78,17 +79,21 @@ Filters combine: values of one flag are alternatives, different flags must all m
     unix: Flags.boolean({char: 'x', description: 'Unix domain sockets: path, type, state, inode, pid (with --tcp/--udp: both)'}),
     tinypb: Flags.boolean({description: 'group by TinyPB server port (the --port values, else 12345 rocket, 39999 tinyrpc and $RPCDIAG_TINYPB_PORTS): clients, states, queues'}),
     watch: Flags.string({char: 'w', description: `refresh every SECONDS (default ${DEFAULT_WATCH_SECONDS}) and show what changed: new, closed, state changes`, helpValue: '[SECONDS]'}),
+    netns: Flags.string({
+      description: "list the sockets of this network namespace: a name (ip netns list), a pid (a container's: docker inspect -f '{{.State.Pid}}'), or a path like /proc/PID/ns/net; owners are named across namespaces",
+      helpValue: 'NAME|PID|PATH',
+    }),
     count: Flags.integer({char: 'n', description: 'with --watch: stop after N refreshes', min: 1, dependsOn: ['watch']}),
     source: Flags.option({options: ['auto', 'proc', 'systeminformation'] as const, default: 'auto' as const, hidden: true, description: 'where to read the socket table'})(),
   }
 
+  private parseFlags() {
+    return this.parse(Sockets, withWatchDefault(this.argv)).then((p) => p.flags)
+  }
+
   public async run(): Promise<SocketsReport | undefined> {
-    const {flags} = await this.parse(Sockets, withWatchDefault(this.argv))
-    const [sockets, render, {colorsFor}] = await Promise.all([
-      import('../src/sockets/index.js'),
-      import('../src/render/sockets/report.js'),
-      import('../src/render/color.js'),
-    ])
+    const flags = await this.parseFlags()
+    const sockets = await import('../src/sockets/index.js')
     const filter = sockets.parseSocketFilter({
       port: flags.port,
       state: flags.state,
@@ -101,12 +106,42 @@ Filters combine: values of one flag are alternatives, different flags must all m
       ipv6: flags.ipv6,
     })
     if (!filter.ok) this.fail(filter.error)
+    const netns = flags.netns === undefined ? undefined : await this.enterNetns(flags.netns)
+    try {
+      return await this.list(flags, filter.value, netns)
+    } finally {
+      netns?.close()
+    }
+  }
+
+  /** --netns: the namespace's tables through a process inside; ss (listen backlogs) run inside it. */
+  private async enterNetns(spec: string) {
+    const ns = await import('../src/netns/index.js')
+    const resolved = ns.resolveNetns(spec)
+    if (!resolved.ok) this.fail(resolved.error)
+    const p = await ns.netnsProc(resolved.value)
+    if (!p.ok) this.fail(p.error)
+    return {netDir: p.value.netDir, commandPrefix: ns.netnsCommandPrefix(resolved.value), close: p.value.close}
+  }
+
+  private async list(
+    flags: Awaited<ReturnType<typeof this.parseFlags>>,
+    filterValue: import('../src/sockets/index.js').SocketFilter,
+    netns: {netDir: string; commandPrefix: readonly string[]} | undefined,
+  ): Promise<SocketsReport | undefined> {
+    const [sockets, render, {colorsFor}] = await Promise.all([
+      import('../src/sockets/index.js'),
+      import('../src/render/sockets/report.js'),
+      import('../src/render/color.js'),
+    ])
     const opts = {
-      filter: filter.value,
+      filter: filterValue,
       unix: flags.unix,
       inet: !flags.unix || flags.tcp === true || flags.udp === true,
       tinypb: flags.tinypb || undefined,
-      source: flags.source,
+      source: netns === undefined ? flags.source : ('proc' as const),
+      netDir: netns?.netDir,
+      commandPrefix: netns?.commandPrefix,
     }
     const colors = colorsFor(process.stdout)
 

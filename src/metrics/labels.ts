@@ -9,8 +9,8 @@ export const OTHER = 'other'
 /** One label's distinct values: the first `max` admitted, the rest `other`. */
 export class BoundedLabel {
   private readonly seen = new Set<string>()
-  /** Values sent to `other` (past the cap, or not plausible). */
-  overflow = 0
+  /** A value went to `other` (past the cap, or not plausible). */
+  capped = false
 
   constructor(
     readonly name: string,
@@ -21,7 +21,7 @@ export class BoundedLabel {
   value(raw: string): string {
     if (this.seen.has(raw)) return raw
     if (this.seen.size >= this.max || !this.plausible(raw)) {
-      this.overflow++
+      this.capped = true
       return OTHER
     }
     this.seen.add(raw)

@@ -218,14 +218,25 @@ export class SniffMetrics {
         this.set({backend: h.source.kind, description: h.source.description, timestamp_source: ts}, 1)
       },
     })
+    const bounded = () => [self.servers, self.methods, ...self.extra.values()]
     new Gauge({
-      name: 'tinypb_metrics_label_overflow',
-      help: 'Values sent to the `other` series because a label reached its cap or was not a plausible name',
+      name: 'tinypb_metrics_label_values',
+      help: 'Distinct values of each label with series of their own (capped: see --metrics-max-methods)',
       labelNames: ['label'],
       registers: [registry],
       collect() {
         this.reset()
-        for (const l of [self.servers, self.methods, ...self.extra.values()]) this.set({label: l.name}, l.overflow)
+        for (const l of bounded()) this.set({label: l.name}, l.size)
+      },
+    })
+    new Gauge({
+      name: 'tinypb_metrics_label_capped',
+      help: '1 once a value of the label went to the `other` series: the cap was reached, or the value cannot be a real name',
+      labelNames: ['label'],
+      registers: [registry],
+      collect() {
+        this.reset()
+        for (const l of bounded()) this.set({label: l.name}, l.capped ? 1 : 0)
       },
     })
     if (this.closeWait !== undefined) {
