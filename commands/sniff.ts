@@ -58,7 +58,7 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
       helpValue: '[HOST:]PORT',
     }),
     'metrics-only': Flags.boolean({char: 'q', description: 'with --metrics: print nothing else (no calls, no summary), to run as a long-lived agent', dependsOn: ['metrics']}),
-    'metrics-max-methods': Flags.integer({description: 'with --metrics: distinct method names with series of their own; the rest share "other"', default: 100, min: 1, max: 10_000, dependsOn: ['metrics']}),
+    'metrics-max-methods': Flags.integer({description: 'with --metrics: distinct method names with series of their own; the rest share "other" (default 100)', min: 1, max: 10_000, dependsOn: ['metrics']}),
     netns: Flags.string({
       description: "capture in this network namespace: a name (ip netns list), a pid (a container's: docker inspect -f '{{.State.Pid}}'), or a path like /proc/PID/ns/net; needs a capture process (tcpdump)",
       exclusive: ['read', 'list-interfaces'],
@@ -193,7 +193,7 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
   }
 
   /** --metrics: the registry and its HTTP endpoint, up before the capture starts (a port in use fails at once). */
-  private async startMetrics(text: string, o: {ports?: string[]; maxMethods: number; closeWait: boolean; netDir?: string}, onFail: () => void) {
+  private async startMetrics(text: string, o: {ports?: string[]; maxMethods?: number; closeWait: boolean; netDir?: string}, onFail: () => void) {
     const [m, net] = await Promise.all([import('../src/metrics/index.js'), import('../src/net/index.js')])
     const address = m.parseMetricsAddress(text)
     if (!address.ok) {
