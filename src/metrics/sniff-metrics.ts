@@ -243,11 +243,11 @@ export class SniffMetrics {
       const cw = this.closeWait
       new Gauge({
         name: 'tinypb_server_close_wait_connections',
-        help: "Server sockets in CLOSE_WAIT: the client closed, the server never did (rocket never closes); read from the socket table at most once per interval",
+        help: 'Server sockets in CLOSE_WAIT: the client closed, the server never did (rocket never closes); from the socket table, read at most once per interval, in the background of scrapes',
         labelNames: ['server'],
         registers: [registry],
         async collect() {
-          const counts = await cw.counts()
+          const counts = await cw.current()
           this.reset()
           const sums = new Map<string, number>()
           for (const [server, n] of counts) {

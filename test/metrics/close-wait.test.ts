@@ -73,6 +73,20 @@ describe('CLOSE_WAIT from the socket table', () => {
     expect(cw.reads).toBe(2)
   })
 
+  it('answers a scrape with the last counts and reads the table behind it once they are stale', async () => {
+    const {port, held} = await neverClosingServer()
+    await halfClose(port, held, 2)
+    const clock = new ManualClock()
+    const cw = new CloseWaitCounts({ports: [{from: port, to: port}], intervalMs: 5000, clock})
+    expect((await cw.current()).get(`127.0.0.1:${port}`)).toBe(2)
+    for (const s of held) s.destroy()
+    clock.advance(5000)
+    // Stale: this scrape still gets the last counts; the read it started brings the new ones.
+    expect((await cw.current()).get(`127.0.0.1:${port}`)).toBe(2)
+    expect((await cw.counts()).get(`127.0.0.1:${port}`)).toBe(0)
+    expect(cw.reads).toBe(2)
+  })
+
   it('is exported as tinypb_server_close_wait_connections{server} on a scrape', async () => {
     const {port, held} = await neverClosingServer()
     await halfClose(port, held, 4)
