@@ -20,9 +20,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {createInterface} from 'node:readline'
 
-import {encodeFrame, type TinyPbFrame, type TinyPbMessage} from '../decoders/tinypb/index.js'
-import {TcpClient, type TcpConnection, TcpServer, TinyPbCoder} from '../src/net/index.js'
 import {generateSniffPcap} from './sniff-pcap.js'
+import {connectClients, startEchoServer} from './tinypb-load.js'
 
 import {buildDist} from './build-dist.js'
 
@@ -123,11 +122,8 @@ function table(rows: string[][]): void {
 
 /** A TinyPB server answering every request at once, and an open-loop client sending `rate` calls/s over 16 connections. */
 async function liveStep(backend: 'cap' | 'tcpdump', rate: number, seconds: number): Promise<string[]> {
-  const server = new TcpServer<TinyPbFrame, TinyPbMessage>({coder: () => new TinyPbCoder()})
-  server.on('connection', (c) => c.on('message', (f) => c.send({msgId: f.msgIdBytes, methodName: f.methodNameBytes, pbData: Buffer.from('1a083230323330353134', 'hex')})))
-  const addr = await server.listen('127.0.0.1', 0)
-  if (!addr.ok) throw addr.error
-  const port = addr.value.port
+  const {server, addr} = await startEchoServer()
+  const port = addr.port
   const out = join(tmpdir(), `rpcdiag-bench-live-${process.pid}.ndjson`)
   const fd = openSync(out, 'w')
   const sniffer = spawn(process.execPath, [...CLI, '-i', 'lo', '--port', String(port), '--backend', backend, '--json', '--no-processes'], {stdio: ['ignore', fd, 'pipe']})
@@ -138,15 +134,7 @@ async function liveStep(backend: 'cap' | 'tcpdump', rate: number, seconds: numbe
     await new Promise((r) => setTimeout(r, 50))
   }
 
-  const client = new TcpClient<TinyPbFrame, TinyPbMessage>(addr.value, {coder: () => new TinyPbCoder()})
-  const conns: Array<TcpConnection<TinyPbFrame, TinyPbMessage>> = []
-  let answered = 0
-  for (let i = 0; i < 16; i++) {
-    const c = await client.connect()
-    if (!c.ok) throw c.error
-    c.value.connection.on('message', () => answered++)
-    conns.push(c.value.connection)
-  }
+  const {conns, answered} = await connectClients(addr, 16)
   const pb = Buffer.from('086412056170706c65', 'hex')
   let sent = 0
   const started = performance.now()
@@ -165,7 +153,7 @@ async function liveStep(backend: 'cap' | 'tcpdump', rate: number, seconds: numbe
     }, 1)
   })
   const elapsed = (performance.now() - started) / 1000
-  while (answered < sent) await new Promise((r) => setTimeout(r, 20))
+  while (answered() < sent) await new Promise((r) => setTimeout(r, 20))
   for (const c of conns) c.shutdown()
   await new Promise((r) => setTimeout(r, 1000))
   sniffer.kill('SIGINT')

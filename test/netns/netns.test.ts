@@ -22,16 +22,8 @@ function ip(...args: string[]): void {
 }
 
 /** rpcdiag run inside the namespace, to completion. */
-function runInside(args: string[]): Promise<{code: number | null; stdout: string; stderr: string}> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', NAME, process.execPath, ...CLI, ...args], {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({code, stdout, stderr}))
-  })
+function runInside(args: string[]) {
+  return runCli(args, {prefix: ['ip', 'netns', 'exec', NAME]})
 }
 
 function get(url: string): Promise<string> {

@@ -17,10 +17,11 @@ function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, RPCDIAG_PROTO: undefined, RPCDIAG_IMPORT_PATH: undefined, ...extra}
 }
 
-/** Run to completion, with optional stdin. */
-export function runCli(args: string[], opts: {stdin?: string; env?: NodeJS.ProcessEnv} = {}): Promise<ProcessOutput> {
+/** Run to completion, with optional stdin; `prefix` runs it under another command (e.g. ip netns exec NAME). */
+export function runCli(args: string[], opts: {stdin?: string; env?: NodeJS.ProcessEnv; prefix?: readonly string[]} = {}): Promise<ProcessOutput> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI, ...args], {env: env(opts.env), stdio: ['pipe', 'pipe', 'pipe']})
+    const [file, ...argv] = [...(opts.prefix ?? []), process.execPath, ...CLI, ...args]
+    const child = spawn(file, argv, {env: env(opts.env), stdio: ['pipe', 'pipe', 'pipe']})
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
