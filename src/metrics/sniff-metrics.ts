@@ -60,7 +60,7 @@ export class SniffMetrics {
   private readonly rules = new Map<string, Array<RuleEffect<unknown>>>()
   private readonly base = new Map<string, Map<string, BaseLabels>>()
   private readonly closeWait: CloseWaitCounts | undefined
-  private health: CaptureHealthSource | undefined
+  private health: Omit<CaptureHealthSource, 'stats'> | undefined
   private stats: CaptureStats | undefined
   private statsAt = -Infinity
   private refreshing = false
@@ -100,9 +100,7 @@ export class SniffMetrics {
 
   /** The SniffOutput runSniff feeds; the context is what capture health reads on a scrape. */
   output(ctx: SniffContext): SniffOutput {
-    this.health = {source: ctx.source, session: ctx.session, get stats() {
-      return ctx.source.stats()
-    }}
+    this.health = {source: ctx.source, session: ctx.session}
     return {event: (e) => this.event(e)}
   }
 
@@ -160,7 +158,7 @@ export class SniffMetrics {
   }
 
   /** The latest capture stats; a live source is asked for fresh drop counts at most once per interval, in the background. */
-  private captureStats(h: CaptureHealthSource): CaptureStats {
+  private captureStats(h: Omit<CaptureHealthSource, 'stats'>): CaptureStats {
     const now = this.clock.now()
     if (!this.refreshing && now - this.statsAt >= (this.opts.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS)) {
       this.statsAt = now
@@ -175,7 +173,7 @@ export class SniffMetrics {
           this.refreshing = false
         })
     }
-    const current = h.stats
+    const current = h.source.stats()
     // refreshStats' answer carries the kernel's counts; stats() the packets since.
     return this.stats === undefined ? current : {...this.stats, ...current, kernelDrops: current.kernelDrops ?? this.stats.kernelDrops}
   }
@@ -183,7 +181,6 @@ export class SniffMetrics {
   /** Metrics read when scraped: capture health, label overflow, CLOSE_WAIT. */
   private registerScraped(registry: Registry): void {
     const self = this
-    let scraped: CaptureHealthSource | undefined
     for (const m of CAPTURE_HEALTH) {
       const config = {
         name: m.name,
@@ -194,9 +191,7 @@ export class SniffMetrics {
           this.reset()
           const h = self.health
           if (h === undefined) return
-          // One stats snapshot per scrape for every metric of the table.
-          if (scraped === undefined || m === CAPTURE_HEALTH[0]) scraped = {source: h.source, session: h.session, stats: self.captureStats(h)}
-          const v = m.read(scraped)
+          const v = m.read({...h, stats: self.captureStats(h)})
           if (v === undefined) return
           if (this instanceof Counter) this.inc({backend: h.source.kind}, v)
           else this.set({backend: h.source.kind}, v)

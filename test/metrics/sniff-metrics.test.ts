@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {SniffMetrics, DURATION_BUCKETS, OTHER} from '../../src/metrics/index.js'
+import {DURATION_BUCKETS, numberField, OTHER, SniffMetrics} from '../../src/metrics/index.js'
 import {runSniff, type SniffEvent, type SniffSummary, teeOutputs} from '../../src/sniff/index.js'
 import {Conversation} from '../sniff/reassembly/builders.js'
 import {parseExposition, type Sample, series, total} from './exposition.js'
@@ -140,6 +140,28 @@ describe('metrics of scripted traffic: each kind of call counted where it belong
       .map((t) => t.latencyMs)
     expect(lat).toHaveLength(5)
     expectHistogram(samples, lat, makeOrder)
+  })
+})
+
+describe('capture health', () => {
+  it("exports what the source knows (a pcapng's drop count) and leaves out what it cannot tell", async () => {
+    const metrics = new SniffMetrics()
+    const r = await runSniff({capture: {read: 'test/fixtures/pcap/dumpcap_lo.pcapng'}, session: {...SniffMetrics.sessionOptions}, output: (ctx) => metrics.output(ctx)})
+    if (!r.ok) throw r.error
+    const {stats} = await r.value.done
+    const samples = parseExposition(await metrics.text())
+    expect(stats.kernelDrops).toBeDefined()
+    expect(series(samples, 'tinypb_capture_kernel_drops_total')).toEqual([{name: 'tinypb_capture_kernel_drops_total', labels: {backend: 'file'}, value: stats.kernelDrops}])
+    expect(total(samples, 'tinypb_capture_packets_total', {backend: 'file'})).toBe(stats.packets)
+    // No source counts truncated packets on this branch yet: no series rather than a false 0.
+    expect(series(samples, 'tinypb_capture_truncated_packets_total')).toEqual([])
+    expect(series(samples, 'tinypb_capture_info')[0].labels).toMatchObject({backend: 'file', timestamp_source: 'unknown'})
+  })
+
+  it('reads a count a source adds later by its field name', () => {
+    expect(numberField({truncated: 3}, 'truncated', 'truncatedPackets')).toBe(3)
+    expect(numberField({truncatedPackets: 4}, 'truncated', 'truncatedPackets')).toBe(4)
+    expect(numberField({truncated: 'x'}, 'truncated')).toBeUndefined()
   })
 })
 
