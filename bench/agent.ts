@@ -76,6 +76,12 @@ async function nodeExporter(): Promise<{url: string; child: ChildProcess} | unde
   return {url: `http://127.0.0.1:${port}/metrics`, child}
 }
 
+/** nodejs_heap_size_used_bytes from the agent's own metrics (prom-client's defaults), in MB. */
+function heapUsedMb(exposition: string): number {
+  const m = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(exposition)
+  return m ? Number(m[1]) / 1024 / 1024 : Number.NaN
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.floor(s.length / 2)]
@@ -100,8 +106,9 @@ async function run(rate: number, peer: {url: string} | undefined): Promise<void>
   const started = performance.now()
   const total = rate * SECONDS
   console.log(`\n${rate.toLocaleString('en-US')} calls/s for ${SECONDS} s (16 connections, 4 methods), agent pid ${agent.pid}, tcpdump pid ${tcpdump ?? '?'}`)
-  console.log('   t(s)  sent/s  agent CPU%  tcpdump CPU%  agent RSS MB  scrape ms  scrape KB  node-exporter scrape ms')
+  console.log('   t(s)  sent/s  agent CPU%  tcpdump CPU%  agent RSS MB  heap used MB  scrape ms  scrape KB  node-exporter scrape ms')
   const rss: number[] = []
+  const heap: number[] = []
   const scrapes: number[] = []
   const peerScrapes: number[] = []
   const agentCpu: number[] = []
@@ -126,13 +133,15 @@ async function run(rate: number, peer: {url: string} | undefined): Promise<void>
     const m = rssMb(agent.pid!)
     const s = await timedGet(url)
     const p = peer === undefined ? undefined : await timedGet(peer.url)
+    const h = heapUsedMb(await (await fetch(url)).text())
+    heap.push(h)
     rss.push(m)
     scrapes.push(s.ms)
     agentCpu.push(a)
     dumpCpu.push(d)
     if (p !== undefined) peerScrapes.push(p.ms)
     console.log(
-      `${((now.t - started) / 1000).toFixed(0).padStart(7)}  ${String(Math.round((now.sent - last.sent) / secs)).padStart(6)}  ${a.toFixed(1).padStart(10)}  ${d.toFixed(1).padStart(12)}  ${m.toFixed(1).padStart(12)}  ${s.ms.toFixed(1).padStart(9)}  ${(s.bytes / 1024).toFixed(1).padStart(9)}  ${p === undefined ? '-' : p.ms.toFixed(1).padStart(23)}`,
+      `${((now.t - started) / 1000).toFixed(0).padStart(7)}  ${String(Math.round((now.sent - last.sent) / secs)).padStart(6)}  ${a.toFixed(1).padStart(10)}  ${d.toFixed(1).padStart(12)}  ${m.toFixed(1).padStart(12)}  ${h.toFixed(1).padStart(12)}  ${s.ms.toFixed(1).padStart(9)}  ${(s.bytes / 1024).toFixed(1).padStart(9)}  ${p === undefined ? '-' : p.ms.toFixed(1).padStart(23)}`,
     )
     last = now
   }
@@ -154,6 +163,7 @@ async function run(rate: number, peer: {url: string} | undefined): Promise<void>
     `summary ${rate.toLocaleString('en-US')}/s: sent ${sent} (${Math.round(sent / ((performance.now() - started) / 1000)).toLocaleString('en-US')}/s achieved), answered ${answered()}, the agent counted ${counted} requests; ` +
       `agent CPU median ${median(agentCpu).toFixed(1)}% (tcpdump ${median(dumpCpu).toFixed(1)}%), ` +
       `RSS first half ${avg(rss.slice(0, half)).toFixed(1)} MB, second half ${avg(rss.slice(half)).toFixed(1)} MB, max ${Math.max(...rss).toFixed(1)} MB; ` +
+      `heap used first half ${avg(heap.slice(0, half)).toFixed(1)} MB, second half ${avg(heap.slice(half)).toFixed(1)} MB; ` +
       `scrape median ${median(scrapes).toFixed(1)} ms` +
       (peerScrapes.length > 0 ? ` (node-exporter ${median(peerScrapes).toFixed(1)} ms)` : ''),
   )
