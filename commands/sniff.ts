@@ -17,7 +17,9 @@ export default class Sniff extends BaseCommand {
 
 Flagged: requests unanswered at --timeout or at the end (with the likely rocket causes: unknown service or method, frame of 128 bytes or more, two frames in one segment, FIN right after the request, a handler that never ran done), duplicate replies (rocket re-sends old replies on a reused connection), replies without a request, msg_ids reused in flight, err_code != 0 with its name, malformed frames and skipped bytes, frames that would crash or misroute rocket or tinyrpc, servers that never close after the client's FIN, and bytes the capture lost.
 
-At the end (or on Ctrl-C, which also closes the --write file) a summary like tshark -z rpc,srt: per method calls, answered, errors and response times.`
+At the end (or on Ctrl-C, which also closes the --write file) a summary like tshark -z rpc,srt: per method calls, answered, errors and response times.
+
+--metrics [HOST:]PORT serves the same findings as Prometheus metrics at /metrics (requests, responses by err_code, unanswered by cause, a latency histogram, CLOSE_WAIT, capture health); with -q nothing else is printed, to run as a per-host agent (examples/systemd). --netns captures inside a container's network namespace.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> -i lo --port 12345',

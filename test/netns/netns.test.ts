@@ -109,7 +109,7 @@ describe.skipIf(!ROOT || !HAVE_TOOLS)('--netns (needs root, ip and nsenter: CI h
     // The host's own table does not have it.
     const host = JSON.parse((await runCli(['sockets', '--port', String(port), '--json'])).stdout) as SocketsReport
     expect(host.sockets.some((s) => s.pid === server.pid)).toBe(false)
-  }, 60_000)
+  }, 180_000)
 
   it('sniff --netns captures inside, names the server process, and counts the calls in its metrics', async () => {
     const sniff: LongRunning = startCli(['sniff', '--netns', NAME, '-i', 'lo', '--port', String(port), '--json', '--timeout', '2000', '--metrics', '127.0.0.1:0'])
@@ -134,12 +134,12 @@ describe.skipIf(!ROOT || !HAVE_TOOLS)('--netns (needs root, ip and nsenter: CI h
       if (sniff.child.exitCode === null) sniff.child.kill('SIGKILL')
       await sniff.exited
     }
-  }, 90_000)
+  }, 180_000)
 
   it('refuses --backend cap with --netns in one line: cap captures in rpcdiag itself', async () => {
     const r = await runCli(['sniff', '--netns', NAME, '-i', 'lo', '--backend', 'cap', '-c', '1'])
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/--backend cap captures inside rpcdiag's own process/)
     expect(r.stderr).not.toMatch(/\n\s+at /)
-  })
+  }, 60_000)
 })
