@@ -89,21 +89,12 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     // Attribution names processes for the printed lines: an agent printing nothing needs none.
     const processes = flags.processes && !quiet
 
-    // --netns: the capture process runs inside; the namespace's socket tables are read through a process in it.
-    let netns: {prefix: readonly string[]; netDir: string | undefined; close(): void} | undefined
+    // --netns: the capture process runs inside; the namespace's tables (process names, CLOSE_WAIT) are read through a process in it.
+    let netns: import('../src/netns/index.js').NetnsAccess | undefined
     if (flags.netns !== undefined) {
-      const ns = await import('../src/netns/index.js')
-      const resolved = ns.resolveNetns(flags.netns)
-      if (!resolved.ok) this.fail(resolved.error)
-      let netDir: string | undefined
-      let close = () => {}
-      if (processes || flags.metrics !== undefined) {
-        const p = await ns.netnsProc(resolved.value)
-        if (!p.ok) this.fail(p.error)
-        netDir = p.value.netDir
-        close = p.value.close
-      }
-      netns = {prefix: ns.netnsCommandPrefix(resolved.value), netDir, close}
+      const opened = await (await import('../src/netns/index.js')).openNetns(flags.netns, {tables: processes || flags.metrics !== undefined})
+      if (!opened.ok) this.fail(opened.error)
+      netns = opened.value
     }
 
     const metrics = flags.metrics === undefined ? undefined : await this.startMetrics(flags.metrics, {
@@ -127,7 +118,7 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
         filter: flags.filter,
         backend: flags.backend,
         snaplen: flags.snaplen,
-        commandPrefix: netns?.prefix,
+        commandPrefix: netns?.commandPrefix,
         signal: flags.duration === undefined ? stop.signal : AbortSignal.any([stop.signal, AbortSignal.timeout(flags.duration * 1000)]),
       },
       session: {

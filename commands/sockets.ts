@@ -106,7 +106,13 @@ Filters combine: values of one flag are alternatives, different flags must all m
       ipv6: flags.ipv6,
     })
     if (!filter.ok) this.fail(filter.error)
-    const netns = flags.netns === undefined ? undefined : await this.enterNetns(flags.netns)
+    let netns: import('../src/netns/index.js').NetnsAccess | undefined
+    if (flags.netns !== undefined) {
+      // The namespace's tables through a process inside; ss (listen backlogs) runs inside it.
+      const opened = await (await import('../src/netns/index.js')).openNetns(flags.netns, {tables: true})
+      if (!opened.ok) this.fail(opened.error)
+      netns = opened.value
+    }
     try {
       return await this.list(flags, filter.value, netns)
     } finally {
@@ -114,20 +120,10 @@ Filters combine: values of one flag are alternatives, different flags must all m
     }
   }
 
-  /** --netns: the namespace's tables through a process inside; ss (listen backlogs) run inside it. */
-  private async enterNetns(spec: string) {
-    const ns = await import('../src/netns/index.js')
-    const resolved = ns.resolveNetns(spec)
-    if (!resolved.ok) this.fail(resolved.error)
-    const p = await ns.netnsProc(resolved.value)
-    if (!p.ok) this.fail(p.error)
-    return {netDir: p.value.netDir, commandPrefix: ns.netnsCommandPrefix(resolved.value), close: p.value.close}
-  }
-
   private async list(
     flags: Awaited<ReturnType<typeof this.parseFlags>>,
     filterValue: import('../src/sockets/index.js').SocketFilter,
-    netns: {netDir: string; commandPrefix: readonly string[]} | undefined,
+    netns: {netDir: string | undefined; commandPrefix: readonly string[]} | undefined,
   ): Promise<SocketsReport | undefined> {
     const [sockets, render, {colorsFor}] = await Promise.all([
       import('../src/sockets/index.js'),

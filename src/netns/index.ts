@@ -6,6 +6,7 @@
  *     netnsCommandPrefix(ns.value)               // ['nsenter', '--net=/run/netns/web1', '--']: run a child inside
  *     const p = await netnsProc(ns.value)        // a process inside: p.value.netDir is /proc/PID/net
  *     ...; p.value.close()
+ *     const a = await openNetns('web1', {tables: true})  // all of it, as the commands take --netns
  *
  * Capture children take the prefix (src/capture: commandPrefix); the socket
  * table reads the namespace's /proc/PID/net and finds owners in the host's

@@ -8,7 +8,7 @@ import {type ChildProcess, spawn} from 'node:child_process'
 import {statSync} from 'node:fs'
 
 import {err, ok, type Result, RpcDiagError} from '../errors.js'
-import {type Netns, netnsCommandPrefix} from './netns.js'
+import {type Netns, netnsCommandPrefix, resolveNetns} from './netns.js'
 
 export interface NetnsProc {
   /** /proc/PID/net of a process inside the namespace: where its socket tables are. */
@@ -83,4 +83,24 @@ export async function netnsProc(ns: Netns, opts: NetnsProcOptions = {}): Promise
   ;(child.stdin as {unref?: () => void} | null)?.unref?.()
   ;(child.stderr as {unref?: () => void} | null)?.unref?.()
   return ok({netDir: `${proc}/${child.pid}/net`, pid: child.pid!, close})
+}
+
+/** What a command needs of --netns: the prefix for its capture child, and the namespace's tables when it reads them. */
+export interface NetnsAccess {
+  readonly netns: Netns
+  readonly commandPrefix: readonly string[]
+  /** /proc/PID/net of a process inside, when `tables` was asked for. */
+  readonly netDir: string | undefined
+  close(): void
+}
+
+/** --netns SPEC as sniff and sockets take it: resolve it, and find a window on its tables if asked. */
+export async function openNetns(spec: string, opts: {tables: boolean} & NetnsProcOptions): Promise<Result<NetnsAccess, RpcDiagError>> {
+  const ns = resolveNetns(spec, opts)
+  if (!ns.ok) return ns
+  const commandPrefix = netnsCommandPrefix(ns.value)
+  if (!opts.tables) return ok({netns: ns.value, commandPrefix, netDir: undefined, close() {}})
+  const p = await netnsProc(ns.value, opts)
+  if (!p.ok) return p
+  return ok({netns: ns.value, commandPrefix, netDir: p.value.netDir, close: p.value.close})
 }
