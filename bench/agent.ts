@@ -155,10 +155,15 @@ async function run(rate: number, peer: {url: string} | undefined): Promise<void>
   for (let i = 0; answered() < sent && i < 500; i++) await new Promise((r) => setTimeout(r, 20))
   await new Promise((r) => setTimeout(r, 1500))
   const final = await (await fetch(url)).text()
-  const counted = final
-    .split('\n')
-    .filter((l) => l.startsWith('tinypb_requests_total{'))
-    .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0)
+  const sum = (name: string) =>
+    final
+      .split('\n')
+      .filter((l) => l.startsWith(`${name}{`))
+      .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0)
+  const counted = sum('tinypb_requests_total')
+  const losses = ['tinypb_capture_kernel_drops_total', 'tinypb_capture_queue_drops_total', 'tinypb_capture_reassembly_gaps_total', 'tinypb_unanswered_total', 'tinypb_capture_packets_total']
+    .map((n) => `${n.replace('tinypb_', '').replace('_total', '')} ${sum(n)}`)
+    .join(', ')
   for (const c of conns) c.shutdown()
   agent.kill('SIGINT')
   await new Promise((r) => agent.once('close', r))
@@ -167,7 +172,7 @@ async function run(rate: number, peer: {url: string} | undefined): Promise<void>
   const half = Math.floor(rss.length / 2)
   const avg = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / Math.max(1, xs.length)
   console.log(
-    `summary ${rate.toLocaleString('en-US')}/s: sent ${sent} (${Math.round(sent / ((performance.now() - started) / 1000)).toLocaleString('en-US')}/s achieved), answered ${answered()}, the agent counted ${counted} requests; ` +
+    `summary ${rate.toLocaleString('en-US')}/s: sent ${sent} (${Math.round(sent / ((performance.now() - started) / 1000)).toLocaleString('en-US')}/s achieved), answered ${answered()}, the agent counted ${counted} requests (${losses}); ` +
       `agent CPU median ${median(agentCpu).toFixed(1)}% (tcpdump ${median(dumpCpu).toFixed(1)}%), ` +
       `RSS first half ${avg(rss.slice(0, half)).toFixed(1)} MB, second half ${avg(rss.slice(half)).toFixed(1)} MB, max ${Math.max(...rss).toFixed(1)} MB; ` +
       `heap used first half ${avg(heap.slice(0, half)).toFixed(1)} MB, second half ${avg(heap.slice(half)).toFixed(1)} MB; ` +

@@ -41,8 +41,7 @@ export class CloseWaitCounts {
    */
   async current(): Promise<ReadonlyMap<string, number>> {
     if (this.last === undefined) return this.counts()
-    // After this scrape's answer is out: the read itself is synchronous (readFileSync of /proc).
-    setImmediate(() => void this.counts().catch(() => undefined))
+    void this.counts().catch(() => undefined)
     return this.last
   }
 
