@@ -19,7 +19,9 @@ Flagged: requests unanswered at --timeout or at the end (with the likely rocket 
 
 A call touched by bytes the capture lost, cut (snap length) or dropped, or by a retransmission with different data, is reported uncertain with the reason, never unanswered or as a reply without request. The summary counts every captured payload byte once: decoded, skipped, in frames cut by gaps, retransmitted, or on no connection.
 
-At the end (or on Ctrl-C, which also closes the --write file) a summary like tshark -z rpc,srt: per method calls, answered, errors and response times.`
+At the end (or on Ctrl-C, which also closes the --write file) a summary like tshark -z rpc,srt: per method calls, answered, errors and response times.
+
+--metrics [HOST:]PORT serves the same findings as Prometheus metrics at /metrics (requests, responses by err_code, unanswered by cause, a latency histogram, CLOSE_WAIT, capture health); with -q nothing else is printed, to run as a per-host agent (examples/systemd). --netns captures inside a container's network namespace.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> -i lo --port 12345',
@@ -28,6 +30,8 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     'tcpdump -i any -U -w - port 12345 | <%= config.bin %> <%= command.id %> --read -',
     '<%= config.bin %> <%= command.id %> -i any --port 12345 -w calls.pcap --duration 60',
     '<%= config.bin %> <%= command.id %> --list-interfaces',
+    '<%= config.bin %> <%= command.id %> -i any --port 12345 --metrics 0.0.0.0:9464 -q',
+    '<%= config.bin %> <%= command.id %> --netns $(docker inspect -f \'{{.State.Pid}}\' web1) -i any --port 12345',
   ]
 
   static override flags = {
@@ -59,6 +63,17 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     processes: Flags.boolean({description: 'name the process behind each end of a live connection', default: true, allowNo: true}),
     ...colorFlags,
     report: Flags.string({description: 'also write a self-contained HTML report to FILE: latency charts, histograms, ladder diagrams, the calls in doubt'}),
+    metrics: Flags.string({
+      description: 'serve Prometheus metrics at http://[HOST:]PORT/metrics while capturing (HOST defaults to 127.0.0.1; 0.0.0.0:9464 for every interface)',
+      helpValue: '[HOST:]PORT',
+    }),
+    'metrics-only': Flags.boolean({char: 'q', description: 'with --metrics: print nothing else (no calls, no summary), to run as a long-lived agent', dependsOn: ['metrics']}),
+    'metrics-max-methods': Flags.integer({description: 'with --metrics: distinct method names with series of their own; the rest share "other" (default 100)', min: 1, max: 10_000, dependsOn: ['metrics']}),
+    netns: Flags.string({
+      description: "capture in this network namespace: a name (ip netns list), a pid (a container's: docker inspect -f '{{.State.Pid}}'), or a path like /proc/PID/ns/net; needs a capture process (tcpdump)",
+      exclusive: ['read', 'list-interfaces'],
+      helpValue: 'NAME|PID|PATH',
+    }),
   }
 
   public async run(): Promise<SniffSummary | undefined> {
@@ -83,6 +98,26 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     if (opened !== undefined && !opened.ok) this.fail(opened.error)
     const report = opened?.value
 
+    const quiet = flags['metrics-only']
+    const live = flags.read === undefined
+    // Attribution names processes for the printed lines: an agent printing nothing needs none.
+    const processes = flags.processes && !quiet
+
+    // --netns: the capture process runs inside; the namespace's tables (process names, CLOSE_WAIT) are read through a process in it.
+    let netns: import('../src/netns/index.js').NetnsAccess | undefined
+    if (flags.netns !== undefined) {
+      const opened = await (await import('../src/netns/index.js')).openNetns(flags.netns, {tables: processes || flags.metrics !== undefined})
+      if (!opened.ok) this.fail(opened.error)
+      netns = opened.value
+    }
+
+    const metrics = flags.metrics === undefined ? undefined : await this.startMetrics(flags.metrics, {
+      ports: flags.port,
+      maxMethods: flags['metrics-max-methods'],
+      closeWait: live,
+      netDir: netns?.netDir,
+    }, () => netns?.close())
+
     // Ctrl-C and SIGTERM end the capture: what was captured is still decoded and
     // summarised. A second one leaves at once; the -w file is whole after every write.
     let running: import('../src/sniff/index.js').SniffRun | undefined
@@ -98,6 +133,7 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
         filter: flags.filter,
         backend: flags.backend,
         snaplen: flags.snaplen,
+        commandPrefix: netns?.commandPrefix,
         signal: flags.duration === undefined ? stop.signal : AbortSignal.any([stop.signal, AbortSignal.timeout(flags.duration)]),
       },
       session: {
@@ -105,44 +141,59 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
         timeoutMs: flags.timeout,
         payloads,
         hex: flags.hex,
-        frames: flags.frames,
         bufferLimit: bufferLimit.value,
         // The report's ladders show SYN, FIN and RST.
         connections: flags.verbose || report !== undefined,
+        // Metrics count requests as they arrive: the session reports every frame, the printer shows them with --frames.
+        frames: flags.frames || metrics !== undefined,
       },
       write: flags.write,
       count: flags.count,
-      processes: flags.processes,
-      output(ctx) {
-        const terminal = render.terminalOutput(ctx, {
-          out,
-          colors,
-          json: flags.json,
-          verbose: flags.verbose,
-          hex: flags.hex,
-          fileName: flags.read === '-' ? 'stdin' : (flags.read ?? ''),
-          progress: process.stderr.isTTY ? (t) => process.stderr.write(t) : undefined,
-        })
-        return report === undefined ? terminal : sniff.teeOutputs(terminal, report.output(ctx))
+      processes,
+      netDir: netns?.netDir,
+      output: (ctx) => {
+        const printer = quiet
+          ? undefined
+          : render.terminalOutput(ctx, {
+              out,
+              colors,
+              json: flags.json,
+              verbose: flags.verbose,
+              hex: flags.hex,
+              fileName: flags.read === '-' ? 'stdin' : (flags.read ?? ''),
+              progress: process.stderr.isTTY ? (t) => process.stderr.write(t) : undefined,
+            })
+        const shown = printer === undefined || flags.frames || metrics === undefined ? printer : sniff.withoutFrames(printer)
+        return sniff.teeOutputs(shown, report?.output(ctx), metrics?.sniff.output(ctx))
       },
     })
     if (!r.ok) {
       stop.dispose()
       report?.discard()
+      await metrics?.close()
+      netns?.close()
       this.fail(r.error)
     }
     running = r.value
     const {source, filter, notice, session} = running
     if (notice !== undefined) this.logToStderr(errColors.yellow(`rpcdiag: ${notice}`))
     const stampWarning = capture.timestampWarning(source)
-    if (stampWarning !== undefined) this.logToStderr(errColors.yellow(`rpcdiag: warning: ${stampWarning}`))
-    if (running.live) {
+    if (stampWarning !== undefined && !quiet) this.logToStderr(errColors.yellow(`rpcdiag: warning: ${stampWarning}`))
+    if (running.live || metrics !== undefined) {
       const what = filter.expression === '' ? '' : `, filter "${filter.expression}"`
-      this.logToStderr(errColors.dim(`rpcdiag: capturing on ${source.description}${what}; Ctrl-C stops`))
+      const serving = metrics === undefined ? '' : `serving metrics on ${metrics.http.url}; `
+      const capturing = running.live ? `capturing on ${source.description}${what}; Ctrl-C stops` : `reading ${source.description}`
+      this.logToStderr(errColors.dim(`rpcdiag: ${serving}${capturing}`))
     }
     const outcome = await running.done.finally(() => stop.dispose())
+    await metrics?.close()
+    netns?.close()
 
     for (const n of outcome.notes) this.logToStderr(errColors.yellow(`rpcdiag: ${n}`))
+    if (quiet) {
+      if (outcome.error !== undefined) this.fail(outcome.error)
+      return outcome.summary
+    }
     if (flags.json) out.line(render.summaryLine(outcome.summary))
     else if (flags.summary) {
       for (const line of render.renderSniffSummary(outcome.summary, colors)) out.line(line)
@@ -156,6 +207,32 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     }
     if (outcome.error !== undefined) this.fail(outcome.error)
     return outcome.summary
+  }
+
+  /** --metrics: the registry and its HTTP endpoint, up before the capture starts (a port in use fails at once). */
+  private async startMetrics(text: string, o: {ports?: string[]; maxMethods?: number; closeWait: boolean; netDir?: string}, onFail: () => void) {
+    const [m, net] = await Promise.all([import('../src/metrics/index.js'), import('../src/net/index.js')])
+    const address = m.parseMetricsAddress(text)
+    if (!address.ok) {
+      onFail()
+      this.fail(address.error)
+    }
+    const ports = net.parsePortRanges(o.ports ?? [])
+    if (!ports.ok) {
+      onFail()
+      this.fail(ports.error)
+    }
+    const sniff = new m.SniffMetrics({
+      processMetrics: true,
+      maxMethods: o.maxMethods,
+      closeWait: o.closeWait ? {ports: ports.value, netDir: o.netDir} : undefined,
+    })
+    const http = await m.startMetricsServer({address: address.value, text: () => sniff.text(), contentType: sniff.registry.contentType})
+    if (!http.ok) {
+      onFail()
+      this.fail(http.error)
+    }
+    return {sniff, http: http.value, close: () => http.value.close()}
   }
 
   /** --proto: the shared .proto loader; -v or --json -v without one: schema-less. */

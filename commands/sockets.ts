@@ -1,4 +1,4 @@
-import {Args, Flags} from '@oclif/core'
+import {Args, Flags, type Interfaces} from '@oclif/core'
 
 import {BaseCommand, colorChoice, colorFlags, parseDuration, portFlag, untilSignal} from '../src/cli/index.js'
 import {fromSsFlags, withWatchDefault} from '../src/cli/sockets-argv.js'
@@ -43,6 +43,7 @@ ss's flags work as ss users type them: -t, -u, -l, -4, -6, -x, -e (uid and inode
     '<%= config.bin %> <%= command.id %> --tinypb',
     '<%= config.bin %> <%= command.id %> --unix --process node',
     '<%= config.bin %> <%= command.id %> --port 12345 --json | jq \'.summary.tcp.states\'',
+    '<%= config.bin %> <%= command.id %> --netns $(docker inspect -f \'{{.State.Pid}}\' web1) --tinypb',
   ]
 
   static override enableJsonFlag = true
@@ -76,6 +77,10 @@ ss's flags work as ss users type them: -t, -u, -l, -4, -6, -x, -e (uid and inode
     extended: Flags.boolean({char: 'e', description: 'add the uid and inode columns (ss -e)'}),
     tinypb: Flags.boolean({description: 'group by TinyPB server port (the --port values, else 12345 rocket, 39999 tinyrpc and $RPCDIAG_TINYPB_PORTS): clients, states, queues'}),
     watch: Flags.string({char: 'w', description: 'refresh every INTERVAL (default 2s; 500ms, 5s, 1m; a bare number is seconds) and show what changed: new, closed, state changes', helpValue: '[INTERVAL]'}),
+    netns: Flags.string({
+      description: "list the sockets of this network namespace: a name (ip netns list), a pid (a container's: docker inspect -f '{{.State.Pid}}'), or a path like /proc/PID/ns/net; owners are named across namespaces",
+      helpValue: 'NAME|PID|PATH',
+    }),
     count: Flags.integer({char: 'n', description: 'with --watch: stop after N refreshes', min: 1, dependsOn: ['watch']}),
     source: Flags.option({options: ['auto', 'proc', 'systeminformation'] as const, default: 'auto' as const, hidden: true, description: 'where to read the socket table'})(),
     ...colorFlags,
@@ -85,11 +90,7 @@ ss's flags work as ss users type them: -t, -u, -l, -4, -6, -x, -e (uid and inode
     const argv = fromSsFlags(withWatchDefault(this.argv))
     if (!argv.ok) this.fail(argv.error)
     const {flags, raw} = await this.parse(Sockets, argv.value)
-    const [sockets, render, {colorsFor}] = await Promise.all([
-      import('../src/sockets/index.js'),
-      import('../src/render/sockets/report.js'),
-      import('../src/render/color.js'),
-    ])
+    const sockets = await import('../src/sockets/index.js')
     const filter = sockets.parseSocketFilter({
       port: flags.port,
       state: flags.state,
@@ -103,12 +104,38 @@ ss's flags work as ss users type them: -t, -u, -l, -4, -6, -x, -e (uid and inode
       expression: raw.filter((t) => t.type === 'arg').map((t) => t.input),
     })
     if (!filter.ok) this.fail(filter.error)
+    let netns: import('../src/netns/index.js').NetnsAccess | undefined
+    if (flags.netns !== undefined) {
+      // The namespace's tables through a process inside; ss (listen backlogs) runs inside it.
+      const opened = await (await import('../src/netns/index.js')).openNetns(flags.netns, {tables: true})
+      if (!opened.ok) this.fail(opened.error)
+      netns = opened.value
+    }
+    try {
+      return await this.list(flags, filter.value, netns)
+    } finally {
+      netns?.close()
+    }
+  }
+
+  private async list(
+    flags: Interfaces.InferredFlags<typeof Sockets.flags>,
+    filterValue: import('../src/sockets/index.js').SocketFilter,
+    netns: {netDir: string | undefined; commandPrefix: readonly string[]} | undefined,
+  ): Promise<SocketsReport | undefined> {
+    const [sockets, render, {colorsFor}] = await Promise.all([
+      import('../src/sockets/index.js'),
+      import('../src/render/sockets/report.js'),
+      import('../src/render/color.js'),
+    ])
     const opts = {
-      filter: filter.value,
+      filter: filterValue,
       unix: flags.unix,
       inet: !flags.unix || flags.tcp === true || flags.udp === true,
       tinypb: flags.tinypb || undefined,
-      source: flags.source,
+      source: netns === undefined ? flags.source : ('proc' as const),
+      netDir: netns?.netDir,
+      commandPrefix: netns?.commandPrefix,
     }
     const colors = colorsFor(process.stdout, process.env, colorChoice(flags))
     const renderOpts = {inet: opts.inet, extended: flags.extended}

@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'BAD_RESPONSES'
   | 'PEER_UNSAFE'
   | 'BODY_TOO_LARGE'
+  | 'BAD_NETNS'
   // .proto files and the methods they define
   | 'NO_PROTO'
   | 'NO_SCHEMA'
@@ -66,6 +67,9 @@ export type ErrorCode =
   | 'UNSUPPORTED_LINK_TYPE'
   | 'FILTER_COMPILER_MISSING'
   | 'WRITE_FAILED'
+  // Network namespaces and the metrics endpoint
+  | 'NETNS_FAILED'
+  | 'METRICS_LISTEN_FAILED'
   // Whole commands
   | 'DEMO_FAILED'
   // Anything else that stopped a command (a bug: DEBUG=rpcdiag* shows the stack)

@@ -10,6 +10,20 @@ export interface LiveCaptureOptions {
   /** Kernel capture buffer in bytes; default 64 MiB through cap, 16 MiB through tcpdump (its own default is 2 MiB). */
   bufferSize?: number
   signal?: AbortSignal
+  /**
+   * Run the capture process under this command, e.g. ['nsenter', '--net=/run/netns/web1', '--']
+   * (src/netns) to capture inside a container's network namespace: argv is
+   * [...commandPrefix, capture program, ...its args]. The prefix must exec the
+   * program (not fork), so the child's pid and signals are the program's. Only a
+   * capture process can take one: cap captures inside rpcdiag's own process.
+   */
+  commandPrefix?: readonly string[]
+}
+
+/** argv of a capture child under LiveCaptureOptions.commandPrefix: [file, args] for spawn. */
+export function prefixedCommand(prefix: readonly string[] | undefined, bin: string, args: readonly string[]): [string, string[]] {
+  if (prefix === undefined || prefix.length === 0) return [bin, [...args]]
+  return [prefix[0], [...prefix.slice(1), bin, ...args]]
 }
 
 export const DEFAULT_SNAPLEN = 262_144

@@ -1,7 +1,7 @@
 import {closeSync, ftruncateSync} from 'node:fs'
 import type {Readable} from 'node:stream'
 
-import {err, ok, type Result, RpcDiagError} from '../errors.js'
+import {err, ok, type Result, RpcDiagError, UsageError} from '../errors.js'
 import {buildFilter, type CaptureFilter, type FilterSpec, isTrivialFilter} from './bpf-filter.js'
 import {type CapLoader, loadCap} from './cap-addon.js'
 import type {CaptureProgramName} from './capture-programs.js'
@@ -48,6 +48,8 @@ export interface CaptureOptions extends FilterSpec {
   loadCap?: CapLoader
   /** Aborting stops the capture (e.g. AbortSignal.timeout(duration) for --duration). */
   signal?: AbortSignal
+  /** Run the capture process under this command (see LiveCaptureOptions.commandPrefix); implies a capture process. */
+  commandPrefix?: readonly string[]
   readyTimeoutMs?: number
   maxQueueBytes?: number
 }
@@ -85,6 +87,7 @@ export async function openCapture(opts: CaptureOptions = {}): Promise<Result<Ope
     snaplen: opts.snaplen,
     bufferSize: opts.bufferSize,
     signal: opts.signal,
+    commandPrefix: opts.commandPrefix,
   }
   let file: {path: string; fd: number} | undefined
   if (opts.write !== undefined && opts.backend !== 'cap') {
@@ -108,6 +111,17 @@ export async function openCapture(opts: CaptureOptions = {}): Promise<Result<Ope
     return openCapSource({...live, loadCap: () => cap, maxQueueBytes: opts.maxQueueBytes})
   }
   const backend = opts.backend ?? 'auto'
+  // cap captures in this process, which cannot enter another namespace: only a capture process can.
+  const prefixed = opts.commandPrefix !== undefined && opts.commandPrefix.length > 0
+  if (prefixed && backend === 'cap') {
+    release()
+    return err(
+      new UsageError(
+        'BAD_FLAGS',
+        `--backend cap captures inside rpcdiag's own process, which cannot run under "${opts.commandPrefix!.join(' ')}" (another network namespace): use --backend dumpcap or tcpdump, or leave --backend out`,
+      ),
+    )
+  }
   if (backend !== 'auto') {
     const r = backend === 'cap' ? await viaCap() : await viaProgram(backend)
     if (!r.ok) release()
@@ -116,7 +130,7 @@ export async function openCapture(opts: CaptureOptions = {}): Promise<Result<Ope
   // auto: the first that captures. A usage error (no such interface, a bad
   // filter) would be the same through every backend: report it at once.
   const failures: Array<{backend: CaptureBackend; error: RpcDiagError}> = []
-  for (const b of ['dumpcap', 'tcpdump', 'cap'] as const) {
+  for (const b of prefixed ? (['dumpcap', 'tcpdump'] as const) : (['dumpcap', 'tcpdump', 'cap'] as const)) {
     if (b === 'cap') release()
     const r = b === 'cap' ? await viaCap() : await viaProgram(b)
     if (r.ok) {

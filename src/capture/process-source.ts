@@ -9,7 +9,7 @@ import {err, ok, type Result, RpcDiagError} from '../errors.js'
 import {CAPTURE_PROGRAMS, type CaptureProgram, type CaptureProgramName, findProgram} from './capture-programs.js'
 import {BaseCaptureSource, type CaptureStats} from './capture-source.js'
 import {classifyCaptureFailure, privilegeHint} from './failure.js'
-import {defaultInterface, type LiveCaptureOptions} from './live-options.js'
+import {defaultInterface, type LiveCaptureOptions, prefixedCommand} from './live-options.js'
 import {SourceChunks} from './source-chunks.js'
 
 export interface ProcessSourceOptions extends LiveCaptureOptions {
@@ -105,7 +105,9 @@ export async function openProcessSource(opts: ProcessSourceOptions = {}): Promis
   }
   const iface = opts.interface ?? defaultInterface()
   const toFile = opts.writeFile !== undefined
-  const child = spawn('sh', ['-c', lifeline(toFile, program.handoverMs), 'rpcdiag-capture', found.path, ...program.args(iface, opts, toFile)], {
+  // Under a command prefix (nsenter into a network namespace), which execs the program in its place.
+  const [file, args] = prefixedCommand(opts.commandPrefix, found.path, program.args(iface, opts, toFile))
+  const child = spawn('sh', ['-c', lifeline(toFile, program.handoverMs), 'rpcdiag-capture', file, ...args], {
     stdio: toFile ? ['pipe', 'pipe', 'pipe', opts.writeFile!.fd] : ['pipe', 'pipe', 'pipe'],
   }) as Child
   const source = new ProcessCaptureSource(program, child, iface ?? 'the default interface', opts)

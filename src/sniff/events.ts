@@ -46,6 +46,12 @@ export interface FrameInfo {
   readonly errInfo: string
   /** Decoded pb_data, when payloads are decoded (-v, --json -v, --proto). */
   payload?: PayloadResult
+  /**
+   * What this frame would do to rocket or tinyrpc (peerSafety), when anything:
+   * every frame carries its own, while the PEER_SAFETY warning is reported once
+   * per method (metrics count them all).
+   */
+  findings?: readonly PeerFinding[]
   /** A copy of the whole frame, when hex was asked for (-x). */
   readonly bytes?: Buffer
 }

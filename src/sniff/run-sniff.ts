@@ -42,21 +42,6 @@ export interface SniffOutput {
   ready?(): Promise<void> | undefined
 }
 
-/** One stream of events to several outputs (the terminal and a report): each sees every event, batch and end, in order. */
-export function teeOutputs(...outs: SniffOutput[]): SniffOutput {
-  return {
-    event(e) {
-      for (const o of outs) o.event(e)
-    },
-    batch() {
-      for (const o of outs) o.batch?.()
-    },
-    end() {
-      for (const o of outs) o.end?.()
-    },
-  }
-}
-
 export interface SniffOptions {
   /** Where packets come from (and the signal that stops the capture). */
   readonly capture: CaptureOptions
@@ -68,6 +53,8 @@ export interface SniffOptions {
   readonly count?: number
   /** Name the processes behind live flows (default true). */
   readonly processes?: boolean
+  /** Where those processes' sockets are listed: /proc/PID/net of a process in the captured namespace (--netns). */
+  readonly netDir?: string
   /** Called once the capture is open, before the first packet. */
   readonly output: (ctx: SniffContext) => SniffOutput
 }
@@ -112,7 +99,7 @@ export async function runSniff(opts: SniffOptions): Promise<Result<SniffRun, Rpc
     writer = w.value
   }
 
-  const attribution = live && (opts.processes ?? true) ? socketTableAttribution(filter.ports.length > 0 ? filter.ports : undefined) : undefined
+  const attribution = live && (opts.processes ?? true) ? socketTableAttribution(filter.ports.length > 0 ? filter.ports : undefined, {netDir: opts.netDir}) : undefined
   attribution?.warm()
   let output: SniffOutput | undefined
   const session = new SniffSession((e) => output!.event(e), {...opts.session, serverPorts: filter.ports})

@@ -396,6 +396,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
       errCode: f.errCode,
       errInfo: f.errInfoLen === 0 ? '' : f.errInfo,
       payload: undefined,
+      findings: undefined,
       bytes: this.hex ? Buffer.from(f.bytes) : undefined,
     }
     return {

@@ -22,8 +22,19 @@ export interface CollectOptions {
   readonly source?: SocketSource | 'auto'
   /** Ask ss for listener backlogs (default true). */
   readonly backlog?: boolean
-  /** Default /proc. */
+  /** Default /proc: where processes are looked up (their fds name the sockets they own). */
   readonly procRoot?: string
+  /**
+   * Where the socket tables are read; default PROCROOT/net (this process's
+   * network namespace). /proc/PID/net reads PID's namespace (--netns): its
+   * sockets' owners are still found in procRoot, since socket inodes are
+   * unique across namespaces.
+   */
+  readonly netDir?: string
+  /** Run ss (listen backlogs) under this command, e.g. nsenter into the namespace of netDir. */
+  readonly commandPrefix?: readonly string[]
+  /** Find the processes owning the sockets (default true; always with a --pid/--process filter): the walk of every fd is the costly part. */
+  readonly owners?: boolean
 }
 
 /** A snapshot of the kernel's socket tables, filtered, with the owning processes joined. */
@@ -91,10 +102,11 @@ function compareRows(a: SocketRow, b: SocketRow): number {
 /** Take a snapshot. Reading and joining never throw; what went missing is said in `notes`. */
 export async function collectSockets(opts: CollectOptions = {}): Promise<SocketTable> {
   const root = opts.procRoot ?? '/proc'
+  const net = opts.netDir ?? `${root}/net`
   const filter = opts.filter ?? {}
   const wantInet = opts.inet ?? true
   let source = opts.source ?? 'auto'
-  if (source === 'auto') source = wantInet && !existsSync(`${root}/net/tcp`) ? 'systeminformation' : 'proc'
+  if (source === 'auto') source = wantInet && opts.netDir === undefined && !existsSync(`${net}/tcp`) ? 'systeminformation' : 'proc'
   if (source === 'systeminformation') return collectFromSi(opts, filter)
 
   const collectedAt = Date.now()
@@ -104,16 +116,19 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
   // Bytes: the parser reads them in place, no string of the whole file.
   const proc = new ProcReader()
   if (wantInet) {
+    // One reused buffer, read in place (the parser never makes a string of the whole file).
+    // A read is synchronous: with 26,000 sockets it takes 200-1000 ms in which a live capture
+    // waits, so what reads it during one (sniff --metrics) keeps to a refresh interval.
     for (const [file, protocol, family] of INET_FILES) {
       if (filter.protocols !== undefined && !filter.protocols.has(protocol)) continue
-      const text = proc.read(`${root}/net/${file}`)
+      const text = proc.read(`${net}/${file}`)
       if (text === undefined) {
         // No tcp6/udp6 when the kernel runs without IPv6.
-        if (family === 4) notes.push(`${root}/net/${file} is not readable`)
+        if (family === 4) notes.push(`${net}/${file} is not readable`)
         continue
       }
       const parsed = parseProcNet(text, protocol, family)
-      if (parsed.errors.length > 0) notes.push(`${parsed.errors.length} line(s) of ${root}/net/${file} could not be parsed (first: ${parsed.errors[0].reason})`)
+      if (parsed.errors.length > 0) notes.push(`${parsed.errors.length} line(s) of ${net}/${file} could not be parsed (first: ${parsed.errors[0].reason})`)
       for (const s of parsed.sockets) {
         if (s.state === 'LISTEN' && protocol === 'tcp') listenerRaw.push(s)
         if (matchesSocket(s, filter)) view.push(s)
@@ -122,9 +137,9 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
   }
   // Started before the owner scan so ss runs on the other core meanwhile; only when a listener is shown.
   const backlogs: Promise<ListenBacklogs> | undefined =
-    opts.backlog !== false && view.some((s) => s.state === 'LISTEN' && s.protocol === 'tcp') ? readListenBacklogs() : undefined
-  const unixRaw = opts.unix ? parseProcUnix(proc.read(`${root}/net/unix`)?.toString('utf8') ?? 'header\n') : undefined
-  if (opts.unix && unixRaw !== undefined && unixRaw.errors.length > 0) notes.push(`${unixRaw.errors.length} line(s) of ${root}/net/unix could not be parsed`)
+    opts.backlog !== false && view.some((s) => s.state === 'LISTEN' && s.protocol === 'tcp') ? readListenBacklogs({commandPrefix: opts.commandPrefix}) : undefined
+  const unixRaw = opts.unix ? parseProcUnix(proc.read(`${net}/unix`)?.toString('utf8') ?? 'header\n') : undefined
+  if (opts.unix && unixRaw !== undefined && unixRaw.errors.length > 0) notes.push(`${unixRaw.errors.length} line(s) of ${net}/unix could not be parsed`)
   const unixView = unixRaw?.sockets.filter((u) => matchesUnixSocket(u, filter)) ?? []
 
   // Listeners of other ports would only cost owner lookups nobody reads.
@@ -132,9 +147,11 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
   for (const s of view) localPorts.add(s.localPort)
   const listenersShown = listenerRaw.filter((l) => localPorts.has(l.localPort))
   const wanted = new Set<number>()
-  for (const s of view) if (s.inode !== 0) wanted.add(s.inode)
-  for (const s of listenersShown) if (s.inode !== 0) wanted.add(s.inode)
-  for (const u of unixView) if (u.inode !== 0) wanted.add(u.inode)
+  if (opts.owners !== false || needsOwners(filter)) {
+    for (const s of view) if (s.inode !== 0) wanted.add(s.inode)
+    for (const s of listenersShown) if (s.inode !== 0) wanted.add(s.inode)
+    for (const u of unixView) if (u.inode !== 0) wanted.add(u.inode)
+  }
   // Nothing to attribute, nothing to scan: the walk is the costly part.
   const scan: OwnerScan = wanted.size > 0 ? scanSocketOwners({procRoot: root, wanted}) : {owners: new Map(), processes: new Map(), hiddenUids: new Set(), unreadable: 0}
   if (scan.unreadable > 0) notes.push(`the sockets of ${scan.unreadable} process(es) of other users cannot be attributed without root`)

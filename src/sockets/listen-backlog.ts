@@ -31,9 +31,11 @@ export function parseSsListeners(text: string): Map<number, number> {
 }
 
 /** Start `ss` now and resolve later: it runs on another core while /proc is read. */
-export function readListenBacklogs(opts: {timeoutMs?: number; ssPath?: string} = {}): Promise<ListenBacklogs> {
+export function readListenBacklogs(opts: {timeoutMs?: number; ssPath?: string; commandPrefix?: readonly string[]} = {}): Promise<ListenBacklogs> {
+  const prefix = opts.commandPrefix ?? []
+  const [file, ...args] = [...prefix, opts.ssPath ?? 'ss', '-Hltne']
   return new Promise((resolve) => {
-    execFile(opts.ssPath ?? 'ss', ['-Hltne'], {timeout: opts.timeoutMs ?? 3000, maxBuffer: 16 * 1024 * 1024}, (error, stdout) => {
+    execFile(file, args, {timeout: opts.timeoutMs ?? 3000, maxBuffer: 16 * 1024 * 1024}, (error, stdout) => {
       if (error) {
         const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'ss (iproute2) is not installed' : error.message
         resolve({backlogs: new Map(), unavailable: why})

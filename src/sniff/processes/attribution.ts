@@ -104,9 +104,11 @@ export class ProcessAttribution {
 /**
  * Attribution from this machine's socket table, read in a worker thread so the
  * capture's event loop never waits for it. ports: the captured server ports
- * (--port), which every socket of interest has at one end.
+ * (--port), which every socket of interest has at one end. netDir: the tables
+ * of another network namespace (/proc/PID/net of a process inside, --netns);
+ * the owners are still found among all of this machine's processes.
  */
-export function socketTableAttribution(ports?: readonly PortRange[]): ProcessAttribution & {close(): Promise<void>} {
+export function socketTableAttribution(ports?: readonly PortRange[], opts: {netDir?: string} = {}): ProcessAttribution & {close(): Promise<void>} {
   let worker: Worker | undefined
   let nextId = 0
   const waiting = new Map<number, {resolve: (i: SocketIndex) => void; reject: (e: Error) => void}>()
@@ -118,10 +120,10 @@ export function socketTableAttribution(ports?: readonly PortRange[]): ProcessAtt
     const url = new URL(`./table-worker${ext}`, import.meta.url)
     const w = ext === '.ts' ? new Worker(new URL('../../../bin/dev-worker.mjs', import.meta.url), {workerData: {module: url.href}}) : new Worker(url)
     w.unref()
-    w.on('message', (m: {id: number; rows?: SocketRow[]; error?: string}) => {
+    w.on('message', (m: {id: number; rows?: SocketRow[]; localAddresses?: string[]; error?: string}) => {
       const p = waiting.get(m.id)
       waiting.delete(m.id)
-      if (m.rows !== undefined) p?.resolve(new SocketIndex(m.rows))
+      if (m.rows !== undefined) p?.resolve(new SocketIndex(m.rows, {localAddresses: m.localAddresses}))
       else p?.reject(new Error(m.error ?? 'socket table unavailable'))
     })
     w.on('error', (e) => {
@@ -136,7 +138,7 @@ export function socketTableAttribution(ports?: readonly PortRange[]): ProcessAtt
         worker ??= start()
         const id = nextId++
         waiting.set(id, {resolve, reject})
-        worker.postMessage({id, ports})
+        worker.postMessage({id, ports, netDir: opts.netDir})
       }),
   )
   return Object.assign(attribution, {

@@ -408,6 +408,7 @@ export class TransactionTracker {
   private checkSafety(c: ConnTransactions, rec: FrameRecord, role: 'request' | 'response'): PeerFinding[] {
     const info = rec.info
     const findings = peerSafety({pkLen: info.size, msgIdLen: rec.msgIdLen, methodNameLen: rec.methodNameLen, errInfoLen: rec.errInfoLen, methodName: info.method}, role)
+    if (findings.length > 0) info.findings = findings
     for (const finding of findings) {
       this.stats.counters.peerSafetyFindings++
       const key = `${role} ${finding.code} ${info.method}`

@@ -38,10 +38,11 @@ function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, RPCDIAG_PROTO: undefined, RPCDIAG_IMPORT_PATH: undefined, ...extra}
 }
 
-/** Run to completion, with optional stdin. */
-export function runCli(args: string[], opts: StartOptions & {stdin?: string; env?: NodeJS.ProcessEnv} = {}): Promise<ProcessOutput> {
+/** Run to completion, with optional stdin; `prefix` runs it under another command (e.g. ip netns exec NAME). */
+export function runCli(args: string[], opts: StartOptions & {stdin?: string; env?: NodeJS.ProcessEnv; prefix?: readonly string[]} = {}): Promise<ProcessOutput> {
   return new Promise((resolve, reject) => {
-    const [cmd, argv] = command(args, opts)
+    const [cmd0, argv0] = command(args, opts)
+    const [cmd, ...argv] = [...(opts.prefix ?? []), cmd0, ...argv0]
     const child = spawn(cmd, argv, {env: env(opts.env), stdio: ['pipe', 'pipe', 'pipe']})
     let stdout = ''
     let stderr = ''
