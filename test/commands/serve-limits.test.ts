@@ -80,10 +80,12 @@ function header(pkLen: number): Buffer {
 
 /** One good call on its own connection: resolves with the reply's msg_id, or undefined if the server closed first. */
 async function goodCall(port: number, msgId: string): Promise<string | undefined> {
-  const c = await client(port)
+  const c = await client(port).catch(() => undefined)
+  if (c === undefined) return undefined
   c.s.write(request(msgId))
   for (let i = 0; i < 200 && c.frames.length === 0; i++) {
-    const more = await Promise.race([once(c.s, 'data').then(() => true), c.closed.then(() => false)])
+    // A reset (the server still short of descriptors) counts as closed: once() rejects on 'error'.
+    const more = await Promise.race([once(c.s, 'data').then(() => true, () => false), c.closed.then(() => false)])
     if (!more) break
   }
   c.s.destroy()
