@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand, colorChoice, colorFlags, durationFlag, portFlag, protoFlags, type ProtoFlagValues, schemaFromFlags, untilSignal} from '../src/cli/index.js'
+import {BaseCommand, colorChoice, colorFlags, durationFlag, portFlag, protoFlags, type ProtoFlagValues, schemaFromFlags, sizeFlag, untilSignal} from '../src/cli/index.js'
 import {DEFAULT_TIMEOUT_MS} from '../src/net/deadline.js'
+import {DEFAULT_MAX_HELD_BYTES} from '../src/sniff/reassembly/reassembler.js'
 import type {SniffSummary} from '../src/sniff/index.js'
 
 /**
@@ -53,7 +54,7 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     json: Flags.boolean({description: 'NDJSON: one object per event with a "type"; the summary is the last line'}),
     summary: Flags.boolean({description: 'print the summary at the end', default: true, allowNo: true}),
     histogram: Flags.boolean({description: 'add a response-time histogram to the summary'}),
-    'buffer-limit': Flags.string({description: 'per connection: out-of-order bytes held, and the largest frame accepted (K, M, G suffixes)', default: '16M'}),
+    'buffer-limit': sizeFlag({description: 'per connection: out-of-order bytes held, and the largest frame accepted', default: DEFAULT_MAX_HELD_BYTES, min: 1024, max: 2 ** 31}),
     backend: Flags.option({
       options: ['auto', 'dumpcap', 'tcpdump', 'cap'] as const,
       default: 'auto' as const,
@@ -89,8 +90,6 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
       return undefined
     }
 
-    const bufferLimit = sniff.parseByteSize(flags['buffer-limit'])
-    if (!bufferLimit.ok) this.fail(bufferLimit.error)
     const payloads = await this.payloadDecoder(flags)
     // --report: opened now, so a path that cannot be written fails before the capture.
     const reports = flags.report === undefined ? undefined : await import('../src/report/index.js')
@@ -141,7 +140,7 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
         timeoutMs: flags.timeout,
         payloads,
         hex: flags.hex,
-        bufferLimit: bufferLimit.value,
+        bufferLimit: flags['buffer-limit'],
         // The report's ladders show SYN, FIN and RST.
         connections: flags.verbose || report !== undefined,
         // Metrics count requests as they arrive: the session reports every frame, the printer shows them with --frames.

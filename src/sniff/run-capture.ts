@@ -14,7 +14,7 @@
 //   // renderSniffHistogram(session.stats.latencyHistogram()); CaptureTimeFormat(() => session.baseSec) for times.
 
 import {decodeCapturedPacket, type PacketError} from '../../decoders/packet/index.js'
-import {err, ok, type Result, type RpcDiagError, UsageError} from '../errors.js'
+import {type RpcDiagError} from '../errors.js'
 import type {CaptureEnd, CaptureSource, CaptureStats} from '../capture/capture-source.js'
 import type {PcapWriter} from '../capture/pcap-writer.js'
 import {type Clock, systemClock} from '../net/index.js'
@@ -116,16 +116,6 @@ export async function runCapture(opts: RunCaptureOptions): Promise<RunResult> {
 function noteDrops(source: CaptureSource, session: SniffSession): void {
   const s = source.stats()
   session.drops((s.kernelDrops ?? 0) + s.queueDrops)
-}
-
-/** "16M", "512K", "1G" or a number of bytes (--buffer-limit). */
-export function parseByteSize(text: string): Result<number, UsageError> {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*$/i.exec(text)
-  const n = m ? Number(m[1]) * 1024 ** ' kmg'.indexOf((m[2] || ' ').toLowerCase()) : Number.NaN
-  if (!(n >= 1024 && n <= 2 ** 31)) {
-    return err(new UsageError('BAD_SIZE', `invalid size "${text}": expected bytes with an optional K, M or G suffix, from 1K to 2G (e.g. 16M)`))
-  }
-  return ok(Math.floor(n))
 }
 
 /** What the capture itself did not show: lines for stderr after a run. */

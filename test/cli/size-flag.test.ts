@@ -15,3 +15,15 @@ describe('parseSize', () => {
     }
   })
 })
+
+describe('sizes with a range (sniff --buffer-limit: 1KiB to 2GiB)', () => {
+  it('keeps sizes inside the range and names it when refusing', () => {
+    const range = {min: 1024, max: 2 ** 31}
+    expect(parseSize('16M', range)).toEqual({ok: true, value: 16 * 1024 ** 2})
+    expect(parseSize('2G', range)).toEqual({ok: true, value: 2 ** 31})
+    for (const text of ['512', '3G']) {
+      const r = parseSize(text, range)
+      expect(!r.ok && r.error.message).toMatch(/from 1KiB to 2GiB/)
+    }
+  })
+})
