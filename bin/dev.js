@@ -6,7 +6,7 @@
 const {readFileSync} = require('node:fs')
 const {join} = require('node:path')
 
-const {Config, flush, handle, Plugin, run, settings} = require('@oclif/core')
+const {Config, handle, Plugin, run, settings} = require('@oclif/core')
 
 const root = join(__dirname, '..')
 const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
@@ -28,4 +28,16 @@ async function main() {
   return run(process.argv.slice(2), config)
 }
 
-main().then(flush, handle)
+// Not oclif's flush(), which gives up on a slow reader after 10 s with a stack
+// trace (\`rpcdiag sockets --json | less\`, left unread): wait for stdout to
+// drain, however long the reader takes, as a Unix tool blocked on write does.
+function drained() {
+  if (!process.stdout.writableNeedDrain) return undefined
+  return new Promise((resolve) => {
+    process.stdout.once('drain', resolve)
+    process.stdout.once('close', resolve)
+    process.stdout.once('error', resolve)
+  })
+}
+
+main().then(drained).catch(handle)

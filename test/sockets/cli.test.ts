@@ -177,8 +177,8 @@ describe('every filter flag', () => {
     // Two at a time: the machine has two cores and each run starts node and tsx.
     const runs: Awaited<ReturnType<typeof runCli>>[] = []
     for (let i = 0; i < argvs.length; i += 2) runs.push(...(await Promise.all(argvs.slice(i, i + 2).map((a) => runCli(a)))))
-    const [state, pid, proc, listening, tcp, udp, four, six, range] = runs.map((r) => {
-      expect(r.code).toBe(0)
+    const [state, pid, proc, listening, tcp, udp, four, six, range] = runs.map((r, i) => {
+      expect(r.code, `sockets ${argvs[i].join(' ')}: ${r.stderr}`).toBe(0)
       return json(r.stdout).sockets
     })
     expect(state.map((s) => [s.state, s.pid])).toEqual([['CLOSE-WAIT', me]])
