@@ -6,15 +6,10 @@ import {describe, expect, it} from 'vitest'
 
 import type {TcpSegment} from '../../decoders/packet/segment.js'
 import {encodeFrame} from '../../decoders/tinypb/index.js'
-import {type SniffEvent, SniffSession, type SniffSessionOptions, type SniffSummary} from '../../src/sniff/index.js'
+import {type SniffEvent, type SniffSessionOptions, type SniffSummary} from '../../src/sniff/index.js'
 import {Conversation, segment} from './reassembly/builders.js'
+import {runSession as sniff} from './run-session.js'
 
-function sniff(segments: Iterable<TcpSegment>, opts: SniffSessionOptions = {}) {
-  const events: SniffEvent[] = []
-  const session = new SniffSession((e) => events.push(e), opts)
-  for (const s of segments) session.push(s)
-  return {events, summary: session.finish()}
-}
 
 /** The summary's byte and call accounting adds up. */
 function expectAccounted(summary: SniffSummary, events: SniffEvent[], label = ''): void {

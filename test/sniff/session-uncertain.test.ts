@@ -3,24 +3,12 @@
 // never as UNANSWERED or as a reply without request.
 import {describe, expect, it} from 'vitest'
 
-import type {TcpSegment} from '../../decoders/packet/segment.js'
 import {encodeFrame} from '../../decoders/tinypb/index.js'
-import {type SniffEvent, SniffSession, type SniffSessionOptions} from '../../src/sniff/index.js'
+import {type SniffEvent, SniffSession} from '../../src/sniff/index.js'
 import {MAKE_ORDER_REPLY, MAKE_ORDER_REQUEST} from '../fixtures/tinypb-frames.js'
 import {Conversation, segment} from './reassembly/builders.js'
+import {runSession as sniff} from './run-session.js'
 
-function sniff(segments: Iterable<TcpSegment>, opts: SniffSessionOptions = {}, during?: (s: SniffSession, i: number) => void) {
-  const events: SniffEvent[] = []
-  const session = new SniffSession((e) => events.push(e), opts)
-  let i = 0
-  for (const s of segments) {
-    session.push(s)
-    during?.(session, i++)
-  }
-  const summary = session.finish()
-  const of = <T extends SniffEvent['type']>(type: T) => events.filter((e): e is Extract<SniffEvent, {type: T}> => e.type === type)
-  return {events, summary, of}
-}
 
 function rep(msgId: string): Buffer {
   return encodeFrame({msgId, methodName: 'Order.makeOrder', pbData: Buffer.from('1a083230323330353134', 'hex')})

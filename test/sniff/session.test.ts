@@ -3,19 +3,12 @@ import {describe, expect, it} from 'vitest'
 import type {TcpSegment} from '../../decoders/packet/segment.js'
 import {encodeFrame} from '../../decoders/tinypb/index.js'
 import {singlePort} from '../../src/net/index.js'
-import {RawPayloadDecoder, SchemaPayloadDecoder, type SniffEvent, SniffSession, type SniffSessionOptions} from '../../src/sniff/index.js'
+import {RawPayloadDecoder, SchemaPayloadDecoder, type SniffEvent, SniffSession} from '../../src/sniff/index.js'
 import {loadSchema} from '../../src/rpc/proto/index.js'
 import {MAKE_ORDER_REPLY, MAKE_ORDER_REQUEST} from '../fixtures/tinypb-frames.js'
 import {Conversation} from './reassembly/builders.js'
+import {runSession as run} from './run-session.js'
 
-function run(segments: Iterable<TcpSegment>, opts: SniffSessionOptions = {}) {
-  const events: SniffEvent[] = []
-  const session = new SniffSession((e) => events.push(e), opts)
-  for (const s of segments) session.push(s)
-  const summary = session.finish()
-  const of = <T extends SniffEvent['type']>(type: T) => events.filter((e): e is Extract<SniffEvent, {type: T}> => e.type === type)
-  return {events, summary, of}
-}
 
 const schema = (() => {
   const r = loadSchema({protoFiles: ['examples/order.proto'], importPaths: []})

@@ -2,18 +2,11 @@ import {describe, expect, it} from 'vitest'
 
 import type {TcpSegment} from '../../../decoders/packet/segment.js'
 import {encodeFrame, ERROR_METHOD_NOT_FOUND} from '../../../decoders/tinypb/index.js'
-import {type SniffEvent, SniffSession, type SniffSessionOptions, type SniffSummary} from '../../../src/sniff/index.js'
+import {type SniffEvent, SniffSession} from '../../../src/sniff/index.js'
 import {MAKE_ORDER_REPLY, MAKE_ORDER_REQUEST} from '../../fixtures/tinypb-frames.js'
 import {Conversation} from '../reassembly/builders.js'
+import {runSession as sniff} from '../run-session.js'
 
-function sniff(segments: Iterable<TcpSegment>, opts: SniffSessionOptions = {}): {events: SniffEvent[]; summary: SniffSummary; of: <T extends SniffEvent['type']>(type: T) => Array<Extract<SniffEvent, {type: T}>>} {
-  const events: SniffEvent[] = []
-  const session = new SniffSession((e) => events.push(e), opts)
-  for (const s of segments) session.push(s)
-  const summary = session.finish()
-  const of = <T extends SniffEvent['type']>(type: T) => events.filter((e): e is Extract<SniffEvent, {type: T}> => e.type === type)
-  return {events, summary, of}
-}
 
 function req(msgId: string, methodName = 'Order.makeOrder', pb = Buffer.from('086412056170706c65', 'hex')): Buffer {
   return encodeFrame({msgId, methodName, pbData: pb})
