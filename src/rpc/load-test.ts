@@ -170,8 +170,9 @@ export async function runLoad(opts: LoadOptions): Promise<Result<LoadReport, Net
   const epochAtStart = clock.epochMs()
   const warmCalls = opts.warmup !== undefined && 'calls' in opts.warmup ? opts.warmup.calls : 0
   const workers = Math.min(opts.concurrency, opts.repeat === undefined ? Infinity : opts.repeat + warmCalls)
-  // A backlog of one slot per call in flight: after a stall each lane may start one late call at once, no flood.
-  const pacer = opts.rps === undefined ? undefined : new RatePacer(opts.rps, started, workers * pipeline)
+  // A backlog of up to a second of slots (at least one per call in flight): timer lateness and a GC
+  // pause are caught up, as an open loop must; a longer stall drops slots instead of a flood after it.
+  const pacer = opts.rps === undefined ? undefined : new RatePacer(opts.rps, started, Math.max(workers * pipeline, Math.ceil(opts.rps)))
   const warmUntil = opts.warmup !== undefined && 'ms' in opts.warmup ? started + opts.warmup.ms : undefined
   let taken = 0
   let measuredTaken = 0
