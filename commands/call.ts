@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand, colorChoice, colorFlags, durationFlag, EXIT_SERVER_ERROR, EXIT_TRANSPORT, protoFlags, schemaFromFlags, sizeFlag, warmupFlag} from '../src/cli/index.js'
+import {BaseCommand, colorChoice, colorFlags, durationFlag, EXIT_SERVER_ERROR, EXIT_TRANSPORT, protoFlags, schemaFromFlags, sizeFlag, untilSignal, warmupFlag} from '../src/cli/index.js'
 import {UsageError} from '../src/errors.js'
 import {DEFAULT_TIMEOUT_MS} from '../src/net/deadline.js'
 import {DEFAULT_MAX_BODY} from '../src/rpc/body-source.js'
@@ -18,7 +18,7 @@ export default class Call extends BaseCommand {
 
   static override description = `The request comes from --json (text, @file or - for stdin) checked against the .proto, or as raw bytes with --data-hex/--data-base64 (the response is then decoded schema-less). Bad input exits 2 before anything is sent.
 
-Load test (like ghz): --repeat N calls and/or --duration (whichever ends first), over --concurrency connections, optionally paced by --rps (one open-loop schedule across all connections) after a --warmup left out of the figures. It prints the rate, a latency distribution (p10 ... p99.99, within 1%) and a log-scale histogram, with a progress bar on stderr when stderr is a terminal. --format csv writes one record per call (ts,latencyMs,errCode,errName,status,msgId,connection; ts in epoch seconds as sniff --json) on stdout and the summary on stderr; --format json writes {"details": [records], ...summary}.
+Load test (like ghz): --repeat N calls and/or --duration (whichever ends first), over --concurrency connections, optionally paced by --rps (one open-loop schedule across all connections) after a --warmup left out of the figures. It prints the rate, a latency distribution (p10 ... p99.99, within 1%) and a log-scale histogram, with a progress bar on stderr when stderr is a terminal. Ctrl-C ends the run early with its report. --format csv writes one record per call (ts,latencyMs,errCode,errName,status,msgId,connection; ts in epoch seconds as sniff --json) on stdout and the summary on stderr; --format json writes {"details": [records], ...summary}.
 
 Exit codes: 0 ok, 1 transport failure (refused, connect timeout, call timeout, peer closed mid-frame), 2 usage or bad input, 3 the server answered with err_code != 0. In a load test: 1 if any call got no answer, else 3 if any err_code != 0, else 0.
 
@@ -204,6 +204,8 @@ When a call times out or the peer closes without answering, the error lists the 
     const writer = records === undefined ? undefined : new records.CallRecordWriter(flags.format as 'csv' | 'json', (s) => process.stdout.write(s))
     const onCalls = [reportFile?.onCall, writer?.add].filter((f) => f !== undefined)
     const progress = new LoadProgress()
+    // Ctrl-C ends the run early with its report, as ghz does; a second Ctrl-C ends the process.
+    const stop = untilSignal()
     const bar = bars?.startLoadBar({stream: process.stderr, progress, repeat: flags.repeat, durationMs: flags.duration, warmup: flags.warmup})
     const r = await runLoad({
       addr,
@@ -218,8 +220,10 @@ When a call times out or the peer closes without answering, the error lists the 
       timeoutMs: flags.timeout,
       connectTimeoutMs: flags['connect-timeout'],
       progress,
+      signal: stop.signal,
       onCall: onCalls.length === 2 ? (c) => onCalls.forEach((f) => f(c)) : onCalls[0],
     })
+    stop.dispose()
     bar?.stop()
     if (!r.ok) {
       reportFile?.discard()

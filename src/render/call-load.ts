@@ -47,6 +47,7 @@ export function renderLoadReport(r: LoadReport, opts: {colors: ChalkInstance}): 
   out.push(c.bold('Summary:'))
   out.push(`  Calls:         ${r.calls}  (${MODE_TEXT[r.mode](r)}; ${r.connections} connection(s) opened)`)
   out.push(`  Asked:         ${askedText(r)}`)
+  if (r.interrupted !== undefined) out.push(c.yellow(`  Stopped:       early, by ${r.interrupted}; the calls in flight were let finish`))
   const warm = warmupText(r)
   if (warm !== undefined) out.push(`  Warm-up:       ${warm}`)
   if (r.asked.rps !== undefined) {
@@ -138,6 +139,7 @@ export function loadReportToJson(r: LoadReport): Record<string, unknown> {
     warmupCalls: r.warmupCalls,
     ...(r.asked.rps === undefined ? {} : {rpsSkipped: r.rpsSkipped}),
     startedAt: epochSecondsFromMs(r.startedAtEpochMs),
+    ...(r.interrupted === undefined ? {} : {interrupted: r.interrupted}),
     calls: r.calls,
     ok: r.ok,
     errors: r.calls - r.ok,

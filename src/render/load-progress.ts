@@ -60,7 +60,6 @@ export function startLoadBar(o: LoadBarOptions): {stop(): void} {
       // Drawn only on a terminal (the command decides); --progress on a pipe prints a line now and then.
       noTTYOutput: !o.stream.isTTY,
       notTTYSchedule: 2000,
-      linewrap: false,
     },
     cliProgress.Presets.shades_classic,
   )

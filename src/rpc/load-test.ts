@@ -36,6 +36,8 @@ export interface LoadOptions {
   readonly connectTimeoutMs?: number
   readonly clock?: Clock
   readonly msgIds?: MsgIdGenerator
+  /** Stops starting calls when aborted (Ctrl-C); the calls in flight finish and the report covers what was done. */
+  readonly signal?: AbortSignal
   /** Counters this run keeps current, for a progress bar to read when it redraws (no callback per call). */
   readonly progress?: LoadProgress
   /** Called with each finished measured call (reports, per-call records); warm-up calls are not passed. */
@@ -84,6 +86,8 @@ export interface LoadReport {
   readonly rpsSkipped: number
   /** Wall-clock time the measured part began, ms since the epoch. */
   readonly startedAtEpochMs: number
+  /** Set when the run was cut short by LoadOptions.signal (Ctrl-C): the reason it was aborted with. */
+  readonly interrupted?: string
   /** Measured calls (warm-up excluded). */
   readonly calls: number
   /** Answered with err_code 0. */
@@ -183,7 +187,7 @@ export async function runLoad(opts: LoadOptions): Promise<Result<LoadReport, Net
 
   /** The next call's start time and phase, or undefined when the run is over. */
   const take = (): {at: number; warm: boolean} | undefined => {
-    if (fatal !== undefined) return undefined
+    if (fatal !== undefined || opts.signal?.aborted) return undefined
     const now = clock.now()
     const at = pacer === undefined ? now : Math.max(now, pacer.peek(now))
     const warm = taken < warmCalls || (warmUntil !== undefined && at < warmUntil)
@@ -310,7 +314,7 @@ export async function runLoad(opts: LoadOptions): Promise<Result<LoadReport, Net
           const wait = slot.at - clock.now()
           if (wait > 0) {
             // A ref'd timer: between calls on fresh connections nothing else may hold the process open.
-            setTimeout(() => go(slot.warm) && next(), wait)
+            setTimeout(() => (opts.signal?.aborted ? laneDone() : go(slot.warm) && next()), wait)
             return
           }
           if (!go(slot.warm)) return
@@ -364,6 +368,7 @@ export async function runLoad(opts: LoadOptions): Promise<Result<LoadReport, Net
     warmupCalls: progress.warmupCalls,
     rpsSkipped: pacer?.skipped ?? 0,
     startedAtEpochMs: epochAtStart + (since - started),
+    ...(opts.signal?.aborted ? {interrupted: String(opts.signal.reason ?? 'aborted')} : {}),
     calls: done,
     ok: okCount,
     serverErrors: [...serverErrors].map(([errCode, count]) => ({errCode, errName: describeErrorCode(errCode), count})).sort((a, b) => b.count - a.count),

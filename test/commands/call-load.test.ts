@@ -186,6 +186,21 @@ describe('rpcdiag call load mode (built CLI against rpcdiag serve)', () => {
     expect(readFileSync(join(dir, 'out.csv'), 'utf8').trim().split('\n')).toHaveLength(201)
   })
 
+  it('Ctrl-C ends a --duration run early with its report (and --progress draws on a pipe when asked)', async () => {
+    const run = startCli(['call', 'Order.makeOrder', ...PROTO, '--addr', addr, ...BODY, '--duration', '10m', '-c', '2', '--progress'], {built: true})
+    try {
+      // cli-progress draws at once, then a line every 2 s off a terminal.
+      await run.waitFor(/calls\/s/, 'stderr')
+      run.child.kill('SIGINT')
+      const end = await run.exited
+      expect(end.code).toBe(0)
+      expect(end.stdout).toContain('Stopped:       early, by SIGINT; the calls in flight were let finish')
+      expect(Number(/Calls: +(\d+)/.exec(end.stdout)?.[1])).toBeGreaterThan(0)
+    } finally {
+      if (run.child.exitCode === null) run.child.kill('SIGKILL')
+    }
+  })
+
   it('writes the HTML report of a --duration run', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'rpcdiag-load-')), 'load.html')
     const p = await load(['--duration', '500ms', '--warmup', '5', '--rps', '200', '--report', file])
