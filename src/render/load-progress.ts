@@ -33,6 +33,7 @@ function seconds(ms: number): string {
 /** The text beside the bar: "530/1,000 calls  2.3s  4,512 calls/s  0 errors". */
 export function progressText(o: Omit<LoadBarOptions, 'stream' | 'clock'>, now: number): {fraction: number; text: string} {
   const p = o.progress
+  if (p.measuredSince === undefined && o.warmup === undefined) return {fraction: 0, text: 'starting'}
   if (p.measuredSince === undefined) {
     const w = o.warmup
     const of = w !== undefined && 'calls' in w ? `/${count(w.calls)}` : ''
@@ -54,8 +55,12 @@ export function startLoadBar(o: LoadBarOptions): {stop(): void} {
   const bar = new cliProgress.SingleBar(
     {
       stream: o.stream,
-      format: (options, params) => `${cliProgress.Format.BarFormat(params.progress, options)} ${text}`,
-      barsize: 30,
+      // Cut to the terminal's width: a wrapped line would be redrawn as a new one each time.
+      format: (options, params) => `${cliProgress.Format.BarFormat(params.progress, options)} ${text}`.slice(0, Math.max(20, (o.stream.columns ?? 80) - 1)),
+      barsize: 24,
+      // Leave the terminal's line wrapping alone (cli-progress turns it off by default): a second
+      // Ctrl-C ends the process without the bar's stop(), and would leave the terminal unwrapped.
+      linewrap: true,
       fps: 10,
       // Drawn only on a terminal (the command decides); --progress on a pipe prints a line now and then.
       noTTYOutput: !o.stream.isTTY,
