@@ -55,9 +55,13 @@ export function startLoadBar(o: LoadBarOptions): {stop(): void} {
   const bar = new cliProgress.SingleBar(
     {
       stream: o.stream,
-      // Cut to the terminal's width: a wrapped line would be redrawn as a new one each time.
-      format: (options, params) => `${cliProgress.Format.BarFormat(params.progress, options)} ${text}`.slice(0, Math.max(20, (o.stream.columns ?? 80) - 1)),
-      barsize: 24,
+      // Within the terminal's width, the bar giving way to the text (a wrapped line would be redrawn
+      // as a new one each time); a pty of size 0 (no window) counts as 80 wide.
+      format: (options, params) => {
+        const width = Math.max(20, (o.stream.columns || 80) - 1)
+        const barsize = Math.max(10, Math.min(30, width - text.length - 1))
+        return `${cliProgress.Format.BarFormat(params.progress, {...options, barsize})} ${text}`.slice(0, width)
+      },
       // Leave the terminal's line wrapping alone (cli-progress turns it off by default): a second
       // Ctrl-C ends the process without the bar's stop(), and would leave the terminal unwrapped.
       linewrap: true,
