@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'UNKNOWN_COMMAND'
   | 'BAD_SIZE'
   | 'BAD_LOAD'
+  | 'BAD_WARMUP'
   | 'BAD_METHOD'
   | 'BAD_JSON'
   | 'BAD_DATA'

@@ -52,7 +52,7 @@ export function parseDuration(text: string, flag: string, bounds: DurationBounds
 
 export interface DurationFlagOptions extends DurationBounds {
   readonly description: string
-  readonly char?: 't' | 'w'
+  readonly char?: 't' | 'w' | 'z'
   /** In ms. */
   readonly default?: number
   readonly hidden?: boolean

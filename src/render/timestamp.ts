@@ -21,3 +21,9 @@ export function epochSecondsFromMs(ms: number): number {
 export function epochSecondsText(sec: number, usec: number): string {
   return `${sec}.${String(usec).padStart(6, '0')}`
 }
+
+/** A wall-clock time in ms as epochSecondsText: "1795488502.960779". */
+export function epochSecondsTextFromMs(ms: number): string {
+  const us = Math.round(ms * 1000)
+  return epochSecondsText(Math.floor(us / 1e6), us % 1e6)
+}

@@ -3,7 +3,7 @@
 // the run's parameters and its error codes.
 
 import {ok, type Result, type RpcDiagError, type UsageError} from '../errors.js'
-import type {LoadCallSample, LoadReport} from '../rpc/load-test.js'
+import type {LoadCallSample, LoadReport, Warmup} from '../rpc/load-test.js'
 import {CallStats, type CallStatsOptions} from './call-stats.js'
 import {CallTableBuilder} from './call-table.js'
 import type {CountedClass, Fact, ReportData} from './data.js'
@@ -14,7 +14,10 @@ export interface LoadRunParams {
   readonly method: string
   /** host:port */
   readonly addr: string
-  readonly repeat: number
+  readonly repeat?: number
+  readonly durationMs?: number
+  readonly rps?: number
+  readonly warmup?: Warmup
   readonly concurrency: number
   readonly pipeline: number
   readonly connectionPerCall: boolean
@@ -60,7 +63,7 @@ export class LoadReportBuilder {
     const serverErrors = report.serverErrors.reduce((n, e) => n + e.count, 0)
     const facts: Fact[] = [
       {label: 'Load test', value: `${p.method} at ${p.addr}`},
-      {label: 'Time span', value: `${clockText(p.startedAtEpochMs)} to ${clockText(p.startedAtEpochMs + report.durationMs)} (${durationText(report.durationMs)})`},
+      {label: 'Time span', value: `${clockText(report.startedAtEpochMs)} to ${clockText(report.startedAtEpochMs + report.durationMs)} (${durationText(report.durationMs)})`},
       {label: 'Timestamp source', value: 'this process’s monotonic clock (performance.now): latency from the send (or the connect, with a connection per call) to the whole reply'},
       {
         label: 'Calls',
@@ -72,7 +75,12 @@ export class LoadReportBuilder {
       {label: 'Method', value: p.method},
       {label: 'Server', value: p.addr},
       {label: 'Mode', value: `${report.mode}: ${MODE_TEXT[report.mode]}`},
-      {label: 'Calls asked (--repeat)', value: countText(p.repeat)},
+      ...(p.repeat !== undefined ? [{label: 'Calls asked (--repeat)', value: countText(p.repeat)}] : []),
+      ...(p.durationMs !== undefined ? [{label: 'Time asked (--duration)', value: durationText(p.durationMs)}] : []),
+      ...(p.rps !== undefined ? [{label: 'Rate limit (--rps)', value: `${p.rps} calls/s across all connections${report.rpsSkipped > 0 ? `; ${countText(report.rpsSkipped)} slots skipped` : ''}`}] : []),
+      ...(p.warmup !== undefined
+        ? [{label: 'Warm-up (--warmup)', value: `${countText(report.warmupCalls)} calls (${'calls' in p.warmup ? `the first ${p.warmup.calls}` : `the first ${durationText(p.warmup.ms)}`}), left out of every figure`}]
+        : []),
       {label: 'Concurrency (--concurrency)', value: String(p.concurrency)},
       {label: 'Calls in flight per connection (--pipeline)', value: String(report.pipeline)},
       {label: 'Timeout (--timeout)', value: `${p.timeoutMs} ms`},

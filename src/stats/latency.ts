@@ -10,6 +10,15 @@ export interface LatencySummary {
   readonly max: number
 }
 
+/** The percentiles of a load test's latency distribution, as ghz lists them. */
+export const DISTRIBUTION_PERCENTILES = [10, 25, 50, 75, 90, 95, 99, 99.9, 99.99] as const
+
+export interface PercentilePoint {
+  /** 0..100 */
+  readonly p: number
+  readonly ms: number
+}
+
 /** Nearest-rank percentile of sorted samples (p in 0..100). */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN
