@@ -27,6 +27,8 @@ const SIZES = (positional[0] ?? '10000,30000,100000').split(',').map(Number)
 const RUNS = Number(positional[1] ?? 5)
 const PROCESSES = Number(/--processes=(\d+)/.exec(process.argv.join(' '))?.[1] ?? 1000)
 const BUILD = !process.argv.includes('--no-build')
+// Another build of rpcdiag (a checkout of main, built) timed in the same rounds: before/after on a shared machine.
+const BEFORE = /--before=(\S+)/.exec(process.argv.join(' '))?.[1]?.replace(/\/$/, '')
 const SOCKETS_PER_SLEEPER = 5
 
 // One holder: a listener and `n` connections to it; with `sleepers`, that many
@@ -164,6 +166,7 @@ async function measure(s: Scenario): Promise<{label: string; sockets: number; fd
       {name: 'node -e 0', argv: [process.execPath, '-e', '0']},
       {name: 'rpcdiag --version', argv: [process.execPath, run, '--version']},
       {name: 'rpcdiag sockets --json', argv: [process.execPath, run, 'sockets', '--json']},
+      ...(BEFORE === undefined ? [] : [{name: 'before sockets --json', argv: [process.execPath, `${BEFORE}/bin/run.js`, 'sockets', '--json']}]),
       {name: 'ss -tanp', argv: ['ss', '-tanp']},
       {name: 'lsof -nP -iTCP', argv: ['lsof', '-nP', '-iTCP']},
     ]

@@ -1,0 +1,3 @@
+export * from './fd-walk.js'
+export * from './parallel.js'
+export * from './scan.js'
