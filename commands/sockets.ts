@@ -136,8 +136,6 @@ ss's flags work as ss users type them: -t, -u, -l, -4, -6, -x, -e (uid and inode
       source: netns === undefined ? flags.source : ('proc' as const),
       netDir: netns?.netDir,
       commandPrefix: netns?.commandPrefix,
-      // One listing: the fd walk on two threads. A --watch refresh keeps to one.
-      parallelScan: flags.watch === undefined,
     }
     const colors = colorsFor(process.stdout, process.env, colorChoice(flags))
     const renderOpts = {inet: opts.inet, extended: flags.extended}

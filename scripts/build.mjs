@@ -72,8 +72,6 @@ const DIST = outAt > 0 ? process.argv[outAt + 1].replace(/\/$/, '') : `${ROOT}/d
 // on the same file system as dist/ (rename), ignored by git, unique per build.
 const STAGE = `${ROOT}/node_modules/.cache/rpcdiag-dist-${process.pid}`
 const WORKER = 'table-worker'
-// The second thread of `sockets`' owner scan (src/sockets/owners/parallel.ts).
-const OWNER_WORKER = 'owner-worker'
 const HELP = 'rpcdiag-help'
 
 const started = performance.now()
@@ -200,7 +198,6 @@ async function stage() {
       entryPoints: {
         ...Object.fromEntries(commands.map((id) => [`commands/${id}`, `commands/${id}.ts`])),
         [`commands/${WORKER}`]: `src/sniff/processes/${WORKER}.ts`,
-        [`commands/${OWNER_WORKER}`]: 'src/sockets/owners/worker.ts',
         // One folder down like the commands, so its '../oclif.cjs' is the same oclif.
         [`help/${HELP}`]: 'src/cli/help.ts',
         'hooks/not-found': 'src/cli/not-found.ts',
@@ -230,9 +227,6 @@ async function stage() {
   if (starters.length === 0 || starters.some((f) => !f.startsWith('commands/'))) {
     throw new Error(`build: ${WORKER} is started from ${starters.join(', ') || 'nowhere'}, expected dist/commands/`)
   }
-
-  const ownerStarters = outputs.filter(([, o]) => 'src/sockets/owners/parallel.ts' in o.inputs).map(([f]) => f)
-  if (ownerStarters.some((f) => !f.startsWith('commands/'))) throw new Error(`build: ${OWNER_WORKER} is started from ${ownerStarters.join(', ')}, expected dist/commands/`)
 
   // The report page is read by URL relative to the file holding page-assets.ts: from dist/commands/, one folder up.
   const readers = outputs.filter(([, o]) => 'src/report/page-assets.ts' in o.inputs).map(([f]) => f)

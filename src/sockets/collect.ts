@@ -3,7 +3,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {type ListenBacklogs, readListenBacklogs} from './listen-backlog.js'
 import {matchesOwners, matchesSocket, matchesUnixSocket, needsOwners, type SocketFilter} from './filter.js'
 import type {PortRange} from '../net/index.js'
-import {type OwnerScan, type ParallelOwnerScan, scanSocketOwners, startParallelOwnerScan} from './owners/index.js'
+import {type OwnerScan, scanSocketOwners} from './owners.js'
 import {parseProcNet, type ProcNetSocket} from './proc-net-parse.js'
 import {ProcReader} from './proc-read.js'
 import {parseProcUnix} from './proc-unix-parse.js'
@@ -35,13 +35,6 @@ export interface CollectOptions {
   readonly commandPrefix?: readonly string[]
   /** Find the processes owning the sockets (default true; always with a --pid/--process filter): the walk of every fd is the costly part. */
   readonly owners?: boolean
-  /**
-   * Walk the fd tables on two threads (owners/parallel.ts): a worker starts
-   * at once and the walk is shared once the tables are parsed. For one-shot
-   * listings on a machine with a core to spare; off by default (a worker's
-   * start costs ~20 ms of CPU, more than the walk on a quiet machine).
-   */
-  readonly parallelScan?: boolean
 }
 
 /** A snapshot of the kernel's socket tables, filtered, with the owning processes joined. */
@@ -117,8 +110,6 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
   if (source === 'systeminformation') return collectFromSi(opts, filter)
 
   const collectedAt = Date.now()
-  // Started first, so the worker walks while this thread reads the tables.
-  const parallel: ParallelOwnerScan | undefined = opts.parallelScan === true && (opts.owners !== false || needsOwners(filter)) ? startParallelOwnerScan({procRoot: root}) : undefined
   const notes: string[] = []
   const view: ProcNetSocket[] = []
   const listenerRaw: ProcNetSocket[] = []
@@ -162,9 +153,7 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
     for (const u of unixView) if (u.inode !== 0) wanted.add(u.inode)
   }
   // Nothing to attribute, nothing to scan: the walk is the costly part.
-  let scan: OwnerScan = {owners: new Map(), processes: new Map(), hiddenUids: new Set(), unreadable: 0}
-  if (wanted.size === 0) parallel?.cancel()
-  else scan = parallel === undefined ? scanSocketOwners({procRoot: root, wanted}) : await parallel.finish(wanted)
+  const scan: OwnerScan = wanted.size > 0 ? scanSocketOwners({procRoot: root, wanted}) : {owners: new Map(), processes: new Map(), hiddenUids: new Set(), unreadable: 0}
   if (scan.unreadable > 0) notes.push(`the sockets of ${scan.unreadable} process(es) of other users cannot be attributed without root`)
 
   const b = backlogs === undefined ? undefined : await backlogs

@@ -1,3 +1,0 @@
-export * from './fd-walk.js'
-export * from './parallel.js'
-export * from './scan.js'
