@@ -40,7 +40,6 @@ function versionWithoutOclif() {
 
 const version = versionWithoutOclif()
 if (version === undefined) {
-  require('./compile-cache.js').installCompileCache(join(root, 'dist'))
   const {execute, settings} = require('../dist/oclif.cjs')
   // The build is what runs, even when NODE_ENV is test or development: oclif
   // would otherwise look for the TypeScript sources of dist/commands and try

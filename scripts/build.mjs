@@ -96,22 +96,6 @@ const coreExports = Object.keys(require('@oclif/core')).filter((k) => /^[A-Za-z_
 const LAZY = ['semver', 'ejs', 'tinyglobby', 'cli-spinners', 'node:readline', 'node:child_process']
 
 /**
- * import('systeminformation') and import('esbuild') (both CommonJS packages)
- * become a require() run when the import() would have run: the command
- * bundles then hold no import(), which code compiled from bin/compile-cache.js's
- * V8 cache could not run on node 20 (the cached functions lose vm's import
- * callback: "A dynamic import callback was not specified").
- */
-const REQUIRED_EXTERNALS = new Set(['systeminformation', 'esbuild'])
-const requireExternals = {
-  name: 'rpcdiag-require-externals',
-  setup(b) {
-    b.onResolve({filter: /.*/}, (a) => (a.kind === 'dynamic-import' && REQUIRED_EXTERNALS.has(a.path) ? {path: a.path, namespace: 'rpcdiag-require'} : undefined))
-    b.onLoad({filter: /.*/, namespace: 'rpcdiag-require'}, (a) => ({contents: `module.exports = require(${JSON.stringify(a.path)})`, resolveDir: ROOT, loader: 'js'}))
-  },
-}
-
-/**
  * require(LAZY module) becomes a stand-in that requires the module on first
  * use. oclif's compiled TypeScript reads exports at call time
  * ((0, x_1.fn)(...), x_1.default.render(...)); __importDefault asks for
@@ -220,11 +204,9 @@ async function stage() {
         'hooks/completion': 'src/cli/completion-hook.ts',
       },
       // The ESM sources' import.meta, for a CommonJS file: its own URL (see import-meta.js).
-      // RPCDIAG_BUILT: code only the sources run (src/report/page-assets.ts) is left out.
-      define: {'import.meta.url': 'import_meta_url', 'import.meta.resolve': 'import_meta_resolve', 'process.env.RPCDIAG_BUILT': '"true"'},
+      define: {'import.meta.url': 'import_meta_url', 'import.meta.resolve': 'import_meta_resolve'},
       inject: [`${ROOT}/scripts/import-meta.js`],
       plugins: [
-        requireExternals,
         {
           name: 'rpcdiag-shared-oclif',
           setup(b) {
@@ -244,11 +226,6 @@ async function stage() {
   const starters = outputs.filter(([, o]) => `src/sniff/processes/attribution.ts` in o.inputs).map(([f]) => f)
   if (starters.length === 0 || starters.some((f) => !f.startsWith('commands/'))) {
     throw new Error(`build: ${WORKER} is started from ${starters.join(', ') || 'nowhere'}, expected dist/commands/`)
-  }
-
-  // bin/compile-cache.js leaves a bundle with import() uncached (node 20 cannot run it from a code cache).
-  for (const [f] of outputs) {
-    if (f.startsWith('commands/') && f.endsWith('.cjs') && readFileSync(`${STAGE}/${f}`, 'utf8').includes('import(')) console.warn(`build: ${f} has import(): it will not be compile-cached (bin/compile-cache.js)`)
   }
 
   // The report page is read by URL relative to the file holding page-assets.ts: from dist/commands/, one folder up.

@@ -21,9 +21,7 @@ export function pageAssets(): Promise<PageAssets> {
 }
 
 async function load(): Promise<PageAssets> {
-  // scripts/build.mjs defines RPCDIAG_BUILT as true: the bundle keeps only this branch, so it
-  // holds no import() (which bin/compile-cache.js's cached code could not run on node 20).
-  if (process.env.RPCDIAG_BUILT === 'true' || extname(fileURLToPath(import.meta.url)) !== '.ts') {
+  if (extname(fileURLToPath(import.meta.url)) !== '.ts') {
     return {
       script: readFileSync(new URL('../report-page.js', import.meta.url), 'utf8'),
       css: readFileSync(new URL('../report-page.css', import.meta.url), 'utf8'),
