@@ -13,6 +13,12 @@
 //    server, not itself, as the bottleneck.
 //
 //   npx tsx bench/call.ts [calls=20000] [rounds=3] [oneShotRuns=15] [--before=DIR] [--no-build]
+//                         [--modes=keep-alive,pipelined,per-call] [--concurrency=1,8,64]
+//
+// --modes and --concurrency pick rows of part 2 (issue 14's row is
+// --modes=per-call --concurrency=1). rocket's own C++ client is the issue's
+// peer for that row; it is timed only where it is installed ($ROCKET_CLIENT:
+// a command that makes one call per run), else the line says it is not.
 //
 // --before=DIR also runs DIR/bin/run.js (another checkout, built) in the same
 // rounds; a build without clientCpuMs in its report shows no client CPU.
@@ -35,6 +41,8 @@ const ONE_SHOT_RUNS = Number(positional[2] ?? 15)
 const BUILD = !process.argv.includes('--no-build')
 const BEFORE = /--before=(\S+)/.exec(process.argv.join(' '))?.[1]
 const PIPELINE = 16
+const MODES = (/--modes=(\S+)/.exec(process.argv.join(' '))?.[1] ?? 'keep-alive,pipelined,per-call').split(',') as Mode[]
+const CONCURRENCY = (/--concurrency=(\S+)/.exec(process.argv.join(' '))?.[1] ?? '1,8,64').split(',').map(Number)
 const CLI = join(ROOT, 'bin', 'run.js')
 const PROTO = ['--proto', join(ROOT, 'examples', 'order.proto')]
 const BODY = '{"price":100,"goods":"apple"}'
@@ -84,6 +92,9 @@ async function main(): Promise<void> {
       ['bare TinyPB client in plain Node', process.execPath, [bare, host, port, '1', '1', 'keep-alive', '1']],
       ['rpcdiag call --data-hex (no .proto)', process.execPath, [CLI, 'call', 'Order.makeOrder', '--addr', serve.addr, '--data-hex', PB_HEX]],
       ['rpcdiag call --proto --json', process.execPath, [CLI, 'call', 'Order.makeOrder', '--addr', serve.addr, ...PROTO, '--json', BODY]],
+      ...(BEFORE === undefined
+        ? []
+        : [['before: call --proto --json', process.execPath, [join(BEFORE, 'bin', 'run.js'), 'call', 'Order.makeOrder', '--addr', serve.addr, ...PROTO, '--json', BODY]] as [string, string, string[]]]),
     ]
     const shot = shots.map(() => ({wall: [] as number[], cpu: [] as number[]}))
     for (let r = 0; r < ONE_SHOT_RUNS + 2; r++) {
@@ -119,8 +130,9 @@ async function main(): Promise<void> {
 
     console.log(`\n--repeat against one serve process: medians of ${ROUNDS} interleaved rounds; CPU in µs per call (server: 10 ms steps over the run)`)
     console.log(`  ${'mode'.padEnd(11)}${'c'.padStart(4)}  ${'client'.padEnd(16)}${'calls/s'.padStart(9)}${'client cpu'.padStart(12)}${'server cpu'.padStart(12)}   rpcdiag/bare`)
-    for (const mode of ['keep-alive', 'pipelined', 'per-call'] as const) {
-      for (const c of [1, 8, 64]) {
+    console.log("  (rocket's C++ client, the issue's peer for these rows, is not installed here: the bare net.Socket client stands in)")
+    for (const mode of MODES) {
+      for (const c of CONCURRENCY) {
         const calls = mode === 'per-call' ? Math.ceil(CALLS / 4) : CALLS
         const runs = {bare: [] as LoadRun[], rpcdiag: [] as LoadRun[], before: [] as LoadRun[]}
         for (let r = 0; r < ROUNDS; r++) for (const tool of tools) runs[tool].push(runOne(tool, mode, c, calls))

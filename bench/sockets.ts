@@ -6,7 +6,10 @@
 // sockets + fds. It also splits rpcdiag's collecting into its phases, in this
 // process.
 //
-//   npx tsx bench/sockets.ts [sockets=10000,30000,100000] [runs=5] [--processes=1000] [--no-build]
+//   npx tsx bench/sockets.ts [sockets=10000,30000,100000] [runs=5] [--processes=1000] [--no-build] [--before=DIR]
+//
+// --before=DIR also times DIR/bin/run.js (another checkout, built) in the same
+// rounds, so a change is read against its base under the same machine load.
 //
 // Holders: node processes that each hold up to C connections (server and
 // client ends in one process, on a port of their own), C set by the file
@@ -27,6 +30,8 @@ const SIZES = (positional[0] ?? '10000,30000,100000').split(',').map(Number)
 const RUNS = Number(positional[1] ?? 5)
 const PROCESSES = Number(/--processes=(\d+)/.exec(process.argv.join(' '))?.[1] ?? 1000)
 const BUILD = !process.argv.includes('--no-build')
+// Another build of rpcdiag (a checkout of main, built) timed in the same rounds: before/after on a shared machine.
+const BEFORE = /--before=(\S+)/.exec(process.argv.join(' '))?.[1]?.replace(/\/$/, '')
 const SOCKETS_PER_SLEEPER = 5
 
 // One holder: a listener and `n` connections to it; with `sleepers`, that many
@@ -148,7 +153,20 @@ interface Scenario {
   readonly sleepers: number
 }
 
-async function measure(s: Scenario): Promise<{label: string; sockets: number; fds: number; rpcdiag: number; start: number; ss: number; lsof: number}> {
+interface Measured {
+  readonly label: string
+  readonly sockets: number
+  readonly fds: number
+  readonly rpcdiag: number
+  /** --before's build, in the same rounds. */
+  readonly before?: number
+  readonly start: number
+  readonly ss: number
+  readonly lsof: number
+  readonly cpu: {readonly rpcdiag: number; readonly before?: number; readonly ss: number; readonly lsof: number}
+}
+
+async function measure(s: Scenario): Promise<Measured> {
   const holders = await holdSockets(s.sockets, s.sleepers)
   try {
     const tcp = execFileSync('ss', ['-Htan'], {encoding: 'utf8', maxBuffer: 256 * 1024 * 1024}).split('\n').filter(Boolean).length
@@ -164,6 +182,7 @@ async function measure(s: Scenario): Promise<{label: string; sockets: number; fd
       {name: 'node -e 0', argv: [process.execPath, '-e', '0']},
       {name: 'rpcdiag --version', argv: [process.execPath, run, '--version']},
       {name: 'rpcdiag sockets --json', argv: [process.execPath, run, 'sockets', '--json']},
+      ...(BEFORE === undefined ? [] : [{name: 'before sockets --json', argv: [process.execPath, `${BEFORE}/bin/run.js`, 'sockets', '--json']}]),
       {name: 'ss -tanp', argv: ['ss', '-tanp']},
       {name: 'lsof -nP -iTCP', argv: ['lsof', '-nP', '-iTCP']},
     ]
@@ -182,7 +201,19 @@ async function measure(s: Scenario): Promise<{label: string; sockets: number; fd
     const shared = ours.filter((r) => r.owners.length > 1).length
     console.log(`    check: ${ours.length} sockets on the holders' ports, ${ours.filter((r) => r.pid !== null).length} with a pid, ${shared} with more than one owner`)
     const w = (name: string) => median(t.get(name)!.wall)
-    return {label: s.label, sockets: tcp, fds, rpcdiag: w('rpcdiag sockets --json'), start: w('rpcdiag --version'), ss: w('ss -tanp'), lsof: w('lsof -nP -iTCP')}
+    const c = (name: string) => median(t.get(name)!.cpu)
+    const before = BEFORE === undefined ? {} : {before: w('before sockets --json')}
+    return {
+      label: s.label,
+      sockets: tcp,
+      fds,
+      rpcdiag: w('rpcdiag sockets --json'),
+      ...before,
+      start: w('rpcdiag --version'),
+      ss: w('ss -tanp'),
+      lsof: w('lsof -nP -iTCP'),
+      cpu: {rpcdiag: c('rpcdiag sockets --json'), ...(BEFORE === undefined ? {} : {before: c('before sockets --json')}), ss: c('ss -tanp'), lsof: c('lsof -nP -iTCP')},
+    }
   } finally {
     for (const h of holders) await stopHolder(h)
   }
@@ -205,6 +236,16 @@ async function main(): Promise<void> {
     const per = ((r.rpcdiag - r.start) * 1000) / r.sockets
     console.log(
       `  ${r.label.padEnd(52)}${ms(r.rpcdiag).padStart(8)}${ms(r.ss).padStart(7)}${ms(r.lsof).padStart(7)}  ${(r.rpcdiag / r.ss).toFixed(2).padStart(9)}x  ${(r.lsof / r.rpcdiag).toFixed(2).padStart(11)}x  ${per.toFixed(1).padStart(8)}, ${((r.ss * 1000) / r.sockets).toFixed(1)}`,
+    )
+    if (r.before !== undefined) {
+      console.log(`  ${'  before (--before build, same rounds)'.padEnd(52)}${ms(r.before).padStart(8)}${''.padStart(14)}  ${(r.before / r.ss).toFixed(2).padStart(9)}x  ${(r.lsof / r.before).toFixed(2).padStart(11)}x`)
+    }
+  }
+  console.log('\nCPU (user+sys medians, ms; a machine shared with other work disturbs it less than wall time):')
+  console.log(`  ${'scenario'.padEnd(52)}${'rpcdiag'.padStart(8)}${'before'.padStart(8)}${'ss'.padStart(7)}${'lsof'.padStart(7)}  rpcdiag/ss  lsof/rpcdiag`)
+  for (const r of results) {
+    console.log(
+      `  ${r.label.padEnd(52)}${ms(r.cpu.rpcdiag).padStart(8)}${(r.cpu.before === undefined ? '    -' : ms(r.cpu.before)).padStart(8)}${ms(r.cpu.ss).padStart(7)}${ms(r.cpu.lsof).padStart(7)}  ${(r.cpu.rpcdiag / r.cpu.ss).toFixed(2).padStart(9)}x  ${(r.cpu.lsof / r.cpu.rpcdiag).toFixed(2).padStart(11)}x`,
     )
   }
   console.log('  goals: rpcdiag/ss <= 1.3; lsof/rpcdiag >= 2; µs per socket flat across the series (linear cost)')
