@@ -8,7 +8,7 @@
 // within 20% of its level after the warm-up, and no good call unanswered.
 //
 //   npx tsx bench/soak.ts [--seconds 600] [--rate 400] [--idle-timeout 10000] [--max-buffered 64MiB]
-//                         [--huge 4] [--slowloris 20] [--no-sniff] [--sniff-args '--no-processes ...'] [--csv FILE] [--strict]
+//                         [--huge 4] [--slowloris 20] [--no-sniff] [--sniff-args='--no-processes ...'] [--csv FILE] [--strict]
 // --sniff-args: more flags for the watching sniff (e.g. --no-processes, to see its memory without the
 // process attribution worker; --max-buffered SIZE).
 // sniff needs root (or the capabilities in the README); without them the soak runs without it and says so.
