@@ -13,10 +13,10 @@ export interface Timed {
   rssMb: number
 }
 
-/** Run argv with stdout to /dev/null under GNU time: wall, CPU, peak RSS. */
-export function timed(argv: string[]): Timed {
+/** Run argv with stdout to /dev/null (or to the file `stdout`) under GNU time: wall, CPU, peak RSS. */
+export function timed(argv: string[], stdout = '/dev/null'): Timed {
   const fmtFile = join(tmpdir(), `rpcdiag-bench-time-${process.pid}`)
-  const devnull = openSync('/dev/null', 'w')
+  const devnull = openSync(stdout, 'w')
   try {
     execFileSync('/usr/bin/time', ['-o', fmtFile, '-f', '%e %U %S %M', ...argv], {stdio: ['ignore', devnull, 'ignore']})
   } finally {

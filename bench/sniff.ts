@@ -1,18 +1,22 @@
 // rpcdiag sniff against tcpdump and tshark, in the same run.
 //
-// 1. Reading a file: a pcap of 1,000,000 TinyPB calls (bench/sniff-pcap.ts:
-//    long and per-call connections, replies cut at the MSS, two requests in
-//    one segment, delayed ACKs) read by `rpcdiag sniff --read FILE`,
-//    `tcpdump -nr FILE` and `tshark -r FILE`, output to /dev/null. Wall time
-//    (median of the rounds), CPU and peak RSS from /usr/bin/time; ratios.
+// 1. Reading a file: pcaps of N TinyPB calls (bench/sniff-pcap.ts: long and
+//    per-call connections, replies cut at the MSS, two requests in one
+//    segment, delayed ACKs) read by `rpcdiag sniff --read FILE`, `tcpdump -nr
+//    FILE` and `tshark -r FILE`, output to /dev/null. Wall time (median of the
+//    rounds), CPU and peak RSS from /usr/bin/time; ratios. A scaling series
+//    (N/4, N/2, N calls: a tenth of them on a connection of their own) shows
+//    whether time grows linearly and memory stays flat as closed connections
+//    pile up. rpcdiag renders nothing when stdout is /dev/null (as GNU grep
+//    stops early): a second row writes every line to a file, as tcpdump does.
 //    rpcdiag's summary is checked first: every call paired, nothing lost.
 // 2. Live on lo (root only): calls at a rising rate through one capture path
 //    (dumpcap, tcpdump, then cap), until sniff misses a frame; the highest
 //    rate with nothing lost, per path. bench/live-accuracy.ts compares the
 //    live figures with a reference tcpdump -w of the same traffic.
 //
-//   npm run build && npx tsx bench/sniff.ts [calls=1000000] [rounds=3] [--no-live] [--no-tshark]
-// The pcap is kept in $TMPDIR/rpcdiag-bench/ between runs (about 800 MB for 1M calls).
+//   npm run build && npx tsx bench/sniff.ts [calls=200000] [rounds=3] [--no-live] [--no-tshark] [--no-series]
+// The pcaps are kept in $TMPDIR/rpcdiag-bench/ between runs (about 160 MB for 200k calls).
 
 import {execFileSync, spawn} from 'node:child_process'
 import {once} from 'node:events'
@@ -30,11 +34,14 @@ import {buildDist} from './build-dist.js'
 import {median, type Timed, timed} from './gnu-time.js'
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'))
-const CALLS = Number(args[0] ?? 1_000_000)
+const CALLS = Number(args[0] ?? 200_000)
 const ROUNDS = Number(args[1] ?? 3)
 const LIVE = !process.argv.includes('--no-live')
 const TSHARK = !process.argv.includes('--no-tshark')
+const SERIES = !process.argv.includes('--no-series')
 const CLI = ['bin/run.js', 'sniff']
+/** Issue 14's goals for sniff --read. */
+const GOAL = {tcpdump: 0.5, tshark: 8, rssMb: 120}
 
 async function lastLine(file: string): Promise<string> {
   let last = ''
@@ -44,52 +51,98 @@ async function lastLine(file: string): Promise<string> {
 
 const fmt = (n: number, d = 2) => n.toFixed(d)
 
-async function fileBench(): Promise<void> {
+interface SizeResult {
+  calls: number
+  packets: number
+  connections: number
+  mb: number
+  results: Map<string, Timed>
+}
+
+const US = 'rpcdiag sniff --read'
+const US_FILE = 'rpcdiag sniff --read > file'
+const TCPDUMP = 'tcpdump -nr'
+const TSHARK_R = 'tshark -r'
+
+async function fileBench(calls: number, rounds: number): Promise<SizeResult> {
   const dir = join(tmpdir(), 'rpcdiag-bench')
   mkdirSync(dir, {recursive: true})
-  const file = join(dir, `sniff-${CALLS}.pcap`)
+  const file = join(dir, `sniff-${calls}.pcap`)
   if (!existsSync(file)) {
     const t0 = performance.now()
-    const g = generateSniffPcap(file, CALLS)
+    const g = generateSniffPcap(file, calls)
     console.log(`generated ${file}: ${g.calls} calls, ${g.packets} packets, ${(g.bytes / 1e6).toFixed(0)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
   }
   const size = statSync(file).size
 
   // Correctness first: the summary of a --json run (read to its last line only).
-  const out = join(dir, `sniff-${CALLS}.ndjson`)
+  const out = join(dir, `sniff-${calls}.ndjson`)
   const fd = openSync(out, 'w')
   const check = spawn(process.execPath, [...CLI, '--read', file, '--json'], {stdio: ['ignore', fd, 'inherit']})
   const [code] = await once(check, 'close')
   closeSync(fd)
   const summary = JSON.parse(await lastLine(out))
   rmSync(out)
-  const ok = code === 0 && summary.requests === CALLS && summary.paired === CALLS && summary.unanswered === 0 && summary.gaps === 0 && summary.malformedFrames === 0
+  const ok = code === 0 && summary.requests === calls && summary.paired === calls && summary.unanswered === 0 && summary.gaps === 0 && summary.malformedFrames === 0
   console.log(
     `check: ${summary.requests} requests, ${summary.paired} paired, ${summary.unanswered} unanswered, ${summary.gaps} gaps, ${summary.malformedFrames} malformed, ${summary.connections} connections, ${summary.packets} packets: ${ok ? 'ok' : 'WRONG'}`,
   )
   if (!ok) process.exitCode = 1
 
-  const tools: Array<[string, string[], number]> = [
-    ['rpcdiag sniff --read', [process.execPath, ...CLI, '--read', file], ROUNDS],
-    ['tcpdump -nr', ['tcpdump', '-nr', file], ROUNDS],
+  const lines = join(dir, `sniff-${calls}.txt`)
+  const tools: Array<[string, string[], number, string?]> = [
+    [US, [process.execPath, ...CLI, '--read', file], rounds],
+    [US_FILE, [process.execPath, ...CLI, '--read', file], rounds, lines],
+    [TCPDUMP, ['tcpdump', '-nr', file], rounds],
   ]
-  if (TSHARK) tools.push(['tshark -r', ['tshark', '-r', file], 1])
+  if (TSHARK) tools.push([TSHARK_R, ['tshark', '-r', file], 1])
   const results = new Map<string, Timed>()
-  for (const [name, argv, rounds] of tools) {
-    const runs: Timed[] = []
-    for (let r = 0; r < rounds; r++) runs.push(timed(argv))
-    results.set(name, median(runs))
-  }
-  console.log(`\nfile: ${(size / 1e6).toFixed(0)} MB, ${summary.packets} packets, ${CALLS} calls; wall time is the median of ${ROUNDS} (tshark: 1); output to /dev/null`)
+  // Rounds interleave the tools, so a burst of load elsewhere on the machine hits them alike.
+  const runs = new Map<string, Timed[]>(tools.map(([name]) => [name, []]))
+  for (let r = 0; r < rounds; r++) for (const [name, argv, n, stdout] of tools) if (r < n) runs.get(name)!.push(timed(argv, stdout))
+  rmSync(lines, {force: true})
+  for (const [name, rs] of runs) results.set(name, median(rs))
+  console.log(`\nfile: ${(size / 1e6).toFixed(0)} MB, ${summary.packets} packets, ${calls} calls, ${summary.connections} connections; wall time is the median of ${rounds} (tshark: 1); output to /dev/null`)
   const rows = [['tool', 'wall s', 'user s', 'sys s', 'peak RSS MB', 'packets/s']]
   for (const [name, t] of results) rows.push([name, fmt(t.wall), fmt(t.user), fmt(t.sys), fmt(t.rssMb, 0), Math.round(summary.packets / t.wall).toLocaleString('en-US')])
   table(rows)
-  const us = results.get('rpcdiag sniff --read')!
-  const td = results.get('tcpdump -nr')!
-  console.log(`\nrpcdiag / tcpdump wall time: ${fmt(us.wall / td.wall)}x (goal: at most 1.5x)`)
-  const ts = results.get('tshark -r')
-  if (ts !== undefined) console.log(`tshark / rpcdiag wall time: ${fmt(ts.wall / us.wall)}x (goal: at least 2x)`)
-  console.log(`rpcdiag peak RSS: ${fmt(us.rssMb, 0)} MB (goal: under 200 MB)`)
+  const us = results.get(US)!
+  const td = results.get(TCPDUMP)!
+  console.log(`\nrpcdiag / tcpdump wall time: ${fmt(us.wall / td.wall)}x, CPU ${fmt((us.user + us.sys) / (td.user + td.sys))}x (goal: at most ${GOAL.tcpdump}x)`)
+  const ts = results.get(TSHARK_R)
+  if (ts !== undefined) console.log(`tshark / rpcdiag wall time: ${fmt(ts.wall / us.wall)}x, CPU ${fmt((ts.user + ts.sys) / (us.user + us.sys))}x (goal: at least ${GOAL.tshark}x)`)
+  console.log(`rpcdiag peak RSS: ${fmt(us.rssMb, 0)} MB (goal: at most ${GOAL.rssMb} MB)`)
+  return {calls, packets: summary.packets, connections: summary.connections, mb: size / 1e6, results}
+}
+
+/** The same figures over growing captures: time should grow with the packets, memory not at all. */
+function seriesTable(sizes: SizeResult[]): void {
+  console.log('\nscaling series (wall s / CPU s / peak RSS MB; ratios of wall time)')
+  const rows = [['calls', 'conns', 'packets', 'rpcdiag', 'rpcdiag > file', 'tcpdump -nr', 'tshark -r', 'us/tcpdump', 'tshark/us', 'us RSS/conn growth']]
+  const first = sizes[0]
+  for (const s of sizes) {
+    const cell = (name: string) => {
+      const t = s.results.get(name)
+      return t === undefined ? '-' : `${fmt(t.wall)} / ${fmt(t.user + t.sys)} / ${fmt(t.rssMb, 0)}`
+    }
+    const us = s.results.get(US)!
+    const td = s.results.get(TCPDUMP)!
+    const ts = s.results.get(TSHARK_R)
+    const growth = s === first ? '-' : `${(((us.rssMb - first.results.get(US)!.rssMb) * 1024) / (s.connections - first.connections)).toFixed(2)} KB`
+    rows.push([
+      s.calls.toLocaleString('en-US'),
+      s.connections.toLocaleString('en-US'),
+      s.packets.toLocaleString('en-US'),
+      cell(US),
+      cell(US_FILE),
+      cell(TCPDUMP),
+      cell(TSHARK_R),
+      `${fmt(us.wall / td.wall)}x`,
+      ts === undefined ? '-' : `${fmt(ts.wall / us.wall)}x`,
+      growth,
+    ])
+  }
+  table(rows)
 }
 
 function table(rows: string[][]): void {
@@ -161,5 +214,8 @@ async function liveBench(): Promise<void> {
 
 buildDist()
 console.log(`node ${process.version}; ${execFileSync('tcpdump', ['--version']).toString().split('\n')[0]}${TSHARK ? `; ${execFileSync('tshark', ['--version']).toString().split('\n')[0]}` : ''}`)
-await fileBench()
+const sizes = SERIES ? [Math.round(CALLS / 4), Math.round(CALLS / 2), CALLS] : [CALLS]
+const measured: SizeResult[] = []
+for (const n of sizes) measured.push(await fileBench(n, ROUNDS))
+if (measured.length > 1) seriesTable(measured)
 if (LIVE) await liveBench()

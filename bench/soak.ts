@@ -8,7 +8,9 @@
 // within 20% of its level after the warm-up, and no good call unanswered.
 //
 //   npx tsx bench/soak.ts [--seconds 600] [--rate 400] [--idle-timeout 10000] [--max-buffered 64MiB]
-//                         [--huge 4] [--slowloris 20] [--no-sniff] [--csv FILE] [--strict]
+//                         [--huge 4] [--slowloris 20] [--no-sniff] [--sniff-args='--no-processes ...'] [--csv FILE] [--strict]
+// --sniff-args: more flags for the watching sniff (e.g. --no-processes, to see its memory without the
+// process attribution worker; --max-buffered SIZE).
 // sniff needs root (or the capabilities in the README); without them the soak runs without it and says so.
 // --strict exits 1 when a verdict fails.
 import {type ChildProcess, spawn} from 'node:child_process'
@@ -31,6 +33,7 @@ const {values: flags} = parseArgs({
     huge: {type: 'string', default: '4'},
     slowloris: {type: 'string', default: '20'},
     'no-sniff': {type: 'boolean', default: false},
+    'sniff-args': {type: 'string', default: ''},
     csv: {type: 'string'},
     strict: {type: 'boolean', default: false},
   },
@@ -131,7 +134,8 @@ async function main(): Promise<number> {
   else if (process.getuid?.() !== 0) sniffWhy = 'not root: live capture needs root or the capabilities in the README'
   else {
     try {
-      sniff = await start(['sniff', '-i', 'lo', '--port', String(port), '--json'], /capturing on/, 'stderr')
+      const more = flags['sniff-args']!.split(/\s+/).filter((a) => a !== '')
+      sniff = await start(['sniff', '-i', 'lo', '--port', String(port), '--json', ...more], /capturing on/, 'stderr')
       void (async () => {
         for await (const line of sniff!.child.stdout ? createInterface({input: sniff!.child.stdout}) : []) {
           const type = /^\{"type":"([a-z-]+)"/.exec(line)?.[1] ?? 'other'
@@ -144,7 +148,7 @@ async function main(): Promise<number> {
     }
   }
   console.log(`serve: ${serveArgs.join(' ')} (pid ${serve.child.pid}, port ${port})`)
-  console.log(sniff === undefined ? `sniff: not running (${sniffWhy})` : `sniff: sniff -i lo --port ${port} --json (pid ${sniff.child.pid})`)
+  console.log(sniff === undefined ? `sniff: not running (${sniffWhy})` : `sniff: sniff -i lo --port ${port} --json ${flags['sniff-args']} (pid ${sniff.child.pid})`)
   console.log(
     `soak: ${SECONDS} s: warm-up ${WARM.toFixed(1)} s, hostile ${HOSTILE.toFixed(1)} s, recovery ${(SECONDS - WARM - HOSTILE).toFixed(1)} s; ` +
       `good calls about ${RATE}/s on ${GOOD_CONNECTIONS} clients (${GOOD_PER_CALL} with a connection per call), each given ${GOOD_TIMEOUT_MS} ms; ` +

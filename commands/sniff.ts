@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand, colorChoice, colorFlags, durationFlag, portFlag, protoFlags, type ProtoFlagValues, schemaFromFlags, sizeFlag, untilSignal} from '../src/cli/index.js'
 import {DEFAULT_TIMEOUT_MS} from '../src/net/deadline.js'
-import {DEFAULT_MAX_HELD_BYTES} from '../src/sniff/reassembly/reassembler.js'
+import {DEFAULT_MAX_BUFFERED, DEFAULT_MAX_HELD_BYTES} from '../src/sniff/reassembly/reassembler.js'
 import type {SniffSummary} from '../src/sniff/index.js'
 
 /**
@@ -55,6 +55,12 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     summary: Flags.boolean({description: 'print the summary at the end', default: true, allowNo: true}),
     histogram: Flags.boolean({description: 'add a response-time histogram to the summary'}),
     'buffer-limit': sizeFlag({description: 'per connection: out-of-order bytes held, and the largest frame accepted', default: DEFAULT_MAX_HELD_BYTES, min: 1024, max: 2 ** 31}),
+    'max-buffered': sizeFlag({
+      description: 'across connections: partial frames and out-of-order bytes held; over it, the connection holding most gives them up (counted as dropped, never decoded)',
+      default: DEFAULT_MAX_BUFFERED,
+      min: 1024,
+      max: 2 ** 40,
+    }),
     backend: Flags.option({
       options: ['auto', 'dumpcap', 'tcpdump', 'cap'] as const,
       default: 'auto' as const,
@@ -141,6 +147,7 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
         payloads,
         hex: flags.hex,
         bufferLimit: flags['buffer-limit'],
+        maxBuffered: flags['max-buffered'],
         // The report's ladders show SYN, FIN and RST.
         connections: flags.verbose || report !== undefined,
         // Metrics count requests as they arrive: the session reports every frame, the printer shows them with --frames.
@@ -161,6 +168,7 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
               hex: flags.hex,
               fileName: flags.read === '-' ? 'stdin' : (flags.read ?? ''),
               progress: process.stderr.isTTY ? (t) => process.stderr.write(t) : undefined,
+              discard: render.isDevNull(1),
             })
         const shown = printer === undefined || flags.frames || metrics === undefined ? printer : sniff.withoutFrames(printer)
         return sniff.teeOutputs(shown, report?.output(ctx), metrics?.sniff.output(ctx))

@@ -1,9 +1,11 @@
 import type {CapturedPacket, PacketMeta} from './captured-packet.js'
-import {decodeIpv4, decodeIpv6, type IpLayer, IPPROTO_TCP} from './ip.js'
-import {decodeLinkLayer} from './link-layer.js'
+import {decodeIpv4, decodeIpv6, type IpLayer, IPPROTO_TCP, IPV4_MIN_HEADER} from './ip.js'
+import {formatIpv4} from './ip-address.js'
+import {decodeLinkLayer, ETHERNET_HEADER, SLL2_HEADER, SLL_HEADER} from './link-layer.js'
+import {LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2} from './link-types.js'
 import {packetError, type PacketError, type PacketResult, skipped, type SkippedPacket} from './packet-result.js'
 import type {TcpSegment} from './segment.js'
-import {decodeTcpHeader} from './tcp.js'
+import {decodeTcpHeader, decodeTcpOptions, TCP_MIN_HEADER} from './tcp.js'
 
 const EMPTY_PAYLOAD = new Uint8Array(0)
 
@@ -16,6 +18,11 @@ const EMPTY_PAYLOAD = new Uint8Array(0)
  * TCP, an IP fragment), or an error with a stable code, the layer and the offset.
  */
 export function decodePacket(linkType: number, bytes: Uint8Array, meta: PacketMeta): PacketResult {
+  return plainTcpIpv4(linkType, bytes, meta) ?? decodeByLayers(linkType, bytes, meta)
+}
+
+/** decodePacket one layer at a time (what the one-pass common case must agree with, byte for byte). */
+export function decodeByLayers(linkType: number, bytes: Uint8Array, meta: PacketMeta): PacketResult {
   const link = decodeLinkLayer(linkType, bytes)
   if (link.kind !== 'ip') return link
   const ip = decodeIp(bytes, link.offset, link.version, meta.origLen === undefined ? false : meta.origLen <= bytes.length)
@@ -40,6 +47,67 @@ export function decodePacket(linkType: number, bytes: Uint8Array, meta: PacketMe
     flags: tcp.flags,
     window: tcp.window,
     options: tcp.options,
+    payload,
+    wireLength: wire > payload.length ? wire : undefined,
+  }
+  return {kind: 'tcp', segment}
+}
+
+/** Ethernet, Linux cooked (SLL, SLL2) and raw captures: IPv4 (0x0800 in the link header) starts here. */
+function ipv4At(linkType: number, b: Uint8Array): number {
+  switch (linkType) {
+    case LINKTYPE_ETHERNET:
+      return b.length > 13 && b[12] === 0x08 && b[13] === 0x00 ? ETHERNET_HEADER : -1
+    case LINKTYPE_LINUX_SLL:
+      return b.length > 15 && b[14] === 0x08 && b[15] === 0x00 ? SLL_HEADER : -1
+    case LINKTYPE_LINUX_SLL2:
+      return b.length > 1 && b[0] === 0x08 && b[1] === 0x00 ? SLL2_HEADER : -1
+    default:
+      return -1
+  }
+}
+
+/**
+ * The common case in one pass, with no object per layer (about a third of the
+ * per-packet cost of a capture read): an unfragmented IPv4 TCP segment whose
+ * headers are all well formed, behind an Ethernet or Linux cooked header.
+ * Anything else (VLAN tags, IPv6, fragments, a length that does not add up,
+ * TSO's total length 0) returns undefined and takes the layer-by-layer path,
+ * which gives the same segment and every skip reason and error.
+ */
+function plainTcpIpv4(linkType: number, b: Uint8Array, meta: PacketMeta): PacketResult | undefined {
+  const o = ipv4At(linkType, b)
+  if (o < 0) return undefined
+  const len = b.length
+  if (len < o + IPV4_MIN_HEADER || b[o] >> 4 !== 4) return undefined
+  const ihl = (b[o] & 0x0f) * 4
+  const total = (b[o + 2] << 8) | b[o + 3]
+  if (ihl < IPV4_MIN_HEADER || len < o + ihl || total < ihl) return undefined
+  const end = o + total
+  if (end > len && meta.origLen !== undefined && meta.origLen <= len) return undefined
+  // Not TCP, or a fragment (MF set or an offset).
+  if (b[o + 9] !== IPPROTO_TCP || (((b[o + 6] << 8) | b[o + 7]) & 0x3fff) !== 0) return undefined
+  const t = o + ihl
+  if (end - t < TCP_MIN_HEADER || len < t + TCP_MIN_HEADER) return undefined
+  const dataOffset = (b[t + 12] >> 4) * 4
+  if (dataOffset < TCP_MIN_HEADER || t + dataOffset > end || len < t + dataOffset) return undefined
+  const payloadAt = t + dataOffset
+  const capturedEnd = end < len ? end : len
+  const payload = capturedEnd > payloadAt ? b.subarray(payloadAt, capturedEnd) : EMPTY_PAYLOAD
+  const wire = end - payloadAt
+  const segment: TcpSegment = {
+    tsSec: meta.tsSec,
+    tsNsec: meta.tsNsec,
+    ipVersion: 4,
+    src: formatIpv4(b, o + 12),
+    dst: formatIpv4(b, o + 16),
+    srcPort: (b[t] << 8) | b[t + 1],
+    dstPort: (b[t + 2] << 8) | b[t + 3],
+    seq: ((b[t + 4] << 24) | (b[t + 5] << 16) | (b[t + 6] << 8) | b[t + 7]) >>> 0,
+    ack: ((b[t + 8] << 24) | (b[t + 9] << 16) | (b[t + 10] << 8) | b[t + 11]) >>> 0,
+    flags: b[t + 13],
+    window: (b[t + 14] << 8) | b[t + 15],
+    options: decodeTcpOptions(b, t + TCP_MIN_HEADER, payloadAt),
     payload,
     wireLength: wire > payload.length ? wire : undefined,
   }

@@ -58,13 +58,18 @@ export function decodeTcpHeader(b: Uint8Array, o: number, ipEnd: number): TcpHea
     ack: ((b[o + 8] << 24) | (b[o + 9] << 16) | (b[o + 10] << 8) | b[o + 11]) >>> 0,
     flags: b[o + 13],
     window: (b[o + 14] << 8) | b[o + 15],
-    options: dataOffset === TCP_MIN_HEADER ? NO_OPTIONS : decodeTcpOptions(b, o + TCP_MIN_HEADER, o + dataOffset),
+    options: decodeTcpOptions(b, o + TCP_MIN_HEADER, o + dataOffset),
     payloadAt: o + dataOffset,
   }
 }
 
 /** TCP options in b[at..end). */
 export function decodeTcpOptions(b: Uint8Array, at: number, end: number): TcpOptions {
+  if (at >= end) return NO_OPTIONS
+  // What Linux puts on every segment after the handshake: NOP, NOP, timestamps.
+  if (end - at === 12 && b[at] === OPT_NOP && b[at + 1] === OPT_NOP && b[at + 2] === OPT_TIMESTAMPS && b[at + 3] === 10) {
+    return {tsVal: read32(b, at + 4), tsEcr: read32(b, at + 8)}
+  }
   const opts: {-readonly [K in keyof TcpOptions]: TcpOptions[K]} = {}
   while (at < end) {
     const kind = b[at]

@@ -8,6 +8,8 @@
  * When it is empty, an appended chunk is adopted as it is, without a copy, so a
  * stream of whole frames is decoded straight from the socket's chunks.
  */
+const EMPTY = Buffer.alloc(0)
+
 export class TcpBuffer {
   private buf: Buffer
   private r = 0
@@ -85,6 +87,32 @@ export class TcpBuffer {
     // Sized for what is pending, not for the largest frame this buffer ever held.
     let cap = this.initialCapacity
     while (cap < readable + n) cap *= 2
+    const next = Buffer.allocUnsafe(cap)
+    this.buf.copy(next, 0, this.r, this.w)
+    this.buf = next
+    this.r = 0
+    this.w = readable
+    this.owned = true
+  }
+
+  /**
+   * Empty and holding an adopted chunk: let go of it, so an idle buffer does not
+   * keep its producer's memory (a capture's read chunk) alive.
+   */
+  dropAdopted(): void {
+    if (this.readable > 0 || this.owned) return
+    this.buf = EMPTY
+    this.r = 0
+    this.w = 0
+    this.owned = true
+  }
+
+  /** Move the readable bytes to memory of their size (a buffer grown for one large frame gives the rest back). */
+  fit(): void {
+    const readable = this.readable
+    let cap = this.initialCapacity
+    while (cap < readable) cap *= 2
+    if (cap >= this.buf.length) return
     const next = Buffer.allocUnsafe(cap)
     this.buf.copy(next, 0, this.r, this.w)
     this.buf = next

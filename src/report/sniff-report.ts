@@ -50,6 +50,7 @@ const ANOMALY_LABELS: Record<string, string> = {
   gaps: 'reassembly gaps (the capture lost bytes)',
   gapBytes: 'bytes lost in gaps',
   limitHits: '--buffer-limit reached',
+  budgetHits: '--max-buffered reached (the connection holding most gave up its bytes)',
   retransmits: 'TCP retransmissions',
   outOfOrder: 'TCP segments out of order',
   kernelDrops: 'packets dropped by the kernel',
@@ -61,6 +62,7 @@ const WARNING_COUNTED_AS: Record<string, string> = {
   PEER_SAFETY: 'peerSafetyFindings',
   DUPLICATE_MSG_ID: 'duplicateMsgIds',
   BUFFER_LIMIT: 'limitHits',
+  BUFFER_BUDGET: 'budgetHits',
   PAYLOAD: 'payloadErrors',
 }
 

@@ -20,6 +20,9 @@ interface Placed {
   rec: FrameRecord
 }
 
+/** A decode buffer this large, mostly empty after a big frame, is moved to memory of the size it holds. */
+const SHRINK_FROM = 256 * 1024
+
 /** Frames remembered per direction, to find the ones a retransmission with different data touched. */
 const RECENT_FRAMES = 8
 
@@ -53,6 +56,8 @@ export class DirState {
   /** Stream positions [taintFrom, taintTo) were seen twice with different data: a frame over them is uncertain. */
   taintFrom = 0
   taintTo = 0
+  /** buf.readable as last added to the session's count of held bytes. */
+  heldCounted = 0
   /** The last RECENT_FRAMES frames, oldest overwritten first. */
   private readonly recent: Placed[] = []
   private recentAt = 0
@@ -124,7 +129,8 @@ export class DirState {
 
   /** After a gap: forget the cut frame, start a fresh decoder that resyncs. */
   restart(): void {
-    this.buf.consume(this.buf.readable)
+    // The cut frame's memory goes too (it may be most of --buffer-limit).
+    this.buf.release()
     this.decoder = new TinyPbStreamDecoder({maxFrame: this.maxFrame})
     this.streamBase = this.fed
     this.resyncing = true
@@ -136,7 +142,10 @@ export class DirState {
    * memory (the capture may reuse it), copy the leftover partial frame now.
    */
   keepLeftover(): void {
-    if (this.buf.readable > 0 && this.buf.writable === 0) this.buf.ensureWritable(1)
+    const b = this.buf
+    if (b.readable === 0) b.dropAdopted()
+    else if (b.writable === 0) b.ensureWritable(1)
+    else if (b.capacity >= SHRINK_FROM && b.capacity > 4 * b.readable) b.fit()
   }
 }
 

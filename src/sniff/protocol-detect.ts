@@ -14,6 +14,9 @@ export const DETECT_SCAN_BYTES = 4096
 /** Bytes buffered while undecided, at most: a consistent frame header this far in is taken as TinyPB. */
 export const DETECT_WAIT_LIMIT = 1024 * 1024
 
+/** The largest pk_len the wire can carry (a signed 32-bit length). */
+const MAX_PK_LEN = 0x7fffffff
+
 export interface DetectOptions {
   /** The bytes begin at the stream's first byte (its SYN was seen, no gap since). */
   streamStart: boolean
@@ -36,7 +39,10 @@ export function detectProtocol(bytes: Buffer, opts: DetectOptions): Protocol | u
   if (n === 0) return opts.final ? 'string' : undefined
   if (opts.streamStart) {
     if (bytes[0] !== START) return 'string'
-    const r = decodeFrame(bytes, 0, n, opts.maxFrame)
+    let r = decodeFrame(bytes, 0, n, opts.maxFrame)
+    // A frame too large for --buffer-limit is still TinyPB (reported PK_LEN_TOO_LARGE and skipped),
+    // when the rest of its header is consistent: shown as text, a 60 MiB frame was 60 MiB of chunk lines.
+    if (r.kind === 'error' && r.code === 'PK_LEN_TOO_LARGE') r = decodeFrame(bytes, 0, n, MAX_PK_LEN)
     if (r.kind === 'frame') return 'tinypb'
     if (r.kind === 'error') return 'string'
     // A consistent header so far: wait for the frame, unless no more is coming.

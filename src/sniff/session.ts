@@ -13,6 +13,7 @@ import type {FrameError, StreamEvent, TinyPbFrame} from '../../decoders/tinypb/i
 import {detectProtocol, type Protocol} from './protocol-detect.js'
 import {
   type CloseReason,
+  DEFAULT_MAX_BUFFERED,
   DEFAULT_MAX_HELD_BYTES,
   type Dir,
   type GapCause,
@@ -35,6 +36,13 @@ export interface SniffSessionOptions extends TrackerOptions {
   serverPorts?: readonly PortRange[]
   /** Per connection: held out-of-order bytes, and the largest frame accepted. Default 16 MiB. */
   bufferLimit?: number
+  /**
+   * Across connections: bytes held (partial frames waiting in the decoders,
+   * out-of-order data). Over it, the connection holding most gives up what it
+   * holds: partial frames count as gapDroppedBytes, holes as gaps. Default
+   * DEFAULT_MAX_BUFFERED.
+   */
+  maxBuffered?: number
   /** Keep a copy of each frame's bytes in its FrameInfo (for -x). */
   hex?: boolean
   /** Close connections idle this long. Default 10 minutes. */
@@ -69,6 +77,9 @@ export class SniffSession implements ReassemblySink<ConnState> {
   private readonly hex: boolean
   private readonly copyPb: boolean
   private readonly connections: boolean
+  private readonly maxBuffered: number
+  /** Partial-frame bytes waiting in the decoders, across connections (the sum of DirState.heldCounted). */
+  private decoderHeld = 0
   private bytes = 0
   private firstT: number | undefined
   private finished = false
@@ -86,6 +97,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
     this.hex = opts.hex ?? false
     this.copyPb = opts.payloads !== undefined
     this.connections = opts.connections ?? false
+    this.maxBuffered = opts.maxBuffered ?? DEFAULT_MAX_BUFFERED
     this.tracker = new TransactionTracker(this.stats, emit, opts)
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS
     this.reassembler = new Reassembler(this, {
@@ -105,6 +117,11 @@ export class SniffSession implements ReassemblySink<ConnState> {
     return this.reassembler.stats
   }
 
+  /** Bytes held across connections: partial frames in the decoders and out-of-order data (bounded by maxBuffered). */
+  get heldBytes(): number {
+    return this.decoderHeld + this.reassembler.heldBytes
+  }
+
   /** Requests still waiting for a reply. */
   get inFlight(): number {
     return this.tracker.inFlight
@@ -117,6 +134,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
     this.firstT ??= t
     this.tracker.advance(t)
     this.reassembler.push(seg)
+    if (this.decoderHeld + this.reassembler.heldBytes > this.maxBuffered) this.overBudget(this.reassembler.now)
   }
 
   /** Live captures: the wall clock moved (seconds and nanoseconds since the epoch) with no packet. */
@@ -334,6 +352,64 @@ export class SniffSession implements ReassemblySink<ConnState> {
       if (d.decodedTo >= chunkStart) d.carrier = bytes.length
     }
     d.keepLeftover()
+    this.countHeld(d)
+  }
+
+  /** The decoder's buffer of one direction changed size: keep the total across connections. */
+  private countHeld(d: DirState): void {
+    const n = d.buf.readable
+    this.decoderHeld += n - d.heldCounted
+    d.heldCounted = n
+  }
+
+  /**
+   * The bytes held across connections passed maxBuffered: the connection
+   * holding most gives up its out-of-order data (holes reported as gaps, what
+   * waited behind them decoded) and its partial frames (counted as dropped, the
+   * decoder resyncing at the next frame), until the total is within the budget.
+   */
+  private overBudget(t: number): void {
+    const flows = this.reassembler.openConnections()
+    while (this.decoderHeld + this.reassembler.heldBytes > this.maxBuffered) {
+      let most: Conn | undefined
+      let mostHeld = 0
+      for (const f of flows) {
+        const c = f.user
+        const held = f.heldBytes + (c === undefined ? 0 : c.dirs[0].buf.readable + c.dirs[1].buf.readable)
+        if (held > mostHeld) {
+          most = f
+          mostHeld = held
+        }
+      }
+      if (most === undefined) return
+      this.stats.counters.budgetHits++
+      this.reassembler.skipHeld(most, t)
+      const c = most.user
+      let dropped = 0
+      if (c !== undefined) for (const dir of [0, 1] as const) dropped += this.dropPartial(c, dir, t)
+      this.emit({
+        type: 'warning',
+        t,
+        conn: c?.ref ?? TransactionTracker.refFor(most),
+        code: 'BUFFER_BUDGET',
+        message: `bytes held across connections passed --max-buffered ${this.maxBuffered}: this connection held the most (${mostHeld}); it gave up ${dropped} bytes of partial frames (not decoded) and its out-of-order data`,
+      })
+    }
+  }
+
+  /** Drop the partial frame one direction's decoder holds; the decoder resyncs at the next frame. Returns the bytes dropped. */
+  private dropPartial(c: ConnState, dir: Dir, t: number): number {
+    const d = c.dir(dir)
+    if (c.protocol !== 'tinypb' || d.ended) return 0
+    const out = this.scratch
+    d.decoder.interrupt(out)
+    if (out.length > 0) this.handle(c, dir, out, t)
+    const dropped = d.buf.readable
+    this.stats.counters.gapDroppedBytes += dropped
+    this.endResync(c, dir, d, t)
+    d.restart()
+    this.countHeld(d)
+    return dropped
   }
 
   /** The stream of one direction ended: a frame cut off is TRUNCATED. */
@@ -346,6 +422,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
     d.placeAt(d.decodedTo - d.buf.readIndex, d.fed, 0)
     d.decoder.finish(d.buf.buffer, d.buf.readIndex, d.buf.writeIndex, out)
     d.buf.consume(d.buf.readable)
+    this.countHeld(d)
     if (out.length > 0) this.handle(c, dir, out, t)
     this.endResync(c, dir, d, t)
   }
@@ -362,6 +439,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
       this.stats.counters.gapDroppedBytes += dropped
       this.endResync(c, dir, d, t)
       d.restart()
+      this.countHeld(d)
     }
     this.tracker.gap(c.tx, dir, t, cause)
     this.emit({type: 'gap', t, conn: c.ref, from: c.tx.sideOf(dir), missing, dropped, cause})

@@ -1,5 +1,7 @@
 // What sniff prints around the events: blocks of lines, lines held for process
 // names, the progress line of a long --read, and the human lines themselves.
+import {once} from 'node:events'
+import {PassThrough} from 'node:stream'
 import {describe, expect, it} from 'vitest'
 
 import {ManualClock} from '../../src/net/index.js'
@@ -158,6 +160,20 @@ describe('output blocks', () => {
     for (const l of ['aaaa', 'bbbb', 'cccc', 'dd']) w.line(l)
     w.flush()
     expect(blocks).toEqual(['aaaa\nbbbb', 'cccc\ndd'])
+  })
+
+  it('to a stream: every line intact and in order, multi-byte text and lines longer than a block included', async () => {
+    const chunks: Buffer[] = []
+    const stream = new PassThrough()
+    stream.on('data', (d: Buffer) => chunks.push(d))
+    const w = LineWriter.toStream(stream, 64)
+    const lines = ['a', 'é€😀 text', 'x'.repeat(200), '', 'b'.repeat(21), 'c'.repeat(21), 'd'.repeat(21), '漢字'.repeat(30)]
+    for (const l of lines) w.line(l)
+    w.flush()
+    stream.end()
+    await once(stream, 'end')
+    expect(chunks.length).toBeGreaterThan(2)
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(lines.map((l) => `${l}\n`).join(''))
   })
 })
 

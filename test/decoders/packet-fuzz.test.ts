@@ -2,9 +2,11 @@
 // (test/fuzz/harness.ts): random bytes and mutations of real packets and
 // files, with the invariants below checked on every case. FUZZ_CASES and
 // FUZZ_SEED work as for the other decoders.
+import {isDeepStrictEqual} from 'node:util'
 import {describe, expect, it} from 'vitest'
 
 import {
+  decodeByLayers,
   decodePacket,
   encodePacket,
   LINKTYPE_ETHERNET,
@@ -48,6 +50,8 @@ LINK_TYPES.forEach((lt, index) => {
     if (lt === LINKTYPE_IPV4 && 'ipv6Extensions' in extra) continue
     const src = lt === LINKTYPE_IPV6 && !('ipv6Extensions' in extra) ? {src: '::1', dst: '::2'} : {}
     packetSeeds.push(Uint8Array.from([index, ...encodePacket({...spec, ...src, vlan: lt === LINKTYPE_ETHERNET ? [5] : undefined})]))
+    // Untagged too: the one-pass path of decodePacket takes these (Ethernet, SLL, SLL2 with IPv4).
+    if (lt === LINKTYPE_ETHERNET) packetSeeds.push(Uint8Array.from([index, ...encodePacket({...spec, ...src})]))
   }
 })
 
@@ -61,6 +65,8 @@ const decodePacketTarget: FuzzTarget = {
     const bytes = input.subarray(1)
     for (const origLen of [undefined, bytes.length, bytes.length + 100]) {
       const r = decodePacket(lt, bytes, {tsSec: 1, tsNsec: 2, origLen})
+      // The one-pass common case and the layer-by-layer decode agree on everything.
+      check(isDeepStrictEqual(r, decodeByLayers(lt, bytes, {tsSec: 1, tsNsec: 2, origLen})), 'decodePacket and decodeByLayers disagree')
       if (r.kind === 'error') {
         check(r.offset >= 0 && r.offset <= bytes.length, `error offset ${r.offset} outside the ${bytes.length} bytes`)
         check(r.message.length > 0, 'error without a message')

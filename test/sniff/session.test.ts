@@ -114,6 +114,19 @@ describe('protocols', () => {
     expect(summary).toMatchObject({chunks: 2, requests: 0})
   })
 
+  it('takes a frame too large for --buffer-limit for TinyPB, not text: reported and skipped, not shown as chunks', () => {
+    const conv = new Conversation()
+    // What the soak's hostile clients send: a consistent header claiming 60 MiB, then its body.
+    const f = encodeFrame({msgId: '66666666666666666666', methodName: 'Order.makeOrder', pbData: Buffer.alloc(0)})
+    const header = Buffer.from(f.subarray(0, f.length - 5))
+    header.writeInt32BE(60 * 1024 * 1024, 1)
+    const segs = [...conv.handshake(), ...conv.send('client', Buffer.concat([header, Buffer.alloc(256 * 1024, 0x41)]), {mss: 65_483}), conv.rst('client')]
+    const {of, summary} = run(segs, {bufferLimit: 1 << 20})
+    expect(of('chunk')).toEqual([])
+    expect(of('malformed').map((m) => m.code)).toEqual(['PK_LEN_TOO_LARGE'])
+    expect(summary.skippedBytes).toBe(header.length + 256 * 1024)
+  })
+
   it('decides a short text exchange at the FIN when the first bytes cannot tell', () => {
     const conv = new Conversation()
     conv.handshake()

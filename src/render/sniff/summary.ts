@@ -74,7 +74,7 @@ export function renderSniffSummary(s: SniffSummary, c: ChalkInstance): string[] 
   const stamps = s.timestampSource === undefined ? '' : `, timestamps: ${s.timestampSource === 'userspace' ? c.yellow('userspace (approximate)') : s.timestampSource}`
   out.push(
     `Capture: ${s.packets} TCP segments, ${s.bytes} payload bytes${captured}, ${drops}${truncated}, ${flag(s.gaps, 'reassembly gaps')} (${s.gapBytes} bytes), ` +
-      `${s.retransmits} retransmits, ${s.outOfOrder} out of order${s.limitHits > 0 ? `, ${c.yellow(`${s.limitHits} buffer-limit hits`)}` : ''}, ${(s.durationMs / 1000).toFixed(3)} s${stamps}`,
+      `${s.retransmits} retransmits, ${s.outOfOrder} out of order${s.limitHits > 0 ? `, ${c.yellow(`${s.limitHits} buffer-limit hits`)}` : ''}${s.budgetHits > 0 ? `, ${c.yellow(`${s.budgetHits} max-buffered hits`)}` : ''}, ${(s.durationMs / 1000).toFixed(3)} s${stamps}`,
   )
   // Every captured payload byte, once: what trust in the numbers above rests on.
   out.push(

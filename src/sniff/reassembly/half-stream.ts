@@ -23,6 +23,8 @@ export interface HeldBytesOwner {
 
 /** Where a half-stream delivers its bytes, in order. */
 export interface HalfOutput<F extends HeldBytesOwner> {
+  /** Out-of-order bytes held across every half-stream that reports here (kept by the half-streams). */
+  heldBytes: number
   /** In-order bytes. The view is only valid during the call: copy what must outlive it. */
   data(half: HalfStream<F>, bytes: Uint8Array, t: number): void
   /** `missing` bytes will never arrive: the capture lost them. The next data starts after the hole. */
@@ -264,6 +266,7 @@ export class HalfStream<F extends HeldBytesOwner = HeldBytesOwner> {
     this.held.splice(i, 0, {seq, data, wireEnd})
     this.heldBytes += data.length
     this.flow.heldBytes += data.length
+    this.out.heldBytes += data.length
     if (this.acked !== undefined && ((this.acked - this.next) | 0) > 0) this.skipHoles(t)
   }
 
@@ -271,6 +274,7 @@ export class HalfStream<F extends HeldBytesOwner = HeldBytesOwner> {
     const [h] = this.held.splice(i, 1)
     this.heldBytes -= h.data.length
     this.flow.heldBytes -= h.data.length
+    this.out.heldBytes -= h.data.length
     return h
   }
 

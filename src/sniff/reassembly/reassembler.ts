@@ -64,6 +64,12 @@ export interface ReassemblyStats {
 }
 
 export const DEFAULT_MAX_HELD_BYTES = 16 * 1024 * 1024
+/**
+ * sniff --max-buffered, across connections (the session applies it): four
+ * connections at the --buffer-limit default. A watcher must stay small beside
+ * what it watches.
+ */
+export const DEFAULT_MAX_BUFFERED = 64 * 1024 * 1024
 const SWEEP_EVERY_MS = 1000
 /**
  * A connection closed by RST or a timeout is remembered this long so that data
@@ -96,6 +102,8 @@ export class Reassembler<U = unknown> implements HalfOutput<Flow<U>> {
     limitHits: 0,
     connections: 0,
   }
+  /** Out-of-order bytes held across connections (the half-streams keep it). */
+  heldBytes = 0
   private readonly flows = new FlowTable<U>()
   private nextId = 1
   private lastSweep = 0
@@ -119,6 +127,19 @@ export class Reassembler<U = unknown> implements HalfOutput<Flow<U>> {
     let n = 0
     for (const f of this.flows.all()) if (f.state === 'open') n++
     return n
+  }
+
+  /** The connections still open (a snapshot). */
+  openConnections(): Array<Flow<U>> {
+    return this.flows.all().filter((f) => f.state === 'open')
+  }
+
+  /**
+   * Give up on what a connection holds out of order: each hole is reported as a
+   * gap and the data held after it delivered (the global budget's last resort).
+   */
+  skipHeld(flow: Flow<U>, t: number): void {
+    for (const half of flow.halves) while (half.holding) half.skipGap(t)
   }
 
   /** ms since baseSec for a capture timestamp. */

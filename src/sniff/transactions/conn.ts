@@ -51,12 +51,17 @@ export interface Pending {
   uncertain: UncertainReason | undefined
   /** Given up on at --timeout: counted as unanswered, or as uncertain for this reason. */
   expiredAs?: 'unanswered' | UncertainReason
+  /** The next request waiting with the same msg_id (a reused msg_id queues behind the first). */
+  sameId: Pending | undefined
 }
 
 /** Per-connection pairing state. */
 export class ConnTransactions {
-  /** Requests waiting for a reply by msg_id, oldest first (a reused msg_id queues behind the first). */
-  private readonly pending = new Map<string, Pending[]>()
+  /**
+   * Requests waiting for a reply by msg_id: the oldest, with the later ones
+   * that reuse its msg_id chained behind it (no array per request).
+   */
+  private readonly pending = new Map<string, Pending>()
   /** Requests waiting for a reply on this connection. */
   inFlight = 0
   /** The last ANSWERED_MEMORY answered msg_ids: a reply to one of them again is a duplicate. */
@@ -65,21 +70,25 @@ export class ConnTransactions {
   /** Queue a request; true when its msg_id already waits for a reply. */
   addPending(msgId: string, p: Pending): boolean {
     this.inFlight++
-    const list = this.pending.get(msgId)
-    if (list === undefined) {
-      this.pending.set(msgId, [p])
+    let q = this.pending.get(msgId)
+    if (q === undefined) {
+      this.pending.set(msgId, p)
       return false
     }
-    list.push(p)
+    while (q.sameId !== undefined) q = q.sameId
+    q.sameId = p
     return true
   }
 
   /** The oldest request waiting with this msg_id, taken off. */
   takePending(msgId: string): Pending | undefined {
-    const list = this.pending.get(msgId)
-    if (list === undefined) return undefined
-    const p = list.shift()!
-    if (list.length === 0) this.pending.delete(msgId)
+    const p = this.pending.get(msgId)
+    if (p === undefined) return undefined
+    if (p.sameId === undefined) this.pending.delete(msgId)
+    else {
+      this.pending.set(msgId, p.sameId)
+      p.sameId = undefined
+    }
     this.inFlight--
     return p
   }
@@ -89,18 +98,26 @@ export class ConnTransactions {
   }
 
   removePending(msgId: string, p: Pending): void {
-    const list = this.pending.get(msgId)
-    const i = list?.indexOf(p) ?? -1
-    if (i === -1) return
-    list!.splice(i, 1)
-    if (list!.length === 0) this.pending.delete(msgId)
-    this.inFlight--
+    const head = this.pending.get(msgId)
+    if (head === undefined) return
+    if (head === p) {
+      this.takePending(msgId)
+      return
+    }
+    for (let q = head; q.sameId !== undefined; q = q.sameId) {
+      if (q.sameId === p) {
+        q.sameId = p.sameId
+        p.sameId = undefined
+        this.inFlight--
+        return
+      }
+    }
   }
 
   /** Every request still waiting, oldest first. */
   allPending(): Pending[] {
     const out: Pending[] = []
-    for (const list of this.pending.values()) out.push(...list)
+    for (const head of this.pending.values()) for (let q: Pending | undefined = head; q !== undefined; q = q.sameId) out.push(q)
     return out.sort((x, y) => x.rec.info.t - y.rec.info.t)
   }
 

@@ -67,6 +67,12 @@ export interface SniffSummary {
   gapBytes: number
   /** Times a connection's held out-of-order bytes passed --buffer-limit. */
   limitHits: number
+  /**
+   * Times the bytes held across connections (partial frames, out-of-order data)
+   * passed --max-buffered and the connection holding most gave them up: its
+   * partial frames count in gapDroppedBytes, its holes in gaps.
+   */
+  budgetHits: number
   /** TCP segments handled, and their captured payload bytes. */
   packets: number
   /**
@@ -159,6 +165,7 @@ export class SniffStats {
     serverNoFin: 0,
     payloadErrors: 0,
     chunks: 0,
+    budgetHits: 0,
   }
 
   private readonly methods = new Map<string, MethodStats>()

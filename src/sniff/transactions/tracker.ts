@@ -205,7 +205,7 @@ export class TransactionTracker {
     const findings = this.checkSafety(c, rec, 'request')
     const payloadBad = this.decodePayload(c, rec, 'request')
     if (this.opts.frames) this.emit({type: 'frame', t: info.t, conn: c.ref, role: 'request', frame: info})
-    const p: Pending = {conn: c, rec, deadline: info.t + this.timeoutMs, findings, payloadBad, done: false, clientFinAfterMs: undefined, uncertain: undefined}
+    const p: Pending = {conn: c, rec, deadline: info.t + this.timeoutMs, findings, payloadBad, done: false, clientFinAfterMs: undefined, uncertain: undefined, expiredAs: undefined, sameId: undefined}
     // Held until the server side was known: what the capture lost since then counts against it too.
     const serverDir = (c.flow.requestDir ^ 1) as Dir
     const gapAt = c.gapAt[serverDir]
