@@ -7,8 +7,8 @@
 //    rounds), CPU and peak RSS from /usr/bin/time; ratios. A scaling series
 //    (N/4, N/2, N calls: a tenth of them on a connection of their own) shows
 //    whether time grows linearly and memory stays flat as closed connections
-//    pile up. rpcdiag renders nothing when stdout is /dev/null (as GNU grep
-//    stops early): a second row writes every line to a file, as tcpdump does.
+//    pile up. rpcdiag renders every line, as tcpdump does, to /dev/null
+//    and, in a second row, to a file (the cost of the writes themselves).
 //    rpcdiag's summary is checked first: every call paired, nothing lost.
 // 2. Live on lo (root only): calls at a rising rate through one capture path
 //    (dumpcap, tcpdump, then cap), until sniff misses a frame; the highest

@@ -168,7 +168,6 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
               hex: flags.hex,
               fileName: flags.read === '-' ? 'stdin' : (flags.read ?? ''),
               progress: process.stderr.isTTY ? (t) => process.stderr.write(t) : undefined,
-              discard: render.isDevNull(1),
             })
         const shown = printer === undefined || flags.frames || metrics === undefined ? printer : sniff.withoutFrames(printer)
         return sniff.teeOutputs(shown, report?.output(ctx), metrics?.sniff.output(ctx))

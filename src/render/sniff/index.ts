@@ -1,5 +1,4 @@
 // Everything sniff prints, in one import for the command (and demo).
-export {isDevNull} from '../dev-null.js'
 export {colorsFor} from '../color.js'
 export {CaptureTimeFormat, flowText, msText} from './format.js'
 export {payloadLines, SniffHumanRenderer, type SniffHumanOptions} from './human.js'

@@ -21,8 +21,6 @@ export interface TerminalOutputOptions {
   readonly fileName: string
   /** Where the progress line goes, when stderr is a terminal. */
   readonly progress?: (text: string) => void
-  /** stdout is /dev/null (isDevNull): events are not rendered at all, only counted by the session. */
-  readonly discard?: boolean
 }
 
 export function terminalOutput(ctx: SniffContext, opts: TerminalOutputOptions): SniffOutput {
@@ -38,9 +36,8 @@ export function terminalOutput(ctx: SniffContext, opts: TerminalOutputOptions): 
   })
   const started = performance.now()
   const progress = !live && !opts.json && opts.progress !== undefined ? new ProgressLine(opts.progress) : undefined
-  const discard = opts.discard === true
   return {
-    event: discard ? () => {} : (e) => printer.event(e),
+    event: (e) => printer.event(e),
     batch() {
       printer.drain(false)
       if (progress !== undefined) {
