@@ -1,0 +1,2 @@
+// -Y: tshark-style display filters over calls.
+export {compileDisplayFilter, type DisplayFilter, type DisplayFilterOptions} from './compile.js'
