@@ -1,3 +1,4 @@
+import {durationText} from './duration.js'
 import type {ChalkInstance} from 'chalk'
 
 import type {LoadReport} from '../rpc/load-test.js'
@@ -23,7 +24,7 @@ export function renderLoadReport(r: LoadReport, opts: {colors: ChalkInstance}): 
   const out: string[] = []
   out.push(c.bold('Summary:'))
   out.push(`  Calls:         ${r.calls}  (${MODE_TEXT[r.mode](r)}; ${r.connections} connection(s) opened)`)
-  out.push(`  Total:         ${(r.durationMs / 1000).toFixed(3)} s`)
+  out.push(`  Total:         ${durationText(r.durationMs)}`)
   out.push(`  Calls/sec:     ${r.callsPerSec.toFixed(1)}`)
   out.push(`  Client CPU:    ${(r.clientCpuMs / 1000).toFixed(3)} s  (${r.durationMs > 0 ? Math.round((r.clientCpuMs / r.durationMs) * 100) : 0}% of one core)`)
   out.push(`  OK:            ${r.ok}`)
