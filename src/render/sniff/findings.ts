@@ -13,7 +13,6 @@ function example(e: SniffEvent): string {
   switch (e.type) {
     case 'warning':
     case 'malformed':
-    case 'stale-socket':
       return displayText(e.message)
     case 'gap':
       return `${e.missing} bytes ${e.cause === 'truncated' ? 'cut by the snap length' : 'lost'} from the ${e.from}`

@@ -92,8 +92,13 @@ function asNumber(v: string | number | boolean): number | undefined {
 function equal(a: string | number | boolean, b: Literal): boolean {
   if (typeof a === 'string') {
     if (typeof b.value === 'string') return a === b.value
-    // Digits compare as typed (a 20-digit msg_id is beyond a double), or as numbers.
-    return a === b.raw || asNumber(a) === asNumber(b.value)
+    // Digits compare as typed; as numbers only within a double's exact integers (a 20-digit msg_id is not).
+    if (a === b.raw) return true
+    const x = asNumber(a)
+    const y = asNumber(b.value)
+    if (x === undefined || y === undefined) return false
+    if (Number.isInteger(x) && !Number.isSafeInteger(x)) return false
+    return x === y
   }
   const x = asNumber(b.value)
   return x !== undefined && asNumber(a) === x
@@ -192,6 +197,10 @@ class Compiler {
     if (n.type === 'UnaryExpression' && n.operator === '-' && (n.argument as Ast).type === 'Literal' && typeof (n.argument as Ast).value === 'number') {
       const a = n.argument as Ast
       return {literal: {value: -(a.value as number), raw: `-${a.raw as string}`, duration: a.duration === true}}
+    }
+    if (n.type === 'BinaryExpression') {
+      const op = n.operator as string
+      throw new Problem(`operator "${op}" is not supported here (compare a field with a value: ==, !=, <, <=, >, >=, contains, matches)`, this.at(op))
     }
     const name = dottedName(n)
     if (name === undefined) throw new Problem(`expected a field name or a value, not ${describe(n)}`, this.at(firstWord(n)))

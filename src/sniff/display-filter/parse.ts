@@ -18,8 +18,8 @@ jsep.addBinaryOp('contains', 7)
 jsep.addBinaryOp('matches', 7)
 jsep.addUnaryOp('not')
 
-/** Duration units a number may carry, in ms. */
-const UNIT_MS: Readonly<Record<string, number>> = {ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000}
+/** Duration units a number may carry: ms = value * mul / div (divided, so 7500us is exactly 7.5). */
+const UNIT_MS: Readonly<Record<string, readonly [number, number]>> = {ns: [1, 1e6], us: [1, 1000], µs: [1, 1000], ms: [1, 1], s: [1000, 1], m: [60_000, 1], min: [60_000, 1], h: [3_600_000, 1]}
 const DURATION = /^(\d+(?:\.\d+)?|\.\d+)(ns|us|µs|ms|min|s|m|h)(?![\w.])/
 
 // A number with a unit (5ms, 1.5s) is one literal: its value in ms.
@@ -28,7 +28,7 @@ jsep.hooks.add('gobble-token', function durationLiteral(env) {
   const m = DURATION.exec(ctx.expr.slice(ctx.index, ctx.index + 32))
   if (m === null) return
   ctx.index += m[0].length
-  env.node = {type: 'Literal', value: Number(m[1]) * UNIT_MS[m[2]], raw: m[0], duration: true} as jsep.Literal
+  env.node = {type: 'Literal', value: (Number(m[1]) * UNIT_MS[m[2]][0]) / UNIT_MS[m[2]][1], raw: m[0], duration: true} as jsep.Literal
 })
 
 export type Ast = jsep.Expression

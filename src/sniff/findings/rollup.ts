@@ -16,7 +16,11 @@ export interface RolledFinding {
   count: number
 }
 
-/** The finding an event reports, keyed for the rollup; undefined for calls and connections. */
+/**
+ * The finding an event reports, keyed for the rollup; undefined for calls and
+ * connections (stale sockets are connection detail, shown with -v and counted
+ * on the summary's Connections line).
+ */
 export function findingKey(e: SniffEvent): {code: string; where: string} | undefined {
   const where = e.conn?.server ?? ''
   switch (e.type) {
@@ -26,8 +30,6 @@ export function findingKey(e: SniffEvent): {code: string; where: string} | undef
       return {code: e.code === 'BAD_START' ? 'GARBAGE' : `MALFORMED ${e.code}`, where}
     case 'gap':
       return {code: e.cause === 'truncated' ? 'TRUNCATED' : 'GAP', where}
-    case 'stale-socket':
-      return {code: 'STALE_SOCKET', where}
     default:
       return undefined
   }
