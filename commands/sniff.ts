@@ -113,10 +113,11 @@ Human output fits the terminal (the middle of long fields gives way to …; $COL
   }
 
   public async run(): Promise<SniffSummary | undefined> {
-    const {flags, argv} = await this.parse(Sniff)
+    const {flags, raw} = await this.parse(Sniff)
     const [{runSniffCommand}, {parseFailOn}] = await Promise.all([import('../src/sniff/command/index.js'), import('../src/sniff/fail-on.js')])
     // Not strict: the words after the flags are a capture filter, as tcpdump takes them. A word like a flag is a typo, not a filter.
-    const words = argv as string[]
+    // From raw, in the order typed: oclif's argv misorders repeated words ("src port 1 and dst port 2").
+    const words = raw.filter((t) => t.type === 'arg').map((t) => t.input)
     const stray = words.find((w) => w.startsWith('-'))
     if (stray !== undefined) this.fail(new UsageError('BAD_FLAGS', `unknown flag ${stray}`))
     const failOn = parseFailOn(flags['fail-on'] ?? [])

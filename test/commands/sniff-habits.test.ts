@@ -72,6 +72,10 @@ describe('a capture filter typed after the flags, as tcpdump takes it', () => {
     // -f alone would keep all 25; the words AND with it.
     const anded = await sniff(['-r', ROCKET, '-q', '-f', 'tcp port 12346', 'src', 'port', '50346'])
     expect(anded.stdout).toContain('Frames: 1 requests, 0 responses')
+    // Repeated words keep their order (oclif's argv would give "tcp port port 12346 and src 50346").
+    const repeated = await sniff(['-r', ROCKET, '-q', 'tcp', 'port', '12346', 'and', 'src', 'port', '50346'])
+    expect(repeated.code, repeated.stderr).toBe(0)
+    expect(repeated.stdout).toContain('Frames: 1 requests, 0 responses')
     const withPort = await sniff(['-r', ROCKET, '-q', '--port', '12346', 'port', '9'])
     expect(withPort.stdout).toContain('no TinyPB requests seen')
   })

@@ -22,14 +22,17 @@ function example(e: SniffEvent): string {
 }
 
 /** `SERVER_NO_FIN ×23 on 127.0.0.1:12346` lines, most frequent first; none when nothing was found. */
-export function renderFindings(found: readonly RolledFinding[], o: {colors: ChalkInstance; clock: CaptureTimeFormat; width?: number; verbose: boolean}): string[] {
+export function renderFindings(
+  found: readonly RolledFinding[],
+  o: {colors: ChalkInstance; clock: CaptureTimeFormat; width?: number; verbose: boolean; /** Lines were printed per event (not -q, not field output). */ printed: boolean},
+): string[] {
   if (found.length === 0) return []
   const c = o.colors
-  const held = found.some((f) => f.count > 1) && !o.verbose
+  const held = found.some((f) => f.count > 1) && !o.verbose && o.printed
   const out = wrapLine(`Findings${held ? ' (repeats rolled up: the first of each was printed; -v prints every one)' : ''}:`, o.width)
   for (const f of found) {
     const where = f.where === '' ? '' : ` on ${f.where}`
-    const more = f.count > 1 && !o.verbose ? `, and ${f.count - 1} more like it` : ''
+    const more = f.count > 1 && !o.verbose && o.printed ? `, and ${f.count - 1} more like it` : ''
     const head = `  ${c.yellow(f.code)} ×${f.count}${where}${more}`
     out.push(fitLine(head, o.width))
     const text = example(f.first)

@@ -214,7 +214,7 @@ export async function runSniffCommand(o: SniffCommandOptions, io: SniffCommandIo
     // Beside field rows the summary goes to stderr, so stdout stays a clean CSV (or TSV) file; -q puts it on stdout.
     const toStderr = o.format !== 'text' && !o.quiet
     const c = toStderr ? errColors : colors
-    const findings = times === undefined ? [] : renderFindings(rollup.entries(), {colors: c, clock: times, width, verbose: o.verbose})
+    const findings = times === undefined ? [] : renderFindings(rollup.entries(), {colors: c, clock: times, width, verbose: o.verbose, printed: o.format === 'text' && !o.quiet})
     const lines = renderSniffSummary(outcome.summary, c, {width: toStderr ? outputWidth(io.stderr, io.env) : width, displayFilter: matched, extra: findings})
     if (o.histogram) lines.push(...renderSniffHistogram(session.stats.latencyHistogram()))
     if (toStderr) for (const line of lines) io.log(line)
