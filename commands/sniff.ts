@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand, colorChoice, colorFlags, durationFlag, EXIT_FINDINGS, portFlag, protoFlags, schemaFromFlags, sizeFlag} from '../src/cli/index.js'
+import {habitHint} from '../src/cli/habits.js'
 import {UsageError} from '../src/errors.js'
 import {DEFAULT_TIMEOUT_MS} from '../src/net/deadline.js'
 import {DEFAULT_MAX_HELD_BYTES} from '../src/sniff/reassembly/reassembler.js'
@@ -120,6 +121,9 @@ Human output fits the terminal (the middle of long fields gives way to …; $COL
     const words = raw.filter((t) => t.type === 'arg').map((t) => t.input)
     const stray = words.find((w) => w.startsWith('-'))
     if (stray !== undefined) this.fail(new UsageError('BAD_FLAGS', `unknown flag ${stray}`))
+    // ss's words (state close-wait, sport = :80) belong to sockets.
+    const habit = habitHint(this.config.bin, words, 'sniff')
+    if (habit !== undefined) this.fail(new UsageError('BAD_ARGS', `unexpected arguments ${words.join(' ')}: that is ${habit.what}`, {hint: `try: ${habit.instead}`}))
     const failOn = parseFailOn(flags['fail-on'] ?? [])
     if (!failOn.ok) this.fail(failOn.error)
     const schema = await schemaFromFlags(flags)
