@@ -87,7 +87,7 @@ Human output fits the terminal (the middle of long fields gives way to …; $COL
       description: `exit ${EXIT_FINDINGS} when the capture shows any of these (comma-separated): unanswered, error, malformed, duplicate, uncertain, peer-safety, or any; calls are counted as -Y shows them`,
       helpValue: 'KINDS',
     }),
-    n: Flags.boolean({char: 'n', description: 'accepted, as tcpdump takes it: rpcdiag never resolves names', hidden: false}),
+    numeric: Flags.boolean({char: 'n', description: 'accepted, as tcpdump and ss take it: rpcdiag never resolves names or ports'}),
     summary: Flags.boolean({description: 'print the summary at the end', default: true, allowNo: true}),
     histogram: Flags.boolean({description: 'add a response-time histogram to the summary'}),
     'buffer-limit': sizeFlag({description: 'per connection: out-of-order bytes held, and the largest frame accepted', default: DEFAULT_MAX_HELD_BYTES, min: 1024, max: 2 ** 31}),
