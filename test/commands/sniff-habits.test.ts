@@ -146,6 +146,13 @@ describe('-Y: a display filter over calls', () => {
     expect(r.stdout).toContain('Display filter: 8 of 25 calls matched -Y "latency > 1ms && method == \\"Order.makeOrder\\""')
   })
 
+  it('--json -Y: the matching calls, and the summary says how many of how many', async () => {
+    const r = await sniff(['-r', ROCKET, '--json', '-Y', 'latency > 1ms'])
+    const objs = lines(r.stdout).map((l) => JSON.parse(l) as Record<string, any>)
+    expect(objs.filter((o) => o.type === 'transaction')).toHaveLength(8)
+    expect(objs.at(-1)).toMatchObject({type: 'summary', requests: 25, displayFilter: {text: 'latency > 1ms', matched: 8, seen: 25}})
+  })
+
   it('reads msg_id as text, states bare or quoted, not/!, contains and matches', async () => {
     const one = await sniff(['-r', ROCKET, '-Y', 'msg_id == 47540503508945585041'])
     expect(callLines(one.stdout)).toHaveLength(1)
