@@ -1,4 +1,4 @@
-// The agent's cost: `rpcdiag sniff --metrics ... -q --backend tcpdump` on lo
+// The agent's cost: `rpcdiag sniff --metrics ... --metrics-only --backend tcpdump` on lo
 // while TinyPB calls run at a fixed rate for a few minutes. Every 10 s: the
 // agent's CPU (node, and its tcpdump child: the capture process alone, the
 // peer figure), its resident memory (flat or growing), and how long a scrape
@@ -95,7 +95,7 @@ async function run(rate: number, peer: {url: string} | undefined): Promise<void>
     server.once('close', () => reject(new Error('echo server exited')))
   })
   const addr = {host: '127.0.0.1', port}
-  const agent = spawn(process.execPath, ['bin/run.js', 'sniff', '-i', 'lo', '--port', String(addr.port), '--backend', 'tcpdump', '--metrics', '127.0.0.1:0', '-q'], {stdio: ['ignore', 'ignore', 'pipe']})
+  const agent = spawn(process.execPath, ['bin/run.js', 'sniff', '-i', 'lo', '--port', String(addr.port), '--backend', 'tcpdump', '--metrics', '127.0.0.1:0', '--metrics-only'], {stdio: ['ignore', 'ignore', 'pipe']})
   let err = ''
   agent.stderr!.on('data', (d) => (err += d))
   for (let i = 0; !/serving metrics on (\S+);/.test(err); i++) {

@@ -1,6 +1,8 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand, colorChoice, colorFlags, durationFlag, portFlag, protoFlags, type ProtoFlagValues, schemaFromFlags, sizeFlag, untilSignal} from '../src/cli/index.js'
+import {BaseCommand, colorChoice, colorFlags, durationFlag, EXIT_FINDINGS, portFlag, protoFlags, schemaFromFlags, sizeFlag} from '../src/cli/index.js'
+import {habitHint} from '../src/cli/habits.js'
+import {UsageError} from '../src/errors.js'
 import {DEFAULT_TIMEOUT_MS} from '../src/net/deadline.js'
 import {DEFAULT_MAX_BUFFERED, DEFAULT_MAX_HELD_BYTES} from '../src/sniff/reassembly/reassembler.js'
 import type {SniffSummary} from '../src/sniff/index.js'
@@ -22,7 +24,15 @@ A call touched by bytes the capture lost, cut (snap length) or dropped, or by a 
 
 At the end (or on Ctrl-C, which also closes the --write file) a summary like tshark -z rpc,srt: per method calls, answered, errors and response times.
 
---metrics [HOST:]PORT serves the same findings as Prometheus metrics at /metrics (requests, responses by err_code, unanswered by cause, a latency histogram, CLOSE_WAIT, capture health); with -q nothing else is printed, to run as a per-host agent (examples/systemd). --netns captures inside a container's network namespace.`
+Habits from tcpdump and tshark: words after the flags are a capture filter (pcap-filter(7), ANDed with --port, --host and -f); -n is accepted; -Y EXPR shows only the calls an expression matches; -T fields -e NAME ... -E separator=, prints fields; -q prints the summary alone. Repeated findings (SERVER_NO_FIN on one server, twenty times) print once, with a count in the summary; -v prints every one.
+
+-Y and -e fields: time (epoch seconds), state (ok, error, unanswered, duplicate, uncertain, orphan), method, service, msg_id, latency (ms; -Y takes units: latency > 5ms), waited, err_code, err_name, err_info, cause, reason, late, req.size, resp.size, client, server, client.addr, client.port, server.addr, server.port, conn, client.process, server.process, process (either end); with --proto, payload fields by name: req.price, resp.order_id. Operators: == != < <= > >= contains matches (a regular expression), && and || or ! not, parentheses. A field a call does not have compares false (an unanswered call has no latency). With -Y the summary still counts every call captured, and says how many of them matched.
+
+--fail-on KINDS exits ${EXIT_FINDINGS} after the summary when the capture showed any of them (for CI); 0 when none, 1 when the capture failed, 2 on bad flags.
+
+Human output fits the terminal (the middle of long fields gives way to …; $COLUMNS is honoured as ls does); a pipe gets full lines. --format csv and -T fields write times as epoch seconds with six decimals, as --json's ts; their summary goes to stderr.
+
+--metrics [HOST:]PORT serves the same findings as Prometheus metrics at /metrics (requests, responses by err_code, unanswered by cause, a latency histogram, CLOSE_WAIT, capture health); with --metrics-only nothing else is printed, to run as a per-host agent (examples/systemd). --netns captures inside a container's network namespace.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> -i lo --port 12345',
@@ -31,9 +41,19 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     'tcpdump -i any -U -w - port 12345 | <%= config.bin %> <%= command.id %> --read -',
     '<%= config.bin %> <%= command.id %> -i any --port 12345 -w calls.pcap --duration 60',
     '<%= config.bin %> <%= command.id %> --list-interfaces',
-    '<%= config.bin %> <%= command.id %> -i any --port 12345 --metrics 0.0.0.0:9464 -q',
+    '<%= config.bin %> <%= command.id %> -i lo -n tcp port 12346',
+    '<%= config.bin %> <%= command.id %> -r capture.pcap -Y \'method == "Order.makeOrder" && (err_code != 0 || latency > 5ms || state == unanswered)\'',
+    '<%= config.bin %> <%= command.id %> -r capture.pcap -T fields -e time -e method -e latency -E separator=, -E header=y',
+    '<%= config.bin %> <%= command.id %> -r capture.pcap --format csv > calls.csv',
+    '<%= config.bin %> <%= command.id %> -r capture.pcap -q --fail-on unanswered,error',
+    '<%= config.bin %> <%= command.id %> -i any --port 12345 --metrics 0.0.0.0:9464 --metrics-only',
     '<%= config.bin %> <%= command.id %> --netns $(docker inspect -f \'{{.State.Pid}}\' web1) -i any --port 12345',
   ]
+
+  /** Words after the flags are a capture filter, as tcpdump's: `rpcdiag sniff -i lo tcp port 12346`. */
+  static override strict = false
+
+  static override usage = '<%= command.id %> [FLAGS] [CAPTURE FILTER...]'
 
   static override flags = {
     interface: Flags.string({char: 'i', description: 'interface to capture on (default: any)', exclusive: ['read']}),
@@ -51,7 +71,23 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
     verbose: Flags.boolean({char: 'v', description: 'show decoded payloads (schema-less without --proto), every likely cause, connections opening and closing'}),
     hex: Flags.boolean({char: 'x', description: 'show each frame in hex'}),
     frames: Flags.boolean({description: 'a line for every frame as it is decoded, besides one per call'}),
-    json: Flags.boolean({description: 'NDJSON: one object per event with a "type"; the summary is the last line'}),
+    json: Flags.boolean({description: 'the same as --format ndjson'}),
+    format: Flags.option({
+      char: 'T',
+      options: ['text', 'ndjson', 'json', 'csv', 'tsv', 'fields'] as const,
+      description: 'text: a line per call (default); ndjson (or json): one object per event, the summary last; csv, tsv: a row of fields per call with a header; fields: as tshark -T fields (tabs, no header; -E changes that)',
+    })(),
+    field: Flags.string({char: 'e', multiple: true, multipleNonGreedy: true, description: 'a field to print with -T fields or --format csv|tsv (repeatable; the names -Y takes)'}),
+    'field-option': Flags.string({char: 'E', multiple: true, multipleNonGreedy: true, description: "tshark's -E: header=y|n, separator=,|/t|/s, quote=d|s|n, aggregator=X", helpValue: 'NAME=VALUE'}),
+    'display-filter': Flags.string({char: 'Y', description: 'show only the calls this expression matches (tshark -Y): method == "Order.makeOrder" && (err_code != 0 || latency > 5ms)', helpValue: 'EXPR'}),
+    quiet: Flags.boolean({char: 'q', description: 'print the summary alone, no line per call (tshark -q)'}),
+    'fail-on': Flags.string({
+      multiple: true,
+      multipleNonGreedy: true,
+      description: `exit ${EXIT_FINDINGS} when the capture shows any of these (comma-separated): unanswered, error, malformed, duplicate, uncertain, peer-safety, or any; calls are counted as -Y shows them`,
+      helpValue: 'KINDS',
+    }),
+    numeric: Flags.boolean({char: 'n', description: 'accepted, as tcpdump and ss take it: rpcdiag never resolves names or ports'}),
     summary: Flags.boolean({description: 'print the summary at the end', default: true, allowNo: true}),
     histogram: Flags.boolean({description: 'add a response-time histogram to the summary'}),
     'buffer-limit': sizeFlag({description: 'per connection: out-of-order bytes held, and the largest frame accepted', default: DEFAULT_MAX_HELD_BYTES, min: 1024, max: 2 ** 31}),
@@ -74,7 +110,7 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
       description: 'serve Prometheus metrics at http://[HOST:]PORT/metrics while capturing (HOST defaults to 127.0.0.1; 0.0.0.0:9464 for every interface)',
       helpValue: '[HOST:]PORT',
     }),
-    'metrics-only': Flags.boolean({char: 'q', description: 'with --metrics: print nothing else (no calls, no summary), to run as a long-lived agent', dependsOn: ['metrics']}),
+    'metrics-only': Flags.boolean({description: 'with --metrics: print nothing else (no calls, no summary), to run as a long-lived agent', dependsOn: ['metrics']}),
     'metrics-max-methods': Flags.integer({description: 'with --metrics: distinct method names with series of their own; the rest share "other" (default 100)', min: 1, max: 10_000, dependsOn: ['metrics']}),
     netns: Flags.string({
       description: "capture in this network namespace: a name (ip netns list), a pid (a container's: docker inspect -f '{{.State.Pid}}'), or a path like /proc/PID/ns/net; needs a capture process (tcpdump)",
@@ -84,168 +120,61 @@ At the end (or on Ctrl-C, which also closes the --write file) a summary like tsh
   }
 
   public async run(): Promise<SniffSummary | undefined> {
-    const {flags} = await this.parse(Sniff)
-    const [capture, sniff, render] = await Promise.all([import('../src/capture/index.js'), import('../src/sniff/index.js'), import('../src/render/sniff/index.js')])
-    const colors = render.colorsFor(process.stdout, process.env, colorChoice(flags))
-    const errColors = render.colorsFor(process.stderr, process.env, colorChoice(flags))
-
-    if (flags['list-interfaces']) {
-      const listed = await capture.listInterfaces()
-      if (!listed.ok) this.fail(listed.error)
-      for (const line of flags.json ? listed.value.map((d) => JSON.stringify({type: 'interface', ...d})) : render.renderInterfaces(listed.value, colors)) this.log(line)
-      return undefined
-    }
-
-    const payloads = await this.payloadDecoder(flags)
-    // --report: opened now, so a path that cannot be written fails before the capture.
-    const reports = flags.report === undefined ? undefined : await import('../src/report/index.js')
-    const opened = reports?.SniffReport.open(flags.report!)
-    if (opened !== undefined && !opened.ok) this.fail(opened.error)
-    const report = opened?.value
-
-    const quiet = flags['metrics-only']
-    const live = flags.read === undefined
-    // Attribution names processes for the printed lines: an agent printing nothing needs none.
-    const processes = flags.processes && !quiet
-
-    // --netns: the capture process runs inside; the namespace's tables (process names, CLOSE_WAIT) are read through a process in it.
-    let netns: import('../src/netns/index.js').NetnsAccess | undefined
-    if (flags.netns !== undefined) {
-      const opened = await (await import('../src/netns/index.js')).openNetns(flags.netns, {tables: processes || flags.metrics !== undefined})
-      if (!opened.ok) this.fail(opened.error)
-      netns = opened.value
-    }
-
-    const metrics = flags.metrics === undefined ? undefined : await this.startMetrics(flags.metrics, {
-      ports: flags.port,
-      maxMethods: flags['metrics-max-methods'],
-      closeWait: live,
-      netDir: netns?.netDir,
-    }, () => netns?.close())
-
-    // Ctrl-C and SIGTERM end the capture: what was captured is still decoded and
-    // summarised. A second one leaves at once; the -w file is whole after every write.
-    let running: import('../src/sniff/index.js').SniffRun | undefined
-    const stop = untilSignal({onSecond: () => running?.closeWriter()})
-    // Straight to stdout, minding its backpressure: a slow reader pauses the capture, not memory.
-    const out = render.LineWriter.toStream(process.stdout)
-    const r = await sniff.runSniff({
-      capture: {
+    const {flags, raw} = await this.parse(Sniff)
+    const [{runSniffCommand}, {parseFailOn}] = await Promise.all([import('../src/sniff/command/index.js'), import('../src/sniff/fail-on.js')])
+    // Not strict: the words after the flags are a capture filter, as tcpdump takes them. A word like a flag is a typo, not a filter.
+    // From raw, in the order typed: oclif's argv misorders repeated words ("src port 1 and dst port 2").
+    const words = raw.filter((t) => t.type === 'arg').map((t) => t.input)
+    const stray = words.find((w) => w.startsWith('-'))
+    if (stray !== undefined) this.fail(new UsageError('BAD_FLAGS', `unknown flag ${stray}`))
+    // ss's words (state close-wait, sport = :80) belong to sockets.
+    const habit = habitHint(this.config.bin, words, 'sniff')
+    if (habit !== undefined) this.fail(new UsageError('BAD_ARGS', `unexpected arguments ${words.join(' ')}: that is ${habit.what}`, {hint: `try: ${habit.instead}`}))
+    const failOn = parseFailOn(flags['fail-on'] ?? [])
+    if (!failOn.ok) this.fail(failOn.error)
+    const schema = await schemaFromFlags(flags)
+    if (!schema.ok) this.fail(schema.error)
+    const format = flags.json ? 'ndjson' : flags.format === 'json' ? 'ndjson' : (flags.format ?? 'text')
+    const r = await runSniffCommand(
+      {
+        listInterfaces: flags['list-interfaces'],
         read: flags.read,
         interface: flags.interface,
+        write: flags.write,
         ports: flags.port,
         hosts: flags.host,
         filter: flags.filter,
-        backend: flags.backend,
-        snaplen: flags.snaplen,
-        commandPrefix: netns?.commandPrefix,
-        signal: flags.duration === undefined ? stop.signal : AbortSignal.any([stop.signal, AbortSignal.timeout(flags.duration)]),
-      },
-      session: {
+        filterWords: words,
+        count: flags.count,
+        durationMs: flags.duration,
         protocol: flags.protocol,
         timeoutMs: flags.timeout,
-        payloads,
+        schema: schema.value,
+        verbose: flags.verbose,
         hex: flags.hex,
+        frames: flags.frames,
+        format,
+        fields: flags.field ?? [],
+        fieldOptions: flags['field-option'] ?? [],
+        displayFilter: flags['display-filter'],
+        quiet: flags.quiet,
+        metricsOnly: flags['metrics-only'],
+        summary: flags.summary,
+        histogram: flags.histogram,
+        failOn: failOn.value,
         bufferLimit: flags['buffer-limit'],
         maxBuffered: flags['max-buffered'],
-        // The report's ladders show SYN, FIN and RST.
-        connections: flags.verbose || report !== undefined,
-        // Metrics count requests as they arrive: the session reports every frame, the printer shows them with --frames.
-        frames: flags.frames || metrics !== undefined,
+        backend: flags.backend,
+        snaplen: flags.snaplen,
+        processes: flags.processes,
+        report: flags.report,
+        metrics: flags.metrics,
+        metricsMaxMethods: flags['metrics-max-methods'],
+        netns: flags.netns,
       },
-      write: flags.write,
-      count: flags.count,
-      processes,
-      netDir: netns?.netDir,
-      output: (ctx) => {
-        const printer = quiet
-          ? undefined
-          : render.terminalOutput(ctx, {
-              out,
-              colors,
-              json: flags.json,
-              verbose: flags.verbose,
-              hex: flags.hex,
-              fileName: flags.read === '-' ? 'stdin' : (flags.read ?? ''),
-              progress: process.stderr.isTTY ? (t) => process.stderr.write(t) : undefined,
-            })
-        const shown = printer === undefined || flags.frames || metrics === undefined ? printer : sniff.withoutFrames(printer)
-        return sniff.teeOutputs(shown, report?.output(ctx), metrics?.sniff.output(ctx))
-      },
-    })
-    if (!r.ok) {
-      stop.dispose()
-      report?.discard()
-      await metrics?.close()
-      netns?.close()
-      this.fail(r.error)
-    }
-    running = r.value
-    const {source, filter, notice, session} = running
-    if (notice !== undefined) this.logToStderr(errColors.yellow(`rpcdiag: ${notice}`))
-    const stampWarning = capture.timestampWarning(source)
-    if (stampWarning !== undefined && !quiet) this.logToStderr(errColors.yellow(`rpcdiag: warning: ${stampWarning}`))
-    if (running.live || metrics !== undefined) {
-      const what = filter.expression === '' ? '' : `, filter "${filter.expression}"`
-      const serving = metrics === undefined ? '' : `serving metrics on ${metrics.http.url}; `
-      const capturing = running.live ? `capturing on ${source.description}${what}; Ctrl-C stops` : `reading ${source.description}`
-      this.logToStderr(errColors.dim(`rpcdiag: ${serving}${capturing}`))
-    }
-    const outcome = await running.done.finally(() => stop.dispose())
-    await metrics?.close()
-    netns?.close()
-
-    for (const n of outcome.notes) this.logToStderr(errColors.yellow(`rpcdiag: ${n}`))
-    if (quiet) {
-      if (outcome.error !== undefined) this.fail(outcome.error)
-      return outcome.summary
-    }
-    if (flags.json) out.line(render.summaryLine(outcome.summary))
-    else if (flags.summary) {
-      for (const line of render.renderSniffSummary(outcome.summary, colors)) out.line(line)
-      if (flags.histogram) for (const line of render.renderSniffHistogram(session.stats.latencyHistogram())) out.line(line)
-    }
-    out.flush()
-    if (report !== undefined) {
-      const written = await report.write(outcome)
-      if (!written.ok) this.fail(written.error)
-      this.logToStderr(errColors.dim(`rpcdiag: ${reports!.writtenText(written.value)}`))
-    }
-    if (outcome.error !== undefined) this.fail(outcome.error)
-    return outcome.summary
-  }
-
-  /** --metrics: the registry and its HTTP endpoint, up before the capture starts (a port in use fails at once). */
-  private async startMetrics(text: string, o: {ports?: string[]; maxMethods?: number; closeWait: boolean; netDir?: string}, onFail: () => void) {
-    const [m, net] = await Promise.all([import('../src/metrics/index.js'), import('../src/net/index.js')])
-    const address = m.parseMetricsAddress(text)
-    if (!address.ok) {
-      onFail()
-      this.fail(address.error)
-    }
-    const ports = net.parsePortRanges(o.ports ?? [])
-    if (!ports.ok) {
-      onFail()
-      this.fail(ports.error)
-    }
-    const sniff = new m.SniffMetrics({
-      processMetrics: true,
-      maxMethods: o.maxMethods,
-      closeWait: o.closeWait ? {ports: ports.value, netDir: o.netDir} : undefined,
-    })
-    const http = await m.startMetricsServer({address: address.value, text: () => sniff.text(), contentType: sniff.registry.contentType})
-    if (!http.ok) {
-      onFail()
-      this.fail(http.error)
-    }
-    return {sniff, http: http.value, close: () => http.value.close()}
-  }
-
-  /** --proto: the shared .proto loader; -v or --json -v without one: schema-less. */
-  private async payloadDecoder(flags: ProtoFlagValues & {verbose: boolean}) {
-    const [loaded, decoders] = await Promise.all([schemaFromFlags(flags), import('../src/sniff/index.js')])
-    if (!loaded.ok) this.fail(loaded.error)
-    if (loaded.value !== undefined) return new decoders.SchemaPayloadDecoder(loaded.value)
-    return flags.verbose ? new decoders.RawPayloadDecoder() : undefined
+      {stdout: process.stdout, stderr: process.stderr, log: (line) => this.logToStderr(line), env: process.env, color: colorChoice(flags)},
+    )
+    if (!r.ok) this.fail(r.error)
+    return r.value
   }
 }

@@ -60,6 +60,9 @@ export type ErrorCode =
   | 'CAPTURE_PERMISSION'
   | 'NO_SUCH_INTERFACE'
   | 'BAD_FILTER'
+  | 'BAD_DISPLAY_FILTER'
+  | 'BAD_FIELD'
+  | 'FAIL_ON'
   | 'CAPTURE_UNAVAILABLE'
   | 'CAP_UNAVAILABLE'
   | 'CAPTURE_FAILED'
@@ -98,6 +101,9 @@ export class RpcDiagError extends Error {
 
 /** Bad input from the user (flags, files, JSON): exit code 2 in commands. */
 export class UsageError extends RpcDiagError {}
+
+/** sniff --fail-on: the capture showed what the user asked to fail on (exit 4, src/cli/exit-codes.ts). */
+export class FailOnError extends RpcDiagError {}
 
 /** A transport failure: refused, timed out, peer closed. Exit code 1 in commands. */
 export class NetError extends RpcDiagError {}

@@ -1,6 +1,8 @@
 import {readdirSync} from 'node:fs'
 import {networkInterfaces} from 'node:os'
 
+import {FAIL_ON_KINDS} from '../sniff/fail-on.js'
+import {CALL_FIELDS} from '../sniff/fields/fields.js'
 import {STATE_FILTER_NAMES} from '../sockets/states.js'
 
 // Shell completion of what a static list cannot know: method names from the
@@ -22,6 +24,9 @@ export interface CompletionSources {
   readonly methods: (proto: readonly string[], importPaths: readonly string[]) => Promise<readonly string[]>
   readonly interfaces: () => readonly string[]
 }
+
+/** tshark's -E settings, as typed. */
+const FIELD_OPTIONS = ['header=y', 'header=n', 'separator=,', 'separator=/t', 'separator=/s', 'quote=d', 'quote=s', 'quote=n', 'aggregator=,']
 
 /** ss's words that start a filter term, and its joiners. */
 const SS_KEYWORDS = ['state', 'exclude', 'sport', 'dport', 'src', 'dst', 'not', 'and', 'or']
@@ -71,6 +76,10 @@ export async function completeWords(words: readonly string[], flags: readonly Fl
     if (valueOf.options !== undefined) values = valueOf.options
     else if (command === 'sockets' && valueOf.name === 'state') values = STATE_WORDS
     else if (command === 'sniff' && valueOf.name === 'interface') values = sources.interfaces()
+    // -e takes the field names -Y uses; --fail-on its kinds; -E tshark's options.
+    else if (command === 'sniff' && valueOf.name === 'field') values = CALL_FIELDS.map((f) => f.name)
+    else if (command === 'sniff' && valueOf.name === 'fail-on') values = [...FAIL_ON_KINDS, 'any']
+    else if (command === 'sniff' && valueOf.name === 'field-option') values = FIELD_OPTIONS
     return values.map((v) => prefix + v)
   }
   if (cur.startsWith('-')) return []

@@ -6,6 +6,8 @@ import {closest} from '../rpc/proto/closest.js'
 
 /** The words that start an ss filter (ss(8): FILTER := [ state STATE-FILTER ] [ EXPRESSION ]). */
 const SS_FILTER_WORDS = new Set(['state', 'exclude', 'excl', 'sport', 'dport', 'src', 'dst'])
+/** Of those, the ones that are not also tcpdump's (src and dst start a capture filter after sniff). */
+const SS_ONLY_WORDS = new Set(['state', 'exclude', 'excl', 'sport', 'dport'])
 /** tcpdump / pcap-filter(7) primitives that start a capture filter. */
 const PCAP_FILTER_WORDS = new Set(['tcp', 'port', 'portrange', 'host', 'net', 'src', 'dst', 'ip', 'ip6'])
 /** An ss flag bundle: -tanp, -lntu, -4. */
@@ -36,16 +38,15 @@ export function habitHint(bin: string, words: readonly string[], command?: strin
   const [first, ...rest] = words
   if (first === undefined) return undefined
   const lower = first.toLowerCase()
-  // tcpdump's words after sniff: its --filter takes them.
-  if (command === 'sniff' && PCAP_FILTER_WORDS.has(lower)) return {what: 'a capture filter (tcpdump syntax)', instead: `${bin} sniff --filter ${shellWord(words.join(' '))}`}
-  if (command !== 'sockets' && SS_FILTER_WORDS.has(lower)) return {what: "ss's filter syntax", instead: `${bin} sockets ${line(words)}`}
+  // After sniff, tcpdump's words are its capture filter (sniff takes them); ss's are not.
+  if (command !== 'sockets' && (command === 'sniff' ? SS_ONLY_WORDS : SS_FILTER_WORDS).has(lower)) return {what: "ss's filter syntax", instead: `${bin} sockets ${line(words)}`}
   if (command === undefined) {
     if (SS_BUNDLE.test(first) || ['ss', 'netstat', 'lsof'].includes(lower)) {
       const args = ['ss', 'netstat', 'lsof'].includes(lower) ? rest : words
       return {what: lower.startsWith('-') ? "ss's flags" : `${lower}'s job`, instead: `${bin} sockets ${line(args)}`.trimEnd()}
     }
     if (['tcpdump', 'tshark', 'wireshark'].includes(lower)) return {what: `${lower}'s job`, instead: `${bin} sniff ${line(rest)}`.trimEnd()}
-    if (PCAP_FILTER_WORDS.has(lower)) return {what: 'a capture filter (tcpdump syntax)', instead: `${bin} sniff --filter ${shellWord(words.join(' '))}`}
+    if (PCAP_FILTER_WORDS.has(lower)) return {what: 'a capture filter (tcpdump syntax)', instead: `${bin} sniff ${line(words)}`}
     if (lower === 'grpcurl') return {what: "grpcurl's job", instead: `${bin} call ${line(rest)}`.trimEnd()}
     if (lower === 'list' || lower === 'describe') {
       return {what: `grpcurl's ${lower}`, instead: `${bin} methods --proto FILE${rest.length > 0 ? ` ${line(rest)}` : ''}`}

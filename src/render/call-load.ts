@@ -1,3 +1,4 @@
+import {durationText} from './duration.js'
 import type {ChalkInstance} from 'chalk'
 
 import type {LoadReport} from '../rpc/load-test.js'
@@ -54,7 +55,7 @@ export function renderLoadReport(r: LoadReport, opts: {colors: ChalkInstance}): 
     const skipped = r.rpsSkipped > 0 ? c.yellow(`; ${r.rpsSkipped} slots skipped: every connection was busy (raise --concurrency)`) : ''
     out.push(`  Rate limit:    ${r.asked.rps} calls/s (--rps, one schedule across all connections)${skipped}`)
   }
-  out.push(`  Total:         ${(r.durationMs / 1000).toFixed(3)} s`)
+  out.push(`  Total:         ${durationText(r.durationMs)}`)
   out.push(`  Calls/sec:     ${r.callsPerSec.toFixed(1)}`)
   out.push(`  Client CPU:    ${(r.clientCpuMs / 1000).toFixed(3)} s  (${r.durationMs > 0 ? Math.round((r.clientCpuMs / r.durationMs) * 100) : 0}% of one core)`)
   out.push(`  OK:            ${r.ok}`)

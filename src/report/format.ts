@@ -15,13 +15,5 @@ export function clockText(epochMs: number): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)} ${zone}`
 }
 
-/** 825 ms, 12.345 s, 1 h 02 min 05 s. */
-export function durationText(ms: number): string {
-  if (ms < 1000) return `${ms.toFixed(3)} ms`
-  if (ms < 60_000) return `${(ms / 1000).toFixed(3)} s`
-  const s = Math.round(ms / 1000)
-  const h = Math.floor(s / 3600)
-  const m = Math.floor((s % 3600) / 60)
-  const sec = s % 60
-  return h > 0 ? `${h} h ${String(m).padStart(2, '0')} min ${String(sec).padStart(2, '0')} s` : `${m} min ${String(sec).padStart(2, '0')} s`
-}
+/** 825.000 ms, 12.345 s, 38 min 2.8 s: the one duration formatter (src/render/duration.ts). */
+export {durationText} from '../render/duration.js'

@@ -89,7 +89,7 @@ describe('human lines', () => {
       ],
     }
     expect(human.render(e)).toEqual([
-      '02:48:27.960000 127.0.0.1:50346 -> 127.0.0.1:12346 Order.makeOrder #20000000000000000001 200B UNANSWERED after 5000.239 ms (no reply within --timeout)',
+      '02:48:27.960000 127.0.0.1:50346 -> 127.0.0.1:12346 Order.makeOrder #20000000000000000001 200B UNANSWERED after 5.000 s (no reply within --timeout)',
       '    likely: the request frame is 200 bytes: rocket silently drops frames of 128 bytes or more',
       '        or: the handler returned without running done',
     ])
@@ -107,7 +107,7 @@ describe('human lines', () => {
       waitEnded: 'end',
     }
     expect(human.render(waiting)).toEqual([
-      '02:48:23.960000 127.0.0.1:50346 -> 127.0.0.1:12346 Order.makeOrder #20000000000000000001 70B UNCERTAIN (capture gap) after 1000.239 ms: no reply seen, but the capture lost bytes the server sent while the request waited: the reply may be among them',
+      '02:48:23.960000 127.0.0.1:50346 -> 127.0.0.1:12346 Order.makeOrder #20000000000000000001 70B UNCERTAIN (capture gap) after 1.000 s: no reply seen, but the capture lost bytes the server sent while the request waited: the reply may be among them',
     ])
     const both: SniffEvent = {type: 'uncertain', t: 960.779, conn: conn(), reason: 'conflict', note: 'paired, but', request: frame(959.761), response: frame(960.779, {size: 71}), latencyMs: 1.018}
     expect(human.render(both)[0]).toBe(

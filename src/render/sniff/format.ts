@@ -57,8 +57,3 @@ export function processText(p: ProcessRef | undefined): string {
 export function flowText(c: ConnRef): string {
   return `${c.client}${processText(c.clientProcess)} -> ${c.server}${processText(c.serverProcess)}`
 }
-
-/** Latency in ms with microseconds: 1.018 ms. */
-export function msText(ms: number): string {
-  return `${ms.toFixed(3)} ms`
-}

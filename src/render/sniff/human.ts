@@ -12,7 +12,9 @@ import {describeChunk} from '../chunk-view.js'
 import {hexdump} from '../hexdump.js'
 import {displayText, quoteBytes} from '../../../decoders/string/index.js'
 import {type FrameInfo, type PayloadResult, type SniffEvent, UNANSWERED_REASON_TEXT, UNCERTAIN_LABEL} from '../../sniff/index.js'
-import {type CaptureTimeFormat, flowText, msText} from './format.js'
+import {durationText} from '../duration.js'
+import {fitLine, wrapLine} from '../fit-width.js'
+import {type CaptureTimeFormat, flowText} from './format.js'
 
 export interface SniffHumanOptions {
   readonly colors: ChalkInstance
@@ -21,7 +23,12 @@ export interface SniffHumanOptions {
   readonly verbose?: boolean
   /** -x: hex dump of each frame (or chunk). */
   readonly hex?: boolean
+  /** Columns to fit (a terminal's width); undefined: full lines, as a pipe gets. */
+  readonly width?: number
 }
+
+/** Events whose line is prose: wrapped onto indented lines rather than elided. */
+const PROSE = new Set<SniffEvent['type']>(['warning', 'malformed', 'gap', 'uncertain', 'orphan-response', 'duplicate-response', 'stale-socket', 'connection'])
 
 const INDENT = '    '
 
@@ -39,6 +46,16 @@ export class SniffHumanRenderer {
   constructor(private readonly opts: SniffHumanOptions) {}
 
   render(e: SniffEvent): string[] {
+    const lines = this.lines(e)
+    const w = this.opts.width
+    if (w === undefined || lines.length === 0) return lines
+    const [first, ...rest] = lines
+    // The call line keeps every field, each shortened in its middle; prose and details wrap.
+    const head = PROSE.has(e.type) ? wrapLine(first, w, INDENT) : [fitLine(first, w)]
+    return [...head, ...rest.flatMap((l) => wrapLine(l, w, INDENT + '  '))]
+  }
+
+  private lines(e: SniffEvent): string[] {
     const c = this.opts.colors
     const head = `${this.opts.clock.clock(e.t)} ${e.conn === undefined ? '-' : flowText(e.conn)}`
     switch (e.type) {
@@ -48,16 +65,16 @@ export class SniffHumanRenderer {
             ? c.green('OK')
             : c.red(`ERR ${e.response.errCode} ${e.errName}`) + (e.response.errInfo === '' ? '' : ` ${quoted(e.response.errInfo)}`)
         const late = e.late ? c.yellow(' LATE (reported unanswered at --timeout)') : ''
-        const line = `${head} ${callText(e.request, c)} ${e.request.size}B/${e.response.size}B ${msText(e.latencyMs)} ${status}${late}`
+        const line = `${head} ${callText(e.request, c)} ${e.request.size}B/${e.response.size}B ${durationText(e.latencyMs)} ${status}${late}`
         return [line, ...this.details('request', e.request), ...this.details('response', e.response)]
       }
       case 'unanswered': {
-        const line = `${head} ${callText(e.request, c)} ${e.request.size}B ${c.red('UNANSWERED')} after ${msText(e.waitedMs)} (${UNANSWERED_REASON_TEXT[e.reason]})`
+        const line = `${head} ${callText(e.request, c)} ${e.request.size}B ${c.red('UNANSWERED')} after ${durationText(e.waitedMs)} (${UNANSWERED_REASON_TEXT[e.reason]})`
         const causes = e.causes.map((cause, i) => `${INDENT}${i === 0 ? 'likely:' : '    or:'} ${displayText(cause.message)}`)
         return [line, ...(this.opts.verbose ? causes : causes.slice(0, 3)), ...this.details('request', e.request)]
       }
       case 'duplicate-response': {
-        const ago = msText(e.t - e.firstAnsweredAt)
+        const ago = durationText(e.t - e.firstAnsweredAt)
         const line = `${head} ${callText(e.response, c)} ${e.response.size}B ${c.magenta('DUPLICATE REPLY')} (reply ${e.count}, first ${ago} earlier): rocket re-sends earlier replies on a reused connection`
         return [line, ...this.details('response', e.response)]
       }
@@ -65,8 +82,8 @@ export class SniffHumanRenderer {
         return [`${head} ${callText(e.response, c)} ${e.response.size}B ${c.yellow('REPLY WITHOUT REQUEST')}: ${e.note}`, ...this.details('response', e.response)]
       case 'uncertain': {
         const f = e.request ?? e.response!
-        const sizes = e.request !== undefined && e.response !== undefined ? `${e.request.size}B/${e.response.size}B ${msText(e.latencyMs!)}` : `${f.size}B`
-        const waited = e.waitedMs === undefined ? '' : ` after ${msText(e.waitedMs)}`
+        const sizes = e.request !== undefined && e.response !== undefined ? `${e.request.size}B/${e.response.size}B ${durationText(e.latencyMs!)}` : `${f.size}B`
+        const waited = e.waitedMs === undefined ? '' : ` after ${durationText(e.waitedMs)}`
         const line = `${head} ${callText(f, c)} ${sizes} ${c.yellow(`UNCERTAIN (${UNCERTAIN_LABEL[e.reason]})`)}${waited}: ${e.note}`
         return [line, ...(e.request === undefined ? [] : this.details('request', e.request)), ...(e.response === undefined ? [] : this.details('response', e.response))]
       }
@@ -101,7 +118,7 @@ export class SniffHumanRenderer {
         if (e.state === 'open') return [c.dim(`${head} connection #${e.conn.id} opened${e.conn.midstream ? ' (already open when the capture started)' : ''}`)]
         if (e.state === 'fin') return [c.dim(`${head} connection #${e.conn.id}: the ${e.from} sent FIN`)]
         return [
-          c.dim(`${head} connection #${e.conn.id} closed (${e.reason}${e.resetBy === undefined ? '' : ` by the ${e.resetBy}`}): ${e.packets} packets, ${e.bytes} payload bytes, ${msText(e.durationMs)}`),
+          c.dim(`${head} connection #${e.conn.id} closed (${e.reason}${e.resetBy === undefined ? '' : ` by the ${e.resetBy}`}): ${e.packets} packets, ${e.bytes} payload bytes, ${durationText(e.durationMs)}`),
         ]
     }
   }

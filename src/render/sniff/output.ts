@@ -109,6 +109,10 @@ export interface SniffPrinterOptions {
   readonly out: LineWriter
   readonly human?: SniffHumanRenderer
   readonly json?: SniffJsonRenderer
+  /** -T fields: an event's one line, or undefined for none. */
+  readonly fields?: (e: SniffEvent) => string | undefined
+  /** Whether to print the event, asked when it would be printed (after its processes are named: -Y may test them). */
+  readonly admit?: (e: SniffEvent) => boolean
   /** Live captures: name processes, holding a connection's lines up to maxDelayMs for it. */
   readonly attribution?: ProcessAttribution
   readonly maxDelayMs?: number
@@ -156,8 +160,14 @@ export class SniffPrinter {
   }
 
   private print(e: SniffEvent): void {
+    if (this.opts.admit !== undefined && !this.opts.admit(e)) return
     this.printed++
-    const {json, human, out} = this.opts
+    const {json, human, out, fields} = this.opts
+    if (fields !== undefined) {
+      const line = fields(e)
+      if (line !== undefined) out.line(line)
+      return
+    }
     if (json !== undefined) {
       const line = json.line(e)
       if (line !== undefined) out.line(line)

@@ -5,6 +5,7 @@
 // never ran done). Bytes the capture lost do not explain a silence: a call they
 // touch is reported uncertain, not unanswered.
 
+import {durationText} from '../../render/duration.js'
 import {type PeerFinding, ROCKET_FRAME_DROP} from '../../../decoders/tinypb/index.js'
 import {noAnswerCauses} from '../../rpc/diagnose.js'
 import type {Cause} from '../events.js'
@@ -59,7 +60,7 @@ export function likelyCauses(f: UnansweredFacts): Cause[] {
   if (f.clientFinAfterMs !== undefined && f.clientFinAfterMs < HALF_CLOSE_AT_ONCE_MS) {
     observed.push({
       code: 'HALF_CLOSED',
-      message: `the client half-closed (FIN) ${f.clientFinAfterMs.toFixed(3)} ms after the request: rocket drops a request followed at once by the client's FIN`,
+      message: `the client half-closed (FIN) ${durationText(f.clientFinAfterMs)} after the request: rocket drops a request followed at once by the client's FIN`,
     })
   }
   // A capture cannot tell rocket from tinyrpc: explain for both.

@@ -4,6 +4,7 @@
 // The per-connection state is in transactions-conn.ts, the memory of answered
 // msg_ids in answered-ring.ts; this file holds the pairing rules.
 
+import {durationText} from '../../render/duration.js'
 import {describeErrorCode, type PeerFinding, peerSafety, ROCKET_EMPTY_MSG_ID_REPLY} from '../../../decoders/tinypb/index.js'
 import {DEFAULT_TIMEOUT_MS, formatAddr} from '../../net/index.js'
 import type {PayloadDecoder} from '../payload-decoder.js'
@@ -155,7 +156,7 @@ export class TransactionTracker {
         t,
         conn: c.ref,
         code: 'SERVER_NO_FIN',
-        message: `the server never closed its side after the client's FIN (${(t - clientFin).toFixed(3)} ms, until ${UNTIL[reason]}): its socket sits in CLOSE_WAIT; rocket never closes connections`,
+        message: `the server never closed its side after the client's FIN (${durationText(t - clientFin)}, until ${UNTIL[reason]}): its socket sits in CLOSE_WAIT; rocket never closes connections`,
       })
     }
     c.clear()

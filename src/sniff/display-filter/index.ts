@@ -1,0 +1,3 @@
+// -Y: tshark-style display filters over calls.
+export {compileDisplayFilter, type DisplayFilter, type DisplayFilterOptions} from './compile.js'
+export {CallSelection, type StateCounts} from './selection.js'
