@@ -8,6 +8,8 @@ const {join} = require('node:path')
 
 const {Config, handle, Plugin, run, settings} = require('@oclif/core')
 
+const drained = require('./drained.js')
+
 const root = join(__dirname, '..')
 const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 pjson.oclif.commands = './commands'
@@ -26,18 +28,6 @@ async function main() {
   const config = await Config.load({root, pjson, plugins: new Map([[plugin.name, plugin]])})
   await config.loadPluginsAndCommands({force: true})
   return run(process.argv.slice(2), config)
-}
-
-// Not oclif's flush(), which gives up on a slow reader after 10 s with a stack
-// trace (\`rpcdiag sockets --json | less\`, left unread): wait for stdout to
-// drain, however long the reader takes, as a Unix tool blocked on write does.
-function drained() {
-  if (!process.stdout.writableNeedDrain) return undefined
-  return new Promise((resolve) => {
-    process.stdout.once('drain', resolve)
-    process.stdout.once('close', resolve)
-    process.stdout.once('error', resolve)
-  })
 }
 
 main().then(drained).catch(handle)

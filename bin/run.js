@@ -40,12 +40,13 @@ function versionWithoutOclif() {
 
 const version = versionWithoutOclif()
 if (version === undefined) {
-  const {execute, settings} = require('../dist/oclif.cjs')
+  const {handle, run, settings} = require('../dist/oclif.cjs')
   // The build is what runs, even when NODE_ENV is test or development: oclif
   // would otherwise look for the TypeScript sources of dist/commands and try
   // to register tsx or ts-node for them.
   settings.enableAutoTranspile = false
-  execute({dir: root})
+  // What oclif's execute() does, but waiting out a slow reader (drained.js).
+  run(process.argv.slice(2), root).then(require('./drained.js')).catch(handle)
 } else {
   process.stdout.write(`${version}\n`)
 }
