@@ -77,6 +77,8 @@ function logBucketed(s: WeightedSamples, buckets: number): HistogramBucket[] {
   if (!(lo < max) || !Number.isFinite(lo)) return [{le: max, count: s.count}]
   const step = Math.log(max / lo) / buckets
   if (!(step > 0)) return [{le: max, count: s.count}]
+  // A ratio past the largest double (a denormal smallest value): even buckets lose nothing there.
+  if (!Number.isFinite(step)) return bucketed(s, buckets)
   const counts = new Array<number>(buckets).fill(0)
   for (const [v, n] of s.weighted()) {
     const i = v <= lo ? 0 : Math.floor(Math.log(v / lo) / step)

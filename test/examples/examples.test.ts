@@ -133,7 +133,7 @@ describe('examples/systemd/rpcdiag-agent.service', () => {
     expect(unit).toMatch(/^User=rpcdiag$/m)
     expect(unit).toMatch(/^AmbientCapabilities=$/m)
     expect(unit).toMatch(/^CapabilityBoundingSet=CAP_NET_RAW CAP_NET_ADMIN$/m)
-    expect(exec?.[1]).toMatch(/--backend tcpdump .*--metrics \S+ -q$/)
+    expect(exec?.[1]).toMatch(/--backend tcpdump .*--metrics \S+ --metrics-only$/)
   })
 
   it.skipIf(!HAVE_SYSTEMD_ANALYZE)('passes systemd-analyze verify (with ExecStart pointing at this checkout; needs systemd)', () => {

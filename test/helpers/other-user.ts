@@ -58,15 +58,14 @@ export async function bundleForOtherUser(entry: string): Promise<string> {
 }
 
 /**
- * The built CLI (scripts/build.mjs) in a reachable directory: DIR/bin/run.js,
+ * The built CLI (scripts/build.mjs) in a reachable directory: DIR/bin (run.js and what it requires),
  * DIR/dist, DIR/package.json. oclif's plugins (help, autocomplete) are left
  * out: the commands need none of them.
  */
 export function builtCliForOtherUser(): string {
   const dir = reachableDir('rpcdiag-cli-')
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--out', join(dir, 'dist')], {stdio: 'ignore'})
-  cpSync(join(ROOT, 'bin', 'run.js'), join(dir, 'bin', 'run.js'))
-  cpSync(join(ROOT, 'bin', 'package.json'), join(dir, 'bin', 'package.json'))
+  cpSync(join(ROOT, 'bin'), join(dir, 'bin'), {recursive: true})
   const pjson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
   pjson.oclif.plugins = []
   writeFileSync(join(dir, 'package.json'), JSON.stringify(pjson))

@@ -79,11 +79,20 @@ describe('LogHistogram', () => {
 })
 
 describe('the terminal histogram drawn from a LogHistogram', () => {
-  it('draws the same bars as from the samples when no value sits within 1% of a bar edge', () => {
+  it('draws the same even bars as from the samples when no value sits within 1% of a bar edge', () => {
     // 0.1 .. 1.0 ms in steps of 0.1, i times each: bar edges every 0.09 ms, values well inside.
     const samples: number[] = []
     for (let i = 1; i <= 10; i++) for (let k = 0; k < i; k++) samples.push(i / 10)
+    expect(histogram(of(samples), 10, 'linear')).toEqual(histogram(samples, 10, 'linear'))
+    expect(renderHistogram(of(samples), {scale: 'linear'})).toEqual(renderHistogram(samples, {scale: 'linear'}))
+  })
+
+  it('draws the same log-scale bars as from the samples when no value sits within 1% of a bar edge', () => {
+    // From 1 to 1024 ms the log edges are the powers of two; values at 2^(i+0.5), i+1 times each, sit mid-bar.
+    const samples: number[] = [1, 1024]
+    for (let i = 0; i < 10; i++) for (let k = 0; k <= i; k++) samples.push(2 ** (i + 0.5))
     expect(histogram(of(samples))).toEqual(histogram(samples))
+    expect(histogram(samples).map((b) => b.count)).toEqual([2, 2, 3, 4, 5, 6, 7, 8, 9, 11])
     expect(renderHistogram(of(samples))).toEqual(renderHistogram(samples))
   })
 
@@ -93,7 +102,8 @@ describe('the terminal histogram drawn from a LogHistogram', () => {
         expect(histogram(of(samples)).reduce((n, b) => n + b.count, 0)).toBe(samples.length)
       }),
       // A spread too small to divide into buckets (found by a CI run): the width underflowed to 0.
-      {examples: [[[0, 5e-324]]]},
+      // And a smallest value so small that max / min is past the largest double: its samples went nowhere.
+      {examples: [[[0, 5e-324]], [[5e-324, 0.000001015164359942691]]]},
     )
   })
 })
