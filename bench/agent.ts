@@ -31,16 +31,25 @@ function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : Number.NaN
 }
 
+/** A process named `name` below pid: its child, or a grandchild (the capture program runs under a lifeline sh). */
 function childOf(pid: number, name: string): number | undefined {
+  const procs: Array<{pid: number; ppid: number; comm: string}> = []
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue
     try {
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      if (ppid === pid && stat.includes(`(${name})`)) return Number(d)
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      procs.push({pid: Number(d), ppid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]), comm})
     } catch {
       // gone
     }
+  }
+  let level = [pid]
+  for (let depth = 0; depth < 3 && level.length > 0; depth++) {
+    const below = procs.filter((p) => level.includes(p.ppid))
+    const found = below.find((p) => p.comm === name)
+    if (found !== undefined) return found.pid
+    level = below.map((p) => p.pid)
   }
   return undefined
 }
