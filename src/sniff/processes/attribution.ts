@@ -101,24 +101,33 @@ export class ProcessAttribution {
   }
 }
 
+/** The worker that reads the socket table (table-worker.ts beside this file). */
+function tableWorker(): Worker {
+  // .js once built; .ts from the sources, where bin/dev-worker.mjs registers tsx in the worker
+  // first (Node 20 does not pass the loader on to workers).
+  const ext = extname(fileURLToPath(import.meta.url))
+  const url = new URL(`./table-worker${ext}`, import.meta.url)
+  return ext === '.ts' ? new Worker(new URL('../../../bin/dev-worker.mjs', import.meta.url), {workerData: {module: url.href}}) : new Worker(url)
+}
+
 /**
  * Attribution from this machine's socket table, read in a worker thread so the
  * capture's event loop never waits for it. ports: the captured server ports
  * (--port), which every socket of interest has at one end. netDir: the tables
  * of another network namespace (/proc/PID/net of a process inside, --netns);
- * the owners are still found among all of this machine's processes.
+ * the owners are still found among all of this machine's processes. startWorker:
+ * a worker to use instead of the table worker, when it returns one (tests start
+ * one that dies).
  */
-export function socketTableAttribution(ports?: readonly PortRange[], opts: {netDir?: string} = {}): ProcessAttribution & {close(): Promise<void>} {
+export function socketTableAttribution(
+  ports?: readonly PortRange[],
+  opts: {netDir?: string; startWorker?: () => Worker | undefined} = {},
+): ProcessAttribution & {close(): Promise<void>} {
   let worker: Worker | undefined
   let nextId = 0
   const waiting = new Map<number, {resolve: (i: SocketIndex) => void; reject: (e: Error) => void}>()
   const start = (): Worker => {
-    // The worker is this folder's sibling module: .js once built; .ts from the sources,
-    // where bin/dev-worker.mjs registers tsx in the worker first (Node 20 does not pass
-    // the loader on to workers).
-    const ext = extname(fileURLToPath(import.meta.url))
-    const url = new URL(`./table-worker${ext}`, import.meta.url)
-    const w = ext === '.ts' ? new Worker(new URL('../../../bin/dev-worker.mjs', import.meta.url), {workerData: {module: url.href}}) : new Worker(url)
+    const w = opts.startWorker?.() ?? tableWorker()
     w.unref()
     w.on('message', (m: {id: number; rows?: SocketRow[]; localAddresses?: string[]; error?: string}) => {
       const p = waiting.get(m.id)
@@ -126,10 +135,15 @@ export function socketTableAttribution(ports?: readonly PortRange[], opts: {netD
       if (m.rows !== undefined) p?.resolve(new SocketIndex(m.rows, {localAddresses: m.localAddresses}))
       else p?.reject(new Error(m.error ?? 'socket table unavailable'))
     })
-    w.on('error', (e) => {
+    // A worker that failed or exited answers nothing more: what waits on it fails (those flows
+    // stay unnamed) and the next lookup starts a new one.
+    const gone = (e: Error) => {
+      if (worker === w) worker = undefined
       for (const p of waiting.values()) p.reject(e)
       waiting.clear()
-    })
+    }
+    w.on('error', gone)
+    w.on('exit', (code) => gone(new Error(`the socket table worker exited (code ${code})`)))
     return w
   }
   const attribution = new ProcessAttribution(

@@ -58,3 +58,28 @@ describe('the listener behind a flow', () => {
     expect(local.serverProcess).toMatchObject({pid: process.pid})
   })
 })
+
+describe('the socket table worker', () => {
+  it('a worker that exits fails the lookups waiting on it, and the next lookup starts a new one that names the server', async () => {
+    const {socketTableAttribution} = await import('../../../src/sniff/index.js')
+    const {Worker} = await import('node:worker_threads')
+    let started = 0
+    // The first worker dies before it answers (as one out of memory would); later ones are the real table worker.
+    const attribution = socketTableAttribution([{from: port, to: port}], {startWorker: () => (started++ === 0 ? new Worker('process.exit(3)', {eval: true}) : undefined)})
+    try {
+      const first = ref('127.0.0.1:40000', `127.0.0.1:${port}`)
+      attribution.want(first)
+      // Bounded: idle() resolves once the lookup is over, whatever its outcome; before the fix it never did.
+      await Promise.race([attribution.idle(), new Promise((_, reject) => setTimeout(() => reject(new Error('the lookup never ended')), 10_000))])
+      expect(attribution.settled(first)).toBe(true)
+      expect(first.serverProcess).toBeUndefined()
+      const second = ref('127.0.0.1:40001', `127.0.0.1:${port}`)
+      attribution.want(second)
+      await Promise.race([attribution.idle(), new Promise((_, reject) => setTimeout(() => reject(new Error('the second lookup never ended')), 20_000))])
+      expect(started).toBe(2)
+      expect(second.serverProcess).toMatchObject({pid: process.pid})
+    } finally {
+      await attribution.close()
+    }
+  }, 40_000)
+})
