@@ -121,7 +121,7 @@ Human output fits the terminal (the middle of long fields gives way to …; $COL
 
   public async run(): Promise<SniffSummary | undefined> {
     const {flags, raw} = await this.parse(Sniff)
-    const [{runSniffCommand}, {parseFailOn}] = await Promise.all([import('../src/sniff/command/index.js'), import('../src/sniff/fail-on.js')])
+    const [{runSniffCommand}, {parseFailOn}] = await Promise.all([import('../src/sniff-command/index.js'), import('../src/sniff/fail-on.js')])
     // Not strict: the words after the flags are a capture filter, as tcpdump takes them. A word like a flag is a typo, not a filter.
     // From raw, in the order typed: oclif's argv misorders repeated words ("src port 1 and dst port 2").
     const words = raw.filter((t) => t.type === 'arg').map((t) => t.input)

@@ -2,6 +2,7 @@ import {Flags, type Interfaces} from '@oclif/core'
 import ms from 'ms'
 
 import {err, ok, type Result, UsageError} from '../errors.js'
+import {formatDuration} from '../stats/duration.js'
 
 /**
  * Durations as every flag takes them: `500ms`, `5s`, `1.5m`, `1h` (vercel's
@@ -20,14 +21,6 @@ export interface DurationBounds {
 }
 
 const BARE_NUMBER = /^(?:\d+(?:\.\d+)?|\.\d+)$/
-
-/** "500 ms", "2 s", "1.5 min": the shortest text a person would type back. */
-export function formatDuration(msValue: number): string {
-  if (msValue >= 3_600_000 && msValue % 3_600_000 === 0) return `${msValue / 3_600_000}h`
-  if (msValue >= 60_000 && msValue % 60_000 === 0) return `${msValue / 60_000}m`
-  if (msValue >= 1000 && msValue % 1000 === 0) return `${msValue / 1000}s`
-  return `${msValue}ms`
-}
 
 /** Parse one duration flag value to milliseconds; `flag` names it in the error ("--timeout"). */
 export function parseDuration(text: string, flag: string, bounds: DurationBounds): Result<number, UsageError> {

@@ -1,10 +1,9 @@
-import {durationText} from './duration.js'
 import type {ChalkInstance} from 'chalk'
 
 import type {LoadReport} from '../rpc/load-test.js'
 import {roundMs} from '../stats/index.js'
 import {epochSecondsFromMs} from './timestamp.js'
-import {formatDuration} from '../cli/duration-flag.js'
+import {durationText, formatDuration} from '../stats/duration.js'
 import {describeStray} from './call-result.js'
 import {histogram, renderHistogram} from './histogram.js'
 import {renderTable} from './table.js'

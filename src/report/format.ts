@@ -16,4 +16,4 @@ export function clockText(epochMs: number): string {
 }
 
 /** 825.000 ms, 12.345 s, 38 min 2.8 s: the one duration formatter (src/render/duration.ts). */
-export {durationText} from '../render/duration.js'
+export {durationText} from '../stats/duration.js'

@@ -1,8 +1,8 @@
 // What `rpcdiag sniff` was asked, once its flags are parsed: the one input of
 // runSniffCommand. Output formats and filters are named as tshark names them.
 
-import type {ProtoSchema} from '../../rpc/proto/index.js'
-import type {FailOnKind} from '../fail-on.js'
+import type {ProtoSchema} from '../rpc/proto/index.js'
+import type {FailOnKind} from '../sniff/fail-on.js'
 
 /** text: a line per call (default); ndjson: --json; csv/tsv/fields: a row of fields per call (-T fields -e ...). */
 export type SniffFormat = 'text' | 'ndjson' | 'csv' | 'tsv' | 'fields'

@@ -5,10 +5,10 @@
 //   const r = await runSniffCommand(options, {stdout: process.stdout, stderr: process.stderr, log, env: process.env, color})
 //   if (!r.ok) fail(r.error)   // a usage error, a capture failure, or --fail-on's findings (exit 4)
 
-import {listInterfaces, timestampWarning} from '../../capture/index.js'
-import {untilSignal} from '../../cli/signals.js'
-import {err, FailOnError, ok, type Result, type RpcDiagError, UsageError} from '../../errors.js'
-import {parsePortRanges} from '../../net/index.js'
+import {listInterfaces, timestampWarning} from '../capture/index.js'
+import {untilSignal} from '../cli/signals.js'
+import {err, FailOnError, ok, type Result, type RpcDiagError, UsageError} from '../errors.js'
+import {parsePortRanges} from '../net/index.js'
 import {
   CaptureTimeFormat,
   colorsFor,
@@ -28,15 +28,15 @@ import {
   terminalOutput,
   TSHARK_FIELDS,
   TSV_LAYOUT,
-} from '../../render/sniff/index.js'
-import {CallSelection, compileDisplayFilter, type DisplayFilter} from '../display-filter/index.js'
-import {failOnFindings} from '../fail-on.js'
-import type {FieldRef} from '../fields/index.js'
-import {FindingRollup} from '../findings/index.js'
-import {RawPayloadDecoder, SchemaPayloadDecoder} from '../payload-decoder.js'
-import {runSniff, type SniffRun} from '../run-sniff.js'
-import {teeOutputs, withoutFrames} from '../tee-output.js'
-import type {SniffSummary} from '../transactions/index.js'
+} from '../render/sniff/index.js'
+import {CallSelection, compileDisplayFilter, type DisplayFilter} from '../sniff/display-filter/index.js'
+import {failOnFindings} from '../sniff/fail-on.js'
+import type {FieldRef} from '../sniff/fields/index.js'
+import {FindingRollup} from '../sniff/findings/index.js'
+import {RawPayloadDecoder, SchemaPayloadDecoder} from '../sniff/payload-decoder.js'
+import {runSniff, type SniffRun} from '../sniff/run-sniff.js'
+import {teeOutputs, withoutFrames} from '../sniff/tee-output.js'
+import type {SniffSummary} from '../sniff/transactions/index.js'
 import type {SniffCommandIo, SniffCommandOptions, SniffFormat} from './options.js'
 
 const LAYOUTS: Readonly<Record<Exclude<SniffFormat, 'text' | 'ndjson'>, FieldsLayout>> = {csv: CSV_LAYOUT, tsv: TSV_LAYOUT, fields: TSHARK_FIELDS}
@@ -93,7 +93,7 @@ export async function runSniffCommand(o: SniffCommandOptions, io: SniffCommandIo
   const payloads = o.schema !== undefined ? new SchemaPayloadDecoder(o.schema) : o.verbose ? new RawPayloadDecoder() : undefined
 
   // --report: opened now, so a path that cannot be written fails before the capture.
-  const reports = o.report === undefined ? undefined : await import('../../report/index.js')
+  const reports = o.report === undefined ? undefined : await import('../report/index.js')
   const opened = reports?.SniffReport.open(o.report!)
   if (opened !== undefined && !opened.ok) return opened
   const report = opened?.value
@@ -104,9 +104,9 @@ export async function runSniffCommand(o: SniffCommandOptions, io: SniffCommandIo
   const processes = o.processes && !silent
 
   // --netns: the capture process runs inside; the namespace's tables (process names, CLOSE_WAIT) are read through a process in it.
-  let netns: import('../../netns/index.js').NetnsAccess | undefined
+  let netns: import('../netns/index.js').NetnsAccess | undefined
   if (o.netns !== undefined) {
-    const n = await (await import('../../netns/index.js')).openNetns(o.netns, {tables: processes || o.metrics !== undefined})
+    const n = await (await import('../netns/index.js')).openNetns(o.netns, {tables: processes || o.metrics !== undefined})
     if (!n.ok) return n
     netns = n.value
   }
@@ -246,7 +246,7 @@ function explainFilterError(e: RpcDiagError, words: readonly string[]): RpcDiagE
 
 /** --metrics: the registry and its HTTP endpoint, up before the capture starts (a port in use fails at once). */
 async function startMetrics(text: string, o: {ports?: string[]; maxMethods?: number; closeWait: boolean; netDir?: string}) {
-  const m = await import('../../metrics/index.js')
+  const m = await import('../metrics/index.js')
   const address = m.parseMetricsAddress(text)
   if (!address.ok) return address
   const ports = parsePortRanges(o.ports ?? [])

@@ -27,3 +27,11 @@ export function durationText(ms: number): string {
   if (d > 0) return `${d} d ${h} h ${min} min`
   return `${h} h ${min} min ${s} s`
 }
+
+/** A duration as a flag value a person would type back: "500ms", "2s", "1m", "1h" (the flags' own units). */
+export function formatDuration(msValue: number): string {
+  if (msValue >= 3_600_000 && msValue % 3_600_000 === 0) return `${msValue / 3_600_000}h`
+  if (msValue >= 60_000 && msValue % 60_000 === 0) return `${msValue / 60_000}m`
+  if (msValue >= 1000 && msValue % 1000 === 0) return `${msValue / 1000}s`
+  return `${msValue}ms`
+}

@@ -1,7 +1,7 @@
 // The one duration formatter: short waits in ms, long ones in minutes and hours.
 import {describe, expect, it} from 'vitest'
 
-import {durationText} from '../../src/render/duration.js'
+import {durationText} from '../../src/stats/duration.js'
 
 describe('durationText', () => {
   it('reads at every scale', () => {

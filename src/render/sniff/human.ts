@@ -12,7 +12,7 @@ import {describeChunk} from '../chunk-view.js'
 import {hexdump} from '../hexdump.js'
 import {displayText, quoteBytes} from '../../../decoders/string/index.js'
 import {type FrameInfo, type PayloadResult, type SniffEvent, UNANSWERED_REASON_TEXT, UNCERTAIN_LABEL} from '../../sniff/index.js'
-import {durationText} from '../duration.js'
+import {durationText} from '../../stats/duration.js'
 import {fitLine, wrapLine} from '../fit-width.js'
 import {type CaptureTimeFormat, flowText} from './format.js'
 

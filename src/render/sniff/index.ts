@@ -1,7 +1,7 @@
 // Everything sniff prints, in one import for the command (and demo).
 export {colorsFor} from '../color.js'
 export {CaptureTimeFormat, flowText} from './format.js'
-export {durationText} from '../duration.js'
+export {durationText} from '../../stats/duration.js'
 export {fitLine, outputWidth, wrapLine} from '../fit-width.js'
 export {CSV_LAYOUT, DEFAULT_FIELDS, type FieldsLayout, FieldsRenderer, parseFieldOptions, resolveFieldList, TSHARK_FIELDS, TSV_LAYOUT} from './fields-output.js'
 export {renderFindings} from './findings.js'

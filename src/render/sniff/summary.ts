@@ -7,7 +7,7 @@ import type {ChalkInstance} from 'chalk'
 import {displayText} from '../../../decoders/string/index.js'
 
 import {type MethodSummary, type SniffSummary, UNCERTAIN_LABEL, type UncertainReason} from '../../sniff/index.js'
-import {durationText} from '../duration.js'
+import {durationText} from '../../stats/duration.js'
 import {stringWidth, wrapLine} from '../fit-width.js'
 import {renderHistogram, type WeightedSamples} from '../histogram.js'
 import {type Column, renderTable} from '../table.js'

@@ -5,7 +5,7 @@
 // never ran done). Bytes the capture lost do not explain a silence: a call they
 // touch is reported uncertain, not unanswered.
 
-import {durationText} from '../../render/duration.js'
+import {durationText} from '../../stats/duration.js'
 import {type PeerFinding, ROCKET_FRAME_DROP} from '../../../decoders/tinypb/index.js'
 import {noAnswerCauses} from '../../rpc/diagnose.js'
 import type {Cause} from '../events.js'

@@ -4,7 +4,7 @@
 // The per-connection state is in transactions-conn.ts, the memory of answered
 // msg_ids in answered-ring.ts; this file holds the pairing rules.
 
-import {durationText} from '../../render/duration.js'
+import {durationText} from '../../stats/duration.js'
 import {describeErrorCode, type PeerFinding, peerSafety, ROCKET_EMPTY_MSG_ID_REPLY} from '../../../decoders/tinypb/index.js'
 import {DEFAULT_TIMEOUT_MS, formatAddr} from '../../net/index.js'
 import type {PayloadDecoder} from '../payload-decoder.js'
