@@ -87,12 +87,7 @@ export class TcpBuffer {
     // Sized for what is pending, not for the largest frame this buffer ever held.
     let cap = this.initialCapacity
     while (cap < readable + n) cap *= 2
-    const next = Buffer.allocUnsafe(cap)
-    this.buf.copy(next, 0, this.r, this.w)
-    this.buf = next
-    this.r = 0
-    this.w = readable
-    this.owned = true
+    this.moveTo(cap)
   }
 
   /**
@@ -113,6 +108,12 @@ export class TcpBuffer {
     let cap = this.initialCapacity
     while (cap < readable) cap *= 2
     if (cap >= this.buf.length) return
+    this.moveTo(cap)
+  }
+
+  /** The readable bytes, moved to the start of new memory of cap bytes that this buffer owns. */
+  private moveTo(cap: number): void {
+    const readable = this.readable
     const next = Buffer.allocUnsafe(cap)
     this.buf.copy(next, 0, this.r, this.w)
     this.buf = next
