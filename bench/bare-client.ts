@@ -1,6 +1,8 @@
 // What the call benchmarks share: the bare TinyPB client (the floor any
 // client in Node can reach) and \`rpcdiag serve\` started in its own process.
 import {spawn} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {ROOT} from './build-dist.js'
@@ -87,3 +89,25 @@ export async function startServe(): Promise<{pid: number; addr: string; stop: ()
   }
 }
 
+/**
+ * What a call bench stands on: a `rpcdiag serve`, the bare client written to a
+ * scratch directory (`node bare HOST PORT ...`), and close() to stop and remove both.
+ */
+export async function startCallBench(name: string) {
+  const serve = await startServe()
+  const dir = mkdtempSync(join(tmpdir(), `rpcdiag-bench-${name}-`))
+  const bare = join(dir, 'bare.cjs')
+  writeFileSync(bare, BARE)
+  const cut = serve.addr.lastIndexOf(':')
+  return {
+    serve,
+    dir,
+    bare,
+    host: serve.addr.slice(0, cut),
+    port: serve.addr.slice(cut + 1),
+    close: async () => {
+      await serve.stop()
+      rmSync(dir, {recursive: true, force: true})
+    },
+  }
+}

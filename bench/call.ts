@@ -26,11 +26,10 @@
 // The machine's other work shows in every figure: read the two tools of a row
 // against each other (same rounds, interleaved), not against another run.
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {BARE, startServe} from './bare-client.js'
+import {startCallBench} from './bare-client.js'
 import {buildDist, ROOT} from './build-dist.js'
 import {median} from './timing.js'
 
@@ -78,12 +77,8 @@ function fmt(n: number, digits = 0): string {
 
 async function main(): Promise<void> {
   if (BUILD) buildDist()
-  const serve = await startServe()
-  const dir = mkdtempSync(join(tmpdir(), 'rpcdiag-bench-call-'))
-  const bare = join(dir, 'bare.cjs')
-  writeFileSync(bare, BARE)
-  const host = serve.addr.slice(0, serve.addr.lastIndexOf(':'))
-  const port = serve.addr.slice(serve.addr.lastIndexOf(':') + 1)
+  const bench = await startCallBench('call')
+  const {serve, bare, host, port} = bench
   try {
     console.log(`\nrpcdiag call against rpcdiag serve at ${serve.addr}; node ${process.version}; the machine may be shared: compare within a row`)
     console.log(`\nOne-shot call, process start to exit: median of ${ONE_SHOT_RUNS} interleaved runs after 2 warm-ups`)
@@ -153,8 +148,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await serve.stop()
-    rmSync(dir, {recursive: true, force: true})
+    await bench.close()
   }
 }
 

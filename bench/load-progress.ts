@@ -14,11 +14,11 @@
 //
 //   npx tsx bench/load-progress.ts [calls=20000] [rounds=5] [concurrency=8] [--no-build]
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir, loadavg} from 'node:os'
+import {readFileSync} from 'node:fs'
+import {loadavg} from 'node:os'
 import {join} from 'node:path'
 
-import {BARE, startServe} from './bare-client.js'
+import {startCallBench} from './bare-client.js'
 import {buildDist, ROOT} from './build-dist.js'
 import {median} from './timing.js'
 
@@ -51,12 +51,8 @@ function rateOf(text: string, what: string): Figures {
 
 async function main(): Promise<void> {
   if (!process.argv.includes('--no-build')) buildDist()
-  const serve = await startServe()
-  const dir = mkdtempSync(join(tmpdir(), 'rpcdiag-bench-bar-'))
-  const bare = join(dir, 'bare.cjs')
-  writeFileSync(bare, BARE)
-  const host = serve.addr.slice(0, serve.addr.lastIndexOf(':'))
-  const port = serve.addr.slice(serve.addr.lastIndexOf(':') + 1)
+  const bench = await startCallBench('bar')
+  const {serve, dir, bare, host, port} = bench
   const base = [CLI, 'call', 'Order.makeOrder', ...PROTO, '--addr', serve.addr, '-d', BODY, '-n', String(CALLS), '-c', String(CONC)]
   const env = {...process.env, NO_COLOR: '1'}
   /** Under `script`: stderr is a pseudo-terminal (script and the pty relay cost CPU too: hence the --no-progress row). */
@@ -122,8 +118,7 @@ async function main(): Promise<void> {
     }
     console.log(`\nload average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
   } finally {
-    await serve.stop()
-    rmSync(dir, {recursive: true, force: true})
+    await bench.close()
   }
 }
 
