@@ -4,7 +4,7 @@ import {BaseCommand, colorChoice, colorFlags, durationFlag, EXIT_FINDINGS, portF
 import {habitHint} from '../src/cli/habits.js'
 import {UsageError} from '../src/errors.js'
 import {DEFAULT_TIMEOUT_MS} from '../src/net/deadline.js'
-import {DEFAULT_MAX_BUFFERED, DEFAULT_MAX_HELD_BYTES} from '../src/sniff/reassembly/reassembler.js'
+import {DEFAULT_MAX_BUFFERED, DEFAULT_MAX_HELD_BYTES} from '../src/sniff/reassembly/limits.js'
 import type {SniffSummary} from '../src/sniff/index.js'
 
 /**

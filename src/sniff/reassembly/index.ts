@@ -2,5 +2,6 @@
 // streams out, in sequence order, with holes reported as gaps.
 export * from './half-stream.js'
 export * from './flow.js'
+export * from './limits.js'
 export * from './reassembler.js'
 export * from './sent-window.js'

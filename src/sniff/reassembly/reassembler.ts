@@ -2,6 +2,7 @@
 
 import {TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment} from '../../../decoders/packet/segment.js'
 import {DEFAULT_TIMEOUT_MS, inPortRanges, type PortRange} from '../../net/index.js'
+import {DEFAULT_MAX_HELD_BYTES} from './limits.js'
 import {type CloseReason, FlowTable, type TcpFlow as Flow, TcpFlow} from './flow.js'
 import {type Dir, type GapCause, type HalfOutput, HalfStream} from './half-stream.js'
 import type {Mismatch} from './sent-window.js'
@@ -63,13 +64,6 @@ export interface ReassemblyStats {
   connections: number
 }
 
-export const DEFAULT_MAX_HELD_BYTES = 16 * 1024 * 1024
-/**
- * sniff --max-buffered, across connections (the session applies it): four
- * connections at the --buffer-limit default. A watcher must stay small beside
- * what it watches.
- */
-export const DEFAULT_MAX_BUFFERED = 64 * 1024 * 1024
 const SWEEP_EVERY_MS = 1000
 /**
  * A connection closed by RST or a timeout is remembered this long so that data
