@@ -143,7 +143,7 @@ const common = {
   minifySyntax: true,
   keepNames: true,
   legalComments: 'none',
-  external: ['cap', 'systeminformation', 'typescript', 'ts-node', 'tsx', 'tsx/*', 'esbuild'],
+  external: ['cap', 'koffi', 'systeminformation', 'typescript', 'ts-node', 'tsx', 'tsx/*', 'esbuild'],
   metafile: true,
   logLevel: 'warning',
 }

@@ -8,7 +8,7 @@
 import {listInterfaces, timestampWarning} from '../capture/index.js'
 import {untilSignal} from '../cli/signals.js'
 import {err, FailOnError, ok, type Result, type RpcDiagError, UsageError} from '../errors.js'
-import {parsePortRanges} from '../net/index.js'
+import {holdMmapThreshold, parsePortRanges} from '../net/index.js'
 import {
   CaptureTimeFormat,
   colorsFor,
@@ -100,6 +100,8 @@ export async function runSniffCommand(o: SniffCommandOptions, io: SniffCommandIo
 
   const silent = o.metricsOnly
   const live = o.read === undefined
+  // A live capture runs for hours beside hostile traffic: freed buffers go back to the kernel.
+  if (live) holdMmapThreshold()
   // Attribution names processes for the printed lines: an agent printing nothing needs none.
   const processes = o.processes && !silent
 

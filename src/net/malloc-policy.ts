@@ -1,0 +1,47 @@
+import {createRequire} from 'node:module'
+
+/** glibc's mallopt() parameter for the size above which malloc maps memory of its own (mallopt(3)). */
+const M_MMAP_THRESHOLD = -3
+/** glibc's default for it, and the value it is held at. */
+export const MMAP_THRESHOLD = 128 * 1024
+
+export type MallocPolicy = {readonly applied: true} | {readonly applied: false; readonly why: string}
+
+let applied: MallocPolicy | undefined
+
+/**
+ * Make freed buffers go back to the kernel, for the long-running commands
+ * (serve, sniff, the metrics agent).
+ *
+ * glibc starts by mapping every allocation over 128 KiB on its own and
+ * unmapping it on free, but each time such a block is freed it raises that
+ * threshold to the block's size (up to 32 MiB). A server that once held a few
+ * MiB of someone's unfinished frame from then on takes buffers of that size
+ * from its heap, where freeing them leaves holes the kernel never gets back:
+ * the soak (bench/soak.ts) saw serve at +97% after the hostile phase, with
+ * nothing held. Setting the threshold (mallopt M_MMAP_THRESHOLD, which is what
+ * MALLOC_MMAP_THRESHOLD_=131072 does from the environment) turns the raising
+ * off: +13% in the same soak.
+ *
+ * Through koffi, an FFI library with prebuilt binaries. Not glibc (musl,
+ * macOS), no koffi binary for this platform, or the environment already sets
+ * the threshold: nothing is changed, and the answer says why. Once per
+ * process; later calls return the first answer.
+ */
+export function holdMmapThreshold(): MallocPolicy {
+  applied ??= apply()
+  return applied
+}
+
+function apply(): MallocPolicy {
+  if (process.platform !== 'linux') return {applied: false, why: `not Linux (${process.platform})`}
+  if (process.env.MALLOC_MMAP_THRESHOLD_ !== undefined) return {applied: false, why: 'MALLOC_MMAP_THRESHOLD_ is set in the environment'}
+  try {
+    // libc.so.6 is glibc's soname: on musl the load fails and nothing is changed.
+    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi')
+    const mallopt = koffi.load('libc.so.6').func('int mallopt(int param, int value)') as (param: number, value: number) => number
+    return mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) === 1 ? {applied: true} : {applied: false, why: 'mallopt refused M_MMAP_THRESHOLD'}
+  } catch (e) {
+    return {applied: false, why: `koffi: ${(e as Error).message.split('\n')[0]}`}
+  }
+}
