@@ -36,25 +36,36 @@ export class MinHeap<T> {
     const last = a.pop()!
     if (a.length > 0) {
       a[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < a.length && this.less(a[l], a[m])) m = l
-        if (r < a.length && this.less(a[r], a[m])) m = r
-        if (m === i) break
-        const t = a[i]
-        a[i] = a[m]
-        a[m] = t
-        i = m
-      }
+      this.siftDown(0)
     }
     return top
   }
 
+  private siftDown(i: number): void {
+    const a = this.a
+    for (;;) {
+      const l = 2 * i + 1
+      const r = l + 1
+      let m = i
+      if (l < a.length && this.less(a[l], a[m])) m = l
+      if (r < a.length && this.less(a[r], a[m])) m = r
+      if (m === i) return
+      const t = a[i]
+      a[i] = a[m]
+      a[m] = t
+      i = m
+    }
+  }
+
   clear(): void {
     this.a = []
+  }
+
+  /** Keep only the elements `keep` accepts, in heap order again (O(n)). */
+  retain(keep: (v: T) => boolean): void {
+    const a = this.a.filter(keep)
+    this.a = a
+    for (let i = (a.length >> 1) - 1; i >= 0; i--) this.siftDown(i)
   }
 
   /** Every element, in no particular order. */
