@@ -19,7 +19,12 @@ parentPort?.on('message', async (req: TableRequest) => {
   try {
     const table = await collectSockets({filter: {protocols: new Set(['tcp']), ports: req.ports}, backlog: false, netDir: req.netDir})
     const localAddresses = req.netDir === undefined ? undefined : readLocalAddresses(req.netDir)
-    parentPort!.postMessage({id: req.id, rows: [...table.sockets, ...table.listeners], localAddresses})
+    // Only sockets a process holds name anything. A server's port under short connections keeps
+    // thousands in TIME_WAIT (no owner): shipped ten times a second, they were most of sniff's heap.
+    // A listener the filter shows is in both lists: once is enough.
+    const shown = new Set(table.sockets.map((r) => r.inode))
+    const rows = [...table.sockets, ...table.listeners.filter((l) => !shown.has(l.inode))].filter((r) => r.pid !== null && r.pid !== undefined)
+    parentPort!.postMessage({id: req.id, rows, localAddresses})
   } catch (e) {
     parentPort!.postMessage({id: req.id, error: e instanceof Error ? e.message : String(e)})
   }

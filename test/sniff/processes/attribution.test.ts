@@ -1,7 +1,8 @@
 // Naming the process behind a captured flow from this machine's real socket
 // table: a wildcard listener names the server only for traffic to an address
 // of this machine.
-import {createServer, type Server} from 'node:net'
+import {once} from 'node:events'
+import {connect, createServer, type Server} from 'node:net'
 import {networkInterfaces} from 'node:os'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -80,6 +81,40 @@ describe('the socket table worker', () => {
       expect(second.serverProcess).toMatchObject({pid: process.pid})
     } finally {
       await attribution.close()
+    }
+  }, 40_000)
+})
+
+describe('what the socket table worker sends', () => {
+  it('only sockets a process holds: a port under short connections keeps hundreds in TIME-WAIT, which name nothing', async () => {
+    const {Worker} = await import('node:worker_threads')
+    const srv = createServer((s) => s.on('error', () => {}))
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve))
+    const p = (srv.address() as {port: number}).port
+    // 50 connections the client closes first: their client ends wait in TIME-WAIT, owned by no one.
+    for (let i = 0; i < 50; i++) {
+      const c = connect(p, '127.0.0.1')
+      await once(c, 'connect')
+      c.end()
+      await once(c, 'close')
+    }
+    const live = connect(p, '127.0.0.1')
+    await once(live, 'connect')
+    const waiting = await collectSockets({filter: {protocols: new Set(['tcp']), ports: [{from: p, to: p}]}})
+    expect(waiting.sockets.filter((r) => r.state === 'TIME-WAIT').length, 'TIME-WAIT sockets to leave out').toBeGreaterThanOrEqual(50)
+    // The real table worker, as the sources start it (bin/dev-worker.mjs registers tsx first).
+    const w = new Worker(new URL('../../../bin/dev-worker.mjs', import.meta.url), {workerData: {module: new URL('../../../src/sniff/processes/table-worker.ts', import.meta.url).href}})
+    try {
+      w.postMessage({id: 1, ports: [{from: p, to: p}]})
+      const [m] = (await Promise.race([once(w, 'message'), new Promise((_, reject) => setTimeout(() => reject(new Error('no answer')), 20_000))])) as [{rows: Array<{pid: number | null; state: string; localPort: number}>}]
+      expect(m.rows.filter((r) => r.pid === null)).toEqual([])
+      // The live connection's two ends and the listener are all there, owned by this process.
+      expect(m.rows.map((r) => `${r.state} ${r.localPort === p ? 'server' : 'client'}`).sort()).toEqual(['ESTABLISHED client', 'ESTABLISHED server', 'LISTEN server'])
+      expect(m.rows.every((r) => r.pid === process.pid)).toBe(true)
+    } finally {
+      live.destroy()
+      await w.terminate()
+      await new Promise<void>((resolve) => srv.close(() => resolve()))
     }
   }, 40_000)
 })
