@@ -166,7 +166,7 @@ async function main(): Promise<void> {
 
     console.log(`\n--repeat against one serve process: medians of ${ROUNDS} interleaved rounds; CPU in µs per call (server: 10 ms steps over the run)`)
     console.log(`  ${'mode'.padEnd(11)}${'c'.padStart(4)}  ${'client'.padEnd(16)}${'calls/s'.padStart(9)}${'client cpu'.padStart(12)}${'server cpu'.padStart(12)}   rpcdiag/bare`)
-    console.log("  (the bare net.Socket client against rpcdiag serve; rocket's own client against rocket's server follows)")
+    console.log(`  (the bare net.Socket client against rpcdiag serve${rocket.ok ? "; rocket's own client against rocket's server follows" : `: rocket's client is not built`})`)
     for (const mode of MODES) {
       for (const c of CONCURRENCY) {
         const calls = mode === 'per-call' ? Math.ceil(CALLS / 4) : CALLS

@@ -27,8 +27,9 @@
 # - patches/02: the test client calls 127.0.0.1:12345 and never leaves its
 #   event loop; it takes HOST:PORT as argv[1] and exits from its closure as
 #   rocket's generated clients do (exit 0 on success, 1 on an error).
-# Compiler flags stay the makefile's (-g -O0 -std=c++11). MAKE_JOBS (default 2)
-# is make's -j.
+# Compiler flags stay the makefile's (-g -O0 -std=c++11), as rocket ships;
+# ROCKET_OPT=-O2 (say) replaces its -O0 to see what the optimiser changes.
+# MAKE_JOBS (default 2) is make's -j.
 set -euo pipefail
 
 SRC=${1:?usage: build.sh ROCKET_SRC [PREFIX=/opt/rocket]}
@@ -71,10 +72,11 @@ protoc --cpp_out=testcases --proto_path=testcases testcases/order.proto
 
 export CPATH="$BUILD/compat${CPATH:+:$CPATH}"
 LIBS="$PROTOBUF_A $TINYXML_A"
-make -j"$JOBS" LIBS="$LIBS" lib/librocket.a
-make -j"$JOBS" LIBS="$LIBS" bin/test_rpc_server bin/test_rpc_client
-# rocket_loop, compiled like the test client (the makefile's flags and libraries).
 CXXFLAGS=$(make --no-print-directory PRINT-CXXFLAGS | sed 's/^CXXFLAGS = //')
+if [ -n "${ROCKET_OPT:-}" ]; then CXXFLAGS=${CXXFLAGS/-O0/$ROCKET_OPT}; fi
+make -j"$JOBS" LIBS="$LIBS" CXXFLAGS="$CXXFLAGS" lib/librocket.a
+make -j"$JOBS" LIBS="$LIBS" CXXFLAGS="$CXXFLAGS" bin/test_rpc_server bin/test_rpc_client
+# rocket_loop, compiled like the test client (the same flags and libraries).
 # shellcheck disable=SC2086
 g++ $CXXFLAGS -Itestcases "$HERE/rocket_loop.cc" testcases/order.pb.cc -o bin/rocket_loop lib/librocket.a $LIBS -ldl -pthread
 
@@ -83,6 +85,7 @@ cp bin/test_rpc_server bin/test_rpc_client bin/rocket_loop "$PREFIX/bin/"
   echo "rocket source: $SRC"
   echo "rocket commit: $COMMIT"
   echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ) with $(g++ --version | head -1), $(protoc --version)"
+  echo "flags: $CXXFLAGS"
   echo "libraries: $LIBS"
   echo "patches: $(cd "$HERE/patches" && ls *.patch | tr '\n' ' ')"
 } > "$PREFIX/BUILD-INFO"

@@ -40,7 +40,8 @@ export function findRocket(dir = ROCKET_DIR): RocketLookup {
   const lines = existsSync(infoFile) ? readFileSync(infoFile, 'utf8').split('\n') : []
   const commit = lines.find((l) => l.startsWith('rocket commit:'))?.slice('rocket commit:'.length).trim() ?? 'unknown commit'
   const patches = lines.find((l) => l.startsWith('patches:'))?.slice('patches:'.length).trim() ?? ''
-  return {ok: true, peer: {...peer, info: `rocket ${commit.slice(0, 12)} from ${dir}${patches === '' ? '' : `, patches ${patches}`}`}}
+  const opt = / (-O\w*)/.exec(lines.find((l) => l.startsWith('flags:')) ?? '')?.[1] ?? '-O0'
+  return {ok: true, peer: {...peer, info: `rocket ${commit.slice(0, 12)} (${opt}) from ${dir}${patches === '' ? '' : `, patches ${patches}`}`}}
 }
 
 export interface RocketServer {
