@@ -16,9 +16,18 @@
 //                         [--modes=keep-alive,pipelined,per-call] [--concurrency=1,8,64]
 //
 // --modes and --concurrency pick rows of part 2 (issue 14's row is
-// --modes=per-call --concurrency=1). rocket's own C++ client is the issue's
-// peer for that row; it is timed only where it is installed ($ROCKET_CLIENT:
-// a command that makes one call per run), else the line says it is not.
+// --modes=per-call --concurrency=1).
+//
+// 3. Against a real rocket server (rocket's test_rpc_server, built by
+//    bench/rocket/build.sh into $RPCDIAG_ROCKET_DIR, default /opt/rocket):
+//    - one-shot: rocket's test_rpc_client (C++, one call per process) beside
+//      `rpcdiag call`, interleaved, against one rocket server;
+//    - connection per call, c=1 (when part 2 runs per-call at c=1): rocket_loop
+//      (ROCKET_CALLS calls through rocket's RpcChannel, a new connection each)
+//      beside `rpcdiag call -n ROCKET_CALLS -c 1 --connection-per-call`, each
+//      run on a fresh rocket server (it never closes a connection: its CLOSE_WAIT
+//      sockets would slow every later run, see TINYPB.md).
+//    Where rocket is not built, a line says so and how to build it.
 //
 // --before=DIR also runs DIR/bin/run.js (another checkout, built) in the same
 // rounds; a build without clientCpuMs in its report shows no client CPU.
@@ -31,6 +40,7 @@ import {join} from 'node:path'
 
 import {startCallBench} from './bare-client.js'
 import {buildDist, ROOT} from './build-dist.js'
+import {findRocket, type RocketPeer, startRocketServer} from './rocket/peer.js'
 import {median} from './timing.js'
 
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'))
@@ -47,6 +57,11 @@ const PROTO = ['--proto', join(ROOT, 'examples', 'order.proto')]
 const BODY = '{"price":100,"goods":"apple"}'
 const PB_HEX = '086412056170706c65' // the same body, encoded
 const TICK_MS = 10 // /proc/PID/stat counts CPU in 1/100 s (USER_HZ)
+// rocket_loop keeps every call's socket until the call's timeout (rocket never
+// cancels it) and breaks once one closes (bench/rocket/rocket_loop.cc): a run
+// must hold all its sockets and end within ROCKET_TIMEOUT_MS.
+const ROCKET_CALLS = Math.min(Math.ceil(CALLS / 4), 2000)
+const ROCKET_TIMEOUT_MS = 30_000
 
 type Mode = 'keep-alive' | 'pipelined' | 'per-call'
 
@@ -79,9 +94,24 @@ async function main(): Promise<void> {
   if (BUILD) buildDist()
   const bench = await startCallBench('call')
   const {serve, bare, host, port} = bench
+  const rocket = findRocket()
+  const rocketServer = rocket.ok ? await startRocketServer(rocket.peer) : undefined
   try {
     console.log(`\nrpcdiag call against rpcdiag serve at ${serve.addr}; node ${process.version}; the machine may be shared: compare within a row`)
+    console.log(
+      rocket.ok
+        ? `rocket: ${rocket.peer.info}; its test_rpc_server at ${rocketServer!.addr} (ERROR log level, 4 io threads)`
+        : `${rocket.why}; the bare net.Socket client stands in for rocket's client`,
+    )
     console.log(`\nOne-shot call, process start to exit: median of ${ONE_SHOT_RUNS} interleaved runs after 2 warm-ups`)
+    const toRocket: Array<[string, string, string[]]> =
+      rocketServer === undefined
+        ? []
+        : [
+            ["rocket's test_rpc_client (C++) → rocket", rocket.ok ? rocket.peer.client : '', [rocketServer.addr]],
+            ['rpcdiag call --data-hex → rocket', process.execPath, [CLI, 'call', 'Order.makeOrder', '--addr', rocketServer.addr, '--data-hex', PB_HEX]],
+            ['rpcdiag call --proto --json → rocket', process.execPath, [CLI, 'call', 'Order.makeOrder', '--addr', rocketServer.addr, ...PROTO, '--json', BODY]],
+          ]
     const shots: Array<[string, string, string[]]> = [
       ['node -e 0 (floor of any Node CLI)', process.execPath, ['-e', '0']],
       ['bare TinyPB client in plain Node', process.execPath, [bare, host, port, '1', '1', 'keep-alive', '1']],
@@ -90,20 +120,31 @@ async function main(): Promise<void> {
       ...(BEFORE === undefined
         ? []
         : [['before: call --proto --json', process.execPath, [join(BEFORE, 'bin', 'run.js'), 'call', 'Order.makeOrder', '--addr', serve.addr, ...PROTO, '--json', BODY]] as [string, string, string[]]]),
+      ...toRocket,
     ]
     const shot = shots.map(() => ({wall: [] as number[], cpu: [] as number[]}))
     for (let r = 0; r < ONE_SHOT_RUNS + 2; r++) {
       for (const [i, [name, cmd, args]] of shots.entries()) {
         const t = timed(cmd, args)
-        if (t.status !== 0) throw new Error(`${name} exited ${t.status}: ${t.stdout}${t.stderr}`)
+        // rocket's server answers order_id 20230514; a call it drops ends in a timeout, not in a wrong figure.
+        if (t.status !== 0 || (name.endsWith('rocket') && !t.stdout.includes('20230514'))) throw new Error(`${name} exited ${t.status}: ${t.stdout.slice(-2000)}${t.stderr}`)
         if (r >= 2) (shot[i].wall.push(t.wallMs), shot[i].cpu.push(t.cpuMs))
       }
     }
     const floor = median(shot[0].wall)
     for (const [i, [name]] of shots.entries()) {
       const wall = median(shot[i].wall)
-      console.log(`  ${name.padEnd(38)} wall ${fmt(wall).padStart(5)} ms (min ${fmt(Math.min(...shot[i].wall)).padStart(4)})  cpu ${fmt(median(shot[i].cpu)).padStart(4)} ms  ${(wall / floor).toFixed(2)}x node -e 0`)
+      console.log(`  ${name.padEnd(40)} wall ${fmt(wall).padStart(5)} ms (min ${fmt(Math.min(...shot[i].wall)).padStart(4)})  cpu ${fmt(median(shot[i].cpu)).padStart(4)} ms  ${(wall / floor).toFixed(2)}x node -e 0`)
     }
+    if (rocketServer !== undefined) {
+      const wallOf = (name: string) => median(shot[shots.findIndex(([n]) => n === name)].wall)
+      const peerWall = wallOf(toRocket[0][0])
+      console.log(
+        `  one-shot against rocket's server: rpcdiag --proto --json ${fmt(wallOf(toRocket[2][0]))} ms, --data-hex ${fmt(wallOf(toRocket[1][0]))} ms, rocket's client ${fmt(peerWall)} ms: ` +
+          `${(wallOf(toRocket[2][0]) / peerWall).toFixed(1)}x (GNU time's CPU is in 10 ms steps)`,
+      )
+    }
+    await rocketServer?.stop()
 
     type Tool = 'bare' | 'rpcdiag' | 'before'
     const tools: Tool[] = BEFORE === undefined ? ['bare', 'rpcdiag'] : ['bare', 'rpcdiag', 'before']
@@ -125,7 +166,7 @@ async function main(): Promise<void> {
 
     console.log(`\n--repeat against one serve process: medians of ${ROUNDS} interleaved rounds; CPU in µs per call (server: 10 ms steps over the run)`)
     console.log(`  ${'mode'.padEnd(11)}${'c'.padStart(4)}  ${'client'.padEnd(16)}${'calls/s'.padStart(9)}${'client cpu'.padStart(12)}${'server cpu'.padStart(12)}   rpcdiag/bare`)
-    console.log("  (rocket's C++ client, the issue's peer for these rows, is not installed here: the bare net.Socket client stands in)")
+    console.log(`  (the bare net.Socket client against rpcdiag serve${rocket.ok ? "; rocket's own client against rocket's server follows" : `: rocket's client is not built`})`)
     for (const mode of MODES) {
       for (const c of CONCURRENCY) {
         const calls = mode === 'per-call' ? Math.ceil(CALLS / 4) : CALLS
@@ -147,9 +188,54 @@ async function main(): Promise<void> {
         }
       }
     }
+    if (!rocket.ok) {
+      console.log(`\nAgainst a real rocket server: not run: ${rocket.why}; the bare net.Socket client above stands in`)
+    } else if (MODES.includes('per-call') && CONCURRENCY.includes(1)) {
+      await rocketLoadRow(rocket.peer)
+    }
   } finally {
+    await rocketServer?.stop()
     await bench.close()
   }
+}
+
+/** Part 3's load row: rocket's own client beside rpcdiag call, connection per call at c=1, each on a fresh rocket server. */
+async function rocketLoadRow(peer: RocketPeer): Promise<void> {
+  console.log(`\nAgainst rocket's test_rpc_server, connection per call, c=1, ${ROCKET_CALLS} calls a run, a fresh server each run: medians of ${ROUNDS} interleaved rounds; CPU in µs per call`)
+  console.log(`  ${'client'.padEnd(38)}${'calls/s'.padStart(9)}${'client cpu'.padStart(12)}${'server cpu'.padStart(12)}   calls/s and client cpu x rocket's`)
+  type Tool = 'rocket' | 'rpcdiag'
+  const runs = {rocket: [] as LoadRun[], rpcdiag: [] as LoadRun[]}
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const tool of ['rocket', 'rpcdiag'] as Tool[]) {
+      const s = await startRocketServer(peer)
+      try {
+        const s0 = cpuMs(s.pid)
+        const t =
+          tool === 'rocket'
+            ? timed(peer.loop, [s.addr, String(ROCKET_CALLS), String(ROCKET_TIMEOUT_MS)])
+            : timed(process.execPath, [CLI, 'call', 'Order.makeOrder', '--addr', s.addr, ...PROTO, '--json', BODY, '-n', String(ROCKET_CALLS), '-c', '1', '--connection-per-call', '--format', 'json'])
+        const serverMs = cpuMs(s.pid) - s0
+        if (t.status !== 0) throw new Error(`${tool} against rocket exited ${t.status}: ${t.stdout.slice(-2000)}${t.stderr.slice(-2000)}`)
+        // rocket_loop prints rocket's start-up line before its JSON: the last line is the figure.
+        const out = JSON.parse(tool === 'rocket' ? t.stdout.trim().split('\n').at(-1)! : t.stdout) as {ok: number; callsPerSec: number; cpuMs?: number; clientCpuMs?: number}
+        if (out.ok !== ROCKET_CALLS) throw new Error(`${tool} against rocket: ${out.ok} of ${ROCKET_CALLS} answered`)
+        runs[tool].push({callsPerSec: out.callsPerSec, clientUsPerCall: ((out.cpuMs ?? out.clientCpuMs ?? NaN) * 1000) / ROCKET_CALLS, serverUsPerCall: (serverMs * 1000) / ROCKET_CALLS})
+      } finally {
+        await s.stop()
+      }
+    }
+  }
+  const med = (tool: Tool) => ({
+    callsPerSec: median(runs[tool].map((x) => x.callsPerSec)),
+    client: median(runs[tool].map((x) => x.clientUsPerCall)),
+    server: median(runs[tool].map((x) => x.serverUsPerCall)),
+  })
+  const k = med('rocket')
+  for (const [tool, label] of [['rocket', "rocket_loop (rocket's RpcChannel)"], ['rpcdiag', 'rpcdiag call -n --connection-per-call']] as Array<[Tool, string]>) {
+    const m = med(tool)
+    console.log(`  ${label.padEnd(38)}${fmt(m.callsPerSec).padStart(9)}${fmt(m.client, 1).padStart(12)}${fmt(m.server, 1).padStart(12)}   ${(m.callsPerSec / k.callsPerSec).toFixed(2)}x  ${(m.client / k.client).toFixed(2)}x`)
+  }
+  console.log(`  each run's calls/s: rocket ${runs.rocket.map((x) => fmt(x.callsPerSec)).join(' ')}; rpcdiag ${runs.rpcdiag.map((x) => fmt(x.callsPerSec)).join(' ')}`)
 }
 
 await main()

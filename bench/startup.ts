@@ -12,9 +12,13 @@
 // the row "through oclif" (DEBUG set to a name nothing logs under) shows the
 // start-up every other command pays. When NODE_EXTRA_CA_CERTS is set, node
 // parses that bundle before running anything: a row without it shows its cost.
+// Where rocket is built (bench/rocket/build.sh, $RPCDIAG_ROCKET_DIR, default
+// /opt/rocket), the one-shot call is also timed against rocket's own
+// test_rpc_server, beside rocket's C++ test_rpc_client (the issue's peer).
 import {type ChildProcess, spawn} from 'node:child_process'
 
 import {buildDist, ROOT} from './build-dist.js'
+import {findRocket, startRocketServer} from './rocket/peer.js'
 import {median, ms, type ProcessRow, timeInterleaved} from './timing.js'
 
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'))
@@ -64,13 +68,26 @@ function rpcdiagRows(label: string, run: string, port: number): ProcessRow[] {
 async function main(): Promise<void> {
   if (BUILD) buildDist()
   const server = await startServer()
+  const rocket = findRocket()
+  const rocketServer = rocket.ok ? await startRocketServer(rocket.peer) : undefined
   try {
+    const toRocket: ProcessRow[] =
+      rocket.ok && rocketServer !== undefined
+        ? [
+            {name: "rocket's test_rpc_client (C++) → rocket", argv: [rocket.peer.client, rocketServer.addr]},
+            {
+              name: 'rpcdiag call (one-shot) → rocket',
+              argv: [process.execPath, `${ROOT}bin/run.js`, 'call', 'Order.makeOrder', '--json', '{"price":100,"goods":"apple"}', '--proto', `${ROOT}examples/order.proto`, '--addr', rocketServer.addr],
+            },
+          ]
+        : []
     const rows: ProcessRow[] = [
       {name: 'node -e 0', argv: [process.execPath, '-e', '0']},
       ...(process.env.NODE_EXTRA_CA_CERTS ? [{name: 'node -e 0, NODE_EXTRA_CA_CERTS unset', argv: [process.execPath, '-e', '0'], env: {...process.env, NODE_EXTRA_CA_CERTS: undefined}}] : []),
       ...rpcdiagRows('rpcdiag', `${ROOT}bin/run.js`, server.port),
       ...(BEFORE === undefined ? [] : rpcdiagRows('before:', `${BEFORE}/bin/run.js`, server.port)),
       {name: 'ss -tanp', argv: ['ss', '-tanp']},
+      ...toRocket,
     ]
     console.log(`\nnode ${process.version}; ${RUNS} interleaved rounds after a warm-up; medians; server on 127.0.0.1:${server.port}${BEFORE === undefined ? '' : `; before: ${BEFORE}`}`)
     console.log('the machine may be shared with other work: read rows against node -e 0 of the same run')
@@ -89,10 +106,18 @@ async function main(): Promise<void> {
       console.log(`  ${label.padEnd(9)} --version / node -e 0 = ${(version / node).toFixed(2)}x (goal <= ${VERSION_GOAL_RATIO}); through oclif ${(wall(`${label} --version through oclif`) / node).toFixed(2)}x`)
       console.log(`  ${''.padEnd(9)} one-shot call ${ms(call).trim()} ms (goal <= ${CALL_GOAL_MS} ms here; node alone is ${ms(node).trim()} ms)`)
     }
+    if (toRocket.length > 0 && rocket.ok) {
+      const peer = wall(toRocket[0].name)
+      const ours = wall(toRocket[1].name)
+      console.log(`  one-shot call to rocket's test_rpc_server: rpcdiag ${ms(ours).trim()} ms, rocket's C++ client ${ms(peer).trim()} ms (${(ours / peer).toFixed(1)}x); ${rocket.peer.info}`)
+    } else if (!rocket.ok) {
+      console.log(`  one-shot call to rocket: not timed: ${rocket.why}`)
+    }
     if (process.env.NODE_EXTRA_CA_CERTS) {
       console.log(`  NODE_EXTRA_CA_CERTS (${process.env.NODE_EXTRA_CA_CERTS}) costs every node process ${ms(node - wall('node -e 0, NODE_EXTRA_CA_CERTS unset')).trim()} ms here`)
     }
   } finally {
+    await rocketServer?.stop()
     await stopServer(server.child)
   }
 }
