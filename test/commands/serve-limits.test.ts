@@ -3,7 +3,9 @@
 // (a global input budget, an idle / partial-frame timeout, accept failures when
 // file descriptors run out, a bounded --json log, a line for an RST mid-frame).
 import {once} from 'node:events'
+import {readFileSync} from 'node:fs'
 import {connect, type Socket} from 'node:net'
+import {setTimeout as sleep} from 'node:timers/promises'
 
 import {afterEach, beforeAll, describe, expect, it} from 'vitest'
 
@@ -226,3 +228,60 @@ function varint(n: number): Buffer {
   out.push(n)
   return Buffer.from(out)
 }
+
+// Before src/net/malloc-policy.ts, glibc raised its mmap threshold each time a large frame
+// buffer was freed, took the next ones from its heap, and kept the holes: RSS stayed ~150 MiB
+// above where it started, with nothing held (issue 13's soak criterion).
+const MiB = 1024 * 1024
+const rssMiB = (pid: number) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024
+
+/** n good calls, one after another on one connection; each must be answered. */
+async function goodCalls(port: number, n: number): Promise<void> {
+  const {s} = await client(port)
+  for (let i = 0; i < n; i++) {
+    s.write(request(String(i)))
+    const [reply] = await Promise.race([once(s, 'data'), sleep(5000).then(() => [undefined])])
+    expect(reply, `good call ${i} answered`).toBeDefined()
+  }
+  s.destroy()
+}
+
+/** A connection that sends `bytes` of a frame claiming 40 MiB, and stays open. */
+async function partialFrame(port: number, bytes: number): Promise<Socket> {
+  const {s} = await client(port)
+  s.write(header(40 * MiB))
+  const chunk = Buffer.alloc(64 * 1024, 0x41)
+  for (let sent = 0; sent < bytes; sent += chunk.length) if (!s.write(chunk)) await Promise.race([once(s, 'drain'), sleep(2000)])
+  return s
+}
+
+describe("serve's memory after an attack (built CLI)", () => {
+  it('comes back to within 25 MiB of its start once connections holding 2-20 MiB frames are gone', async () => {
+    const p = serve(['--json', '-q'])
+    const port = await listening(p, true)
+    const pid = p.child.pid!
+    await goodCalls(port, 300)
+    await sleep(300)
+    const start = rssMiB(pid)
+
+    // Six rounds of six connections, each holding a frame of a different size, then gone.
+    let peak = start
+    for (let round = 0; round < 6; round++) {
+      const held = await Promise.all(Array.from({length: 6}, (_, i) => partialFrame(port, (2 + i * 3 + round) * MiB)))
+      await sleep(200)
+      await goodCalls(port, 20)
+      peak = Math.max(peak, rssMiB(pid))
+      for (const s of held) s.destroy()
+    }
+    expect(peak - start, 'the frames were held (else this test shows nothing)').toBeGreaterThan(80)
+
+    // Good calls until V8 collects the closed connections' buffers (at most 40 rounds, ~15 s).
+    const curve: number[] = []
+    for (let i = 0; i < 40 && (curve.at(-1) ?? Infinity) > start + 25; i++) {
+      await goodCalls(port, 200)
+      await sleep(200)
+      curve.push(rssMiB(pid))
+    }
+    expect(curve.at(-1)! - start, `RSS from ${start.toFixed(0)} MiB, peak ${peak.toFixed(0)}, then ${curve.map((v) => v.toFixed(0)).join(' ')}`).toBeLessThanOrEqual(25)
+  }, 90_000)
+})
