@@ -22,7 +22,7 @@ import {parseArgs} from 'node:util'
 
 import {buildDist, ROOT} from './build-dist.js'
 import {curve, probe, type ProcSample, ssEstablished} from './soak/probe.js'
-import {GOOD_TIMEOUT_MS, goodTraffic, hostileTraffic} from './soak/traffic.js'
+import {GOOD_TIMEOUT_MS, goodTraffic, type HostileCounts} from './soak/traffic.js'
 
 const {values: flags} = parseArgs({
   options: {
@@ -160,9 +160,18 @@ async function main(): Promise<number> {
   const phaseAt = (t: number) => PHASES.find((p) => t < p.until)?.name ?? 'recovery'
   const addr = {host: '127.0.0.1', port}
   const good = goodTraffic(addr, {connections: GOOD_CONNECTIONS, perCall: GOOD_PER_CALL, rate: RATE, until: () => elapsed() >= SECONDS})
-  const hostile = (async () => {
+  // The hostile clients run in a process of their own (bench/soak/hostile-process.ts).
+  const hostile = (async (): Promise<HostileCounts> => {
     await sleep(WARM * 1000)
-    return hostileTraffic(addr, {until: () => elapsed() >= WARM + HOSTILE, huge: Number(flags.huge), slowloris: Number(flags.slowloris)})
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/soak/hostile-process.ts', addr.host, String(port), String(WARM + HOSTILE - elapsed()), flags.huge!, flags.slowloris!], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let out = ''
+    child.stdout!.on('data', (d) => (out += d))
+    const [code] = await once(child, 'exit')
+    if (code !== 0) throw new Error(`bench/soak/hostile-process.ts exited with ${code}`)
+    return JSON.parse(out) as HostileCounts
   })()
 
   const samples: Sample[] = []
@@ -224,6 +233,14 @@ async function main(): Promise<number> {
     return `${p.name} ${((last.answered - (before?.answered ?? 0)) / secs).toFixed(0)}/s`
   })
   console.log(`    answered per second: ${rates.join(', ')} (asked for ${RATE}/s)`)
+  // Share of one core each process used in each phase: is serve the one that slows the good calls?
+  const cpu = (pick: (s: Sample) => ProcSample | undefined) =>
+    PHASES.map((p) => {
+      const inPhase = samples.filter((s) => s.phase === p.name && pick(s) !== undefined)
+      const [a, b] = [inPhase[0], inPhase.at(-1)]
+      return a === undefined || b === undefined || b === a ? `${p.name} -` : `${p.name} ${(((pick(b)!.cpuS - pick(a)!.cpuS) / (b.t - a.t)) * 100).toFixed(0)}%`
+    }).join(', ')
+  console.log(`  CPU (share of one core): serve ${cpu((s) => s.serve)}${sniff === undefined ? '' : `; sniff ${cpu((s) => s.sniff)}`}`)
   const kinds = Object.keys(hostileCounts.opened) as Array<keyof typeof hostileCounts.opened>
   console.log(`  hostile connections: ${kinds.map((k) => `${k} ${hostileCounts.opened[k]}`).join(', ')}; ${(hostileCounts.bytes / 1024 / 1024).toFixed(1)} MiB sent`)
   console.log(`    closed by serve while still sending: huge ${hostileCounts.closedByServer.huge}, slowloris ${hostileCounts.closedByServer.slowloris}`)

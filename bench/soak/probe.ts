@@ -7,6 +7,8 @@ export interface ProcSample {
   /** VmRSS, MiB. */
   readonly rssMb: number
   readonly fds: number
+  /** CPU time used so far (user + system), seconds. */
+  readonly cpuS: number
 }
 
 /** RSS and open descriptors of a live process; undefined once it is gone. */
@@ -16,7 +18,9 @@ export function probe(pid: number | undefined): ProcSample | undefined {
     // A process that has exited but not been reaped (a zombie) has no VmRSS: it is gone.
     const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
     if (kb === undefined) return undefined
-    return {rssMb: Number(kb) / 1024, fds: readdirSync(`/proc/${pid}/fd`).length}
+    // utime and stime, fields 14 and 15 of /proc/PID/stat, in clock ticks (100 a second on Linux).
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return {rssMb: Number(kb) / 1024, fds: readdirSync(`/proc/${pid}/fd`).length, cpuS: (Number(stat[11]) + Number(stat[12])) / 100}
   } catch {
     return undefined
   }
