@@ -57,7 +57,7 @@
 // build that edits a dependency's source.
 
 import {cpSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
-import {dirname, relative} from 'node:path'
+import {dirname, join, relative} from 'node:path'
 import {createRequire} from 'node:module'
 import {fileURLToPath} from 'node:url'
 
@@ -94,24 +94,33 @@ const coreExports = Object.keys(require('@oclif/core')).filter((k) => /^[A-Za-z_
 //   node:readline  reading a flag's value from stdin
 //   node:child_process  the Windows shell check
 const LAZY = ['semver', 'ejs', 'tinyglobby', 'cli-spinners', 'node:readline', 'node:child_process']
+// In a direct run's bundle (dist/direct/, without oclif's Config), also the
+// parts of oclif its flag builders and errors require but a run uses only to
+// show help or print an error oclif's way, which rpcdiag's commands never do:
+//   errors/handle  oclif's top-level handler, and through it the help classes
+//   help           the help classes (Flags.help's builder)
+const DIRECT_LAZY = ['/lib/errors/handle', '/lib/help', '/lib/help/index', '/lib/screen', '/lib/ux/theme', '/lib/ux', '/lib/ux/index']
+const DIRECT_LAZY_NAMES = ['debug', 'wrap-ansi', 'clean-stack', 'indent-string']
 
 /**
- * require(LAZY module) becomes a stand-in that requires the module on first
- * use. oclif's compiled TypeScript reads exports at call time
- * ((0, x_1.fn)(...), x_1.default.render(...)); __importDefault asks for
- * __esModule at once, so the stand-in answers that one from the build.
+ * require(one of `names`, or of an oclif file whose path ends with one of
+ * `files`) becomes a stand-in that requires the module on first use. oclif's
+ * compiled TypeScript reads exports at call time ((0, x_1.fn)(...),
+ * x_1.default.render(...)); __importDefault asks for __esModule at once, so
+ * the stand-in answers that one from the build.
  */
-const lazyModules = {
-  name: 'rpcdiag-lazy-modules',
-  setup(b) {
-    const names = new Set(LAZY)
-    b.onResolve({filter: /.*/}, (a) => (names.has(a.path) && a.namespace !== 'rpcdiag-lazy' ? {path: a.path, namespace: 'rpcdiag-lazy', pluginData: a.resolveDir} : undefined))
-    b.onLoad({filter: /.*/, namespace: 'rpcdiag-lazy'}, (a) => {
-      const esModule = a.path.startsWith('node:') ? false : Boolean(require(require.resolve(a.path, {paths: [a.pluginData]})).__esModule)
-      return {
-        resolveDir: a.pluginData,
-        loader: 'js',
-        contents: `let m
+function lazyModules(names, files = []) {
+  return {
+    name: 'rpcdiag-lazy-modules',
+    setup(b) {
+      const lazy = (a) => names.includes(a.path) || (a.path.startsWith('.') && files.some((f) => join(a.resolveDir, a.path).endsWith(f)))
+      b.onResolve({filter: /.*/}, (a) => (a.namespace !== 'rpcdiag-lazy' && lazy(a) ? {path: a.path, namespace: 'rpcdiag-lazy', pluginData: a.resolveDir} : undefined))
+      b.onLoad({filter: /.*/, namespace: 'rpcdiag-lazy'}, (a) => {
+        const esModule = a.path.startsWith('node:') ? false : Boolean(require(require.resolve(a.path, {paths: [a.pluginData]})).__esModule)
+        return {
+          resolveDir: a.pluginData,
+          loader: 'js',
+          contents: `let m
 const get = () => (m ??= require(${JSON.stringify(a.path)}))
 module.exports = new Proxy(() => {}, {
   get: (_, k) => (k === '__esModule' ? ${esModule} : get()[k]),
@@ -121,9 +130,10 @@ module.exports = new Proxy(() => {}, {
   getOwnPropertyDescriptor: (_, k) => ({...Reflect.getOwnPropertyDescriptor(get(), k), configurable: true}),
 })
 `,
-      }
-    })
-  },
+        }
+      })
+    },
+  }
 }
 
 const common = {
@@ -178,7 +188,7 @@ for (let attempt = 1; attempt <= 10; attempt++) rmSync(`${OLD}-${attempt}`, {rec
 renameSync(`${DIST}/oclif.manifest.json`, `${outAt > 0 ? dirname(DIST) : ROOT}/oclif.manifest.json`)
 
 async function stage() {
-  const [cli, cmds, page] = await Promise.all([
+  const [cli, cmds, direct, page] = await Promise.all([
     build({
       ...common,
       entryPoints: {oclif: 'rpcdiag:oclif'},
@@ -191,7 +201,7 @@ async function stage() {
             b.onLoad({filter: /.*/, namespace: 'rpcdiag'}, () => ({contents: `export {${coreExports.join(', ')}} from '@oclif/core'`, resolveDir: ROOT, loader: 'js'}))
           },
         },
-        lazyModules,
+        lazyModules(LAZY),
       ],
     }),
     build({
@@ -217,21 +227,37 @@ async function stage() {
         },
       ],
     }),
+    build({
+      ...common,
+      entryPoints: {'direct/call': 'src/call-command/direct.ts', [`direct/${WORKER}`]: `src/sniff/processes/${WORKER}.ts`},
+      define: {'import.meta.url': 'import_meta_url', 'import.meta.resolve': 'import_meta_resolve', 'process.env.OCLIF_DISABLE_ENGINE_WARNING': '"1"'},
+      inject: [`${ROOT}/scripts/import-meta.js`],
+      plugins: [
+        {
+          name: 'rpcdiag-direct-oclif',
+          setup(b) {
+            b.onResolve({filter: /^@oclif\/core$/}, () => ({path: `${ROOT}/scripts/direct-oclif.mjs`}))
+          },
+        },
+        lazyModules([...LAZY, ...DIRECT_LAZY_NAMES], DIRECT_LAZY),
+      ],
+    }),
     build({...reportPageOptions(), outfile: `${STAGE}/report-page.js`, metafile: true}),
   ])
 
-  const outputs = Object.entries({...cli.metafile.outputs, ...cmds.metafile.outputs, ...page.metafile.outputs}).map(([f, o]) => [relative(STAGE, `${ROOT}/${f}`), o])
+  const outputs = Object.entries({...cli.metafile.outputs, ...cmds.metafile.outputs, ...direct.metafile.outputs, ...page.metafile.outputs}).map(([f, o]) => [relative(STAGE, `${ROOT}/${f}`), o])
 
   // The worker is started by URL relative to the file that holds the starting
-  // code: every such file must be in dist/commands/ beside it.
+  // code: every such file must be in dist/commands/ or dist/direct/, which
+  // each hold a copy of the worker.
   const starters = outputs.filter(([, o]) => `src/sniff/processes/attribution.ts` in o.inputs).map(([f]) => f)
-  if (starters.length === 0 || starters.some((f) => !f.startsWith('commands/'))) {
-    throw new Error(`build: ${WORKER} is started from ${starters.join(', ') || 'nowhere'}, expected dist/commands/`)
+  if (starters.length === 0 || starters.some((f) => !f.startsWith('commands/') && !f.startsWith('direct/'))) {
+    throw new Error(`build: ${WORKER} is started from ${starters.join(', ') || 'nowhere'}, expected dist/commands/ or dist/direct/`)
   }
 
-  // The report page is read by URL relative to the file holding page-assets.ts: from dist/commands/, one folder up.
+  // The report page is read by URL relative to the file holding page-assets.ts: from dist/commands/ or dist/direct/, one folder up.
   const readers = outputs.filter(([, o]) => 'src/report/page-assets.ts' in o.inputs).map(([f]) => f)
-  if (readers.some((f) => !f.startsWith('commands/'))) throw new Error(`build: the report page is read from ${readers.join(', ')}, expected dist/commands/`)
+  if (readers.some((f) => !f.startsWith('commands/') && !f.startsWith('direct/'))) throw new Error(`build: the report page is read from ${readers.join(', ')}, expected dist/commands/ or dist/direct/`)
 
   // The manifest, made by the bundled oclif itself (what `oclif manifest` does,
   // without that package): the root plugin loaded with any manifest ignored,

@@ -1,0 +1,3 @@
+// `rpcdiag call` wired from its parsed argument and flags.
+export * from './flags.js'
+export * from './run-call-command.js'
