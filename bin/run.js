@@ -80,6 +80,16 @@ function directCommand(argv, pjson) {
   return oclifCouldAddToRun(pjson) ? undefined : argv[0]
 }
 
+/** What oclif's execute() does, but waiting out a slow reader (drained.js). */
+function runOclif(argv) {
+  const {handle, run, settings} = require('../dist/oclif.cjs')
+  // The build is what runs, even when NODE_ENV is test or development: oclif
+  // would otherwise look for the TypeScript sources of dist/commands and try
+  // to register tsx or ts-node for them.
+  settings.enableAutoTranspile = false
+  return run(argv, root).then(require('./drained.js')).catch(handle)
+}
+
 const argv = process.argv.slice(2)
 const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const version = versionWithoutOclif(argv, pjson)
@@ -88,13 +98,9 @@ if (version !== undefined) {
   process.stdout.write(`${version}\n`)
 } else if (direct !== undefined) {
   if (process.env.RPCDIAG_DIRECT === 'show') process.stderr.write(`rpcdiag: direct run of ${direct}\n`)
-  require(`../dist/direct/${direct}.cjs`).run(argv.slice(1), pjson.oclif.bin).then(require('./drained.js'))
+  // Its flags may still leave the run to oclif (a load test): then oclif's way, from the start.
+  const command = require('./code-cache.js').requireCached(join(root, 'dist', 'direct', `${direct}.cjs`))
+  command.run(argv.slice(1), pjson.oclif.bin).then((ran) => (ran ? require('./drained.js')() : runOclif(argv)))
 } else {
-  const {handle, run, settings} = require('../dist/oclif.cjs')
-  // The build is what runs, even when NODE_ENV is test or development: oclif
-  // would otherwise look for the TypeScript sources of dist/commands and try
-  // to register tsx or ts-node for them.
-  settings.enableAutoTranspile = false
-  // What oclif's execute() does, but waiting out a slow reader (drained.js).
-  run(argv, root).then(require('./drained.js')).catch(handle)
+  runOclif(argv)
 }

@@ -56,6 +56,9 @@
 // patching it saved another ~12 ms (its ICU collator start), not worth a
 // build that edits a dependency's source.
 
+import {spawnSync} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import {createServer} from 'node:net'
 import {cpSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join, relative} from 'node:path'
 import {createRequire} from 'node:module'
@@ -95,36 +98,61 @@ const coreExports = Object.keys(require('@oclif/core')).filter((k) => /^[A-Za-z_
 //   node:child_process  the Windows shell check
 const LAZY = ['semver', 'ejs', 'tinyglobby', 'cli-spinners', 'node:readline', 'node:child_process']
 // In a direct run's bundle (dist/direct/, without oclif's Config), also the
-// parts of oclif its flag builders and errors require but a run uses only to
-// show help or print an error oclif's way, which rpcdiag's commands never do:
-//   errors/handle  oclif's top-level handler, and through it the help classes
-//   help           the help classes (Flags.help's builder)
-const DIRECT_LAZY = ['/lib/errors/handle', '/lib/help', '/lib/help/index', '/lib/screen', '/lib/ux/theme', '/lib/ux', '/lib/ux/index']
-const DIRECT_LAZY_NAMES = ['debug', 'wrap-ansi', 'clean-stack', 'indent-string']
+// parts of oclif its flag builders, parser and errors require but a direct run
+// never uses (help and the ux behind it are oclif's way, and rpcdiag prints
+// its own errors): by the end of the oclif file that requires them.
+//   errors/handle, help, ux
+//           not in the bundle at all: if ever used, loaded then from
+//           @oclif/core itself (node_modules), by their public paths
+//   screen, ux/theme, debug, wrap-ansi, clean-stack, indent-string
+//           in the bundle, run on first use (an error's text, DEBUG output)
+//   node:fs/promises
+//           the flag builders' file checks, and --json @file
+const DIRECT_LAZY = {
+  '/lib/errors/handle': '@oclif/core/handle',
+  '/lib/help': '@oclif/core/help',
+  '/lib/help/index': '@oclif/core/help',
+  '/lib/ux': '@oclif/core/ux',
+  '/lib/ux/index': '@oclif/core/ux',
+  '/lib/screen': undefined,
+  '/lib/ux/theme': undefined,
+}
+const DIRECT_LAZY_NAMES = ['debug', 'wrap-ansi', 'clean-stack', 'indent-string', 'node:fs/promises']
 
 /**
- * require(one of `names`, or of an oclif file whose path ends with one of
- * `files`) becomes a stand-in that requires the module on first use. oclif's
- * compiled TypeScript reads exports at call time ((0, x_1.fn)(...),
- * x_1.default.render(...)); __importDefault asks for __esModule at once, so
- * the stand-in answers that one from the build.
+ * require(one of `names`, or of an oclif file whose path ends with a key of
+ * `files`) becomes a stand-in that requires the module on first use: the
+ * module itself, bundled, or where `files` says so another module, left out
+ * of the bundle and required from node_modules. oclif's compiled TypeScript
+ * reads exports at call time ((0, x_1.fn)(...), x_1.default.render(...));
+ * __importDefault asks for __esModule at once, so the stand-in answers that
+ * one from the build. Its target is a bound function: callable and
+ * constructible (new x_1.Thing()), with no own `prototype` to report.
  */
-function lazyModules(names, files = []) {
+function lazyModules(names, files = {}) {
   return {
     name: 'rpcdiag-lazy-modules',
     setup(b) {
-      const lazy = (a) => names.includes(a.path) || (a.path.startsWith('.') && files.some((f) => join(a.resolveDir, a.path).endsWith(f)))
-      b.onResolve({filter: /.*/}, (a) => (a.namespace !== 'rpcdiag-lazy' && lazy(a) ? {path: a.path, namespace: 'rpcdiag-lazy', pluginData: a.resolveDir} : undefined))
+      const suffix = (a) => (a.path.startsWith('.') ? Object.keys(files).find((f) => join(a.resolveDir, a.path).endsWith(f)) : undefined)
+      const external = new Set(Object.values(files).filter((x) => x !== undefined))
+      b.onResolve({filter: /.*/}, (a) => {
+        if (a.namespace === 'rpcdiag-lazy') return external.has(a.path) ? {path: a.path, external: true} : undefined
+        if (names.includes(a.path)) return {path: a.path, namespace: 'rpcdiag-lazy', pluginData: {dir: a.resolveDir, load: a.path}}
+        const f = suffix(a)
+        return f === undefined ? undefined : {path: a.path, namespace: 'rpcdiag-lazy', pluginData: {dir: a.resolveDir, load: files[f] ?? a.path}}
+      })
       b.onLoad({filter: /.*/, namespace: 'rpcdiag-lazy'}, (a) => {
-        const esModule = a.path.startsWith('node:') ? false : Boolean(require(require.resolve(a.path, {paths: [a.pluginData]})).__esModule)
+        const {dir, load} = a.pluginData
+        const esModule = a.path.startsWith('node:') ? false : Boolean(require(require.resolve(a.path, {paths: [dir]})).__esModule)
         return {
-          resolveDir: a.pluginData,
+          resolveDir: dir,
           loader: 'js',
           contents: `let m
-const get = () => (m ??= require(${JSON.stringify(a.path)}))
-module.exports = new Proxy(() => {}, {
+const get = () => (m ??= require(${JSON.stringify(load)}))
+module.exports = new Proxy(function () {}.bind(), {
   get: (_, k) => (k === '__esModule' ? ${esModule} : get()[k]),
   apply: (_, self, args) => Reflect.apply(get(), self, args),
+  construct: (_, args) => Reflect.construct(get(), args),
   has: (_, k) => k in get(),
   ownKeys: () => Reflect.ownKeys(get()),
   getOwnPropertyDescriptor: (_, k) => ({...Reflect.getOwnPropertyDescriptor(get(), k), configurable: true}),
@@ -229,7 +257,7 @@ async function stage() {
     }),
     build({
       ...common,
-      entryPoints: {'direct/call': 'src/call-command/direct.ts', [`direct/${WORKER}`]: `src/sniff/processes/${WORKER}.ts`},
+      entryPoints: {'direct/call': 'src/call-command/direct.ts'},
       define: {'import.meta.url': 'import_meta_url', 'import.meta.resolve': 'import_meta_resolve', 'process.env.OCLIF_DISABLE_ENGINE_WARNING': '"1"'},
       inject: [`${ROOT}/scripts/import-meta.js`],
       plugins: [
@@ -248,16 +276,28 @@ async function stage() {
   const outputs = Object.entries({...cli.metafile.outputs, ...cmds.metafile.outputs, ...direct.metafile.outputs, ...page.metafile.outputs}).map(([f, o]) => [relative(STAGE, `${ROOT}/${f}`), o])
 
   // The worker is started by URL relative to the file that holds the starting
-  // code: every such file must be in dist/commands/ or dist/direct/, which
-  // each hold a copy of the worker.
+  // code: every such file must be in dist/commands/ beside it.
   const starters = outputs.filter(([, o]) => `src/sniff/processes/attribution.ts` in o.inputs).map(([f]) => f)
-  if (starters.length === 0 || starters.some((f) => !f.startsWith('commands/') && !f.startsWith('direct/'))) {
-    throw new Error(`build: ${WORKER} is started from ${starters.join(', ') || 'nowhere'}, expected dist/commands/ or dist/direct/`)
+  if (starters.length === 0 || starters.some((f) => !f.startsWith('commands/'))) {
+    throw new Error(`build: ${WORKER} is started from ${starters.join(', ') || 'nowhere'}, expected dist/commands/`)
   }
 
-  // The report page is read by URL relative to the file holding page-assets.ts: from dist/commands/ or dist/direct/, one folder up.
+  // The report page is read by URL relative to the file holding page-assets.ts: from dist/commands/, one folder up.
   const readers = outputs.filter(([, o]) => 'src/report/page-assets.ts' in o.inputs).map(([f]) => f)
-  if (readers.some((f) => !f.startsWith('commands/') && !f.startsWith('direct/'))) throw new Error(`build: the report page is read from ${readers.join(', ')}, expected dist/commands/ or dist/direct/`)
+  if (readers.some((f) => !f.startsWith('commands/'))) throw new Error(`build: the report page is read from ${readers.join(', ')}, expected dist/commands/`)
+
+  // The direct runs' bundles (bin/run.js): stamped with a build id, and their
+  // V8 code cache written beside them by a node of their own after a training
+  // run (bin/code-cache.js): one call, to a port just closed (refused).
+  const closed = await closedPort()
+  for (const [f, args] of [['direct/call.cjs', ['Order.makeOrder', '--proto', `${ROOT}/examples/order.proto`, '--json', '{"price":100,"goods":"apple"}', '--addr', `127.0.0.1:${closed}`, '--timeout', '2s']]]) {
+    const file = `${STAGE}/${f}`
+    const text = readFileSync(file, 'utf8')
+    writeFileSync(file, `${text}${text.endsWith('\n') ? '' : '\n'}// rpcdiag-build ${createHash('sha256').update(text).digest('hex').slice(0, 16)}\n`)
+    const training = [args, 'rpcdiag']
+    spawnSync(process.execPath, ['-e', `require(${JSON.stringify(`${ROOT}/bin/code-cache.js`)}).writeCache(...${JSON.stringify([file, `dist/${f}`, training])})`], {stdio: 'ignore', timeout: 30_000})
+    if (!existsSync(`${file}.v8cache`)) throw new Error(`build: no code cache was written for ${f}`)
+  }
 
   // The manifest, made by the bundled oclif itself (what `oclif manifest` does,
   // without that package): the root plugin loaded with any manifest ignored,
@@ -277,4 +317,15 @@ async function stage() {
 
   const sizes = outputs.map(([f, o]) => `${f} ${(o.bytes / 1024).toFixed(0)} kB`)
   console.log(`dist/: ${sizes.join(', ')}; oclif.manifest.json of ${ids.length} commands; ${(performance.now() - started).toFixed(0)} ms`)
+}
+
+/** A loopback port nothing listens on: one the kernel just gave a listener that is closed again. */
+function closedPort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const {port} = server.address()
+      server.close(() => resolve(port))
+    })
+  })
 }

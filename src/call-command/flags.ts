@@ -1,4 +1,4 @@
-import {Args, Flags} from '@oclif/core'
+import {Args, Flags, type Interfaces} from '@oclif/core'
 
 import {colorFlags} from '../cli/color-flag.js'
 import {durationFlag} from '../cli/duration-flag.js'
@@ -57,3 +57,6 @@ export const callFlags = {
   ...colorFlags,
   report: Flags.string({description: 'with --repeat: also write a self-contained HTML report to FILE: latency over the run, histogram, throughput, error codes'}),
 }
+
+export type CallArgs = Interfaces.InferredArgs<typeof callArgs>
+export type CallFlags = Interfaces.InferredFlags<typeof callFlags>

@@ -11,6 +11,8 @@ export interface DirectCommand<A extends Interfaces.ArgInput, F extends Interfac
   readonly args: A
   readonly flags: F
   readonly run: (args: Interfaces.InferredArgs<A>, flags: Interfaces.InferredFlags<F>, io: CommandIo) => Promise<unknown>
+  /** Parsed flags whose run is left to oclif's way (nothing done or printed yet). */
+  readonly leaveToOclif?: (flags: Interfaces.InferredFlags<F>) => boolean
 }
 
 /**
@@ -30,10 +32,12 @@ export interface DirectCommand<A extends Interfaces.ArgInput, F extends Interfac
  *   process.exit with its exit code, as oclif's handle() does with the error
  *   BaseCommand.catch throws.
  *
+ * Resolves true when the command ran, false when its flags leave the run to
+ * oclif (leaveToOclif), which bin/run.js then starts with the same argv.
  * test/cli/direct-run.test.ts runs the same invocations both ways and compares
  * stdout, stderr and exit codes.
  */
-export async function runDirect<A extends Interfaces.ArgInput, F extends Interfaces.FlagInput>(command: DirectCommand<A, F>, argv: string[], bin: string): Promise<void> {
+export async function runDirect<A extends Interfaces.ArgInput, F extends Interfaces.FlagInput>(command: DirectCommand<A, F>, argv: string[], bin: string): Promise<boolean> {
   const io: CommandIo = {
     log: (line) => console.log(format(line)),
     logToStderr: (line) => console.error(format(line)),
@@ -43,7 +47,9 @@ export async function runDirect<A extends Interfaces.ArgInput, F extends Interfa
   }
   try {
     const {args, flags} = await Parser.parse(argv, {args: command.args, flags: command.flags, strict: true, context: io as never})
+    if (command.leaveToOclif?.(flags as Interfaces.InferredFlags<F>)) return false
     await command.run(args as Interfaces.InferredArgs<A>, flags as Interfaces.InferredFlags<F>, io)
+    return true
   } catch (e) {
     const line = errorLine(e, {bin, command: command.id, flags: Object.keys(command.flags)})
     io.logToStderr(formatErrorLine(bin, line).trimEnd())

@@ -1,0 +1,75 @@
+// require() of a bundle with the V8 code cache the build wrote beside it
+// (FILE.v8cache), for the direct runs of bin/run.js. Node 20 has no
+// module.enableCompileCache (22 has), so this is the same idea by hand:
+// node:vm compiles the CommonJS wrapper of the file with the cache, and the
+// module gets what require() would give it (module, exports, its own require,
+// __filename, __dirname; import() through node's own loader). The build
+// writes the cache after a training run of the bundle (a call to a closed
+// port: flags parsed, .proto loaded, body encoded, connect refused, error
+// printed), so it holds the compiled code of what a call runs, not only of
+// what loading runs: V8 neither parses the 600 kB source nor compiles those
+// functions again (bench/startup.ts).
+//
+// V8 checks a cache against its own version and flags (NODE_OPTIONS with V8
+// flags: rejected, compiled from source as usual) but against the source's
+// length only, so the build stamps each bundle with an id on its last line
+// and writes the same id at the head of the cache: a bundle rebuilt without
+// its cache, or a cache from another build, is not used.
+//
+// A cached script keeps the name it was compiled under when the cache was
+// made, in the build's staging folder: so it is compiled under one name
+// wherever it runs, "rpcdiag/<path in the package>", which stack traces show.
+const {readFileSync, writeFileSync} = require('node:fs')
+const Module = require('node:module')
+const {dirname, join, relative} = require('node:path')
+const vm = require('node:vm')
+
+const STAMP = /\n\/\/ rpcdiag-build ([0-9a-f]+)\n$/
+const ROOT = join(__dirname, '..')
+
+/** `path` is the file's path in the package (dist/direct/call.cjs). */
+function compile(path, source, cachedData) {
+  return new vm.Script(Module.wrap(source), {filename: `rpcdiag/${path}`, cachedData, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER})
+}
+
+function run(file, script) {
+  const m = new Module(file, module)
+  m.filename = file
+  m.paths = Module._nodeModulePaths(dirname(file))
+  Module._cache[file] = m
+  script.runInThisContext().call(m.exports, m.exports, Module.createRequire(file), m, file, dirname(file))
+  m.loaded = true
+  return m.exports
+}
+
+/** The module's exports: from the cache when it is this build's, else require(file). */
+function requireCached(file) {
+  let cache
+  try {
+    cache = readFileSync(`${file}.v8cache`)
+  } catch {
+    return require(file)
+  }
+  const source = readFileSync(file, 'utf8')
+  const id = STAMP.exec(source.slice(-80))?.[1]
+  if (id === undefined || cache.toString('latin1', 0, id.length + 1) !== `${id}\n`) return require(file)
+  return run(file, compile(relative(ROOT, file), source, cache.subarray(id.length + 1)))
+}
+
+/**
+ * For the build (scripts/build.mjs, in a node of its own): load the stamped
+ * bundle `file` (staged; `path` is where it goes in the package), run it with
+ * trainingArgs, and when the process exits, whichever way the run ends it,
+ * write the code V8 compiled for it to FILE.v8cache.
+ */
+function writeCache(file, path, trainingArgs) {
+  const source = readFileSync(file, 'utf8')
+  const id = STAMP.exec(source.slice(-80))?.[1]
+  if (id === undefined) throw new Error(`${file} has no rpcdiag-build stamp`)
+  const script = compile(path, source)
+  const exports = run(file, script)
+  process.on('exit', () => writeFileSync(`${file}.v8cache`, Buffer.concat([Buffer.from(`${id}\n`, 'latin1'), script.createCachedData()])))
+  exports.run(...trainingArgs)
+}
+
+module.exports = {requireCached, writeCache}
