@@ -42,18 +42,23 @@ function run(file, script) {
   return m.exports
 }
 
-/** The module's exports: from the cache when it is this build's, else require(file). */
+/**
+ * The module's exports, from the cache when it is this build's, else through
+ * require(FILE), and what became of the cache: 'used', 'rejected' (by V8:
+ * another node or other V8 flags) or 'none' (missing, or another build's).
+ */
 function requireCached(file) {
   let cache
   try {
     cache = readFileSync(`${file}.v8cache`)
   } catch {
-    return require(file)
+    return {exports: require(file), cache: 'none'}
   }
   const source = readFileSync(file, 'utf8')
   const id = STAMP.exec(source.slice(-80))?.[1]
-  if (id === undefined || cache.toString('latin1', 0, id.length + 1) !== `${id}\n`) return require(file)
-  return run(file, compile(relative(ROOT, file), source, cache.subarray(id.length + 1)))
+  if (id === undefined || cache.toString('latin1', 0, id.length + 1) !== `${id}\n`) return {exports: require(file), cache: 'none'}
+  const script = compile(relative(ROOT, file), source, cache.subarray(id.length + 1))
+  return {exports: run(file, script), cache: script.cachedDataRejected ? 'rejected' : 'used'}
 }
 
 /**

@@ -97,10 +97,14 @@ const direct = version === undefined ? directCommand(argv, pjson) : undefined
 if (version !== undefined) {
   process.stdout.write(`${version}\n`)
 } else if (direct !== undefined) {
-  if (process.env.RPCDIAG_DIRECT === 'show') process.stderr.write(`rpcdiag: direct run of ${direct}\n`)
+  const {exports: command, cache} = require('./code-cache.js').requireCached(join(root, 'dist', 'direct', `${direct}.cjs`))
+  if (process.env.RPCDIAG_DIRECT === 'show') process.stderr.write(`rpcdiag: direct run of ${direct} (code cache ${cache})\n`)
   // Its flags may still leave the run to oclif (a load test): then oclif's way, from the start.
-  const command = require('./code-cache.js').requireCached(join(root, 'dist', 'direct', `${direct}.cjs`))
-  command.run(argv.slice(1), pjson.oclif.bin).then((ran) => (ran ? require('./drained.js')() : runOclif(argv)))
+  command.run(argv.slice(1), pjson.oclif.bin).then((ran) => {
+    if (ran) return require('./drained.js')()
+    if (process.env.RPCDIAG_DIRECT === 'show') process.stderr.write(`rpcdiag: ${direct} left to oclif\n`)
+    return runOclif(argv)
+  })
 } else {
   runOclif(argv)
 }
