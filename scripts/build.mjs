@@ -34,6 +34,15 @@
 //                           them one folder up from the command file; not in
 //                           commands/, where oclif would take it for a command)
 //   dist/help/, dist/hooks/ the help class and the command_not_found and postrun hooks
+//   dist/direct/call.cjs    the direct run of a one-shot call (bin/run.js runs it
+//                           without oclif's Config: src/cli/direct-run.ts): its own
+//                           copy of oclif's parser and flag builders (not
+//                           ../oclif.cjs, which would load all of oclif), the
+//                           call's wiring without the load test; stamped with a
+//                           build id on its last line
+//   dist/direct/call.cjs.v8cache
+//                           its V8 code cache, written after a training call
+//                           (bin/code-cache.js reads and writes it)
 //   oclif.manifest.json     (at the package root, where oclif reads it; beside
 //                           DIR with --out DIR/dist) what
 //                           oclif would otherwise learn on every start by
