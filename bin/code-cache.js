@@ -1,13 +1,17 @@
-// require() of a bundle with the V8 code cache the build wrote beside it
-// (FILE.v8cache), for the direct runs of bin/run.js. Node 20 has no
-// module.enableCompileCache (22 has), so this is the same idea by hand:
-// node:vm compiles the CommonJS wrapper of the file with the cache, and the
-// module gets what require() would give it (module, exports, its own require,
-// __filename, __dirname; import() through node's own loader). The build
-// writes the cache after a training run of the bundle (a call to a closed
-// port: flags parsed, .proto loaded, body encoded, connect refused, error
-// printed), so it holds the compiled code of what a call runs, not only of
-// what loading runs: V8 neither parses the 600 kB source nor compiles those
+// Loads a direct run's bundle (bin/run.js) with the V8 code cache the build
+// wrote beside it (FILE.v8cache). Node 20 has no module.enableCompileCache
+// (22 has), so this is the same idea by hand: node:vm compiles the file with
+// the cache, and the module gets what require() would give it (module,
+// exports, its own require, __filename, __dirname; import() through node's
+// own loader). The build writes the bundle already in node's CommonJS wrapper,
+// `(function (exports, require, module, __filename, __dirname) {...})`, so the
+// 400 kB source is not copied once more to wrap it (a copy that young-
+// generation GC then has to deal with); only this file loads it.
+//
+// The build writes the cache after a training run of the bundle (a call to a
+// closed port: flags parsed, .proto loaded, body encoded, connect refused,
+// error printed), so it holds the compiled code of what a call runs, not only
+// of what loading runs: V8 neither parses the source nor compiles those
 // functions again (bench/startup.ts).
 //
 // V8 checks a cache against its own version and flags (NODE_OPTIONS with V8
@@ -29,7 +33,7 @@ const ROOT = join(__dirname, '..')
 
 /** `path` is the file's path in the package (dist/direct/call.cjs). */
 function compile(path, source, cachedData) {
-  return new vm.Script(Module.wrap(source), {filename: `rpcdiag/${path}`, cachedData, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER})
+  return new vm.Script(source, {filename: `rpcdiag/${path}`, cachedData, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER})
 }
 
 function run(file, script) {
@@ -43,8 +47,8 @@ function run(file, script) {
 }
 
 /**
- * The module's exports, from the cache when it is this build's, else through
- * require(FILE), and what became of the cache: 'used', 'rejected' (by V8:
+ * The module's exports, compiled from the cache when it is this build's, else
+ * from source, and what became of the cache: 'used', 'rejected' (by V8:
  * another node or other V8 flags) or 'none' (missing, or another build's).
  */
 function requireCached(file) {
@@ -52,13 +56,13 @@ function requireCached(file) {
   try {
     cache = readFileSync(`${file}.v8cache`)
   } catch {
-    return {exports: require(file), cache: 'none'}
+    cache = Buffer.alloc(0)
   }
   const source = readFileSync(file, 'utf8')
   const id = STAMP.exec(source.slice(-80))?.[1]
-  if (id === undefined || cache.toString('latin1', 0, id.length + 1) !== `${id}\n`) return {exports: require(file), cache: 'none'}
-  const script = compile(relative(ROOT, file), source, cache.subarray(id.length + 1))
-  return {exports: run(file, script), cache: script.cachedDataRejected ? 'rejected' : 'used'}
+  const fresh = id !== undefined && cache.toString('latin1', 0, id.length + 1) === `${id}\n`
+  const script = compile(relative(ROOT, file), source, fresh ? cache.subarray(id.length + 1) : undefined)
+  return {exports: run(file, script), cache: !fresh ? 'none' : script.cachedDataRejected ? 'rejected' : 'used'}
 }
 
 /**

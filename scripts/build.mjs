@@ -38,8 +38,10 @@
 //                           without oclif's Config: src/cli/direct-run.ts): its own
 //                           copy of oclif's parser and flag builders (not
 //                           ../oclif.cjs, which would load all of oclif), the
-//                           call's wiring without the load test; stamped with a
-//                           build id on its last line
+//                           call's wiring without the load test; written in
+//                           node's CommonJS wrapper and stamped with a build id
+//                           on its last line, for bin/code-cache.js, which alone
+//                           loads it
 //   dist/direct/call.cjs.v8cache
 //                           its V8 code cache, written after a training call
 //                           (bin/code-cache.js reads and writes it)
@@ -70,7 +72,7 @@ import {createHash} from 'node:crypto'
 import {createServer} from 'node:net'
 import {cpSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join, relative} from 'node:path'
-import {createRequire} from 'node:module'
+import Module, {createRequire} from 'node:module'
 import {fileURLToPath} from 'node:url'
 
 import {build} from 'esbuild'
@@ -298,14 +300,14 @@ async function stage() {
   const readers = outputs.filter(([, o]) => 'src/report/page-assets.ts' in o.inputs).map(([f]) => f)
   if (readers.some((f) => !f.startsWith('commands/'))) throw new Error(`build: the report page is read from ${readers.join(', ')}, expected dist/commands/`)
 
-  // The direct runs' bundles (bin/run.js): stamped with a build id, and their
-  // V8 code cache written beside them by a node of their own after a training
-  // run (bin/code-cache.js): one call, to a port just closed (refused).
+  // The direct runs' bundles (bin/run.js): wrapped, stamped with a build id,
+  // and their V8 code cache written beside them by a node of their own after
+  // a training run (bin/code-cache.js): one call, to a port just closed (refused).
   const closed = await closedPort()
   for (const [f, args] of [['direct/call.cjs', ['Order.makeOrder', '--proto', `${ROOT}/examples/order.proto`, '--json', '{"price":100,"goods":"apple"}', '--addr', `127.0.0.1:${closed}`, '--timeout', '2s']]]) {
     const file = `${STAGE}/${f}`
     const text = readFileSync(file, 'utf8')
-    writeFileSync(file, `${text}${text.endsWith('\n') ? '' : '\n'}// rpcdiag-build ${createHash('sha256').update(text).digest('hex').slice(0, 16)}\n`)
+    writeFileSync(file, `${Module.wrap(text)}\n// rpcdiag-build ${createHash('sha256').update(text).digest('hex').slice(0, 16)}\n`)
     const training = [args, 'rpcdiag']
     spawnSync(process.execPath, ['-e', `require(${JSON.stringify(`${ROOT}/bin/code-cache.js`)}).writeCache(...${JSON.stringify([file, `dist/${f}`, training])})`], {stdio: 'ignore', timeout: 30_000})
     if (!existsSync(`${file}.v8cache`)) throw new Error(`build: no code cache was written for ${f}`)
