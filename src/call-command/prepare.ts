@@ -58,10 +58,11 @@ export async function prepareCommandCall(args: CallArgs, flags: CallFlags, io: C
     force: flags.force,
   })
   if (!prepared.ok) throw prepared.error
-  const {colorsFor} = await import('../render/color.js')
-  const errColors = colorsFor(process.stderr, process.env, colorChoice(flags))
-  for (const w of preparedWarnings(prepared.value)) {
-    io.logToStderr(errColors.yellow(`warning: ${w}`))
+  const warnings = preparedWarnings(prepared.value)
+  if (warnings.length > 0) {
+    const {colorsFor} = await import('../render/color.js')
+    const errColors = colorsFor(process.stderr, process.env, colorChoice(flags))
+    for (const w of warnings) io.logToStderr(errColors.yellow(`warning: ${w}`))
   }
 
   return {addr: addr.value, prepared: prepared.value}
