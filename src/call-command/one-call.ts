@@ -8,9 +8,12 @@ import type {CallFlags} from './flags.js'
 
 /** One call: sent, answered (or not), printed; a transport or server error ends in io.error with its exit code. */
 export async function runOneCall(addr: NetAddr, prepared: PreparedCall, flags: CallFlags, io: CommandIo): Promise<CallResult> {
-  const [{runCall}, {colorsFor}] = await Promise.all([import('../rpc/call.js'), import('../render/color.js')])
-  const result = await runCall({addr, prepared, timeoutMs: flags.timeout, connectTimeoutMs: flags['connect-timeout']})
-  const render = await import('../render/call-result.js')
+  const {runCall} = await import('../rpc/call.js')
+  // Connecting and sending start now; what prints the answer loads while the
+  // kernel and the server do their part.
+  const answer = runCall({addr, prepared, timeoutMs: flags.timeout, connectTimeoutMs: flags['connect-timeout']})
+  const [render, {colorsFor}] = await Promise.all([import('../render/call-result.js'), import('../render/color.js')])
+  const result = await answer
   if (flags.format === 'json') io.log(JSON.stringify(render.callResultToJson(result, {verbose: flags.verbose}), null, 2))
   else if (result.status !== 'transport-error' || flags.verbose) {
     for (const line of render.renderCallResult(result, {colors: colorsFor(process.stdout, process.env, colorChoice(flags)), verbose: flags.verbose})) io.log(line)
