@@ -8,10 +8,11 @@
 // 400 kB source is not copied once more to wrap it (a copy that young-
 // generation GC then has to deal with); only this file loads it.
 //
-// The build writes the cache after a training run of the bundle (a call to a
-// closed port: flags parsed, .proto loaded, body encoded, connect refused,
-// error printed), so it holds the compiled code of what a call runs, not only
-// of what loading runs: V8 neither parses the source nor compiles those
+// The build writes the cache after training runs of the bundle (calls to a
+// server that echoes the request, and to a closed port: flags parsed, .proto
+// loaded, body encoded, answer decoded and printed, connect refused, error
+// printed), so it holds the compiled code of what a call runs, not only of
+// what loading runs: V8 neither parses the source nor compiles those
 // functions again (bench/startup.ts).
 //
 // V8 checks a cache against its own version and flags (NODE_OPTIONS with V8
@@ -67,18 +68,19 @@ function requireCached(file) {
 
 /**
  * For the build (scripts/build.mjs, in a node of its own): load the stamped
- * bundle `file` (staged; `path` is where it goes in the package), run it with
- * trainingArgs, and when the process exits, whichever way the run ends it,
- * write the code V8 compiled for it to FILE.v8cache.
+ * bundle `file` (staged; `path` is where it goes in the package), run it once
+ * per argv of `trainings` (bin is the command's name), one after another, and
+ * when the process exits, whichever way the last run ends it, write the code
+ * V8 compiled for them to FILE.v8cache.
  */
-function writeCache(file, path, trainingArgs) {
+async function writeCache(file, path, bin, trainings) {
   const source = readFileSync(file, 'utf8')
   const id = STAMP.exec(source.slice(-80))?.[1]
   if (id === undefined) throw new Error(`${file} has no rpcdiag-build stamp`)
   const script = compile(path, source)
   const exports = run(file, script)
   process.on('exit', () => writeFileSync(`${file}.v8cache`, Buffer.concat([Buffer.from(`${id}\n`, 'latin1'), script.createCachedData()])))
-  exports.run(...trainingArgs)
+  for (const argv of trainings) await exports.run(argv, bin)
 }
 
 module.exports = {requireCached, writeCache}

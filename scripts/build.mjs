@@ -67,7 +67,7 @@
 // patching it saved another ~12 ms (its ICU collator start), not worth a
 // build that edits a dependency's source.
 
-import {spawnSync} from 'node:child_process'
+import {execFile} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {createServer} from 'node:net'
 import {cpSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
@@ -306,16 +306,22 @@ async function stage() {
 
   // The direct runs' bundles (bin/run.js): wrapped, stamped with a build id,
   // and their V8 code cache written beside them by a node of their own after
-  // a training run (bin/code-cache.js): one call, to a port just closed (refused).
-  // (Where no loopback listener can be made, port 1, which nothing serves either.)
-  const closed = await closedPort().catch(() => 1)
-  for (const [f, args] of [['direct/call.cjs', ['Order.makeOrder', '--proto', `${ROOT}/examples/order.proto`, '--json', '{"price":100,"goods":"apple"}', '--addr', `127.0.0.1:${closed}`, '--timeout', '2s']]]) {
-    const file = `${STAGE}/${f}`
-    const text = readFileSync(file, 'utf8')
-    writeFileSync(file, `${Module.wrap(text)}\n// rpcdiag-build ${createHash('sha256').update(text).digest('hex').slice(0, 16)}\n`)
-    const training = [args, 'rpcdiag']
-    spawnSync(process.execPath, ['-e', `require(${JSON.stringify(`${ROOT}/bin/code-cache.js`)}).writeCache(...${JSON.stringify([file, `dist/${f}`, training])})`], {stdio: 'ignore', timeout: 30_000})
-    if (!existsSync(`${file}.v8cache`)) throw new Error(`build: no code cache was written for ${f}`)
+  // training runs (bin/code-cache.js): a call answered (by a loopback server
+  // that echoes the request: a makeOrderRequest read as a makeOrderResponse is
+  // ret_code 100, res_info "apple"), then one refused (a port just closed).
+  const training = await trainingServer()
+  try {
+    const call = (addr) => ['Order.makeOrder', '--proto', `${ROOT}/examples/order.proto`, '--json', '{"price":100,"goods":"apple"}', '--addr', addr, '--timeout', '2s']
+    for (const [f, runs] of [['direct/call.cjs', [call(training.echo), call(training.closed)]]]) {
+      const file = `${STAGE}/${f}`
+      const text = readFileSync(file, 'utf8')
+      writeFileSync(file, `${Module.wrap(text)}\n// rpcdiag-build ${createHash('sha256').update(text).digest('hex').slice(0, 16)}\n`)
+      const args = [file, `dist/${f}`, 'rpcdiag', runs]
+      await new Promise((resolve) => execFile(process.execPath, ['-e', `require(${JSON.stringify(`${ROOT}/bin/code-cache.js`)}).writeCache(...${JSON.stringify(args)})`], {timeout: 30_000}, resolve))
+      if (!existsSync(`${file}.v8cache`)) throw new Error(`build: no code cache was written for ${f}`)
+    }
+  } finally {
+    training.close()
   }
 
   // The manifest, made by the bundled oclif itself (what `oclif manifest` does,
@@ -338,13 +344,24 @@ async function stage() {
   console.log(`dist/: ${sizes.join(', ')}; oclif.manifest.json of ${ids.length} commands; ${(performance.now() - started).toFixed(0)} ms`)
 }
 
-/** A loopback port nothing listens on: one the kernel just gave a listener that is closed again. */
-function closedPort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address()
-      server.close(() => resolve(port))
+/**
+ * For the training calls: a loopback server that echoes what it reads, and a
+ * port nothing listens on (one just given to a listener closed again). Where
+ * no loopback listener can be made, port 1 for both: the calls are refused.
+ */
+async function trainingServer() {
+  const listen = (onConnection) =>
+    new Promise((resolve, reject) => {
+      const server = createServer(onConnection).once('error', reject)
+      server.listen(0, '127.0.0.1', () => resolve(server))
     })
-  })
+  try {
+    const echo = await listen((s) => s.on('data', (d) => s.write(d)).on('error', () => {}))
+    const gone = await listen(() => {})
+    const closed = gone.address().port
+    await new Promise((resolve) => gone.close(resolve))
+    return {echo: `127.0.0.1:${echo.address().port}`, closed: `127.0.0.1:${closed}`, close: () => echo.close()}
+  } catch {
+    return {echo: '127.0.0.1:1', closed: '127.0.0.1:1', close: () => {}}
+  }
 }
