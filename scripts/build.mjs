@@ -43,8 +43,9 @@
 //                           on its last line, for bin/code-cache.js, which alone
 //                           loads it
 //   dist/direct/call.cjs.v8cache
-//                           its V8 code cache, written after a training call
-//                           (bin/code-cache.js reads and writes it)
+//                           its V8 code cache, written after two training calls,
+//                           one answered, one refused (bin/code-cache.js reads
+//                           and writes it)
 //   oclif.manifest.json     (at the package root, where oclif reads it; beside
 //                           DIR with --out DIR/dist) what
 //                           oclif would otherwise learn on every start by
