@@ -9,9 +9,15 @@ import type {CallFlags} from './flags.js'
 /** One call: sent, answered (or not), printed; a transport or server error ends in io.error with its exit code. */
 export async function runOneCall(addr: NetAddr, prepared: PreparedCall, flags: CallFlags, io: CommandIo): Promise<CallResult> {
   const {runCall} = await import('../rpc/call.js')
-  // Connecting and sending start now; what prints the answer loads while the
-  // kernel and the server do their part.
+  // Connecting and sending start now; what reads and prints the answer is
+  // made ready while the kernel and the server do their part: protobufjs
+  // generates the response type's decoder (Type#setup), the renderers load.
   const answer = runCall({addr, prepared, timeoutMs: flags.timeout, connectTimeoutMs: flags['connect-timeout']})
+  try {
+    prepared.method?.responseType.setup()
+  } catch {
+    // Then decoding the answer meets the same failure, and reports it as such.
+  }
   const [render, {colorsFor}] = await Promise.all([import('../render/call-result.js'), import('../render/color.js')])
   const result = await answer
   if (flags.format === 'json') io.log(JSON.stringify(render.callResultToJson(result, {verbose: flags.verbose}), null, 2))
