@@ -16,13 +16,14 @@ const root = join(__dirname, '..')
 
 /**
  * Whether oclif, once loaded, could do more in this run than rpcdiag's own
- * code: print DEBUG output, or load user or linked plugins (oclif reads them,
- * with any hooks they bring, from its data dir package.json). The one home of
- * this decision for both ways around oclif below.
+ * code: print DEBUG output (DEBUG, or RPCDIAG_DEBUG, its own debug setting),
+ * or load user or linked plugins (oclif reads them, with any hooks they
+ * bring, from its data dir package.json). The one home of this decision for
+ * both ways around oclif below.
  */
 function oclifCouldAddToRun(pjson) {
-  if (process.env.DEBUG !== undefined) return true
   const scope = pjson.oclif.bin.toUpperCase().replaceAll('-', '_')
+  if (process.env.DEBUG !== undefined || process.env[`${scope}_DEBUG`] !== undefined) return true
   const dataDir = process.env[`${scope}_DATA_DIR`] || join(process.env.XDG_DATA_HOME || join(process.env.HOME || os.homedir(), '.local/share'), pjson.oclif.dirname)
   return existsSync(join(dataDir, 'package.json'))
 }

@@ -35,7 +35,7 @@ function runBin(bin: string, args: string[], env: NodeJS.ProcessEnv = {}, stdin 
     const [cmd, argv] = viaShebang ? [bin, args] : [process.execPath, [bin, ...args]]
     const child = spawn(cmd, argv, {
       cwd: ROOT,
-      env: {...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, DEBUG: undefined, RPCDIAG_PROTO: undefined, RPCDIAG_IMPORT_PATH: undefined, RPCDIAG_DIRECT: undefined, ...env},
+      env: {...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, DEBUG: undefined, RPCDIAG_DEBUG: undefined, RPCDIAG_PROTO: undefined, RPCDIAG_IMPORT_PATH: undefined, RPCDIAG_DIRECT: undefined, ...env},
       stdio: ['pipe', 'pipe', 'pipe'],
     })
     let stdout = ''
@@ -137,13 +137,14 @@ describe('which way bin/run.js takes', () => {
     expect(r.stdout).toMatch(/Calls:\s+2\b/)
   })
 
-  it('oclif runs it when it could do more: --help, DEBUG, a user plugin list, RPCDIAG_DIRECT=0', async () => {
+  it('oclif runs it when it could do more: --help, DEBUG, RPCDIAG_DEBUG, a user plugin list, RPCDIAG_DIRECT=0', async () => {
     const data = mkdtempSync(join(tmpdir(), 'rpcdiag-data-'))
     try {
       writeFileSync(join(data, 'package.json'), JSON.stringify({private: true, oclif: {plugins: []}}))
       for (const [args, env] of [
         [[...call(), '--help'], show],
         [call(), {...show, DEBUG: 'rpcdiag-test-nothing'}],
+        [call(), {...show, RPCDIAG_DEBUG: '0'}],
         [call(), {...show, RPCDIAG_DATA_DIR: data}],
         [call(), {RPCDIAG_DIRECT: '0'}],
       ] as const) {
