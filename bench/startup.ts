@@ -10,8 +10,11 @@
 // goes to a `rpcdiag serve` started from this checkout. `--version` is
 // answered without oclif when nothing could change oclif's answer (bin/run.js):
 // the row "through oclif" (DEBUG set to a name nothing logs under) shows the
-// start-up every other command pays. When NODE_EXTRA_CA_CERTS is set, node
-// parses that bundle before running anything: a row without it shows its cost.
+// start-up every other command pays. A one-shot call runs directly, without
+// oclif's Config (src/cli/direct-run.ts), from a bundle with a V8 code cache;
+// "call through oclif" (RPCDIAG_DIRECT=0) is the same call oclif's way. When
+// NODE_EXTRA_CA_CERTS is set, node parses that bundle before running
+// anything: a row without it shows its cost.
 // Where rocket is built (bench/rocket/build.sh, $RPCDIAG_ROCKET_DIR, default
 // /opt/rocket), the one-shot call is also timed against rocket's own
 // test_rpc_server, beside rocket's C++ test_rpc_client (the issue's peer).
@@ -61,6 +64,11 @@ function rpcdiagRows(label: string, run: string, port: number): ProcessRow[] {
       name: `${label} call (one-shot)`,
       argv: [process.execPath, run, 'call', 'Order.makeOrder', '--json', '{"price":100,"goods":"apple"}', '--proto', `${ROOT}examples/order.proto`, '--addr', `127.0.0.1:${port}`],
     },
+    {
+      name: `${label} call through oclif`,
+      argv: [process.execPath, run, 'call', 'Order.makeOrder', '--json', '{"price":100,"goods":"apple"}', '--proto', `${ROOT}examples/order.proto`, '--addr', `127.0.0.1:${port}`],
+      env: {...process.env, RPCDIAG_DIRECT: '0'},
+    },
     {name: `${label} sockets --port 1 --json`, argv: [process.execPath, run, 'sockets', '--port', '1', '--json']},
   ]
 }
@@ -104,7 +112,7 @@ async function main(): Promise<void> {
       const version = wall(`${label} --version`)
       const call = wall(`${label} call (one-shot)`)
       console.log(`  ${label.padEnd(9)} --version / node -e 0 = ${(version / node).toFixed(2)}x (goal <= ${VERSION_GOAL_RATIO}); through oclif ${(wall(`${label} --version through oclif`) / node).toFixed(2)}x`)
-      console.log(`  ${''.padEnd(9)} one-shot call ${ms(call).trim()} ms (goal <= ${CALL_GOAL_MS} ms here; node alone is ${ms(node).trim()} ms)`)
+      console.log(`  ${''.padEnd(9)} one-shot call ${ms(call).trim()} ms (goal <= ${CALL_GOAL_MS} ms here; node alone is ${ms(node).trim()} ms), ${ms(call - node).trim()} ms above node; through oclif ${ms(wall(`${label} call through oclif`)).trim()} ms`)
     }
     if (toRocket.length > 0 && rocket.ok) {
       const peer = wall(toRocket[0].name)

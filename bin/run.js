@@ -3,7 +3,8 @@
 // it), CommonJS bundles of oclif and of each command made by
 // scripts/build.mjs, described by the oclif.manifest.json the build writes
 // beside package.json, where oclif reads it. Start-up is most of a one-shot
-// command's time: see bench/startup.ts.
+// command's time: see bench/startup.ts. Two ways around oclif, taken only
+// when oclif could do nothing else: `--version`, and the commands in DIRECT.
 const {existsSync, readFileSync} = require('node:fs')
 const os = require('node:os')
 const {join} = require('node:path')
@@ -14,22 +15,30 @@ const {join} = require('node:path')
 const root = join(__dirname, '..')
 
 /**
+ * Whether oclif, once loaded, could do more in this run than rpcdiag's own
+ * code: print DEBUG output (DEBUG, or RPCDIAG_DEBUG, its own debug setting),
+ * or load user or linked plugins (oclif reads them, with any hooks they
+ * bring, from its data dir package.json). The one home of this decision for
+ * both ways around oclif below.
+ */
+function oclifCouldAddToRun(pjson) {
+  const scope = pjson.oclif.bin.toUpperCase().replaceAll('-', '_')
+  if (process.env.DEBUG !== undefined || process.env[`${scope}_DEBUG`] !== undefined) return true
+  const dataDir = process.env[`${scope}_DATA_DIR`] || join(process.env.XDG_DATA_HOME || join(process.env.HOME || os.homedir(), '.local/share'), pjson.oclif.dirname)
+  return existsSync(join(dataDir, 'package.json'))
+}
+
+/**
  * `rpcdiag --version` answered without loading oclif, which would only print
  * its config.userAgent: "<name>/<version> <platform>-<arch> node-<version>".
  * Loading oclif and its plugins to say that was two thirds of the command's
- * time. Only when nothing could change oclif's answer or add to it: no DEBUG
- * output asked for, Linux and not WSL (oclif says "wsl" there), no extra
- * version flags, and no user or linked plugins (oclif reads them, with any
- * init hooks they bring, from its data dir). test/cli/start-up.test.ts checks
- * the line against oclif's own.
+ * time. Only when nothing could change oclif's answer or add to it: nothing
+ * oclifCouldAddToRun, Linux and not WSL (oclif says "wsl" there), no extra
+ * version flags. test/cli/start-up.test.ts checks the line against oclif's own.
  */
-function versionWithoutOclif() {
-  if (process.argv[2] !== '--version' || process.env.DEBUG !== undefined || process.platform !== 'linux') return undefined
-  const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
-  if ((pjson.oclif.additionalVersionFlags ?? []).length > 0) return undefined
-  const scope = pjson.oclif.bin.toUpperCase().replaceAll('-', '_')
-  const dataDir = process.env[`${scope}_DATA_DIR`] || join(process.env.XDG_DATA_HOME || join(process.env.HOME || os.homedir(), '.local/share'), pjson.oclif.dirname)
-  if (existsSync(join(dataDir, 'package.json'))) return undefined
+function versionWithoutOclif(argv, pjson) {
+  if (argv[0] !== '--version' || process.platform !== 'linux') return undefined
+  if ((pjson.oclif.additionalVersionFlags ?? []).length > 0 || oclifCouldAddToRun(pjson)) return undefined
   if (os.release().toLowerCase().includes('microsoft') || existsSync('/proc/sys/fs/binfmt_misc/WSLInterop') || existsSync('/run/WSL')) return undefined
   try {
     if (readFileSync('/proc/version', 'utf8').toLowerCase().includes('microsoft')) return undefined
@@ -38,15 +47,71 @@ function versionWithoutOclif() {
   return `${pjson.name}/${pjson.version} linux-${arch} node-${process.version}`
 }
 
-const version = versionWithoutOclif()
-if (version === undefined) {
+// Commands run directly, without oclif's Config, plugins and manifest: each
+// from its own bundle, dist/direct/<id>.cjs, which parses argv with oclif's
+// own parser and prints failures as the command would under oclif
+// (src/cli/direct-run.ts; test/cli/direct-run.test.ts compares the two ways).
+const DIRECT = new Set(['call'])
+
+// The hooks package.json may declare that a direct run passes over, because
+// they do nothing for these commands: the completion hook acts after
+// `autocomplete` only (src/cli/completion-hook.ts), command_not_found fires
+// for a command that does not exist. Any other hook (init, prerun, preparse,
+// postrun elsewhere, finally) sends the run through oclif.
+const HOOKS_A_DIRECT_RUN_SKIPS = {command_not_found: './dist/hooks/not-found.cjs', postrun: './dist/hooks/completion.cjs'}
+
+/**
+ * The command to run directly, or undefined for oclif's way. Only when oclif
+ * could do nothing else: argv starts with a command in DIRECT (oclif finds
+ * the same one: no command id extends it), no help flag before `--` (oclif
+ * shows help for one anywhere there), no hook but those above, nothing
+ * oclifCouldAddToRun. The plugins package.json lists (help, autocomplete)
+ * bring commands but no hook a command run fires: test/cli/direct-run.test.ts
+ * holds them to that. RPCDIAG_DIRECT=0 takes oclif's way (to compare);
+ * RPCDIAG_DIRECT=show says on stderr when the direct way is taken.
+ */
+function directCommand(argv, pjson) {
+  if (!DIRECT.has(argv[0]) || process.env.RPCDIAG_DIRECT === '0') return undefined
+  const help = ['--help', ...(pjson.oclif.additionalHelpFlags ?? [])]
+  for (const arg of argv) {
+    if (arg === '--') break
+    if (help.includes(arg)) return undefined
+  }
+  if (Object.entries(pjson.oclif.hooks ?? {}).some(([event, file]) => HOOKS_A_DIRECT_RUN_SKIPS[event] !== file)) return undefined
+  return oclifCouldAddToRun(pjson) ? undefined : argv[0]
+}
+
+/** What oclif's execute() does, but waiting out a slow reader (drained.js). */
+function runOclif(argv) {
   const {handle, run, settings} = require('../dist/oclif.cjs')
   // The build is what runs, even when NODE_ENV is test or development: oclif
   // would otherwise look for the TypeScript sources of dist/commands and try
   // to register tsx or ts-node for them.
   settings.enableAutoTranspile = false
-  // What oclif's execute() does, but waiting out a slow reader (drained.js).
-  run(process.argv.slice(2), root).then(require('./drained.js')).catch(handle)
-} else {
+  return run(argv, root).then(require('./drained.js')).catch(handle)
+}
+
+const argv = process.argv.slice(2)
+const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+const version = versionWithoutOclif(argv, pjson)
+const direct = version === undefined ? directCommand(argv, pjson) : undefined
+if (version !== undefined) {
   process.stdout.write(`${version}\n`)
+} else if (direct !== undefined) {
+  const {exports: command, cache} = require('./code-cache.js').requireCached(join(root, 'dist', 'direct', `${direct}.cjs`))
+  if (process.env.RPCDIAG_DIRECT === 'show') process.stderr.write(`rpcdiag: direct run of ${direct} (code cache ${cache})\n`)
+  // Its flags may still leave the run to oclif (a load test): then oclif's way, from the start.
+  command.run(argv.slice(1), pjson.oclif.bin).then(async (ran) => {
+    // Done, and its output drained: exit now, as oclif's handle() does after
+    // a failure, rather than by the event loop running dry, which then tears
+    // down the heap and V8's threads first (~10 ms for a call: bench/startup.ts).
+    if (ran) {
+      await require('./drained.js')()
+      process.exit()
+    }
+    if (process.env.RPCDIAG_DIRECT === 'show') process.stderr.write(`rpcdiag: ${direct} left to oclif\n`)
+    return runOclif(argv)
+  })
+} else {
+  runOclif(argv)
 }

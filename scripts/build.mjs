@@ -34,6 +34,18 @@
 //                           them one folder up from the command file; not in
 //                           commands/, where oclif would take it for a command)
 //   dist/help/, dist/hooks/ the help class and the command_not_found and postrun hooks
+//   dist/direct/call.cjs    the direct run of a one-shot call (bin/run.js runs it
+//                           without oclif's Config: src/cli/direct-run.ts): its own
+//                           copy of oclif's parser and flag builders (not
+//                           ../oclif.cjs, which would load all of oclif), the
+//                           call's wiring without the load test; written in
+//                           node's CommonJS wrapper and stamped with a build id
+//                           on its last line, for bin/code-cache.js, which alone
+//                           loads it
+//   dist/direct/call.cjs.v8cache
+//                           its V8 code cache, written after two training calls,
+//                           one answered, one refused (bin/code-cache.js reads
+//                           and writes it)
 //   oclif.manifest.json     (at the package root, where oclif reads it; beside
 //                           DIR with --out DIR/dist) what
 //                           oclif would otherwise learn on every start by
@@ -56,9 +68,12 @@
 // patching it saved another ~12 ms (its ICU collator start), not worth a
 // build that edits a dependency's source.
 
+import {execFile} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import {createServer} from 'node:net'
 import {cpSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
-import {dirname, relative} from 'node:path'
-import {createRequire} from 'node:module'
+import {dirname, join, relative} from 'node:path'
+import Module, {createRequire} from 'node:module'
 import {fileURLToPath} from 'node:url'
 
 import {build} from 'esbuild'
@@ -94,36 +109,71 @@ const coreExports = Object.keys(require('@oclif/core')).filter((k) => /^[A-Za-z_
 //   node:readline  reading a flag's value from stdin
 //   node:child_process  the Windows shell check
 const LAZY = ['semver', 'ejs', 'tinyglobby', 'cli-spinners', 'node:readline', 'node:child_process']
+// In a direct run's bundle (dist/direct/, without oclif's Config), also the
+// parts of oclif its flag builders, parser and errors require but a direct run
+// never uses (help and the ux behind it are oclif's way, and rpcdiag prints
+// its own errors): by the end of the oclif file that requires them.
+//   errors/handle, help, ux
+//           not in the bundle at all: if ever used, loaded then from
+//           @oclif/core itself (node_modules), by their public paths
+//   screen, ux/theme, debug, wrap-ansi, clean-stack, indent-string
+//           in the bundle, run on first use (an error's text, DEBUG output)
+//   node:fs/promises
+//           the flag builders' file checks, and --json @file
+const DIRECT_LAZY = {
+  '/lib/errors/handle': '@oclif/core/handle',
+  '/lib/help': '@oclif/core/help',
+  '/lib/help/index': '@oclif/core/help',
+  '/lib/ux': '@oclif/core/ux',
+  '/lib/ux/index': '@oclif/core/ux',
+  '/lib/screen': undefined,
+  '/lib/ux/theme': undefined,
+}
+const DIRECT_LAZY_NAMES = ['debug', 'wrap-ansi', 'clean-stack', 'indent-string', 'node:fs/promises']
 
 /**
- * require(LAZY module) becomes a stand-in that requires the module on first
- * use. oclif's compiled TypeScript reads exports at call time
- * ((0, x_1.fn)(...), x_1.default.render(...)); __importDefault asks for
- * __esModule at once, so the stand-in answers that one from the build.
+ * require(one of `names`, or of an oclif file whose path ends with a key of
+ * `files`) becomes a stand-in that requires the module on first use: the
+ * module itself, bundled, or where `files` says so another module, left out
+ * of the bundle and required from node_modules. oclif's compiled TypeScript
+ * reads exports at call time ((0, x_1.fn)(...), x_1.default.render(...));
+ * __importDefault asks for __esModule at once, so the stand-in answers that
+ * one from the build. Its target is a bound function: callable and
+ * constructible (new x_1.Thing()), with no own `prototype` to report.
  */
-const lazyModules = {
-  name: 'rpcdiag-lazy-modules',
-  setup(b) {
-    const names = new Set(LAZY)
-    b.onResolve({filter: /.*/}, (a) => (names.has(a.path) && a.namespace !== 'rpcdiag-lazy' ? {path: a.path, namespace: 'rpcdiag-lazy', pluginData: a.resolveDir} : undefined))
-    b.onLoad({filter: /.*/, namespace: 'rpcdiag-lazy'}, (a) => {
-      const esModule = a.path.startsWith('node:') ? false : Boolean(require(require.resolve(a.path, {paths: [a.pluginData]})).__esModule)
-      return {
-        resolveDir: a.pluginData,
-        loader: 'js',
-        contents: `let m
-const get = () => (m ??= require(${JSON.stringify(a.path)}))
-module.exports = new Proxy(() => {}, {
+function lazyModules(names, files = {}) {
+  return {
+    name: 'rpcdiag-lazy-modules',
+    setup(b) {
+      const suffix = (a) => (a.path.startsWith('.') ? Object.keys(files).find((f) => join(a.resolveDir, a.path).endsWith(f)) : undefined)
+      const external = new Set(Object.values(files).filter((x) => x !== undefined))
+      b.onResolve({filter: /.*/}, (a) => {
+        if (a.namespace === 'rpcdiag-lazy') return external.has(a.path) ? {path: a.path, external: true} : undefined
+        if (names.includes(a.path)) return {path: a.path, namespace: 'rpcdiag-lazy', pluginData: {dir: a.resolveDir, load: a.path}}
+        const f = suffix(a)
+        return f === undefined ? undefined : {path: a.path, namespace: 'rpcdiag-lazy', pluginData: {dir: a.resolveDir, load: files[f] ?? a.path}}
+      })
+      b.onLoad({filter: /.*/, namespace: 'rpcdiag-lazy'}, (a) => {
+        const {dir, load} = a.pluginData
+        const esModule = a.path.startsWith('node:') ? false : Boolean(require(require.resolve(a.path, {paths: [dir]})).__esModule)
+        return {
+          resolveDir: dir,
+          loader: 'js',
+          contents: `let m
+const get = () => (m ??= require(${JSON.stringify(load)}))
+module.exports = new Proxy(function () {}.bind(), {
   get: (_, k) => (k === '__esModule' ? ${esModule} : get()[k]),
   apply: (_, self, args) => Reflect.apply(get(), self, args),
+  construct: (_, args) => Reflect.construct(get(), args),
   has: (_, k) => k in get(),
   ownKeys: () => Reflect.ownKeys(get()),
   getOwnPropertyDescriptor: (_, k) => ({...Reflect.getOwnPropertyDescriptor(get(), k), configurable: true}),
 })
 `,
-      }
-    })
-  },
+        }
+      })
+    },
+  }
 }
 
 const common = {
@@ -178,7 +228,7 @@ for (let attempt = 1; attempt <= 10; attempt++) rmSync(`${OLD}-${attempt}`, {rec
 renameSync(`${DIST}/oclif.manifest.json`, `${outAt > 0 ? dirname(DIST) : ROOT}/oclif.manifest.json`)
 
 async function stage() {
-  const [cli, cmds, page] = await Promise.all([
+  const [cli, cmds, direct, page] = await Promise.all([
     build({
       ...common,
       entryPoints: {oclif: 'rpcdiag:oclif'},
@@ -191,7 +241,7 @@ async function stage() {
             b.onLoad({filter: /.*/, namespace: 'rpcdiag'}, () => ({contents: `export {${coreExports.join(', ')}} from '@oclif/core'`, resolveDir: ROOT, loader: 'js'}))
           },
         },
-        lazyModules,
+        lazyModules(LAZY),
       ],
     }),
     build({
@@ -217,10 +267,32 @@ async function stage() {
         },
       ],
     }),
+    build({
+      ...common,
+      entryPoints: {'direct/call': 'src/call-command/direct.ts'},
+      // Identifiers too (keepNames still keeps every function's and class's
+      // .name): a third less source to read, and a direct run never prints a
+      // stack trace (DEBUG sends the run through oclif).
+      minifyIdentifiers: !process.env.RPCDIAG_READABLE_BUILD,
+      define: {'process.env.OCLIF_DISABLE_ENGINE_WARNING': '"1"'},
+      // No import.meta shim (scripts/import-meta.js): nothing a direct run
+      // bundles uses import.meta, and the shim's node:url costs every run
+      // ~1.5 ms; a source that starts to use it fails this build.
+      logOverride: {'empty-import-meta': 'error'},
+      plugins: [
+        {
+          name: 'rpcdiag-direct-oclif',
+          setup(b) {
+            b.onResolve({filter: /^@oclif\/core$/}, () => ({path: `${ROOT}/scripts/direct-oclif.mjs`}))
+          },
+        },
+        lazyModules([...LAZY, ...DIRECT_LAZY_NAMES], DIRECT_LAZY),
+      ],
+    }),
     build({...reportPageOptions(), outfile: `${STAGE}/report-page.js`, metafile: true}),
   ])
 
-  const outputs = Object.entries({...cli.metafile.outputs, ...cmds.metafile.outputs, ...page.metafile.outputs}).map(([f, o]) => [relative(STAGE, `${ROOT}/${f}`), o])
+  const outputs = Object.entries({...cli.metafile.outputs, ...cmds.metafile.outputs, ...direct.metafile.outputs, ...page.metafile.outputs}).map(([f, o]) => [relative(STAGE, `${ROOT}/${f}`), o])
 
   // The worker is started by URL relative to the file that holds the starting
   // code: every such file must be in dist/commands/ beside it.
@@ -232,6 +304,26 @@ async function stage() {
   // The report page is read by URL relative to the file holding page-assets.ts: from dist/commands/, one folder up.
   const readers = outputs.filter(([, o]) => 'src/report/page-assets.ts' in o.inputs).map(([f]) => f)
   if (readers.some((f) => !f.startsWith('commands/'))) throw new Error(`build: the report page is read from ${readers.join(', ')}, expected dist/commands/`)
+
+  // The direct runs' bundles (bin/run.js): wrapped, stamped with a build id,
+  // and their V8 code cache written beside them by a node of their own after
+  // training runs (bin/code-cache.js): a call answered (by a loopback server
+  // that echoes the request: a makeOrderRequest read as a makeOrderResponse is
+  // ret_code 100, res_info "apple"), then one refused (a port just closed).
+  const training = await trainingServer()
+  try {
+    const call = (addr) => ['Order.makeOrder', '--proto', `${ROOT}/examples/order.proto`, '--json', '{"price":100,"goods":"apple"}', '--addr', addr, '--timeout', '2s']
+    for (const [f, runs] of [['direct/call.cjs', [call(training.echo), call(training.closed)]]]) {
+      const file = `${STAGE}/${f}`
+      const text = readFileSync(file, 'utf8')
+      writeFileSync(file, `${Module.wrap(text)}\n// rpcdiag-build ${createHash('sha256').update(text).digest('hex').slice(0, 16)}\n`)
+      const args = [file, `dist/${f}`, 'rpcdiag', runs]
+      await new Promise((resolve) => execFile(process.execPath, ['-e', `require(${JSON.stringify(`${ROOT}/bin/code-cache.js`)}).writeCache(...${JSON.stringify(args)})`], {timeout: 30_000}, resolve))
+      if (!existsSync(`${file}.v8cache`)) throw new Error(`build: no code cache was written for ${f}`)
+    }
+  } finally {
+    training.close()
+  }
 
   // The manifest, made by the bundled oclif itself (what `oclif manifest` does,
   // without that package): the root plugin loaded with any manifest ignored,
@@ -251,4 +343,26 @@ async function stage() {
 
   const sizes = outputs.map(([f, o]) => `${f} ${(o.bytes / 1024).toFixed(0)} kB`)
   console.log(`dist/: ${sizes.join(', ')}; oclif.manifest.json of ${ids.length} commands; ${(performance.now() - started).toFixed(0)} ms`)
+}
+
+/**
+ * For the training calls: a loopback server that echoes what it reads, and a
+ * port nothing listens on (one just given to a listener closed again). Where
+ * no loopback listener can be made, port 1 for both: the calls are refused.
+ */
+async function trainingServer() {
+  const listen = (onConnection) =>
+    new Promise((resolve, reject) => {
+      const server = createServer(onConnection).once('error', reject)
+      server.listen(0, '127.0.0.1', () => resolve(server))
+    })
+  try {
+    const echo = await listen((s) => s.on('data', (d) => s.write(d)).on('error', () => {}))
+    const gone = await listen(() => {})
+    const closed = gone.address().port
+    await new Promise((resolve) => gone.close(resolve))
+    return {echo: `127.0.0.1:${echo.address().port}`, closed: `127.0.0.1:${closed}`, close: () => echo.close()}
+  } catch {
+    return {echo: '127.0.0.1:1', closed: '127.0.0.1:1', close: () => {}}
+  }
 }

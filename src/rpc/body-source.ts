@@ -1,4 +1,3 @@
-import {open} from 'node:fs/promises'
 import type {Readable} from 'node:stream'
 
 import {DEFAULT_MAX_FRAME} from '../../decoders/tinypb/index.js'
@@ -49,6 +48,8 @@ export async function readBodySource(arg: string, opts: BodySourceOptions = {}):
   if (!arg.startsWith('@')) return ok(Buffer.from(arg))
 
   const path = arg.slice(1)
+  // node:fs/promises only for a file: a one-shot call with its body inline starts without it.
+  const {open} = await import('node:fs/promises')
   let handle
   try {
     handle = await open(path, 'r')

@@ -1,7 +1,6 @@
 import {err, ok, type Result, UsageError} from '../errors.js'
 import {type BodySourceOptions, describeBodySource, readBodySource} from './body-source.js'
 import type {RequestBody} from './call-prepare.js'
-import {locateJsonError} from './json-error.js'
 
 /**
  * The request body from --json '<text>', --json @file or --json - (stdin),
@@ -17,6 +16,8 @@ export async function readJsonBody(arg: string, opts: BodySourceOptions = {}): P
   try {
     return ok({kind: 'json', value: JSON.parse(text)})
   } catch {
+    // The locating parser (jsonc-parser) is loaded only for a body that needs it.
+    const {locateJsonError} = await import('./json-error.js')
     return err(new UsageError('BAD_JSON', `${what} is not valid JSON ${locateJsonError(text)}`))
   }
 }

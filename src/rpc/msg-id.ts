@@ -1,6 +1,31 @@
-import {randomBytes} from 'node:crypto'
+import {closeSync, openSync, readSync} from 'node:fs'
 
 const NINE = 0x39 // '9'
+
+/**
+ * n random bytes from /dev/urandom, where rocket's MsgIDUtil reads them too;
+ * from node:crypto where there is none. Not node:crypto first: loading it is
+ * ~5 ms of a one-shot call's start-up (bench/startup.ts), for 20 bytes.
+ */
+export function urandom(n: number): Uint8Array {
+  const out = new Uint8Array(n)
+  let fd: number
+  try {
+    fd = openSync('/dev/urandom', 'r')
+  } catch {
+    return process.getBuiltinModule('node:crypto').randomBytes(n)
+  }
+  try {
+    for (let got = 0; got < n; ) {
+      const r = readSync(fd, out, got, n - got, null)
+      if (r === 0) return process.getBuiltinModule('node:crypto').randomBytes(n)
+      got += r
+    }
+  } finally {
+    closeSync(fd)
+  }
+  return out
+}
 
 /** rocket's g_msg_id_length: msg_ids are 20 decimal digits. */
 export const MSG_ID_LENGTH = 20
@@ -14,7 +39,7 @@ export class MsgIdGenerator {
   private current = ''
 
   constructor(
-    private readonly random: (n: number) => Uint8Array = randomBytes,
+    private readonly random: (n: number) => Uint8Array = urandom,
     private readonly length = MSG_ID_LENGTH,
   ) {}
 

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {MsgIdGenerator} from '../../src/rpc/msg-id.js'
+import {MsgIdGenerator, urandom} from '../../src/rpc/msg-id.js'
 
 describe('MsgIdGenerator', () => {
   it('makes 20 decimal digits, then counts up like rocket', () => {
@@ -24,5 +24,15 @@ describe('MsgIdGenerator', () => {
     for (let i = 0; i < 9; i++) g.next()
     expect(g.next()).toBe('00000000000000000000') // after 999...99, a fresh draw
     expect(draws).toBe(2)
+  })
+})
+
+describe('urandom', () => {
+  it('reads the bytes asked for from /dev/urandom, different each time', () => {
+    const draws = Array.from({length: 4}, () => Buffer.from(urandom(20)).toString('hex'))
+    for (const d of draws) expect(d).toMatch(/^[0-9a-f]{40}$/)
+    // Four 160-bit draws: equal ones would mean the bytes are not random.
+    expect(new Set(draws).size).toBe(4)
+    expect(urandom(0).length).toBe(0)
   })
 })

@@ -1,0 +1,228 @@
+// `rpcdiag call` run directly (bin/run.js, src/cli/direct-run.ts: oclif's
+// parser without oclif's Config) against the same call through oclif
+// (RPCDIAG_DIRECT=0): the same stdout, stderr and exit code for each
+// invocation, and proof that the direct way is the one taken when nothing
+// could make oclif do more (RPCDIAG_DIRECT=show says so on stderr, with what
+// became of the bundle's V8 code cache).
+import {spawn} from 'node:child_process'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, cpSync} from 'node:fs'
+import {createServer} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {createRequire} from 'node:module'
+import {fileURLToPath} from 'node:url'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {callArgs, callFlags} from '../../src/call-command/index.js'
+import {parseResponses, type ServerHandle, startServer} from '../../src/rpc/index.js'
+import {loadSchema} from '../../src/rpc/proto/index.js'
+import {buildCli} from '../rpc/helpers/cli-process.js'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '')
+const BIN = join(ROOT, 'bin', 'run.js')
+const PROTO = join(ROOT, 'examples', 'order.proto')
+const MSG_ID = ['--msg-id', '12345678901234567890']
+
+interface Output {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+function runBin(bin: string, args: string[], env: NodeJS.ProcessEnv = {}, stdin = '', viaShebang = false): Promise<Output> {
+  return new Promise((resolve, reject) => {
+    const [cmd, argv] = viaShebang ? [bin, args] : [process.execPath, [bin, ...args]]
+    const child = spawn(cmd, argv, {
+      cwd: ROOT,
+      env: {...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, DEBUG: undefined, RPCDIAG_DEBUG: undefined, RPCDIAG_PROTO: undefined, RPCDIAG_IMPORT_PATH: undefined, RPCDIAG_DIRECT: undefined, ...env},
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('error', reject)
+    child.on('close', (code) => resolve({code, stdout, stderr}))
+    child.stdin.end(stdin)
+  })
+}
+
+let server: ServerHandle
+let addr: string
+let closedAddr: string
+
+beforeAll(async () => {
+  buildCli()
+  const schema = loadSchema({protoFiles: [PROTO], importPaths: []})
+  if (!schema.ok) throw schema.error
+  const script = parseResponses(JSON.stringify({'Order.makeOrder': [{when: {price: {$gte: 10}}, response: {order_id: '20230514'}}, {response: {ret_code: -1, res_info: 'short balance'}}]}), schema.value)
+  if (!script.ok) throw script.error
+  const started = await startServer({schema: schema.value, script: script.value})
+  if (!started.ok) throw started.error
+  server = started.value
+  addr = `127.0.0.1:${server.address.port}`
+  // A port nothing listens on: one just given to a listener that is closed again.
+  const probe = createServer()
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()))
+  closedAddr = `127.0.0.1:${(probe.address() as {port: number}).port}`
+  await new Promise<void>((r) => probe.close(() => r()))
+}, 180_000)
+
+afterAll(async () => {
+  await server?.close(50)
+})
+
+/** Timings and the client's own port differ from run to run; nothing else may. */
+function steady(text: string): string {
+  return text
+    .replace(/\d+(?:\.\d+)? ms\b/g, 'N ms')
+    .replace(/"(totalMs|connectMs|firstByteMs)": [\d.]+/g, '"$1": N')
+    .replace(/127\.0\.0\.1:(\d+)/g, (m, port) => (m === addr || m === closedAddr ? m : '127.0.0.1:LOCAL'))
+}
+
+// [what, argv after `call`, stdin, exit code expected]
+const CASES: ReadonlyArray<readonly [string, () => string[], string, number]> = [
+  ['a good call', () => ['Order.makeOrder', '--proto', PROTO, '--json', '{"price":100,"goods":"apple"}', '--addr', addr, ...MSG_ID], '', 0],
+  ['--format json, -v', () => ['Order.makeOrder', '--proto', PROTO, '-d', '{"price":100}', '--addr', addr, '--format', 'json', '-v', ...MSG_ID], '', 0],
+  ['the body from stdin (-d @)', () => ['Order.makeOrder', '--proto', PROTO, '-d', '@', '--addr', addr, ...MSG_ID], '{"price":3}', 0],
+  ['a flag oclif does not know', () => ['Order.makeOrder', '--proto', PROTO, '--addr', addr, '--timeot', '5'], '', 2],
+  ['a bad option value', () => ['Order.makeOrder', '--proto', PROTO, '--addr', addr, '--format', 'xml'], '', 2],
+  ['a bad custom flag value (duration)', () => ['Order.makeOrder', '--proto', PROTO, '--addr', addr, '--timeout', 'soon'], '', 2],
+  ['exclusive flags', () => ['Order.makeOrder', '--data-hex', '08', '--data-base64', 'CA==', '--addr', addr], '', 2],
+  ['no METHOD', () => ['--proto', PROTO, '--addr', addr], '', 2],
+  ['a missing .proto', () => ['Order.makeOrder', '--proto', 'nope.proto', '--addr', addr], '', 2],
+  ['a body that is not JSON', () => ['Order.makeOrder', '--proto', PROTO, '--json', '{"price":', '--addr', addr], '', 2],
+  ['an unknown method (.proto given)', () => ['Order.nope', '--proto', PROTO, '--addr', addr], '', 2],
+  ['an unknown method (the server answers err_code)', () => ['Order.nope', '--data-hex', '', '--addr', addr, ...MSG_ID], '', 3],
+  ['load-test flags without --repeat', () => ['Order.makeOrder', '--proto', PROTO, '--addr', addr, '--rps', '5'], '', 2],
+  ['connection refused', () => ['Order.makeOrder', '--proto', PROTO, '--addr', closedAddr, ...MSG_ID], '', 1],
+  ['--help', () => ['--help'], '', 0],
+]
+
+describe('rpcdiag call, direct and through oclif', () => {
+  for (const [what, args, stdin, code] of CASES) {
+    it(`${what}: the same stdout, stderr and exit code (${code})`, async () => {
+      const argv = ['call', ...args()]
+      const direct = await runBin(BIN, argv, {}, stdin)
+      const oclif = await runBin(BIN, argv, {RPCDIAG_DIRECT: '0'}, stdin)
+      expect(direct.code).toBe(code)
+      expect({...direct, stdout: steady(direct.stdout), stderr: steady(direct.stderr)}).toEqual({...oclif, stdout: steady(oclif.stdout), stderr: steady(oclif.stderr)})
+      if (code !== 0) expect(direct.stderr).toMatch(/^rpcdiag: .* \[[A-Z_]+\]\n/m)
+    }, 60_000)
+  }
+})
+
+describe('which way bin/run.js takes', () => {
+  const call = () => ['call', 'Order.makeOrder', '--proto', PROTO, '--addr', addr, ...MSG_ID]
+  const show = {RPCDIAG_DIRECT: 'show'}
+
+  it('a plain call runs directly, compiled from the code cache the build wrote', async () => {
+    const r = await runBin(BIN, call(), show)
+    expect(r.code).toBe(0)
+    expect(r.stderr).toBe('rpcdiag: direct run of call (code cache used)\n')
+    expect(r.stdout).toContain('err_code 0 OK')
+  })
+
+  it('V8 flags in NODE_OPTIONS: V8 rejects the cache and the bundle is compiled from source, with the same output', async () => {
+    const r = await runBin(BIN, call(), {...show, NODE_OPTIONS: '--max-old-space-size=200'})
+    expect(r.stderr).toBe('rpcdiag: direct run of call (code cache rejected)\n')
+    expect(steady(r.stdout)).toBe(steady((await runBin(BIN, call())).stdout))
+  })
+
+  it('a load test is left to oclif after the parse, and runs there', async () => {
+    const r = await runBin(BIN, ['call', 'Order.makeOrder', '--proto', PROTO, '--addr', addr, '--repeat', '2'], show)
+    expect(r.code).toBe(0)
+    expect(r.stderr).toBe('rpcdiag: direct run of call (code cache used)\nrpcdiag: call left to oclif\n')
+    expect(r.stdout).toMatch(/Calls:\s+2\b/)
+  })
+
+  it('oclif runs it when it could do more: --help, DEBUG, RPCDIAG_DEBUG, a user plugin list, RPCDIAG_DIRECT=0', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'rpcdiag-data-'))
+    try {
+      writeFileSync(join(data, 'package.json'), JSON.stringify({private: true, oclif: {plugins: []}}))
+      for (const [args, env] of [
+        [[...call(), '--help'], show],
+        [call(), {...show, DEBUG: 'rpcdiag-test-nothing'}],
+        [call(), {...show, RPCDIAG_DEBUG: '0'}],
+        [call(), {...show, RPCDIAG_DATA_DIR: data}],
+        [call(), {RPCDIAG_DIRECT: '0'}],
+      ] as const) {
+        const r = await runBin(BIN, [...args], env)
+        expect(r.stderr).not.toContain('direct run')
+        expect(r.code).toBe(0)
+      }
+    } finally {
+      rmSync(data, {recursive: true, force: true})
+    }
+  })
+
+  it('from a link to bin/run.js (npm link, npm install -g) and from a copy of the package elsewhere', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rpcdiag-install-'))
+    try {
+      // npm link and npm install -g put a symbolic link to bin/run.js on the PATH; its #! line starts node.
+      mkdirSync(join(dir, 'bin'))
+      symlinkSync(BIN, join(dir, 'bin', 'rpcdiag'))
+      const linked = await runBin(join(dir, 'bin', 'rpcdiag'), call(), show, '', true)
+      expect(linked.stderr).toBe('rpcdiag: direct run of call (code cache used)\n')
+      expect(linked.stdout).toContain('err_code 0 OK')
+      // npm install -g copies the package (bin, dist, package.json) under the prefix, its dependencies beside it.
+      const pkg = join(dir, 'lib', 'node_modules', 'rpcdiag')
+      mkdirSync(pkg, {recursive: true})
+      for (const part of ['bin', 'dist', 'package.json', 'oclif.manifest.json']) cpSync(join(ROOT, part), join(pkg, part), {recursive: true})
+      symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'))
+      const copied = await runBin(join(pkg, 'bin', 'run.js'), call(), show)
+      expect(copied.stderr).toBe('rpcdiag: direct run of call (code cache used)\n')
+      expect(steady(copied.stdout)).toBe(steady(linked.stdout))
+      // A cache from another build (its stamp differs) is not used; the bundle is compiled from source.
+      const cache = join(pkg, 'dist', 'direct', 'call.cjs.v8cache')
+      writeFileSync(cache, Buffer.concat([Buffer.from('0000000000000000\n'), readFileSync(cache).subarray(17)]))
+      const stale = await runBin(join(pkg, 'bin', 'run.js'), call(), show)
+      expect(stale.stderr).toBe('rpcdiag: direct run of call (code cache none)\n')
+      expect(steady(stale.stdout)).toBe(steady(linked.stdout))
+      rmSync(cache)
+      expect((await runBin(join(pkg, 'bin', 'run.js'), call(), show)).stderr).toBe('rpcdiag: direct run of call (code cache none)\n')
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+})
+
+describe('what a direct run leaves out of oclif is nothing for call', () => {
+  const oclif = () => createRequire(import.meta.url)(`${ROOT}/dist/oclif.cjs`) as typeof import('@oclif/core')
+  // The events oclif's run() fires for a command that exists (main.ts, config.runCommand, command.parse).
+  const FIRED_BY_A_RUN = ['init', 'prerun', 'preparse', 'postrun', 'finally']
+
+  it('no plugin package.json lists declares a hook a command run fires; rpcdiag only its postrun completion hook', async () => {
+    oclif().settings.enableAutoTranspile = false
+    const config = await oclif().Config.load(ROOT)
+    const fired = [...config.plugins.values()].flatMap((p) => Object.keys(p.hooks ?? {}).filter((e) => FIRED_BY_A_RUN.includes(e)).map((e) => `${p.name} ${e}`))
+    expect(fired).toEqual(['rpcdiag postrun'])
+    expect(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).oclif.hooks.postrun).toBe('./dist/hooks/completion.cjs')
+  })
+
+  it('the postrun completion hook does nothing after call', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'rpcdiag-cache-'))
+    try {
+      const script = join(cache, 'autocomplete', 'zsh_setup')
+      mkdirSync(join(cache, 'autocomplete'), {recursive: true})
+      writeFileSync(script, '# the plugin\n')
+      const hook = createRequire(import.meta.url)(`${ROOT}/dist/hooks/completion.cjs`).default
+      await hook.call({}, {Command: {id: 'call'}, config: {cacheDir: cache, bin: 'rpcdiag'}, argv: []})
+      expect(readFileSync(script, 'utf8')).toBe('# the plugin\n')
+      // It would act after autocomplete: the check can fail.
+      await hook.call({}, {Command: {id: 'autocomplete'}, config: {cacheDir: cache, bin: 'rpcdiag'}, argv: []})
+      expect(readFileSync(script, 'utf8')).not.toBe('# the plugin\n')
+    } finally {
+      rmSync(cache, {recursive: true, force: true})
+    }
+  })
+
+  it('call has no deprecation for oclif to warn about (a direct run prints no such warning)', async () => {
+    const Call = (await import('../../commands/call.js')).default
+    expect([Call.state, Call.deprecationOptions, Call.deprecateAliases, Call.aliases.length, Call.enableJsonFlag, Call.baseFlags]).toEqual([undefined, undefined, undefined, 0, false, undefined])
+    expect(Call.flags).toBe(callFlags)
+    expect(Call.args).toBe(callArgs)
+    for (const [name, flag] of Object.entries(callFlags)) expect([name, flag.deprecated, flag.deprecateAliases]).toEqual([name, undefined, undefined])
+  })
+})
