@@ -4,7 +4,7 @@ import {Flags} from '@oclif/core'
 
 import {aborted, BaseCommand, colorChoice, colorFlags, durationFlag, protoFlags, schemaFromFlags, sizeFlag, untilSignal} from '../src/cli/index.js'
 import {UsageError} from '../src/errors.js'
-import {holdMmapThreshold} from '../src/net/index.js'
+import {holdMmapThreshold} from '../src/net/malloc-policy.js'
 import type {ServeStats} from '../src/rpc/server.js'
 import {DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_BUFFERED} from '../src/rpc/server-limits.js'
 

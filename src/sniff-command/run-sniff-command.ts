@@ -8,7 +8,8 @@
 import {listInterfaces, timestampWarning} from '../capture/index.js'
 import {untilSignal} from '../cli/signals.js'
 import {err, FailOnError, ok, type Result, type RpcDiagError, UsageError} from '../errors.js'
-import {holdMmapThreshold, parsePortRanges} from '../net/index.js'
+import {parsePortRanges} from '../net/index.js'
+import {holdMmapThreshold} from '../net/malloc-policy.js'
 import {
   CaptureTimeFormat,
   colorsFor,
