@@ -64,6 +64,11 @@ export class TinyPbFrame {
     return this.buf.toString('utf8', at, at + this.msgIdLen)
   }
 
+  /** Offset of method_name's first byte in buf. */
+  get methodNameAt(): number {
+    return this.methodLenAt + 4
+  }
+
   get methodNameBytes(): Buffer {
     const at = this.methodLenAt + 4
     return this.buf.subarray(at, at + this.methodNameLen)

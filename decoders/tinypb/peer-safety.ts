@@ -31,16 +31,19 @@ export interface FrameShape {
   readonly methodName: string
 }
 
+/** What nearly every frame gets: one shared empty answer, not an array per frame of a capture. */
+const NO_FINDINGS: readonly PeerFinding[] = Object.freeze([])
+
 /**
  * Findings about a frame that would crash, drop or misroute a rocket or tinyrpc
  * peer. Dispatch findings (method name shape, empty msg_id) and rocket's drop of
  * large frames only apply to requests.
  */
-export function peerSafety(f: FrameShape, role: 'request' | 'response' = 'request'): PeerFinding[] {
-  const out: PeerFinding[] = []
+export function peerSafety(f: FrameShape, role: 'request' | 'response' = 'request'): readonly PeerFinding[] {
+  let out: PeerFinding[] | undefined
   if (f.msgIdLen >= TINYRPC_MSG_ID_LIMIT) {
     const rocketToo = f.msgIdLen >= ROCKET_MSG_ID_LIMIT
-    out.push({
+    ;(out ??= []).push({
       code: 'MSG_ID_TOO_LONG',
       peers: rocketToo ? ['tinyrpc', 'rocket'] : ['tinyrpc'],
       effect: 'crash',
@@ -51,7 +54,7 @@ export function peerSafety(f: FrameShape, role: 'request' | 'response' = 'reques
     })
   }
   if (f.methodNameLen >= ROCKET_NAME_LIMIT) {
-    out.push({
+    ;(out ??= []).push({
       code: 'METHOD_NAME_TOO_LONG',
       peers: ['rocket'],
       effect: 'crash',
@@ -59,7 +62,7 @@ export function peerSafety(f: FrameShape, role: 'request' | 'response' = 'reques
     })
   }
   if (f.errInfoLen >= ROCKET_NAME_LIMIT) {
-    out.push({
+    ;(out ??= []).push({
       code: 'ERR_INFO_TOO_LONG',
       peers: ['rocket'],
       effect: 'crash',
@@ -69,7 +72,7 @@ export function peerSafety(f: FrameShape, role: 'request' | 'response' = 'reques
   if (role === 'request') {
     // The server's first read buffer loses a large request; replies are read by the client, which has no such limit.
     if (f.pkLen >= ROCKET_FRAME_DROP) {
-      out.push({
+      ;(out ??= []).push({
         code: 'FRAME_DROPPED_BY_ROCKET',
         peers: ['rocket'],
         effect: 'drop',
@@ -81,7 +84,7 @@ export function peerSafety(f: FrameShape, role: 'request' | 'response' = 'reques
     // (only when there is a finding: escaping every request's name cost more than the check).
     if (firstDot === -1) {
       const name = displayText(f.methodName)
-      out.push({
+      ;(out ??= []).push({
         code: 'METHOD_WITHOUT_DOT',
         peers: ['rocket', 'tinyrpc'],
         effect: 'misroute',
@@ -89,7 +92,7 @@ export function peerSafety(f: FrameShape, role: 'request' | 'response' = 'reques
       })
     } else if (f.methodName.indexOf('.', firstDot + 1) !== -1) {
       const name = displayText(f.methodName)
-      out.push({
+      ;(out ??= []).push({
         code: 'METHOD_HAS_PACKAGE',
         peers: ['rocket'],
         effect: 'misroute',
@@ -97,7 +100,7 @@ export function peerSafety(f: FrameShape, role: 'request' | 'response' = 'reques
       })
     }
     if (f.msgIdLen === 0) {
-      out.push({
+      ;(out ??= []).push({
         code: 'EMPTY_MSG_ID',
         peers: ['tinyrpc', 'rocket'],
         effect: 'drop',
@@ -105,5 +108,5 @@ export function peerSafety(f: FrameShape, role: 'request' | 'response' = 'reques
       })
     }
   }
-  return out
+  return out ?? NO_FINDINGS
 }

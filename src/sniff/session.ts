@@ -26,6 +26,7 @@ import {
 import {toHex} from '../../decoders/string/index.js'
 import {DEFAULT_TIMEOUT_MS, type PortRange, TcpBuffer} from '../net/index.js'
 import {ConnState, type DirState} from './conn-state.js'
+import {MethodNames} from './method-names.js'
 import type {FrameInfo, SniffEvent} from './events.js'
 import {type FrameRecord, SniffStats, type SniffSummary, type TrackerOptions, TransactionTracker} from './transactions/index.js'
 
@@ -87,6 +88,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
   private dropsSeen = 0
   /** Decoder output of one data delivery. */
   private readonly scratch: StreamEvent[] = []
+  private readonly methods = new MethodNames()
 
   constructor(
     private readonly emit: (e: SniffEvent) => void,
@@ -468,7 +470,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
     const info: FrameInfo = {
       t,
       msgId: f.msgId,
-      method: f.methodName,
+      method: this.methods.name(f.buf, f.methodNameAt, f.methodNameLen),
       size: f.pkLen,
       pbLen: f.pbDataLen,
       errCode: f.errCode,

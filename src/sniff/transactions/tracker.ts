@@ -406,7 +406,7 @@ export class TransactionTracker {
     for (const p of c.allPending()) if (!p.done) this.expire(p, reason, t)
   }
 
-  private checkSafety(c: ConnTransactions, rec: FrameRecord, role: 'request' | 'response'): PeerFinding[] {
+  private checkSafety(c: ConnTransactions, rec: FrameRecord, role: 'request' | 'response'): readonly PeerFinding[] {
     const info = rec.info
     const findings = peerSafety({pkLen: info.size, msgIdLen: rec.msgIdLen, methodNameLen: rec.methodNameLen, errInfoLen: rec.errInfoLen, methodName: info.method}, role)
     if (findings.length > 0) info.findings = findings
