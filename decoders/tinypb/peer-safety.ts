@@ -32,7 +32,7 @@ export interface FrameShape {
 }
 
 /** What nearly every frame gets: one shared empty answer, not an array per frame of a capture. */
-const NO_FINDINGS: readonly PeerFinding[] = Object.freeze([])
+const NO_FINDINGS: readonly PeerFinding[] = []
 
 /**
  * Findings about a frame that would crash, drop or misroute a rocket or tinyrpc

@@ -66,6 +66,8 @@ export class SniffHumanRenderer {
             : c.red(`ERR ${e.response.errCode} ${e.errName}`) + (e.response.errInfo === '' ? '' : ` ${quoted(e.response.errInfo)}`)
         const late = e.late ? c.yellow(' LATE (reported unanswered at --timeout)') : ''
         const line = `${head} ${callText(e.request, c)} ${e.request.size}B/${e.response.size}B ${durationText(e.latencyMs)} ${status}${late}`
+        // The line of nearly every event: no detail arrays to make and spread without -v or -x.
+        if (!this.opts.verbose && !this.opts.hex) return [line]
         return [line, ...this.details('request', e.request), ...this.details('response', e.response)]
       }
       case 'unanswered': {

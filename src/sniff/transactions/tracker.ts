@@ -5,7 +5,7 @@
 // msg_ids in answered-ring.ts; this file holds the pairing rules.
 
 import {durationText} from '../../stats/duration.js'
-import {describeErrorCode, type PeerFinding, peerSafety, ROCKET_EMPTY_MSG_ID_REPLY} from '../../../decoders/tinypb/index.js'
+import {describeErrorCode, type FrameShape, type PeerFinding, peerSafety, ROCKET_EMPTY_MSG_ID_REPLY} from '../../../decoders/tinypb/index.js'
 import {DEFAULT_TIMEOUT_MS, formatAddr} from '../../net/index.js'
 import type {PayloadDecoder} from '../payload-decoder.js'
 import {type Dir, type GapCause, serverByPorts, type TcpFlow} from '../reassembly/index.js'
@@ -40,6 +40,8 @@ export class TransactionTracker {
   private readonly reported = new Set<string>()
   /** When the capture last said it dropped packets. */
   private dropAt: number | undefined
+  /** What peerSafety looks at, refilled for each frame (it keeps nothing of it). */
+  private readonly shape: {-readonly [K in keyof FrameShape]: FrameShape[K]} = {pkLen: 0, msgIdLen: 0, methodNameLen: 0, errInfoLen: 0, methodName: ''}
 
   constructor(
     private readonly stats: SniffStats,
@@ -408,7 +410,13 @@ export class TransactionTracker {
 
   private checkSafety(c: ConnTransactions, rec: FrameRecord, role: 'request' | 'response'): readonly PeerFinding[] {
     const info = rec.info
-    const findings = peerSafety({pkLen: info.size, msgIdLen: rec.msgIdLen, methodNameLen: rec.methodNameLen, errInfoLen: rec.errInfoLen, methodName: info.method}, role)
+    const shape = this.shape
+    shape.pkLen = info.size
+    shape.msgIdLen = rec.msgIdLen
+    shape.methodNameLen = rec.methodNameLen
+    shape.errInfoLen = rec.errInfoLen
+    shape.methodName = info.method
+    const findings = peerSafety(shape, role)
     if (findings.length > 0) info.findings = findings
     for (const finding of findings) {
       this.stats.counters.peerSafetyFindings++
