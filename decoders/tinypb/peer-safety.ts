@@ -31,6 +31,12 @@ export interface FrameShape {
   readonly methodName: string
 }
 
+// The peers lists, shared by every finding (half the requests of a capture may have one).
+const ROCKET: readonly Peer[] = ['rocket']
+const TINYRPC: readonly Peer[] = ['tinyrpc']
+const TINYRPC_ROCKET: readonly Peer[] = ['tinyrpc', 'rocket']
+const ROCKET_TINYRPC: readonly Peer[] = ['rocket', 'tinyrpc']
+
 /** What nearly every frame gets: one shared empty answer, not an array per frame of a capture. */
 const NO_FINDINGS: readonly PeerFinding[] = []
 
@@ -45,7 +51,7 @@ export function peerSafety(f: FrameShape, role: 'request' | 'response' = 'reques
     const rocketToo = f.msgIdLen >= ROCKET_MSG_ID_LIMIT
     ;(out ??= []).push({
       code: 'MSG_ID_TOO_LONG',
-      peers: rocketToo ? ['tinyrpc', 'rocket'] : ['tinyrpc'],
+      peers: rocketToo ? TINYRPC_ROCKET : TINYRPC,
       effect: 'crash',
       message:
         `msg_id is ${f.msgIdLen} bytes: tinyrpc copies it into ${TINYRPC_MSG_ID_LIMIT} bytes` +
@@ -56,7 +62,7 @@ export function peerSafety(f: FrameShape, role: 'request' | 'response' = 'reques
   if (f.methodNameLen >= ROCKET_NAME_LIMIT) {
     ;(out ??= []).push({
       code: 'METHOD_NAME_TOO_LONG',
-      peers: ['rocket'],
+      peers: ROCKET,
       effect: 'crash',
       message: `method_name is ${f.methodNameLen} bytes: rocket copies it into ${ROCKET_NAME_LIMIT} bytes without a bounds check`,
     })
@@ -64,7 +70,7 @@ export function peerSafety(f: FrameShape, role: 'request' | 'response' = 'reques
   if (f.errInfoLen >= ROCKET_NAME_LIMIT) {
     ;(out ??= []).push({
       code: 'ERR_INFO_TOO_LONG',
-      peers: ['rocket'],
+      peers: ROCKET,
       effect: 'crash',
       message: `err_info is ${f.errInfoLen} bytes: rocket copies it into ${ROCKET_NAME_LIMIT} bytes without a bounds check`,
     })
@@ -74,7 +80,7 @@ export function peerSafety(f: FrameShape, role: 'request' | 'response' = 'reques
     if (f.pkLen >= ROCKET_FRAME_DROP) {
       ;(out ??= []).push({
         code: 'FRAME_DROPPED_BY_ROCKET',
-        peers: ['rocket'],
+        peers: ROCKET,
         effect: 'drop',
         message: `frame is ${f.pkLen} bytes: rocket silently drops request frames of ${ROCKET_FRAME_DROP} bytes or more (its first read buffer loses them)`,
       })
@@ -86,7 +92,7 @@ export function peerSafety(f: FrameShape, role: 'request' | 'response' = 'reques
       const name = displayText(f.methodName)
       ;(out ??= []).push({
         code: 'METHOD_WITHOUT_DOT',
-        peers: ['rocket', 'tinyrpc'],
+        peers: ROCKET_TINYRPC,
         effect: 'misroute',
         message: `method_name "${name}" has no "Service.method" dot: tinyrpc answers 10000010, rocket never answers`,
       })
@@ -94,7 +100,7 @@ export function peerSafety(f: FrameShape, role: 'request' | 'response' = 'reques
       const name = displayText(f.methodName)
       ;(out ??= []).push({
         code: 'METHOD_HAS_PACKAGE',
-        peers: ['rocket'],
+        peers: ROCKET,
         effect: 'misroute',
         message: `method_name "${name}" has a package: rocket splits at the first dot and looks up service "${displayText(f.methodName.slice(0, firstDot))}", which is not found (no reply)`,
       })
@@ -102,7 +108,7 @@ export function peerSafety(f: FrameShape, role: 'request' | 'response' = 'reques
     if (f.msgIdLen === 0) {
       ;(out ??= []).push({
         code: 'EMPTY_MSG_ID',
-        peers: ['tinyrpc', 'rocket'],
+        peers: TINYRPC_ROCKET,
         effect: 'drop',
         message: `msg_id is empty: tinyrpc drops the request silently, rocket answers with msg_id "${ROCKET_EMPTY_MSG_ID_REPLY}"`,
       })

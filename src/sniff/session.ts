@@ -89,6 +89,9 @@ export class SniffSession implements ReassemblySink<ConnState> {
   /** Decoder output of one data delivery. */
   private readonly scratch: StreamEvent[] = []
   private readonly methods = new MethodNames()
+  /** The memory of the latest delivered bytes, as one Buffer (see wholeOf). */
+  private wholeMemory: ArrayBufferLike | undefined
+  private whole: Buffer | undefined
 
   constructor(
     private readonly emit: (e: SniffEvent) => void,
@@ -343,7 +346,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
       return
     }
     d.carrier = d.buf.readable === 0 ? bytes.length : Math.max(d.carrier, bytes.length)
-    d.buf.append(bytes)
+    d.buf.appendRange(this.wholeOf(bytes), bytes.byteOffset, bytes.byteOffset + bytes.length)
     if (d.buf.readable >= d.decoder.need) {
       const out = this.scratch
       const from = d.buf.readIndex
@@ -355,6 +358,20 @@ export class SniffSession implements ReassemblySink<ConnState> {
     }
     d.keepLeftover()
     this.countHeld(d)
+  }
+
+  /**
+   * A Buffer over all the memory `bytes` is a view into (the capture's read
+   * chunk, for a file), made once per chunk rather than once per segment. Only
+   * the latest is kept: no idle connection holds on to an old chunk through it.
+   */
+  private wholeOf(bytes: Uint8Array): Buffer {
+    const memory = bytes.buffer
+    if (memory !== this.wholeMemory) {
+      this.wholeMemory = memory
+      this.whole = Buffer.from(memory)
+    }
+    return this.whole!
   }
 
   /** The decoder's buffer of one direction changed size: keep the total across connections. */
