@@ -32,7 +32,7 @@ export function decodeByLayers(linkType: number, bytes: Uint8Array, meta: Packet
   if ('kind' in tcp) return tcp
   const capturedEnd = ip.end < bytes.length ? ip.end : bytes.length
   // Most segments are bare ACKs: one shared empty view spares an allocation for each.
-  const payload = capturedEnd > tcp.payloadAt ? bytes.subarray(tcp.payloadAt, capturedEnd) : EMPTY_PAYLOAD
+  const payload = capturedEnd > tcp.payloadAt ? new Uint8Array(bytes.buffer, bytes.byteOffset + tcp.payloadAt, capturedEnd - tcp.payloadAt) : EMPTY_PAYLOAD
   const wire = ip.end - tcp.payloadAt
   const segment: TcpSegment = {
     tsSec: meta.tsSec,
@@ -93,7 +93,8 @@ function plainTcpIpv4(linkType: number, b: Uint8Array, meta: PacketMeta): Packet
   if (dataOffset < TCP_MIN_HEADER || t + dataOffset > end || len < t + dataOffset) return undefined
   const payloadAt = t + dataOffset
   const capturedEnd = end < len ? end : len
-  const payload = capturedEnd > payloadAt ? b.subarray(payloadAt, capturedEnd) : EMPTY_PAYLOAD
+  // The constructor makes the view in half the time subarray takes.
+  const payload = capturedEnd > payloadAt ? new Uint8Array(b.buffer, b.byteOffset + payloadAt, capturedEnd - payloadAt) : EMPTY_PAYLOAD
   const wire = end - payloadAt
   const segment: TcpSegment = {
     tsSec: meta.tsSec,
