@@ -18,7 +18,7 @@ export class TcpBuffer {
   private owned = true
 
   constructor(private readonly initialCapacity = 64 * 1024) {
-    this.buf = Buffer.allocUnsafe(0)
+    this.buf = EMPTY
   }
 
   /** The backing store; readable bytes are buffer[readIndex..writeIndex). */
@@ -154,7 +154,7 @@ export class TcpBuffer {
    * cancelled timer's closure, a listener) no longer holds its memory.
    */
   release(): void {
-    this.buf = Buffer.allocUnsafe(0)
+    this.buf = EMPTY
     this.r = 0
     this.w = 0
     this.owned = true
