@@ -108,7 +108,7 @@ function plainTcpIpv4(linkType: number, b: Uint8Array, meta: PacketMeta, slot?: 
   s.ack = ((b[t + 8] << 24) | (b[t + 9] << 16) | (b[t + 10] << 8) | b[t + 11]) >>> 0
   s.flags = b[t + 13]
   s.window = (b[t + 14] << 8) | b[t + 15]
-  s.options = decodeTcpOptions(b, t + TCP_MIN_HEADER, payloadAt)
+  s.options = decodeTcpOptions(b, t + TCP_MIN_HEADER, payloadAt, slot?.timestamps)
   s.payload = payload
   s.wireLength = wire > payload.length ? wire : undefined
   return slot === undefined ? {kind: 'tcp', segment: s} : slot.result
@@ -122,14 +122,17 @@ function blankSegment(): SegmentFields {
 }
 
 /**
- * One result and one segment that decodeCapturedPacketReusing fills in again
- * for each packet, for a loop that is done with a segment before it decodes
- * the next (sniff's capture loop: a result and a segment per packet were a
- * tenth of what reading a capture allocated). Only the one-pass common case
- * reuses them; any other packet gets objects of its own.
+ * One result and one segment (and its timestamps option) that
+ * decodeCapturedPacketReusing fills in again for each packet, for a loop that
+ * is done with a segment before it decodes the next (sniff's capture loop: a
+ * result, a segment and its options per packet were a sixth of what reading a
+ * capture allocated). Only the one-pass common case reuses them; any other
+ * packet gets objects of its own.
  */
 export class SegmentSlot {
   readonly segment: SegmentFields = blankSegment()
+  /** The options of nearly every segment after a handshake (see decodeTcpOptions). */
+  readonly timestamps = {tsVal: 0, tsEcr: 0}
   readonly result: TcpPacket = {kind: 'tcp', segment: this.segment}
 }
 
