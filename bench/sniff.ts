@@ -15,13 +15,17 @@
 //    rate with nothing lost, per path. bench/live-accuracy.ts compares the
 //    live figures with a reference tcpdump -w of the same traffic.
 //
-//   npm run build && npx tsx bench/sniff.ts [calls=200000] [rounds=3] [--no-live] [--no-tshark] [--no-series]
+//   npm run build && npx tsx bench/sniff.ts [calls=200000] [rounds=3] [--no-live] [--no-tshark] [--no-series] [--before=DIR]
+//
+// --before=DIR also times DIR/bin/run.js (another checkout, built: main, say)
+// in the same rounds, so a change is measured against what it changes under
+// the same load.
 // The pcaps are kept in $TMPDIR/rpcdiag-bench/ between runs (about 160 MB for 200k calls).
 
 import {execFileSync, spawn} from 'node:child_process'
 import {once} from 'node:events'
 import {closeSync, createReadStream, existsSync, mkdirSync, openSync, rmSync, statSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {loadavg, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {createInterface} from 'node:readline'
 
@@ -39,6 +43,7 @@ const ROUNDS = Number(args[1] ?? 3)
 const LIVE = !process.argv.includes('--no-live')
 const TSHARK = !process.argv.includes('--no-tshark')
 const SERIES = !process.argv.includes('--no-series')
+const BEFORE = /--before=(\S+)/.exec(process.argv.join(' '))?.[1]
 const CLI = ['bin/run.js', 'sniff']
 /** Issue 14's goals for sniff --read. */
 const GOAL = {tcpdump: 0.5, tshark: 8, rssMb: 120}
@@ -63,6 +68,7 @@ const US = 'rpcdiag sniff --read'
 const US_FILE = 'rpcdiag sniff --read > file'
 const TCPDUMP = 'tcpdump -nr'
 const TSHARK_R = 'tshark -r'
+const BEFORE_US = 'before: rpcdiag sniff --read'
 
 async function fileBench(calls: number, rounds: number): Promise<SizeResult> {
   const dir = join(tmpdir(), 'rpcdiag-bench')
@@ -95,6 +101,7 @@ async function fileBench(calls: number, rounds: number): Promise<SizeResult> {
     [US_FILE, [process.execPath, ...CLI, '--read', file], rounds, lines],
     [TCPDUMP, ['tcpdump', '-nr', file], rounds],
   ]
+  if (BEFORE !== undefined) tools.push([BEFORE_US, [process.execPath, join(BEFORE, 'bin', 'run.js'), 'sniff', '--read', file], rounds])
   if (TSHARK) tools.push([TSHARK_R, ['tshark', '-r', file], 1])
   const results = new Map<string, Timed>()
   // Rounds interleave the tools, so a burst of load elsewhere on the machine hits them alike.
@@ -103,6 +110,7 @@ async function fileBench(calls: number, rounds: number): Promise<SizeResult> {
   rmSync(lines, {force: true})
   for (const [name, rs] of runs) results.set(name, median(rs))
   console.log(`\nfile: ${(size / 1e6).toFixed(0)} MB, ${summary.packets} packets, ${calls} calls, ${summary.connections} connections; wall time is the median of ${rounds} (tshark: 1); output to /dev/null`)
+  console.log(`machine load (1/5/15 min) after these rounds: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
   const rows = [['tool', 'wall s', 'user s', 'sys s', 'peak RSS MB', 'packets/s']]
   for (const [name, t] of results) rows.push([name, fmt(t.wall), fmt(t.user), fmt(t.sys), fmt(t.rssMb, 0), Math.round(summary.packets / t.wall).toLocaleString('en-US')])
   table(rows)
@@ -112,6 +120,12 @@ async function fileBench(calls: number, rounds: number): Promise<SizeResult> {
   const ts = results.get(TSHARK_R)
   if (ts !== undefined) console.log(`tshark / rpcdiag wall time: ${fmt(ts.wall / us.wall)}x, CPU ${fmt((ts.user + ts.sys) / (us.user + us.sys))}x (goal: at least ${GOAL.tshark}x)`)
   console.log(`rpcdiag peak RSS: ${fmt(us.rssMb, 0)} MB (goal: at most ${GOAL.rssMb} MB)`)
+  const before = results.get(BEFORE_US)
+  if (before !== undefined) {
+    console.log(
+      `before (${BEFORE}): ${fmt(before.wall)} s, CPU ${fmt(before.user + before.sys)} s, ${fmt(before.rssMb, 0)} MB; / tcpdump ${fmt(before.wall / td.wall)}x; now / before: wall ${fmt(us.wall / before.wall)}x, CPU ${fmt((us.user + us.sys) / (before.user + before.sys))}x`,
+    )
+  }
   return {calls, packets: summary.packets, connections: summary.connections, mb: size / 1e6, results}
 }
 

@@ -63,12 +63,19 @@ export function decodeTcpHeader(b: Uint8Array, o: number, ipEnd: number): TcpHea
   }
 }
 
-/** TCP options in b[at..end). */
-export function decodeTcpOptions(b: Uint8Array, at: number, end: number): TcpOptions {
+/**
+ * TCP options in b[at..end). `timestamps`: an object to answer the common case
+ * (NOP, NOP, timestamps) in, refilled, for a caller done with the options
+ * before the next packet (see SegmentSlot).
+ */
+export function decodeTcpOptions(b: Uint8Array, at: number, end: number, timestamps?: {tsVal: number; tsEcr: number}): TcpOptions {
   if (at >= end) return NO_OPTIONS
   // What Linux puts on every segment after the handshake: NOP, NOP, timestamps.
   if (end - at === 12 && b[at] === OPT_NOP && b[at + 1] === OPT_NOP && b[at + 2] === OPT_TIMESTAMPS && b[at + 3] === 10) {
-    return {tsVal: read32(b, at + 4), tsEcr: read32(b, at + 8)}
+    if (timestamps === undefined) return {tsVal: read32(b, at + 4), tsEcr: read32(b, at + 8)}
+    timestamps.tsVal = read32(b, at + 4)
+    timestamps.tsEcr = read32(b, at + 8)
+    return timestamps
   }
   const opts: {-readonly [K in keyof TcpOptions]: TcpOptions[K]} = {}
   while (at < end) {

@@ -114,10 +114,12 @@ export class PcapDecoder {
     const toNs = h.nanoseconds ? 1 : 1000
     const linkType = h.linkType
     const max = this.maxRecord
-    // One plain view and one DataView per chunk: Buffer.subarray and
-    // Buffer.readUInt32 cost several times more per packet.
-    const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length)
-    const view = new DataView(buf.buffer, buf.byteOffset, buf.length)
+    // One DataView per chunk, and each packet's bytes a plain view made by
+    // the constructor: Buffer.subarray and Buffer.readUInt32 cost several
+    // times more per packet, and even Uint8Array's subarray twice as much.
+    const memory = buf.buffer
+    const base = buf.byteOffset
+    const view = new DataView(memory, base, buf.length)
     while (end - at >= PCAP_RECORD_HEADER) {
       const capLen = view.getUint32(at + 8, le)
       if (capLen > max) {
@@ -137,7 +139,7 @@ export class PcapDecoder {
         tsSec,
         tsNsec: frac * toNs,
         origLen: view.getUint32(at + 12, le),
-        data: bytes.subarray(at + PCAP_RECORD_HEADER, at + PCAP_RECORD_HEADER + capLen),
+        data: new Uint8Array(memory, base + at + PCAP_RECORD_HEADER, capLen),
         interfaceId: 0,
       }
       out.push(packet)

@@ -31,18 +31,27 @@ export interface FrameShape {
   readonly methodName: string
 }
 
+// The peers lists, shared by every finding (half the requests of a capture may have one).
+const ROCKET: readonly Peer[] = ['rocket']
+const TINYRPC: readonly Peer[] = ['tinyrpc']
+const TINYRPC_ROCKET: readonly Peer[] = ['tinyrpc', 'rocket']
+const ROCKET_TINYRPC: readonly Peer[] = ['rocket', 'tinyrpc']
+
+/** What nearly every frame gets: one shared empty answer, not an array per frame of a capture. */
+const NO_FINDINGS: readonly PeerFinding[] = []
+
 /**
  * Findings about a frame that would crash, drop or misroute a rocket or tinyrpc
  * peer. Dispatch findings (method name shape, empty msg_id) and rocket's drop of
  * large frames only apply to requests.
  */
-export function peerSafety(f: FrameShape, role: 'request' | 'response' = 'request'): PeerFinding[] {
-  const out: PeerFinding[] = []
+export function peerSafety(f: FrameShape, role: 'request' | 'response' = 'request'): readonly PeerFinding[] {
+  let out: PeerFinding[] | undefined
   if (f.msgIdLen >= TINYRPC_MSG_ID_LIMIT) {
     const rocketToo = f.msgIdLen >= ROCKET_MSG_ID_LIMIT
-    out.push({
+    ;(out ??= []).push({
       code: 'MSG_ID_TOO_LONG',
-      peers: rocketToo ? ['tinyrpc', 'rocket'] : ['tinyrpc'],
+      peers: rocketToo ? TINYRPC_ROCKET : TINYRPC,
       effect: 'crash',
       message:
         `msg_id is ${f.msgIdLen} bytes: tinyrpc copies it into ${TINYRPC_MSG_ID_LIMIT} bytes` +
@@ -51,17 +60,17 @@ export function peerSafety(f: FrameShape, role: 'request' | 'response' = 'reques
     })
   }
   if (f.methodNameLen >= ROCKET_NAME_LIMIT) {
-    out.push({
+    ;(out ??= []).push({
       code: 'METHOD_NAME_TOO_LONG',
-      peers: ['rocket'],
+      peers: ROCKET,
       effect: 'crash',
       message: `method_name is ${f.methodNameLen} bytes: rocket copies it into ${ROCKET_NAME_LIMIT} bytes without a bounds check`,
     })
   }
   if (f.errInfoLen >= ROCKET_NAME_LIMIT) {
-    out.push({
+    ;(out ??= []).push({
       code: 'ERR_INFO_TOO_LONG',
-      peers: ['rocket'],
+      peers: ROCKET,
       effect: 'crash',
       message: `err_info is ${f.errInfoLen} bytes: rocket copies it into ${ROCKET_NAME_LIMIT} bytes without a bounds check`,
     })
@@ -69,9 +78,9 @@ export function peerSafety(f: FrameShape, role: 'request' | 'response' = 'reques
   if (role === 'request') {
     // The server's first read buffer loses a large request; replies are read by the client, which has no such limit.
     if (f.pkLen >= ROCKET_FRAME_DROP) {
-      out.push({
+      ;(out ??= []).push({
         code: 'FRAME_DROPPED_BY_ROCKET',
-        peers: ['rocket'],
+        peers: ROCKET,
         effect: 'drop',
         message: `frame is ${f.pkLen} bytes: rocket silently drops request frames of ${ROCKET_FRAME_DROP} bytes or more (its first read buffer loses them)`,
       })
@@ -81,29 +90,29 @@ export function peerSafety(f: FrameShape, role: 'request' | 'response' = 'reques
     // (only when there is a finding: escaping every request's name cost more than the check).
     if (firstDot === -1) {
       const name = displayText(f.methodName)
-      out.push({
+      ;(out ??= []).push({
         code: 'METHOD_WITHOUT_DOT',
-        peers: ['rocket', 'tinyrpc'],
+        peers: ROCKET_TINYRPC,
         effect: 'misroute',
         message: `method_name "${name}" has no "Service.method" dot: tinyrpc answers 10000010, rocket never answers`,
       })
     } else if (f.methodName.indexOf('.', firstDot + 1) !== -1) {
       const name = displayText(f.methodName)
-      out.push({
+      ;(out ??= []).push({
         code: 'METHOD_HAS_PACKAGE',
-        peers: ['rocket'],
+        peers: ROCKET,
         effect: 'misroute',
         message: `method_name "${name}" has a package: rocket splits at the first dot and looks up service "${displayText(f.methodName.slice(0, firstDot))}", which is not found (no reply)`,
       })
     }
     if (f.msgIdLen === 0) {
-      out.push({
+      ;(out ??= []).push({
         code: 'EMPTY_MSG_ID',
-        peers: ['tinyrpc', 'rocket'],
+        peers: TINYRPC_ROCKET,
         effect: 'drop',
         message: `msg_id is empty: tinyrpc drops the request silently, rocket answers with msg_id "${ROCKET_EMPTY_MSG_ID_REPLY}"`,
       })
     }
   }
-  return out
+  return out ?? NO_FINDINGS
 }

@@ -55,8 +55,10 @@ export class TinyPbStreamDecoder {
     let at = off
     for (;;) {
       if (this.pending !== undefined) {
-        const next = buf.indexOf(START, at)
-        if (next === -1 || next >= end) {
+        // Within [at, end) only: buf may run on far past end (a capture's whole read chunk).
+        let next = at
+        while (next < end && buf[next] !== START) next++
+        if (next >= end) {
           this.pendingSkipped += end - at
           this.position += end - at
           this.need = 1

@@ -18,7 +18,7 @@ export class TcpBuffer {
   private owned = true
 
   constructor(private readonly initialCapacity = 64 * 1024) {
-    this.buf = Buffer.allocUnsafe(0)
+    this.buf = EMPTY
   }
 
   /** The backing store; readable bytes are buffer[readIndex..writeIndex). */
@@ -66,15 +66,35 @@ export class TcpBuffer {
   append(chunk: Uint8Array): void {
     if (chunk.length === 0) return
     if (this.readable === 0) {
-      this.buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length)
-      this.r = 0
-      this.w = chunk.length
-      this.owned = false
+      this.adopt(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length), 0, chunk.length)
       return
     }
     this.ensureWritable(chunk.length)
     this.buf.set(chunk, this.w)
     this.w += chunk.length
+  }
+
+  /**
+   * Append buf[start, end), adopting buf itself (not a view made for the range)
+   * when nothing is pending: a caller that holds one Buffer over the memory of
+   * many chunks (a capture's read chunk) makes no object per append.
+   */
+  appendRange(buf: Buffer, start: number, end: number): void {
+    if (end <= start) return
+    if (this.readable === 0) {
+      this.adopt(buf, start, end)
+      return
+    }
+    this.ensureWritable(end - start)
+    this.buf.set(buf.subarray(start, end), this.w)
+    this.w += end - start
+  }
+
+  private adopt(buf: Buffer, start: number, end: number): void {
+    this.buf = buf
+    this.r = start
+    this.w = end
+    this.owned = false
   }
 
   /**
@@ -134,7 +154,7 @@ export class TcpBuffer {
    * cancelled timer's closure, a listener) no longer holds its memory.
    */
   release(): void {
-    this.buf = Buffer.allocUnsafe(0)
+    this.buf = EMPTY
     this.r = 0
     this.w = 0
     this.owned = true

@@ -23,6 +23,13 @@ interface Placed {
 /** A decode buffer this large, mostly empty after a big frame, is moved to memory of the size it holds. */
 const SHRINK_FROM = 256 * 1024
 
+/**
+ * A partial frame is moved into memory sized for the whole frame (as its
+ * header says), up to this much; larger frames grow by doubling as they come.
+ * A claim of the header is not trusted further: garbage can claim --buffer-limit.
+ */
+const PRESIZE_MAX = 64 * 1024
+
 /** Frames remembered per direction, to find the ones a retransmission with different data touched. */
 const RECENT_FRAMES = 8
 
@@ -139,12 +146,14 @@ export class DirState {
 
   /**
    * Decoded frames are views into buf; when buf adopted a captured packet's
-   * memory (the capture may reuse it), copy the leftover partial frame now.
+   * memory (the capture may reuse it), copy the leftover partial frame now,
+   * into room for the rest of it (one copy, not one per doubling as its
+   * segments arrive).
    */
   keepLeftover(): void {
     const b = this.buf
     if (b.readable === 0) b.dropAdopted()
-    else if (b.writable === 0) b.ensureWritable(1)
+    else if (b.writable === 0) b.ensureWritable(Math.max(1, Math.min(this.decoder.need, PRESIZE_MAX)))
     else if (b.capacity >= SHRINK_FROM && b.capacity > 4 * b.readable) b.fit()
   }
 }

@@ -13,7 +13,7 @@
 //   // render: src/render/sniff-index.js: SniffHumanRenderer(e) lines, renderSniffSummary(summary),
 //   // renderSniffHistogram(session.stats.latencyHistogram()); CaptureTimeFormat(() => session.baseSec) for times.
 
-import {decodeCapturedPacket, type PacketError} from '../../decoders/packet/index.js'
+import {decodeCapturedPacketReusing, type PacketError, SegmentSlot} from '../../decoders/packet/index.js'
 import {type RpcDiagError} from '../errors.js'
 import type {CaptureEnd, CaptureSource, CaptureStats} from '../capture/capture-source.js'
 import type {PcapWriter} from '../capture/pcap-writer.js'
@@ -64,6 +64,7 @@ export async function runCapture(opts: RunCaptureOptions): Promise<RunResult> {
   let writeError: RpcDiagError | undefined
   const tickMs = opts.tickMs ?? 0
   const lag = new DeliveryLag(deliveryFloorMs(source.kind))
+  const slot = new SegmentSlot()
   const timer =
     tickMs > 0
       ? setInterval(() => {
@@ -78,7 +79,8 @@ export async function runCapture(opts: RunCaptureOptions): Promise<RunResult> {
       const batch = packets + whole.length > count ? whole.slice(0, count - packets) : whole
       if (writer !== undefined && writeError === undefined) writeError = writer.writeMany(batch)
       for (let i = 0; i < batch.length; i++) {
-        const r = decodeCapturedPacket(batch[i])
+        // The session is done with a segment when push returns: one result and segment serve every packet.
+        const r = decodeCapturedPacketReusing(batch[i], slot)
         if (r.kind === 'tcp') session.push(r.segment)
         else if (r.kind === 'skip') {
           if (r.reason === 'IP_FRAGMENT') fragments++

@@ -9,7 +9,7 @@
 
 import type {TcpSegment} from '../../decoders/packet/segment.js'
 import type {TimestampSource} from '../capture/index.js'
-import type {FrameError, StreamEvent, TinyPbFrame} from '../../decoders/tinypb/index.js'
+import type {EventSink, FrameError, StreamEvent, TinyPbFrame} from '../../decoders/tinypb/index.js'
 import {detectProtocol, type Protocol} from './protocol-detect.js'
 import {
   type CloseReason,
@@ -26,6 +26,7 @@ import {
 import {toHex} from '../../decoders/string/index.js'
 import {DEFAULT_TIMEOUT_MS, type PortRange, TcpBuffer} from '../net/index.js'
 import {ConnState, type DirState} from './conn-state.js'
+import {MethodNames} from './method-names.js'
 import type {FrameInfo, SniffEvent} from './events.js'
 import {type FrameRecord, SniffStats, type SniffSummary, type TrackerOptions, TransactionTracker} from './transactions/index.js'
 
@@ -66,6 +67,20 @@ export interface CaptureCounts {
 
 type Conn = TcpFlow<ConnState>
 
+/**
+ * What the decoder found in one delivery, in slots that are reused: an array
+ * emptied with length = 0 gives up its memory, and the next delivery's frames
+ * made it anew (a tenth of what sniff --read allocated per frame).
+ */
+class EventBatch implements EventSink {
+  readonly events: Array<StreamEvent | undefined> = []
+  n = 0
+
+  push(e: StreamEvent): void {
+    this.events[this.n++] = e
+  }
+}
+
 const EMPTY = Buffer.alloc(0)
 
 export class SniffSession implements ReassemblySink<ConnState> {
@@ -86,7 +101,11 @@ export class SniffSession implements ReassemblySink<ConnState> {
   /** Packets the capture said it dropped, so far. */
   private dropsSeen = 0
   /** Decoder output of one data delivery. */
-  private readonly scratch: StreamEvent[] = []
+  private readonly scratch = new EventBatch()
+  private readonly methods = new MethodNames()
+  /** The memory of the latest delivered bytes, as one Buffer (see wholeOf). */
+  private wholeMemory: ArrayBufferLike | undefined
+  private whole: Buffer | undefined
 
   constructor(
     private readonly emit: (e: SniffEvent) => void,
@@ -341,18 +360,32 @@ export class SniffSession implements ReassemblySink<ConnState> {
       return
     }
     d.carrier = d.buf.readable === 0 ? bytes.length : Math.max(d.carrier, bytes.length)
-    d.buf.append(bytes)
+    d.buf.appendRange(this.wholeOf(bytes), bytes.byteOffset, bytes.byteOffset + bytes.length)
     if (d.buf.readable >= d.decoder.need) {
       const out = this.scratch
       const from = d.buf.readIndex
       d.placeAt(d.decodedTo - from, chunkStart, bytes.length)
       d.buf.consumeTo(d.decoder.decode(d.buf.buffer, from, d.buf.writeIndex, out))
-      if (out.length > 0) this.handle(c, dir, out, t)
+      if (out.n > 0) this.handle(c, dir, out, t)
       // What waits now began in this segment: only it carried it so far.
       if (d.decodedTo >= chunkStart) d.carrier = bytes.length
     }
     d.keepLeftover()
     this.countHeld(d)
+  }
+
+  /**
+   * A Buffer over all the memory `bytes` is a view into (the capture's read
+   * chunk, for a file), made once per chunk rather than once per segment. Only
+   * the latest is kept: no idle connection holds on to an old chunk through it.
+   */
+  private wholeOf(bytes: Uint8Array): Buffer {
+    const memory = bytes.buffer
+    if (memory !== this.wholeMemory) {
+      this.wholeMemory = memory
+      this.whole = Buffer.from(memory)
+    }
+    return this.whole!
   }
 
   /** The decoder's buffer of one direction changed size: keep the total across connections. */
@@ -403,7 +436,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
     if (c.protocol !== 'tinypb' || d.ended) return 0
     const out = this.scratch
     d.decoder.interrupt(out)
-    if (out.length > 0) this.handle(c, dir, out, t)
+    if (out.n > 0) this.handle(c, dir, out, t)
     const dropped = d.buf.readable
     this.stats.counters.gapDroppedBytes += dropped
     this.endResync(c, dir, d, t)
@@ -423,7 +456,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
     d.decoder.finish(d.buf.buffer, d.buf.readIndex, d.buf.writeIndex, out)
     d.buf.consume(d.buf.readable)
     this.countHeld(d)
-    if (out.length > 0) this.handle(c, dir, out, t)
+    if (out.n > 0) this.handle(c, dir, out, t)
     this.endResync(c, dir, d, t)
   }
 
@@ -434,7 +467,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
       // Garbage being skipped when the stream broke off is reported now; the partial frame waiting is dropped.
       const out = this.scratch
       d.decoder.interrupt(out)
-      if (out.length > 0) this.handle(c, dir, out, t)
+      if (out.n > 0) this.handle(c, dir, out, t)
       dropped = d.buf.readable
       this.stats.counters.gapDroppedBytes += dropped
       this.endResync(c, dir, d, t)
@@ -446,9 +479,12 @@ export class SniffSession implements ReassemblySink<ConnState> {
   }
 
   /** Decoder output: frames to the tracker, errors reported (or counted as resync). Frames sit where d.placeAt() said. */
-  private handle(c: ConnState, dir: Dir, out: StreamEvent[], t: number): void {
+  private handle(c: ConnState, dir: Dir, out: EventBatch, t: number): void {
     const d = c.dir(dir)
-    for (const e of out) {
+    const events = out.events
+    for (let i = 0; i < out.n; i++) {
+      const e = events[i]!
+      events[i] = undefined
       if (e.kind === 'frame') {
         if (d.resyncing) this.endResync(c, dir, d, t)
         const start = d.bufBase + e.start
@@ -460,7 +496,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
         this.malformed(c, dir, d, e, t)
       }
     }
-    out.length = 0
+    out.n = 0
   }
 
   /** One object per field set, no spreads: this runs for every frame of the capture. */
@@ -468,7 +504,7 @@ export class SniffSession implements ReassemblySink<ConnState> {
     const info: FrameInfo = {
       t,
       msgId: f.msgId,
-      method: f.methodName,
+      method: this.methods.name(f.buf, f.methodNameAt, f.methodNameLen),
       size: f.pkLen,
       pbLen: f.pbDataLen,
       errCode: f.errCode,

@@ -33,7 +33,10 @@ export class CaptureTimeFormat {
   }
 
   clock(t: number): string {
-    const {sec, usec} = this.split(t)
+    // split(t), without its object: this runs for every line printed.
+    const totalUs = Math.round(t * 1000)
+    const sec = (this.baseSec() ?? 0) + Math.floor(totalUs / 1e6)
+    const usec = ((totalUs % 1e6) + 1e6) % 1e6
     if (sec !== this.lastSec) {
       const d = new Date(sec * 1000)
       const [h, m, s] = this.utc ? [d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()] : [d.getHours(), d.getMinutes(), d.getSeconds()]

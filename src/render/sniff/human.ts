@@ -37,13 +37,19 @@ function quoted(s: string): string {
   return displayText(JSON.stringify(s))
 }
 
-/** The method and #msg_id of a frame. */
-function callText(f: FrameInfo, c: ChalkInstance): string {
+/** The method and #msg_id of a frame; `plain` when colors are off (chalk would return the text as it is, at a cost per call). */
+function callText(f: FrameInfo, c: ChalkInstance, plain = false): string {
+  if (plain) return `${displayText(f.method)} #${displayText(f.msgId)}`
   return `${c.bold(displayText(f.method))} ${c.dim('#' + displayText(f.msgId))}`
 }
 
 export class SniffHumanRenderer {
-  constructor(private readonly opts: SniffHumanOptions) {}
+  /** No colors: the transaction line, nearly every line printed, skips chalk altogether. */
+  private readonly plain: boolean
+
+  constructor(private readonly opts: SniffHumanOptions) {
+    this.plain = opts.colors.level === 0
+  }
 
   render(e: SniffEvent): string[] {
     const lines = this.lines(e)
@@ -62,10 +68,14 @@ export class SniffHumanRenderer {
       case 'transaction': {
         const status =
           e.status === 'ok'
-            ? c.green('OK')
+            ? this.plain
+              ? 'OK'
+              : c.green('OK')
             : c.red(`ERR ${e.response.errCode} ${e.errName}`) + (e.response.errInfo === '' ? '' : ` ${quoted(e.response.errInfo)}`)
         const late = e.late ? c.yellow(' LATE (reported unanswered at --timeout)') : ''
-        const line = `${head} ${callText(e.request, c)} ${e.request.size}B/${e.response.size}B ${durationText(e.latencyMs)} ${status}${late}`
+        const line = `${head} ${callText(e.request, c, this.plain)} ${e.request.size}B/${e.response.size}B ${durationText(e.latencyMs)} ${status}${late}`
+        // The line of nearly every event: no detail arrays to make and spread without -v or -x.
+        if (!this.opts.verbose && !this.opts.hex) return [line]
         return [line, ...this.details('request', e.request), ...this.details('response', e.response)]
       }
       case 'unanswered': {

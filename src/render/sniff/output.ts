@@ -10,13 +10,18 @@ import type {ProcessAttribution, SniffEvent} from '../../sniff/index.js'
 import type {SniffHumanRenderer} from './human.js'
 import type {SniffJsonRenderer} from './json.js'
 
+/** To a stream: lines are gathered as text up to this many UTF-16 code units, then encoded in one call. */
+const TEXT_SPILL = 8 * 1024
+
 /**
  * Lines gathered into blocks of about `limit` characters; write gets them
  * joined, without the last newline, and returns false when its stream's
  * buffer is full (Writable.write's answer). To a stream (toStream), lines are
- * encoded straight into the block's bytes: no array of lines, no joined
- * string, no second copy when the stream encodes it (on a million
- * transactions those cost as much as rendering them).
+ * encoded into the block's bytes: no array of lines and no second copy when
+ * the stream encodes it (on a million transactions those cost as much as
+ * rendering them). They are encoded a few kilobytes of text at a time: one
+ * Buffer.write per line (its checks and its flattening of each line's string
+ * pieces) cost a quarter of the rendering.
  */
 export class LineWriter {
   private lines: string[] = []
@@ -25,6 +30,9 @@ export class LineWriter {
   /** toStream: the block being filled, and the bytes in it. */
   private bytes: Buffer | undefined
   private at = 0
+  /** toStream: lines (each with its newline) not yet encoded into the block, and how much of them to gather. */
+  private text = ''
+  private spillAt = TEXT_SPILL
 
   constructor(
     private readonly write: (block: string) => unknown,
@@ -36,6 +44,8 @@ export class LineWriter {
   static toStream(stream: NodeJS.WritableStream, limit?: number): LineWriter {
     const w = new LineWriter((block) => stream.write(block + '\n'), limit, stream)
     w.bytes = Buffer.allocUnsafe(w.limit)
+    // What is gathered must fit a block once encoded (3 bytes per code unit at most).
+    w.spillAt = Math.min(TEXT_SPILL, Math.floor(w.limit / 3))
     return w
   }
 
@@ -66,19 +76,9 @@ export class LineWriter {
   }
 
   line(s: string): void {
-    let b = this.bytes
-    if (b !== undefined) {
-      // UTF-8 takes at most 3 bytes per UTF-16 code unit, and the newline one more.
-      if (this.at + 3 * s.length + 1 > b.length) {
-        this.flush()
-        b = this.bytes!
-        if (3 * s.length + 1 > b.length) {
-          if (this.write(s) === false) this.full = true
-          return
-        }
-      }
-      this.at += b.write(s, this.at, 'utf8')
-      b[this.at++] = 0x0a // \n
+    if (this.bytes !== undefined) {
+      if (this.text.length + s.length >= this.spillAt) this.spill()
+      this.text += s + '\n'
       return
     }
     this.lines.push(s)
@@ -86,15 +86,26 @@ export class LineWriter {
     if (this.size >= this.limit) this.flush()
   }
 
+  /** Encode the gathered text into the block (first writing the block out if the text may not fit). */
+  private spill(): void {
+    const s = this.text
+    if (s === '') return
+    this.text = ''
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    if (this.at + 3 * s.length > this.bytes!.length) {
+      this.writeBlock()
+      if (3 * s.length > this.bytes!.length) {
+        if (this.stream!.write(s) === false) this.full = true
+        return
+      }
+    }
+    this.at += this.bytes!.write(s, this.at, 'utf8')
+  }
+
   flush(): void {
-    const b = this.bytes
-    if (b !== undefined) {
-      if (this.at === 0) return
-      // The stream keeps the block until it is written: the next one is fresh memory.
-      const block = b.subarray(0, this.at)
-      this.bytes = Buffer.allocUnsafe(this.limit)
-      this.at = 0
-      if (this.stream!.write(block) === false) this.full = true
+    if (this.bytes !== undefined) {
+      this.spill()
+      this.writeBlock()
       return
     }
     if (this.lines.length === 0) return
@@ -102,6 +113,15 @@ export class LineWriter {
     this.lines = []
     this.size = 0
     if (this.write(block) === false) this.full = true
+  }
+
+  private writeBlock(): void {
+    if (this.at === 0) return
+    // The stream keeps the block until it is written: the next one is fresh memory.
+    const block = this.bytes!.subarray(0, this.at)
+    this.bytes = Buffer.allocUnsafe(this.limit)
+    this.at = 0
+    if (this.stream!.write(block) === false) this.full = true
   }
 }
 

@@ -74,10 +74,11 @@ export class TcpFlow<U = unknown> {
 
   /** The direction whose SYN is still unanswered (no SYN-ACK, no data either way), if any. */
   awaitingSynAck(): Dir | undefined {
-    for (const d of [0, 1] as const) {
-      const h = this.halves[d]
-      if (h.synSeen && h.delivered === 0 && !h.holding && h.finSeq === undefined && !this.halves[d ^ 1].started) return d
-    }
+    // Asked for every bare ACK: no array to loop over.
+    const h0 = this.halves[0]
+    const h1 = this.halves[1]
+    if (h0.synSeen && h0.delivered === 0 && !h0.holding && h0.finSeq === undefined && !h1.started) return 0
+    if (h1.synSeen && h1.delivered === 0 && !h1.holding && h1.finSeq === undefined && !h0.started) return 1
     return undefined
   }
 

@@ -55,13 +55,24 @@ export interface Pending {
   sameId: Pending | undefined
 }
 
+/**
+ * Up to this many msg_ids waiting on a connection, they are found by a scan:
+ * no Map to hash each reply's fresh msg_id string into, and none to shrink
+ * (into new memory) as requests come and go. More than that (a pipelining
+ * client) and the connection moves them to a Map.
+ */
+const SCAN_MAX = 16
+
 /** Per-connection pairing state. */
 export class ConnTransactions {
   /**
    * Requests waiting for a reply by msg_id: the oldest, with the later ones
-   * that reuse its msg_id chained behind it (no array per request).
+   * that reuse its msg_id chained behind it (no array per request). In
+   * `ids`/`heads` (same index, first sent first) until SCAN_MAX, then in `byId`.
    */
-  private readonly pending = new Map<string, Pending>()
+  private ids: string[] = []
+  private heads: Pending[] = []
+  private byId: Map<string, Pending> | undefined
   /** Requests waiting for a reply on this connection. */
   inFlight = 0
   /** The last ANSWERED_MEMORY answered msg_ids: a reply to one of them again is a duplicate. */
@@ -70,9 +81,9 @@ export class ConnTransactions {
   /** Queue a request; true when its msg_id already waits for a reply. */
   addPending(msgId: string, p: Pending): boolean {
     this.inFlight++
-    let q = this.pending.get(msgId)
+    let q = this.head(msgId)
     if (q === undefined) {
-      this.pending.set(msgId, p)
+      this.setHead(msgId, p)
       return false
     }
     while (q.sameId !== undefined) q = q.sameId
@@ -82,23 +93,30 @@ export class ConnTransactions {
 
   /** The oldest request waiting with this msg_id, taken off. */
   takePending(msgId: string): Pending | undefined {
-    const p = this.pending.get(msgId)
-    if (p === undefined) return undefined
-    if (p.sameId === undefined) this.pending.delete(msgId)
-    else {
-      this.pending.set(msgId, p.sameId)
-      p.sameId = undefined
+    let p: Pending | undefined
+    if (this.byId === undefined) {
+      const i = this.ids.indexOf(msgId)
+      if (i < 0) return undefined
+      p = this.heads[i]
+      if (p.sameId === undefined) this.removeAt(i)
+      else this.heads[i] = p.sameId
+    } else {
+      p = this.byId.get(msgId)
+      if (p === undefined) return undefined
+      if (p.sameId === undefined) this.byId.delete(msgId)
+      else this.byId.set(msgId, p.sameId)
     }
+    p.sameId = undefined
     this.inFlight--
     return p
   }
 
   hasPending(msgId: string): boolean {
-    return this.pending.has(msgId)
+    return this.head(msgId) !== undefined
   }
 
   removePending(msgId: string, p: Pending): void {
-    const head = this.pending.get(msgId)
+    const head = this.head(msgId)
     if (head === undefined) return
     if (head === p) {
       this.takePending(msgId)
@@ -117,8 +135,45 @@ export class ConnTransactions {
   /** Every request still waiting, oldest first. */
   allPending(): Pending[] {
     const out: Pending[] = []
-    for (const head of this.pending.values()) for (let q: Pending | undefined = head; q !== undefined; q = q.sameId) out.push(q)
+    for (const head of this.byId?.values() ?? this.heads) for (let q: Pending | undefined = head; q !== undefined; q = q.sameId) out.push(q)
     return out.sort((x, y) => x.rec.info.t - y.rec.info.t)
+  }
+
+  private head(msgId: string): Pending | undefined {
+    if (this.byId !== undefined) return this.byId.get(msgId)
+    const i = this.ids.indexOf(msgId)
+    return i < 0 ? undefined : this.heads[i]
+  }
+
+  /** A new chain for msgId (none waits with it), added last. */
+  private setHead(msgId: string, p: Pending): void {
+    if (this.byId !== undefined) {
+      this.byId.set(msgId, p)
+      return
+    }
+    if (this.ids.length < SCAN_MAX) {
+      this.ids.push(msgId)
+      this.heads.push(p)
+    } else {
+      this.byId = new Map()
+      for (let j = 0; j < this.ids.length; j++) this.byId.set(this.ids[j], this.heads[j])
+      this.byId.set(msgId, p)
+      this.ids = []
+      this.heads = []
+    }
+  }
+
+  /** Drop entry i of the scanned arrays, keeping their order (splice would allocate the removed ones' array). */
+  private removeAt(i: number): void {
+    const ids = this.ids
+    const heads = this.heads
+    const last = ids.length - 1
+    for (let j = i; j < last; j++) {
+      ids[j] = ids[j + 1]
+      heads[j] = heads[j + 1]
+    }
+    ids.pop()
+    heads.pop()
   }
 
   /** msg_id was answered at t. */
@@ -132,7 +187,9 @@ export class ConnTransactions {
   }
 
   clear(): void {
-    this.pending.clear()
+    this.ids = []
+    this.heads = []
+    this.byId = undefined
     this.inFlight = 0
     this.answeredIds.clear()
   }

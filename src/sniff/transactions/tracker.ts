@@ -5,7 +5,7 @@
 // msg_ids in answered-ring.ts; this file holds the pairing rules.
 
 import {durationText} from '../../stats/duration.js'
-import {describeErrorCode, type PeerFinding, peerSafety, ROCKET_EMPTY_MSG_ID_REPLY} from '../../../decoders/tinypb/index.js'
+import {describeErrorCode, type FrameShape, type PeerFinding, type PeerFindingCode, peerSafety, ROCKET_EMPTY_MSG_ID_REPLY} from '../../../decoders/tinypb/index.js'
 import {DEFAULT_TIMEOUT_MS, formatAddr} from '../../net/index.js'
 import type {PayloadDecoder} from '../payload-decoder.js'
 import {type Dir, type GapCause, serverByPorts, type TcpFlow} from '../reassembly/index.js'
@@ -26,6 +26,17 @@ export interface TrackerOptions {
 /** What ended the wait for a server's FIN. */
 const UNTIL: Record<'closed' | 'reused' | 'end', string> = {closed: 'given up on', reused: 'a new connection reused its ports', end: 'the capture ended'}
 
+/** Each finding's place in the bits of TransactionTracker.reported (two per finding: request, response). */
+const FINDING_BIT: Record<PeerFindingCode, number> = {
+  MSG_ID_TOO_LONG: 0,
+  METHOD_NAME_TOO_LONG: 1,
+  ERR_INFO_TOO_LONG: 2,
+  FRAME_DROPPED_BY_ROCKET: 3,
+  METHOD_HAS_PACKAGE: 4,
+  METHOD_WITHOUT_DOT: 5,
+  EMPTY_MSG_ID: 6,
+}
+
 /** Frames held per connection while the server side is unknown. */
 export const MAX_UNDECIDED = 64
 
@@ -36,10 +47,13 @@ export class TransactionTracker {
   private head = 0
   /** Answered requests still in the queue: dropped in bulk so the queue does not keep them alive until their deadline. */
   private doneInQueue = 0
-  /** (method, finding) pairs already reported: a finding is reported once, counted always. */
-  private readonly reported = new Set<string>()
+  /** (role, finding) pairs already reported, as bits by method: a finding is reported once, counted always. */
+  private readonly reported = new Map<string, number>()
+  private reportedCount = 0
   /** When the capture last said it dropped packets. */
   private dropAt: number | undefined
+  /** What peerSafety looks at, refilled for each frame (it keeps nothing of it). */
+  private readonly shape: {-readonly [K in keyof FrameShape]: FrameShape[K]} = {pkLen: 0, msgIdLen: 0, methodNameLen: 0, errInfoLen: 0, methodName: ''}
 
   constructor(
     private readonly stats: SniffStats,
@@ -406,15 +420,24 @@ export class TransactionTracker {
     for (const p of c.allPending()) if (!p.done) this.expire(p, reason, t)
   }
 
-  private checkSafety(c: ConnTransactions, rec: FrameRecord, role: 'request' | 'response'): PeerFinding[] {
+  private checkSafety(c: ConnTransactions, rec: FrameRecord, role: 'request' | 'response'): readonly PeerFinding[] {
     const info = rec.info
-    const findings = peerSafety({pkLen: info.size, msgIdLen: rec.msgIdLen, methodNameLen: rec.methodNameLen, errInfoLen: rec.errInfoLen, methodName: info.method}, role)
+    const shape = this.shape
+    shape.pkLen = info.size
+    shape.msgIdLen = rec.msgIdLen
+    shape.methodNameLen = rec.methodNameLen
+    shape.errInfoLen = rec.errInfoLen
+    shape.methodName = info.method
+    const findings = peerSafety(shape, role)
     if (findings.length > 0) info.findings = findings
     for (const finding of findings) {
       this.stats.counters.peerSafetyFindings++
-      const key = `${role} ${finding.code} ${info.method}`
-      if (this.reported.has(key) || this.reported.size > 10_000) continue
-      this.reported.add(key)
+      // One bit per (role, finding) under the method's name: no key string built and hashed per finding.
+      const bit = 2 ** (2 * FINDING_BIT[finding.code] + (role === 'request' ? 0 : 1))
+      const seen = this.reported.get(info.method) ?? 0
+      if ((seen & bit) !== 0 || this.reportedCount > 10_000) continue
+      this.reported.set(info.method, seen | bit)
+      this.reportedCount++
       this.emit({
         type: 'warning',
         t: info.t,

@@ -26,6 +26,33 @@ describe('AnsweredRing: the msg_ids a connection answered lately', () => {
     expect(ring.duplicate('f')).toBeUndefined()
   })
 
+  it('answers like a Map from msg_id to its latest answer, over many evictions and collisions of the index', () => {
+    // The reference: what the ring promises, kept the plain way.
+    const capacity = 37
+    const ring = new AnsweredRing(capacity)
+    const order: string[] = []
+    const latest = new Map<string, {t: number; count: number}>()
+    let seed = 7
+    const next = () => (seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0)
+    for (let i = 0; i < 5000; i++) {
+      const id = String(next() % 60)
+      if (next() % 3 === 0) {
+        const want = latest.get(id)
+        const got = ring.duplicate(id)
+        if (want === undefined) expect(got).toBeUndefined()
+        else expect(got).toEqual({firstAnsweredAt: want.t, count: ++want.count})
+        continue
+      }
+      ring.add(id, i)
+      order.push(id)
+      if (order.length > capacity) {
+        const gone = order.shift()!
+        if (!order.includes(gone)) latest.delete(gone)
+      }
+      latest.set(id, {t: i, count: 1})
+    }
+  })
+
   it('hashes to 30 bits', () => {
     for (const s of ['', '20000000000000000001', 'x'.repeat(1000)]) expect(hash30(s)).toBeLessThan(2 ** 30)
     expect(hash30('20000000000000000001')).not.toBe(hash30('20000000000000000002'))

@@ -130,6 +130,27 @@ describe('pairing by msg_id', () => {
     expect(summary.duplicateMsgIds).toBe(1)
   })
 
+  it('pairs a pipelining client\'s many calls in flight, answered in any order, with msg_ids reused among them', () => {
+    // 40 msg_ids in flight (past the few a connection finds by a scan), three of them sent twice.
+    const ids = Array.from({length: 40}, (_, i) => `id${i}`)
+    const sent = [...ids, 'id3', 'id17', 'id39']
+    const conv = new Conversation()
+    const segs = [...conv.handshake()]
+    for (const id of sent) segs.push(...conv.send('client', req(id)))
+    // Replies in an order of their own: odd ones first, then the even ones backwards, then the repeats.
+    const order = [...ids.filter((_, i) => i % 2 === 1), ...ids.filter((_, i) => i % 2 === 0).reverse(), 'id39', 'id3', 'id17']
+    for (const id of order) segs.push(...conv.send('server', rep(id)))
+    const {of, summary} = sniff(segs)
+    expect(summary.paired).toBe(sent.length)
+    expect(summary.unanswered + summary.orphanResponses + summary.duplicateResponses).toBe(0)
+    expect(summary.duplicateMsgIds).toBe(3)
+    expect(of('transaction').map((t) => t.request.msgId)).toEqual(order)
+    // A reused msg_id pairs its replies with its requests in the order they were sent.
+    const id3 = of('transaction').filter((t) => t.request.msgId === 'id3')
+    expect(id3).toHaveLength(2)
+    expect(id3[0].request.t).toBeLessThan(id3[1].request.t)
+  })
+
   it('names a framework error code (tinyrpc answers an unknown method)', () => {
     const conv = new Conversation()
     const reply = rep('5', 'Order.nope', {errCode: ERROR_METHOD_NOT_FOUND, errInfo: 'not found method_name:[nope]', pb: Buffer.alloc(0)})
