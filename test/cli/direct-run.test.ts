@@ -4,7 +4,6 @@
 // invocation, and proof that the direct way is the one taken when nothing
 // could make oclif do more (RPCDIAG_DIRECT=show says so on stderr, with what
 // became of the bundle's V8 code cache).
-import {spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, cpSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
@@ -17,6 +16,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {callArgs, callFlags} from '../../src/call-command/index.js'
 import {parseResponses, type ServerHandle, startServer} from '../../src/rpc/index.js'
 import {loadSchema} from '../../src/rpc/proto/index.js'
+import {type Run, run} from '../helpers/built-cli.js'
 import {buildCli} from '../rpc/helpers/cli-process.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '')
@@ -24,29 +24,10 @@ const BIN = join(ROOT, 'bin', 'run.js')
 const PROTO = join(ROOT, 'examples', 'order.proto')
 const MSG_ID = ['--msg-id', '12345678901234567890']
 
-interface Output {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
+type Output = Run
 
-function runBin(bin: string, args: string[], env: NodeJS.ProcessEnv = {}, stdin = '', viaShebang = false): Promise<Output> {
-  return new Promise((resolve, reject) => {
-    const [cmd, argv] = viaShebang ? [bin, args] : [process.execPath, [bin, ...args]]
-    const child = spawn(cmd, argv, {
-      cwd: ROOT,
-      env: {...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, DEBUG: undefined, RPCDIAG_DEBUG: undefined, RPCDIAG_PROTO: undefined, RPCDIAG_IMPORT_PATH: undefined, RPCDIAG_DIRECT: undefined, ...env},
-      stdio: ['pipe', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({code, stdout, stderr}))
-    child.stdin.end(stdin)
-  })
-}
+/** The built bin (or a copy or link of it) as a child process; env adds to the helper's clean environment. */
+const runBin = (bin: string, args: string[], env: NodeJS.ProcessEnv = {}, stdin = '', viaShebang = false): Promise<Output> => run(args, {bin, env, stdin, viaShebang})
 
 let server: ServerHandle
 let addr: string
