@@ -10,6 +10,7 @@ import {untilSignal} from '../cli/signals.js'
 import {err, FailOnError, ok, type Result, type RpcDiagError, UsageError} from '../errors.js'
 import {parsePortRanges} from '../net/index.js'
 import {holdMmapThreshold} from '../net/malloc-policy.js'
+import {capYoungGeneration} from '../net/young-generation.js'
 import {
   CaptureTimeFormat,
   colorsFor,
@@ -101,8 +102,12 @@ export async function runSniffCommand(o: SniffCommandOptions, io: SniffCommandIo
 
   const silent = o.metricsOnly
   const live = o.read === undefined
-  // A live capture runs for hours beside hostile traffic: freed buffers go back to the kernel.
-  if (live) holdMmapThreshold()
+  // A live capture runs for hours beside hostile traffic: freed buffers go back to the kernel, and
+  // a burst does not leave V8's young generation at twice its size.
+  if (live) {
+    holdMmapThreshold()
+    capYoungGeneration()
+  }
   // Attribution names processes for the printed lines: an agent printing nothing needs none.
   const processes = o.processes && !silent
 

@@ -1,0 +1,44 @@
+// capYoungGeneration keeps V8's new space at its cap through an allocation burst
+// that grows it to 32 MiB without the cap. Each case is a fresh process: the
+// flag it sets is process-wide.
+import {execFileSync} from 'node:child_process'
+
+import {describe, expect, it} from 'vitest'
+
+/** new_space size (MiB) after a burst where much survives a scavenge, with or without the cap. */
+const burst = (capMiB: number | undefined) =>
+  Number(
+    execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `
+import('./src/net/young-generation.ts').then(async ({capYoungGeneration}) => {
+  const v8 = await import('node:v8')
+  if (${capMiB ?? 0} > 0) capYoungGeneration(${capMiB ?? 0} * 1024 * 1024)
+  let keep = []
+  // In slices, so the observer hears of each scavenge between them.
+  for (let r = 0; r < 200; r++) {
+    const a = []
+    for (let i = 0; i < 50000; i++) a.push({i, s: 'x' + i})
+    keep.push(a)
+    if (keep.length > 5) keep.shift()
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  console.log(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576)
+})`,
+      ],
+      {encoding: 'utf8', timeout: 60_000},
+    ),
+  )
+
+describe('capYoungGeneration', () => {
+  it('holds the new space at the cap where V8 alone grows it past', () => {
+    const free = burst(undefined)
+    expect(free, 'without the cap V8 grows the new space past 16 MiB (else this test shows nothing)').toBeGreaterThan(16)
+    expect(burst(16)).toBeLessThanOrEqual(16)
+    expect(burst(4)).toBeLessThanOrEqual(4)
+  }, 120_000)
+})
