@@ -17,7 +17,9 @@ const V8_GROWTH_FACTOR = 2
  * node's command line (--max-semi-space-size), which a bin cannot pass without
  * starting a second node; the growth factor is read each time the space grows,
  * so after every scavenge this sets it to 1 (no growth) once the space reaches
- * the cap, and back to V8's 2 if V8 shrank it below. Returns a function that
+ * the cap, and back to V8's 2 if V8 shrank it below. V8's flags are the
+ * process's: a worker thread's new space (sniff's socket-table worker) stops
+ * growing too while the main thread's is at the cap. Returns a function that
  * stops watching (the factor stays as it is).
  */
 export function capYoungGeneration(cap = YOUNG_GENERATION_CAP): () => void {
