@@ -80,7 +80,7 @@ async function writeCache(file, path, bin, trainings) {
   const script = compile(path, source)
   const exports = run(file, script)
   process.on('exit', () => writeFileSync(`${file}.v8cache`, Buffer.concat([Buffer.from(`${id}\n`, 'latin1'), script.createCachedData()])))
-  for (const argv of trainings) await exports.run(argv, bin)
+  for (const argv of trainings) await exports.run(argv, bin, {stdout: process.stdout, stderr: process.stderr})
 }
 
 module.exports = {requireCached, writeCache}

@@ -1,4 +1,4 @@
-import {runDirect} from '../cli/direct-run.js'
+import {type DirectOutcome, type DirectStreams, runDirect} from '../cli/direct-run.js'
 import {callArgs, callFlags} from './flags.js'
 import {runOneCall} from './one-call.js'
 import {isLoadTest, prepareCommandCall} from './prepare.js'
@@ -11,7 +11,7 @@ import {isLoadTest, prepareCommandCall} from './prepare.js'
  * stay out of this bundle. Not exported through index.ts: only the build
  * bundles it.
  */
-export function run(argv: string[], bin: string): Promise<boolean> {
+export function run(argv: string[], bin: string, out: DirectStreams): Promise<DirectOutcome> {
   return runDirect(
     {
       id: 'call',
@@ -25,5 +25,6 @@ export function run(argv: string[], bin: string): Promise<boolean> {
     },
     argv,
     bin,
+    out,
   )
 }
