@@ -13,22 +13,13 @@ import {SniffJsonRenderer} from '../../src/render/sniff/json.js'
 import {LineWriter, SniffPrinter} from '../../src/render/sniff/output.js'
 import {ProgressLine, progressText} from '../../src/render/sniff/progress.js'
 import {SocketIndex, type SocketRow} from '../../src/sockets/index.js'
+import {connRef} from '../sniff/conn-ref.js'
 
 const plain = colorsFor({isTTY: false}, {})
 // 2023-05-14 02:48:22 UTC
 const clock = new CaptureTimeFormat(() => 1_684_032_502, true)
 
-function conn(): ConnRef {
-  return {
-    id: 1,
-    client: '127.0.0.1:50346',
-    server: '127.0.0.1:12346',
-    clientAddr: {host: '127.0.0.1', port: 50_346},
-    serverAddr: {host: '127.0.0.1', port: 12_346},
-    serverBy: 'syn',
-    midstream: false,
-  }
-}
+const conn = () => connRef()
 
 function frame(t: number, extra: Partial<FrameInfo> = {}): FrameInfo {
   return {t, msgId: '20000000000000000001', method: 'Order.makeOrder', size: 70, pbLen: 9, errCode: 0, errInfo: '', ...extra}

@@ -7,7 +7,7 @@ import {once} from 'node:events'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {decodeFrame, encodeFrame} from '../../decoders/tinypb/index.js'
-import {type ConnRef, ProcessAttribution} from '../../src/sniff/index.js'
+import {ProcessAttribution} from '../../src/sniff/index.js'
 import {describeStray, frameHeaderLine} from '../../src/render/call-result.js'
 import {colorsFor} from '../../src/render/color.js'
 import {renderServeEvent} from '../../src/render/serve-log.js'
@@ -17,6 +17,7 @@ import {renderListenerGroups} from '../../src/render/sockets/groups.js'
 import {renderChanges} from '../../src/render/sockets/report.js'
 import {renderSocketRows, renderUnixRows} from '../../src/render/sockets/table.js'
 import {collectSockets, groupByListener, SocketIndex, type UnixSocketRow} from '../../src/sockets/index.js'
+import {connRef} from '../sniff/conn-ref.js'
 
 /** What a terminal would act on: C0 and C1 controls, DEL, bidi overrides and isolates. */
 const ACTIVE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
@@ -56,15 +57,7 @@ describe('a process name from /proc/PID/comm', () => {
     safe(groups)
     expect(groups.join('\n')).toContain(`${child.pid}/\\x1b[2J`)
 
-    const ref: ConnRef = {
-      id: 1,
-      client: '127.0.0.1:50000',
-      server: `127.0.0.1:${port}`,
-      clientAddr: {host: '127.0.0.1', port: 50_000},
-      serverAddr: {host: '127.0.0.1', port},
-      serverBy: 'syn',
-      midstream: false,
-    }
+    const ref = connRef('127.0.0.1:50000', `127.0.0.1:${port}`)
     const attribution = new ProcessAttribution(async () => new SocketIndex([...t.sockets, ...t.listeners]), {minIntervalMs: 0})
     attribution.want(ref)
     await attribution.idle()

@@ -1,19 +1,10 @@
 // -Y compiled and run on calls built here: operators, missing fields, units, errors with columns.
 import {describe, expect, it} from 'vitest'
 
-import {type CallView, compileDisplayFilter, type ConnRef, type FrameInfo} from '../../../src/sniff/index.js'
+import {type CallView, compileDisplayFilter, type FrameInfo} from '../../../src/sniff/index.js'
+import {connRef} from '../conn-ref.js'
 
-const conn: ConnRef = {
-  id: 1,
-  client: '127.0.0.1:50346',
-  server: '127.0.0.1:12346',
-  clientAddr: {host: '127.0.0.1', port: 50_346},
-  serverAddr: {host: '127.0.0.1', port: 12_346},
-  serverBy: 'syn',
-  midstream: false,
-  clientProcess: {pid: 1, name: 'client_bin'},
-  serverProcess: {pid: 2, name: 'rocket_server'},
-}
+const conn = connRef(undefined, undefined, {clientProcess: {pid: 1, name: 'client_bin'}, serverProcess: {pid: 2, name: 'rocket_server'}})
 
 function frame(extra: Partial<FrameInfo> = {}): FrameInfo {
   return {t: 0, msgId: '47540503508945585041', method: 'Order.makeOrder', size: 71, pbLen: 10, errCode: 0, errInfo: '', ...extra}

@@ -7,8 +7,9 @@ import {networkInterfaces} from 'node:os'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {type ConnRef, ProcessAttribution} from '../../../src/sniff/index.js'
+import {ProcessAttribution} from '../../../src/sniff/index.js'
 import {collectSockets, SocketIndex} from '../../../src/sockets/index.js'
+import {connRef} from '../conn-ref.js'
 
 let server: Server
 let port: number
@@ -24,11 +25,7 @@ beforeAll(async () => {
 
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
 
-function ref(client: string, server: string): ConnRef {
-  const [ch, cp] = client.split(':')
-  const [sh, sp] = server.split(':')
-  return {id: 1, client, server, clientAddr: {host: ch, port: Number(cp)}, serverAddr: {host: sh, port: Number(sp)}, serverBy: 'syn', midstream: false}
-}
+const ref = (client: string, server: string) => connRef(client, server)
 
 describe('the listener behind a flow', () => {
   it('a 0.0.0.0 listener receives on loopback and on every interface address of this machine', () => {
