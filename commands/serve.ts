@@ -4,8 +4,7 @@ import {Flags} from '@oclif/core'
 
 import {aborted, BaseCommand, colorChoice, colorFlags, durationFlag, protoFlags, schemaFromFlags, sizeFlag, untilSignal} from '../src/cli/index.js'
 import {UsageError} from '../src/errors.js'
-import {holdMmapThreshold} from '../src/net/malloc-policy.js'
-import {capYoungGeneration} from '../src/net/young-generation.js'
+import {keepMemoryReturnable} from '../src/net/long-running.js'
 import type {ServeStats} from '../src/rpc/server.js'
 import {DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_BUFFERED} from '../src/rpc/server-limits.js'
 
@@ -58,10 +57,7 @@ A rule may also set err_code, err_info, delay_ms and no_reply. Operators: $eq $n
 
   public async run(): Promise<ServeStats> {
     const {flags} = await this.parse(Serve)
-    // A server runs for hours beside hostile clients: freed buffers go back to the kernel, and
-    // a burst does not leave V8's young generation at twice its size.
-    holdMmapThreshold()
-    capYoungGeneration()
+    keepMemoryReturnable()
     const [{startServer}, log, {colorsFor}, {formatAddr}, {epochSecondsFromMs}] = await Promise.all([
       import('../src/rpc/server.js'),
       import('../src/render/serve-log.js'),

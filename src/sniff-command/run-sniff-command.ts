@@ -9,8 +9,7 @@ import {listInterfaces, timestampWarning} from '../capture/index.js'
 import {untilSignal} from '../cli/signals.js'
 import {err, FailOnError, ok, type Result, type RpcDiagError, UsageError} from '../errors.js'
 import {parsePortRanges} from '../net/index.js'
-import {holdMmapThreshold} from '../net/malloc-policy.js'
-import {capYoungGeneration} from '../net/young-generation.js'
+import {keepMemoryReturnable} from '../net/long-running.js'
 import {
   CaptureTimeFormat,
   colorsFor,
@@ -102,12 +101,7 @@ export async function runSniffCommand(o: SniffCommandOptions, io: SniffCommandIo
 
   const silent = o.metricsOnly
   const live = o.read === undefined
-  // A live capture runs for hours beside hostile traffic: freed buffers go back to the kernel, and
-  // a burst does not leave V8's young generation at twice its size.
-  if (live) {
-    holdMmapThreshold()
-    capYoungGeneration()
-  }
+  if (live) keepMemoryReturnable()
   // Attribution names processes for the printed lines: an agent printing nothing needs none.
   const processes = o.processes && !silent
 

@@ -1,0 +1,15 @@
+import {holdMmapThreshold} from './malloc-policy.js'
+import {capYoungGeneration} from './young-generation.js'
+
+/**
+ * What a command that runs for hours beside hostile traffic (serve, a live
+ * sniff) does at start, so that what a burst took goes back once it is over:
+ * freed buffers return to the kernel (glibc's mmap threshold held,
+ * malloc-policy.ts), and V8's young generation is not left at twice its size
+ * (young-generation.ts). Imported by path, not through src/net's index: it
+ * loads koffi's binding, which a one-shot command has no use for.
+ */
+export function keepMemoryReturnable(): void {
+  holdMmapThreshold()
+  capYoungGeneration()
+}
