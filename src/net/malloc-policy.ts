@@ -1,4 +1,4 @@
-import {createRequire} from 'node:module'
+import {openLibc} from './libc.js'
 
 /** glibc's mallopt() parameter for the size above which malloc maps memory of its own (mallopt(3)). */
 const M_MMAP_THRESHOLD = -3
@@ -23,10 +23,10 @@ let applied: MallocPolicy | undefined
  * MALLOC_MMAP_THRESHOLD_=131072 does from the environment) turns the raising
  * off: +13% in the same soak.
  *
- * Through koffi, an FFI library with prebuilt binaries. Not glibc (musl,
- * macOS), no koffi binary for this platform, or the environment already sets
- * the threshold: nothing is changed, and the answer says why. Once per
- * process; later calls return the first answer.
+ * Through koffi (libc.ts). Not glibc (musl, macOS), no koffi binary for
+ * this platform, or the environment already sets the threshold: nothing is
+ * changed, and the answer says why. Once per process; later calls return the
+ * first answer.
  */
 export function holdMmapThreshold(): MallocPolicy {
   applied ??= apply()
@@ -34,14 +34,10 @@ export function holdMmapThreshold(): MallocPolicy {
 }
 
 function apply(): MallocPolicy {
-  if (process.platform !== 'linux') return {applied: false, why: `not Linux (${process.platform})`}
-  if (process.env.MALLOC_MMAP_THRESHOLD_ !== undefined) return {applied: false, why: 'MALLOC_MMAP_THRESHOLD_ is set in the environment'}
-  try {
-    // libc.so.6 is glibc's soname: on musl the load fails and nothing is changed.
-    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi')
-    const mallopt = koffi.load('libc.so.6').func('int mallopt(int param, int value)') as (param: number, value: number) => number
-    return mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) === 1 ? {applied: true} : {applied: false, why: 'mallopt refused M_MMAP_THRESHOLD'}
-  } catch (e) {
-    return {applied: false, why: `koffi: ${(e as Error).message.split('\n')[0]}`}
-  }
+  const setByEnvironment = process.platform === 'linux' && process.env.MALLOC_MMAP_THRESHOLD_ !== undefined
+  if (setByEnvironment) return {applied: false, why: 'MALLOC_MMAP_THRESHOLD_ is set in the environment'}
+  const libc = openLibc()
+  if (!libc.ok) return {applied: false, why: libc.why}
+  const mallopt = libc.lib.func('int mallopt(int param, int value)') as (param: number, value: number) => number
+  return mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) === 1 ? {applied: true} : {applied: false, why: 'mallopt refused M_MMAP_THRESHOLD'}
 }

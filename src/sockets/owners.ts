@@ -1,17 +1,18 @@
-import {readdirSync, readFileSync, readlinkSync, statSync} from 'node:fs'
+import {readdirSync, readFileSync, statSync} from 'node:fs'
 
+import {socketFdReader} from './process-fds.js'
 import type {ProcessInfo, SocketOwner} from './types.js'
 
 /**
  * Which process holds which socket. The kernel's socket tables give only the
  * socket inode; the owner is found the way ss -p, netstat -p and lsof do it:
- * every /proc/PID/fd/N that is a socket reads back as "socket:[INODE]".
+ * every /proc/PID/fd/N that is a socket reads back as "socket:[INODE]"
+ * (process-fds.ts reads them).
  *
  * This is one readlink per open file descriptor on the machine, and it is the
  * bulk of the time with 20,000 sockets open: the calls are synchronous because
  * readlinkSync measured about twice as fast as fs.promises.readlink here
- * (the thread-pool hop costs more than the call itself), and a worker thread
- * gained little because most of the cost is inside the kernel.
+ * (the thread-pool hop costs more than the call itself).
  */
 export interface OwnerScan {
   /** inode -> the processes holding it, in pid order. */
@@ -29,69 +30,98 @@ export interface OwnerScanOptions {
   readonly procRoot?: string
   /** Only record these inodes (all sockets when absent). */
   readonly wanted?: ReadonlySet<number>
+  /** How the fd tables are read (process-fds.ts): default 'auto', libc when it can be had. */
+  readonly way?: 'auto' | 'node'
 }
 
-const SOCKET_PREFIX = 'socket:['
-const ZERO = 48 // '0'
+/**
+ * Every socket fd of every process, as the walk found them, in three columns
+ * (no object per fd): the walk can run before the socket tables are parsed,
+ * so before it is known which sockets are wanted (collect.ts overlaps the two).
+ */
+export interface SocketFds {
+  readonly count: number
+  readonly inodes: Float64Array
+  readonly pids: Int32Array
+  readonly fds: Int32Array
+  readonly hiddenUids: ReadonlySet<number>
+  readonly unreadable: number
+}
 
 function isPidName(name: string): boolean {
   const c = name.charCodeAt(0)
   return c >= 48 && c <= 57
 }
 
-export function scanSocketOwners(opts: OwnerScanOptions = {}): OwnerScan {
+/** Walk every process's fds (process-fds.ts reads them): the costly part, one readlink per fd. */
+export function readSocketFds(opts: Omit<OwnerScanOptions, 'wanted'> = {}): SocketFds {
   const root = opts.procRoot ?? '/proc'
-  const wanted = opts.wanted
-  const owners = new Map<number, Array<{pid: number; process: string; fd: number}>>()
-  const ownerPids = new Set<number>()
   const hiddenUids = new Set<number>()
   let unreadable = 0
-  let pids: string[]
+  let count = 0
+  let inodes = new Float64Array(1024)
+  let pids = new Int32Array(1024)
+  let fds = new Int32Array(1024)
+  let pidNames: string[]
   try {
-    pids = readdirSync(root).filter(isPidName)
+    pidNames = readdirSync(root).filter(isPidName)
   } catch {
-    return {owners, processes: new Map(), hiddenUids, unreadable}
+    return {count, inodes, pids, fds, hiddenUids, unreadable}
   }
-  for (const pidText of pids) {
-    const dir = `${root}/${pidText}/fd`
-    let fds: string[]
-    try {
-      fds = readdirSync(dir)
-    } catch (e) {
-      // EACCES: another user's process and we are not root. ENOENT: it exited.
-      if ((e as NodeJS.ErrnoException).code === 'EACCES') {
-        unreadable++
-        const uid = statUid(`${root}/${pidText}`)
-        if (uid !== null) hiddenUids.add(uid)
-      }
-      continue
+  const reader = socketFdReader(root, opts.way)
+  let pid = 0
+  const found = (fd: number, inode: number): void => {
+    if (count === inodes.length) {
+      inodes = grown(inodes, new Float64Array(count * 2))
+      pids = grown(pids, new Int32Array(count * 2))
+      fds = grown(fds, new Int32Array(count * 2))
     }
-    const pid = Number(pidText)
-    const base = `${dir}/`
-    for (const fdText of fds) {
-      let link: string
-      try {
-        link = readlinkSync(base + fdText)
-      } catch {
-        continue // closed between readdir and readlink
-      }
-      if (!link.startsWith(SOCKET_PREFIX)) continue
-      // "socket:[INODE]": the digits, read in place (no slice, no Number() of a string).
-      let inode = 0
-      for (let i = SOCKET_PREFIX.length; i < link.length - 1; i++) inode = inode * 10 + (link.charCodeAt(i) - ZERO)
-      if (wanted !== undefined && !wanted.has(inode)) continue
-      const entry = {pid, process: '', fd: Number(fdText)}
-      const list = owners.get(inode)
-      if (list === undefined) owners.set(inode, [entry])
-      else list.push(entry)
-      ownerPids.add(pid)
+    inodes[count] = inode
+    pids[count] = pid
+    fds[count] = fd
+    count++
+  }
+  for (const pidText of pidNames) {
+    pid = Number(pidText)
+    const failed = reader.read(pidText, found)
+    // EACCES: another user's process and we are not root. ENOENT: it exited.
+    if (failed === 'EACCES') {
+      unreadable++
+      const uid = statUid(`${root}/${pidText}`)
+      if (uid !== null) hiddenUids.add(uid)
     }
+  }
+  return {count, inodes, pids, fds, hiddenUids, unreadable}
+}
+
+function grown<T extends Float64Array | Int32Array>(from: T, to: T): T {
+  to.set(from)
+  return to
+}
+
+/** The owners of the wanted sockets (all when absent) among what the walk found, with their processes read. */
+export function ownersOf(found: SocketFds, wanted?: ReadonlySet<number>, procRoot = '/proc'): OwnerScan {
+  const owners = new Map<number, Array<{pid: number; process: string; fd: number}>>()
+  const ownerPids = new Set<number>()
+  for (let i = 0; i < found.count; i++) {
+    const inode = found.inodes[i]
+    if (wanted !== undefined && !wanted.has(inode)) continue
+    const entry = {pid: found.pids[i], process: '', fd: found.fds[i]}
+    const list = owners.get(inode)
+    if (list === undefined) owners.set(inode, [entry])
+    else list.push(entry)
+    ownerPids.add(entry.pid)
   }
   const processes = new Map<number, ProcessInfo>()
-  for (const pid of ownerPids) processes.set(pid, readProcessInfo(pid, root))
+  for (const p of ownerPids) processes.set(p, readProcessInfo(p, procRoot))
   // Names are filled in once each owning process has been read once.
   for (const list of owners.values()) for (const o of list) o.process = processes.get(o.pid)?.name ?? ''
-  return {owners, processes, hiddenUids, unreadable}
+  return {owners, processes, hiddenUids: found.hiddenUids, unreadable: found.unreadable}
+}
+
+/** The walk and the join in one: the owners of the wanted sockets. */
+export function scanSocketOwners(opts: OwnerScanOptions = {}): OwnerScan {
+  return ownersOf(readSocketFds(opts), opts.wanted, opts.procRoot)
 }
 
 function statUid(path: string): number | null {
