@@ -3,9 +3,9 @@ import {existsSync, readFileSync} from 'node:fs'
 import {type ListenBacklogs, readListenBacklogs} from './listen-backlog.js'
 import {matchesOwners, matchesSocket, matchesUnixSocket, needsOwners, type SocketFilter} from './filter.js'
 import type {PortRange} from '../net/index.js'
-import {type OwnerScan, scanSocketOwners} from './owners.js'
+import {type OwnerScan, ownersOf, readSocketFds} from './owners.js'
 import {parseProcNet, type ProcNetSocket} from './proc-net-parse.js'
-import {ProcReader} from './proc-read.js'
+import {BackgroundProcReader} from './proc-read.js'
 import {parseProcUnix} from './proc-unix-parse.js'
 import {readSystemInformation} from './si-source.js'
 import type {InetProtocol, IpFamily, PidMissing, ProcessInfo, SocketOwner, SocketRow, UnixSocketRow} from './types.js'
@@ -113,32 +113,43 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
   const notes: string[] = []
   const view: ProcNetSocket[] = []
   const listenerRaw: ProcNetSocket[] = []
-  // Bytes: the parser reads them in place, no string of the whole file.
-  const proc = new ProcReader()
+  // The tables are read on another thread where libc is at hand (BackgroundProcReader), while
+  // this one walks every process's fds for the owners: with 30,000 sockets the two take
+  // 50-80 ms and 150-250 ms. So the walk runs before it is known which sockets are shown, and
+  // keeps every socket fd (SocketFds: three columns, no object per fd); the join picks.
+  // A read is synchronous where it is not in the background: with 26,000 sockets it takes
+  // 200-1000 ms in which a live capture waits, so what reads it during one (sniff --metrics)
+  // keeps to a refresh interval.
+  const proc = new BackgroundProcReader()
+  const reads = new Map<string, Promise<Buffer | undefined>>()
   if (wantInet) {
-    // One reused buffer, read in place (the parser never makes a string of the whole file).
-    // A read is synchronous: with 26,000 sockets it takes 200-1000 ms in which a live capture
-    // waits, so what reads it during one (sniff --metrics) keeps to a refresh interval.
-    for (const [file, protocol, family] of INET_FILES) {
-      if (filter.protocols !== undefined && !filter.protocols.has(protocol)) continue
-      const text = proc.read(`${net}/${file}`)
-      if (text === undefined) {
-        // No tcp6/udp6 when the kernel runs without IPv6.
-        if (family === 4) notes.push(`${net}/${file} is not readable`)
-        continue
-      }
-      const parsed = parseProcNet(text, protocol, family)
-      if (parsed.errors.length > 0) notes.push(`${parsed.errors.length} line(s) of ${net}/${file} could not be parsed (first: ${parsed.errors[0].reason})`)
-      for (const s of parsed.sockets) {
-        if (s.state === 'LISTEN' && protocol === 'tcp') listenerRaw.push(s)
-        if (matchesSocket(s, filter)) view.push(s)
-      }
+    for (const [file, protocol] of INET_FILES) if (filter.protocols === undefined || filter.protocols.has(protocol)) reads.set(file, proc.read(`${net}/${file}`))
+  }
+  if (opts.unix) reads.set('unix', proc.read(`${net}/unix`))
+  const fds = opts.owners !== false || needsOwners(filter) ? readSocketFds({procRoot: root}) : undefined
+
+  for (const [file, protocol, family] of INET_FILES) {
+    const read = reads.get(file)
+    if (read === undefined) continue
+    // Bytes: the parser reads them in place, no string of the whole file.
+    const text = await read
+    if (text === undefined) {
+      // No tcp6/udp6 when the kernel runs without IPv6.
+      if (family === 4) notes.push(`${net}/${file} is not readable`)
+      continue
+    }
+    const parsed = parseProcNet(text, protocol, family)
+    if (parsed.errors.length > 0) notes.push(`${parsed.errors.length} line(s) of ${net}/${file} could not be parsed (first: ${parsed.errors[0].reason})`)
+    for (const s of parsed.sockets) {
+      if (s.state === 'LISTEN' && protocol === 'tcp') listenerRaw.push(s)
+      if (matchesSocket(s, filter)) view.push(s)
     }
   }
-  // Started before the owner scan so ss runs on the other core meanwhile; only when a listener is shown.
+  // Started before the join so ss runs on the other core meanwhile; only when a listener is shown.
   const backlogs: Promise<ListenBacklogs> | undefined =
     opts.backlog !== false && view.some((s) => s.state === 'LISTEN' && s.protocol === 'tcp') ? readListenBacklogs({commandPrefix: opts.commandPrefix}) : undefined
-  const unixRaw = opts.unix ? parseProcUnix(proc.read(`${net}/unix`)?.toString('utf8') ?? 'header\n') : undefined
+  const unixBytes = await reads.get('unix')
+  const unixRaw = opts.unix ? parseProcUnix(unixBytes?.toString('utf8') ?? 'header\n') : undefined
   if (opts.unix && unixRaw !== undefined && unixRaw.errors.length > 0) notes.push(`${unixRaw.errors.length} line(s) of ${net}/unix could not be parsed`)
   const unixView = unixRaw?.sockets.filter((u) => matchesUnixSocket(u, filter)) ?? []
 
@@ -147,13 +158,10 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
   for (const s of view) localPorts.add(s.localPort)
   const listenersShown = listenerRaw.filter((l) => localPorts.has(l.localPort))
   const wanted = new Set<number>()
-  if (opts.owners !== false || needsOwners(filter)) {
-    for (const s of view) if (s.inode !== 0) wanted.add(s.inode)
-    for (const s of listenersShown) if (s.inode !== 0) wanted.add(s.inode)
-    for (const u of unixView) if (u.inode !== 0) wanted.add(u.inode)
-  }
-  // Nothing to attribute, nothing to scan: the walk is the costly part.
-  const scan: OwnerScan = wanted.size > 0 ? scanSocketOwners({procRoot: root, wanted}) : {owners: new Map(), processes: new Map(), hiddenUids: new Set(), unreadable: 0}
+  for (const s of view) if (s.inode !== 0) wanted.add(s.inode)
+  for (const s of listenersShown) if (s.inode !== 0) wanted.add(s.inode)
+  for (const u of unixView) if (u.inode !== 0) wanted.add(u.inode)
+  const scan: OwnerScan = fds !== undefined && wanted.size > 0 ? ownersOf(fds, wanted, root) : {owners: new Map(), processes: new Map(), hiddenUids: new Set(), unreadable: 0}
   if (scan.unreadable > 0) notes.push(`the sockets of ${scan.unreadable} process(es) of other users cannot be attributed without root`)
 
   const b = backlogs === undefined ? undefined : await backlogs
