@@ -1,21 +1,17 @@
-import {Args, Flags, type Interfaces} from '@oclif/core'
-
-import {BaseCommand, colorChoice, colorFlags, parseDuration, portFlag, untilSignal} from '../src/cli/index.js'
+import {BaseCommand} from '../src/cli/index.js'
 import {fromSsFlags, withWatchDefault} from '../src/cli/sockets-argv.js'
-import type {SocketChange, SocketsReport, UnixSocketChange} from '../src/sockets/index.js'
+import {writeJsonLine} from '../src/render/json-chunks.js'
+import {runSocketsCommand, socketsArgs, socketsFlags} from '../src/sockets-command/index.js'
+import type {SocketsReport} from '../src/sockets/index.js'
 
-/** One --watch refresh as --json prints it (one per line): the report plus what changed. */
-export type SocketsWatchJson = SocketsReport & {
-  readonly tick: number
-  readonly changes: readonly SocketChange[]
-  /** With --unix. */
-  readonly unixChanges?: readonly UnixSocketChange[]
-}
+export type {SocketsWatchJson} from '../src/sockets-command/index.js'
 
 /**
  * `rpcdiag sockets`: the ss/netstat/lsof view for someone whose RPC service
  * misbehaves. The work is in src/sockets (collect, filter, summary, diagnoses)
- * and src/render/sockets-*; modules load lazily so other commands start fast.
+ * and src/render/sockets-*; the wiring is src/sockets-command, which bin/run.js
+ * also runs directly, without oclif's Config, when nothing could change what
+ * oclif would do (src/cli/direct-run.ts).
  */
 export default class Sockets extends BaseCommand {
   static override summary = 'List TCP, UDP and Unix sockets with their state, queues and owning process, and explain what looks wrong'
@@ -51,129 +47,35 @@ ss's flags work as ss users type them: -t, -u, -l, -4, -6, -x, -e (uid and inode
   // The filter is any number of words (ss takes them so): read in order from the parse's raw tokens.
   static override strict = false
 
-  static override args = {
-    filter: Args.string({description: "ss's filter: [state STATE]... [EXPRESSION], e.g. state close-wait '( sport = :12346 )'"}),
-  }
+  static override args = socketsArgs
 
-  static override flags = {
-    port: portFlag('local or peer port, or a range like 8000-8100'),
-    state: Flags.string({
-      char: 's',
-      description:
-        'listen, established, syn-sent, syn-recv, fin-wait-1, fin-wait-2, time-wait, close-wait, last-ack, closing, closed, and the groups connected, synchronized, bucket, big, all (repeatable)',
-      multiple: true,
-      multipleNonGreedy: true,
-      delimiter: ',',
-      exclusive: ['listen'],
-    }),
-    pid: Flags.string({description: 'owning process id (repeatable)', multiple: true, multipleNonGreedy: true, delimiter: ','}),
-    process: Flags.string({char: 'P', description: 'owning process name, or part of it (repeatable)', multiple: true, multipleNonGreedy: true}),
-    listen: Flags.boolean({char: 'l', description: 'listeners only (TCP LISTEN, unconnected UDP)'}),
-    tcp: Flags.boolean({char: 't', description: 'TCP sockets (default: TCP and UDP)'}),
-    udp: Flags.boolean({char: 'u', description: 'UDP sockets (default: TCP and UDP)'}),
-    ipv4: Flags.boolean({char: '4' as never, description: 'IPv4 only'}),
-    ipv6: Flags.boolean({char: '6' as never, description: 'IPv6 only'}),
-    unix: Flags.boolean({char: 'x', description: 'Unix domain sockets: path, type, state, inode, pid (with --tcp/--udp: both)'}),
-    extended: Flags.boolean({char: 'e', description: 'add the uid and inode columns (ss -e)'}),
-    tinypb: Flags.boolean({description: 'group by TinyPB server port (the --port values, else 12345 rocket, 39999 tinyrpc and $RPCDIAG_TINYPB_PORTS): clients, states, queues'}),
-    watch: Flags.string({char: 'w', description: 'refresh every INTERVAL (default 2s; 500ms, 5s, 1m; a bare number is seconds) and show what changed: new, closed, state changes', helpValue: '[INTERVAL]'}),
-    netns: Flags.string({
-      description: "list the sockets of this network namespace: a name (ip netns list), a pid (a container's: docker inspect -f '{{.State.Pid}}'), or a path like /proc/PID/ns/net; owners are named across namespaces",
-      helpValue: 'NAME|PID|PATH',
-    }),
-    count: Flags.integer({char: 'n', description: 'with --watch: stop after N refreshes', min: 1, dependsOn: ['watch']}),
-    source: Flags.option({options: ['auto', 'proc', 'systeminformation'] as const, default: 'auto' as const, hidden: true, description: 'where to read the socket table'})(),
-    ...colorFlags,
-  }
+  static override flags = socketsFlags
 
   public async run(): Promise<SocketsReport | undefined> {
     const argv = fromSsFlags(withWatchDefault(this.argv))
     if (!argv.ok) this.fail(argv.error)
     const {flags, raw} = await this.parse(Sockets, argv.value)
-    const sockets = await import('../src/sockets/index.js')
-    const filter = sockets.parseSocketFilter({
-      port: flags.port,
-      state: flags.state,
-      pid: flags.pid,
-      process: flags.process,
-      listen: flags.listen,
-      tcp: flags.tcp,
-      udp: flags.udp,
-      ipv4: flags.ipv4,
-      ipv6: flags.ipv6,
-      expression: raw.filter((t) => t.type === 'arg').map((t) => t.input),
+    const words = raw.filter((t) => t.type === 'arg').map((t) => t.input)
+    return runSocketsCommand(flags, words, {
+      json: this.jsonEnabled(),
+      log: (line) => this.log(line),
+      logToStderr: (line) => this.logToStderr(line),
+      error: (message, opts) => this.error(message, opts),
+      logJson: (json) => this.logJson(json),
     })
-    if (!filter.ok) this.fail(filter.error)
-    let netns: import('../src/netns/index.js').NetnsAccess | undefined
-    if (flags.netns !== undefined) {
-      // The namespace's tables through a process inside; ss (listen backlogs) runs inside it.
-      const opened = await (await import('../src/netns/index.js')).openNetns(flags.netns, {tables: true})
-      if (!opened.ok) this.fail(opened.error)
-      netns = opened.value
-    }
-    try {
-      return await this.list(flags, filter.value, netns)
-    } finally {
-      netns?.close()
-    }
-  }
-
-  private async list(
-    flags: Interfaces.InferredFlags<typeof Sockets.flags>,
-    filterValue: import('../src/sockets/index.js').SocketFilter,
-    netns: {netDir: string | undefined; commandPrefix: readonly string[]} | undefined,
-  ): Promise<SocketsReport | undefined> {
-    const [sockets, render, {colorsFor}] = await Promise.all([
-      import('../src/sockets/index.js'),
-      import('../src/render/sockets/report.js'),
-      import('../src/render/color.js'),
-    ])
-    const opts = {
-      filter: filterValue,
-      unix: flags.unix,
-      inet: !flags.unix || flags.tcp === true || flags.udp === true,
-      tinypb: flags.tinypb || undefined,
-      source: netns === undefined ? flags.source : ('proc' as const),
-      netDir: netns?.netDir,
-      commandPrefix: netns?.commandPrefix,
-    }
-    const colors = colorsFor(process.stdout, process.env, colorChoice(flags))
-    const renderOpts = {inet: opts.inet, extended: flags.extended}
-
-    if (flags.watch === undefined) {
-      const {report} = await sockets.socketsReport(opts)
-      // One write: 20,000 rows as 20,000 log calls cost more than collecting them.
-      if (!this.jsonEnabled()) this.log(render.renderSocketsReport(report, colors, renderOpts).join('\n'))
-      return report
-    }
-
-    const interval = parseDuration(flags.watch, '--watch', {bare: 's', minMs: 100, maxMs: 86_400_000})
-    if (!interval.ok) this.fail(interval.error)
-    const seconds = interval.value / 1000
-    const stop = untilSignal()
-    const tty = process.stdout.isTTY === true
-    try {
-      await sockets.watchSockets({...opts, intervalMs: interval.value, count: flags.count, signal: stop.signal}, (t) => {
-        const frame: SocketsWatchJson = {...t.report, tick: t.tick, changes: t.changes, ...(opts.unix ? {unixChanges: t.unixChanges} : {})}
-        if (this.jsonEnabled()) this.logJson(frame)
-        else this.log(render.renderWatchFrame(t, colors, {seconds, tty, ...renderOpts}).join('\n'))
-      })
-    } finally {
-      stop.dispose()
-    }
-    return undefined
   }
 
   /**
    * oclif colourises JSON with a regex tokenizer that took 1.7 s for 20,000
    * rows, and its ux.stdout goes through console.log and util.format. Piped
    * output needs none of that, and one line per object is what --watch --json
-   * must print (NDJSON), so it is written as is.
+   * must print (NDJSON), so it is written as is, a chunk at a time
+   * (writeJsonLine: no string of the whole 8 MB of 30,000 rows).
    */
   protected override logJson(json: unknown): void {
+    if (process.stdout.isTTY !== true) return writeJsonLine(process.stdout, json)
     const text = JSON.stringify(json)
-    if (process.stdout.isTTY !== true) process.stdout.write(`${text}\n`)
-    else if (text.length < 200_000) super.logJson(json)
+    if (text.length < 200_000) super.logJson(json)
     else process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
   }
 }
