@@ -57,7 +57,7 @@ A rule may also set err_code, err_info, delay_ms and no_reply. Operators: $eq $n
 
   public async run(): Promise<ServeStats> {
     const {flags} = await this.parse(Serve)
-    keepMemoryReturnable()
+    await keepMemoryReturnable()
     const [{startServer}, log, {colorsFor}, {formatAddr}, {epochSecondsFromMs}] = await Promise.all([
       import('../src/rpc/server.js'),
       import('../src/render/serve-log.js'),

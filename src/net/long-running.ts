@@ -9,7 +9,7 @@ import {capYoungGeneration} from './young-generation.js'
  * (young-generation.ts). Imported by path, not through src/net's index: it
  * loads koffi's binding, which a one-shot command has no use for.
  */
-export function keepMemoryReturnable(): void {
-  holdMmapThreshold()
+export async function keepMemoryReturnable(): Promise<void> {
   capYoungGeneration()
+  await holdMmapThreshold()
 }

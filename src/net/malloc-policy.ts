@@ -7,7 +7,7 @@ export const MMAP_THRESHOLD = 128 * 1024
 
 export type MallocPolicy = {readonly applied: true} | {readonly applied: false; readonly why: string}
 
-let applied: MallocPolicy | undefined
+let applied: Promise<MallocPolicy> | undefined
 
 /**
  * Make freed buffers go back to the kernel, for the long-running commands
@@ -28,15 +28,15 @@ let applied: MallocPolicy | undefined
  * changed, and the answer says why. Once per process; later calls return the
  * first answer.
  */
-export function holdMmapThreshold(): MallocPolicy {
+export function holdMmapThreshold(): Promise<MallocPolicy> {
   applied ??= apply()
   return applied
 }
 
-function apply(): MallocPolicy {
+async function apply(): Promise<MallocPolicy> {
   const setByEnvironment = process.platform === 'linux' && process.env.MALLOC_MMAP_THRESHOLD_ !== undefined
   if (setByEnvironment) return {applied: false, why: 'MALLOC_MMAP_THRESHOLD_ is set in the environment'}
-  const libc = openLibc()
+  const libc = await openLibc()
   if (!libc.ok) return {applied: false, why: libc.why}
   const mallopt = libc.lib.func('int mallopt(int param, int value)') as (param: number, value: number) => number
   return mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) === 1 ? {applied: true} : {applied: false, why: 'mallopt refused M_MMAP_THRESHOLD'}

@@ -101,7 +101,7 @@ export async function runSniffCommand(o: SniffCommandOptions, io: SniffCommandIo
 
   const silent = o.metricsOnly
   const live = o.read === undefined
-  if (live) keepMemoryReturnable()
+  if (live) await keepMemoryReturnable()
   // Attribution names processes for the printed lines: an agent printing nothing needs none.
   const processes = o.processes && !silent
 

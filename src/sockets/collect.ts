@@ -2,6 +2,7 @@ import {existsSync, readFileSync} from 'node:fs'
 
 import {type ListenBacklogs, readListenBacklogs} from './listen-backlog.js'
 import {matchesOwners, matchesSocket, matchesUnixSocket, needsOwners, type SocketFilter} from './filter.js'
+import {openLibc} from '../net/libc.js'
 import type {PortRange} from '../net/index.js'
 import {type OwnerScan, ownersOf, readSocketFds} from './owners.js'
 import {parseProcNet, type ProcNetSocket} from './proc-net-parse.js'
@@ -120,13 +121,14 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
   // A read is synchronous where it is not in the background: with 26,000 sockets it takes
   // 200-1000 ms in which a live capture waits, so what reads it during one (sniff --metrics)
   // keeps to a refresh interval.
-  const proc = new BackgroundProcReader()
+  const libc = await openLibc()
+  const proc = new BackgroundProcReader(libc)
   const reads = new Map<string, Promise<Buffer | undefined>>()
   if (wantInet) {
     for (const [file, protocol] of INET_FILES) if (filter.protocols === undefined || filter.protocols.has(protocol)) reads.set(file, proc.read(`${net}/${file}`))
   }
   if (opts.unix) reads.set('unix', proc.read(`${net}/unix`))
-  const fds = opts.owners !== false || needsOwners(filter) ? readSocketFds({procRoot: root}) : undefined
+  const fds = opts.owners !== false || needsOwners(filter) ? readSocketFds({procRoot: root, libc}) : undefined
 
   for (const [file, protocol, family] of INET_FILES) {
     const read = reads.get(file)

@@ -1,5 +1,6 @@
 import {readdirSync, readFileSync, statSync} from 'node:fs'
 
+import type {LibcAccess} from '../net/libc.js'
 import {socketFdReader} from './process-fds.js'
 import type {ProcessInfo, SocketOwner} from './types.js'
 
@@ -30,8 +31,8 @@ export interface OwnerScanOptions {
   readonly procRoot?: string
   /** Only record these inodes (all sockets when absent). */
   readonly wanted?: ReadonlySet<number>
-  /** How the fd tables are read (process-fds.ts): default 'auto', libc when it can be had. */
-  readonly way?: 'auto' | 'node'
+  /** glibc through koffi (openLibc), for reading the fd tables (process-fds.ts); Node's fs without it. */
+  readonly libc?: LibcAccess
 }
 
 /**
@@ -68,7 +69,7 @@ export function readSocketFds(opts: Omit<OwnerScanOptions, 'wanted'> = {}): Sock
   } catch {
     return {count, inodes, pids, fds, hiddenUids, unreadable}
   }
-  const reader = socketFdReader(root, opts.way)
+  const reader = socketFdReader(root, opts.libc)
   let pid = 0
   const found = (fd: number, inode: number): void => {
     if (count === inodes.length) {

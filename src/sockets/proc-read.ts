@@ -1,6 +1,6 @@
 import {closeSync, openSync, readSync} from 'node:fs'
 
-import {openLibc} from '../net/libc.js'
+import type {LibcAccess} from '../net/libc.js'
 
 /**
  * Reads /proc files whole into one buffer that grows and is reused. A /proc
@@ -51,9 +51,8 @@ interface Stdio {
   readonly fclose: (fp: unknown) => number
 }
 
-function openStdio(): Stdio | undefined {
-  const libc = openLibc()
-  if (!libc.ok) return undefined
+function openStdio(libc: LibcAccess | undefined): Stdio | undefined {
+  if (!libc?.ok) return undefined
   try {
     return {
       fopen: libc.lib.func('void *fopen(const char *path, const char *mode)'),
@@ -73,12 +72,17 @@ function openStdio(): Stdio | undefined {
  * fds meanwhile (collect.ts). glibc's fread loops over those reads until its
  * buffer is full, so one call through koffi's async mode (its own thread)
  * reads the whole file, or a buffer's worth, and the next call the rest.
- * Without libc (process-fds.ts says when), each file is read at once here
+ * Without libc (openLibc says why), each file is read at once here
  * with a ProcReader, as before.
  */
 export class BackgroundProcReader {
-  private readonly stdio = openStdio()
+  private readonly stdio: Stdio | undefined
   private readonly now = new ProcReader()
+
+  /** libc: glibc through koffi (openLibc); without it, each read is made at once. */
+  constructor(libc?: LibcAccess) {
+    this.stdio = openStdio(libc)
+  }
 
   /** How read() reads: 'background' with libc, else 'here'. */
   get way(): 'background' | 'here' {

@@ -1,7 +1,7 @@
 import {constants as fsConstants, readdirSync, readlinkSync} from 'node:fs'
 import {constants} from 'node:os'
 
-import {openLibc} from '../net/libc.js'
+import type {LibcAccess} from '../net/libc.js'
 
 /**
  * The sockets one process holds: each /proc/PID/fd/N that reads back as
@@ -17,16 +17,16 @@ export interface SocketFdReader {
 }
 
 /**
- * The libc way when it can be had (Linux with glibc and a koffi binary), else
- * Node's. One readlink per open fd on the machine is the cost of `sockets`
+ * The libc way when it was had (openLibc: Linux with glibc and a koffi
+ * binary), else Node's. One readlink per open fd on the machine is the cost of `sockets`
  * with many sockets open: ss -p and lsof pay it too. Most of it is the
  * kernel's, but Node's readlinkSync adds its own per call (path checks, a
  * thrown error for a closed fd, a string for every link); readlinkat relative
  * to the open fd directory also spares the kernel three path lookups a
  * call. Measured over 30,000 socket fds: 150 ms of CPU against 220 ms.
  */
-export function socketFdReader(procRoot = '/proc', way: 'auto' | 'node' = 'auto'): SocketFdReader {
-  return (way === 'auto' ? libcReader(procRoot) : undefined) ?? nodeReader(procRoot)
+export function socketFdReader(procRoot = '/proc', libc?: LibcAccess): SocketFdReader {
+  return (libc?.ok ? libcReader(procRoot, libc) : undefined) ?? nodeReader(procRoot)
 }
 
 const SOCKET_PREFIX = 'socket:['
@@ -40,9 +40,7 @@ function errnoName(n: number): string {
   return `errno ${n}`
 }
 
-function libcReader(procRoot: string): SocketFdReader | undefined {
-  const libc = openLibc()
-  if (!libc.ok) return undefined
+function libcReader(procRoot: string, libc: LibcAccess & {ok: true}): SocketFdReader | undefined {
   const {koffi, lib} = libc
   let open: (path: string, flags: number) => number
   let close: (fd: number) => number

@@ -6,7 +6,7 @@ import {describe, expect, it} from 'vitest'
 
 const probe = (env: NodeJS.ProcessEnv = {}) =>
   JSON.parse(
-    execFileSync(process.execPath, ['--import', 'tsx', '-e', "import('./src/net/malloc-policy.ts').then((n) => console.log(JSON.stringify([n.holdMmapThreshold(), n.holdMmapThreshold()])))"], {
+    execFileSync(process.execPath, ['--import', 'tsx', '-e', "import('./src/net/malloc-policy.ts').then(async (n) => console.log(JSON.stringify([await n.holdMmapThreshold(), await n.holdMmapThreshold()])))"], {
       env: {...process.env, ...env},
       encoding: 'utf8',
       timeout: 30_000,

@@ -7,10 +7,13 @@ import {createServer, connect, type Server, type Socket} from 'node:net'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {type LibcAccess, openLibc} from '../../src/net/libc.js'
 import {socketFdReader} from '../../src/sockets/process-fds.js'
 
-function sockets(pid: number, way: 'auto' | 'node'): {way: string; found: Array<[number, number]>; failed: string | undefined} {
-  const reader = socketFdReader('/proc', way)
+let libc: LibcAccess
+
+function sockets(pid: number, way: 'libc' | 'node'): {way: string; found: Array<[number, number]>; failed: string | undefined} {
+  const reader = socketFdReader('/proc', way === 'libc' ? libc : undefined)
   const found: Array<[number, number]> = []
   const failed = reader.read(String(pid), (fd, inode) => found.push([fd, inode]))
   return {way: reader.way, found: found.sort((a, b) => a[0] - b[0]), failed}
@@ -20,6 +23,7 @@ describe('socketFdReader', () => {
   let server: Server
   const held: Socket[] = []
   beforeAll(async () => {
+    libc = await openLibc()
     server = createServer((s) => held.push(s))
     server.listen(0, '127.0.0.1')
     await once(server, 'listening')
@@ -36,7 +40,7 @@ describe('socketFdReader', () => {
   })
 
   it.runIf(process.platform === 'linux')('reads through libc here, and finds what readlinkSync finds', () => {
-    const libc = sockets(process.pid, 'auto')
+    const libc = sockets(process.pid, 'libc')
     const node = sockets(process.pid, 'node')
     expect(libc.way).toBe('libc')
     expect(node.way).toBe('node')
@@ -52,7 +56,7 @@ describe('socketFdReader', () => {
     const child = spawn(process.execPath, ['-e', "const s = require('net').createServer().listen(0, '127.0.0.1', () => console.log('up')); setTimeout(() => {}, 20000)"], {stdio: ['ignore', 'pipe', 'inherit']})
     try {
       await once(child.stdout!, 'data')
-      const libc = sockets(child.pid!, 'auto')
+      const libc = sockets(child.pid!, 'libc')
       const node = sockets(child.pid!, 'node')
       expect(libc.found.length).toBeGreaterThan(0)
       expect(libc.found).toEqual(node.found)
@@ -61,6 +65,6 @@ describe('socketFdReader', () => {
     }
     await once(child, 'exit')
     // Gone: both ways say so, as ENOENT, and find nothing.
-    for (const way of ['auto', 'node'] as const) expect(sockets(child.pid!, way)).toMatchObject({found: [], failed: 'ENOENT'})
+    for (const way of ['libc', 'node'] as const) expect(sockets(child.pid!, way)).toMatchObject({found: [], failed: 'ENOENT'})
   })
 })
