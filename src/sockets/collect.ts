@@ -6,7 +6,7 @@ import {openLibc} from '../net/libc.js'
 import type {PortRange} from '../net/index.js'
 import {type OwnerScan, ownersOf, readSocketFds} from './owners.js'
 import {parseProcNet, type ProcNetSocket} from './proc-net-parse.js'
-import {BackgroundProcReader} from './proc-read.js'
+import {ProcReader} from './proc-read.js'
 import {parseProcUnix} from './proc-unix-parse.js'
 import {readSystemInformation} from './si-source.js'
 import type {InetProtocol, IpFamily, PidMissing, ProcessInfo, SocketOwner, SocketRow, UnixSocketRow} from './types.js'
@@ -114,27 +114,13 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
   const notes: string[] = []
   const view: ProcNetSocket[] = []
   const listenerRaw: ProcNetSocket[] = []
-  // The tables are read on another thread where libc is at hand (BackgroundProcReader), while
-  // this one walks every process's fds for the owners: with 30,000 sockets the two take
-  // 50-80 ms and 150-250 ms. So the walk runs before it is known which sockets are shown, and
-  // keeps every socket fd (SocketFds: three columns, no object per fd); the join picks.
-  // A read is synchronous where it is not in the background: with 26,000 sockets it takes
-  // 200-1000 ms in which a live capture waits, so what reads it during one (sniff --metrics)
-  // keeps to a refresh interval.
-  const libc = await openLibc()
-  const proc = new BackgroundProcReader(libc)
-  const reads = new Map<string, Promise<Buffer | undefined>>()
-  if (wantInet) {
-    for (const [file, protocol] of INET_FILES) if (filter.protocols === undefined || filter.protocols.has(protocol)) reads.set(file, proc.read(`${net}/${file}`))
-  }
-  if (opts.unix) reads.set('unix', proc.read(`${net}/unix`))
-  const fds = opts.owners !== false || needsOwners(filter) ? readSocketFds({procRoot: root, libc}) : undefined
-
+  // Bytes: the parser reads them in place, no string of the whole file. A read is
+  // synchronous: with 26,000 sockets it takes 200-1000 ms in which a live capture waits,
+  // so what reads it during one (sniff --metrics) keeps to a refresh interval.
+  const proc = new ProcReader()
   for (const [file, protocol, family] of INET_FILES) {
-    const read = reads.get(file)
-    if (read === undefined) continue
-    // Bytes: the parser reads them in place, no string of the whole file.
-    const text = await read
+    if (!wantInet || (filter.protocols !== undefined && !filter.protocols.has(protocol))) continue
+    const text = proc.read(`${net}/${file}`)
     if (text === undefined) {
       // No tcp6/udp6 when the kernel runs without IPv6.
       if (family === 4) notes.push(`${net}/${file} is not readable`)
@@ -147,11 +133,10 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
       if (matchesSocket(s, filter)) view.push(s)
     }
   }
-  // Started before the join so ss runs on the other core meanwhile; only when a listener is shown.
+  // Started before the walk so ss runs on the other core meanwhile; only when a listener is shown.
   const backlogs: Promise<ListenBacklogs> | undefined =
     opts.backlog !== false && view.some((s) => s.state === 'LISTEN' && s.protocol === 'tcp') ? readListenBacklogs({commandPrefix: opts.commandPrefix}) : undefined
-  const unixBytes = await reads.get('unix')
-  const unixRaw = opts.unix ? parseProcUnix(unixBytes?.toString('utf8') ?? 'header\n') : undefined
+  const unixRaw = opts.unix ? parseProcUnix(proc.read(`${net}/unix`)?.toString('utf8') ?? 'header\n') : undefined
   if (opts.unix && unixRaw !== undefined && unixRaw.errors.length > 0) notes.push(`${unixRaw.errors.length} line(s) of ${net}/unix could not be parsed`)
   const unixView = unixRaw?.sockets.filter((u) => matchesUnixSocket(u, filter)) ?? []
 
@@ -163,7 +148,9 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
   for (const s of view) if (s.inode !== 0) wanted.add(s.inode)
   for (const s of listenersShown) if (s.inode !== 0) wanted.add(s.inode)
   for (const u of unixView) if (u.inode !== 0) wanted.add(u.inode)
-  const scan: OwnerScan = fds !== undefined && wanted.size > 0 ? ownersOf(fds, wanted, root) : {owners: new Map(), processes: new Map(), hiddenUids: new Set(), unreadable: 0}
+  // Nothing to attribute, nothing to walk: the walk of every process's fds is the costly part.
+  const walk = (opts.owners !== false || needsOwners(filter)) && wanted.size > 0
+  const scan: OwnerScan = walk ? ownersOf(readSocketFds({procRoot: root, libc: await openLibc()}), wanted, root) : {owners: new Map(), processes: new Map(), hiddenUids: new Set(), unreadable: 0}
   if (scan.unreadable > 0) notes.push(`the sockets of ${scan.unreadable} process(es) of other users cannot be attributed without root`)
 
   const b = backlogs === undefined ? undefined : await backlogs
