@@ -46,6 +46,7 @@
 //                           its V8 code cache, written after two training calls,
 //                           one answered, one refused (bin/code-cache.js reads
 //                           and writes it)
+//   dist/direct/sockets.cjs (and .v8cache) the same for a `sockets` snapshot
 //   oclif.manifest.json     (at the package root, where oclif reads it; beside
 //                           DIR with --out DIR/dist) what
 //                           oclif would otherwise learn on every start by
@@ -269,7 +270,7 @@ async function stage() {
     }),
     build({
       ...common,
-      entryPoints: {'direct/call': 'src/call-command/direct.ts'},
+      entryPoints: {'direct/call': 'src/call-command/direct.ts', 'direct/sockets': 'src/sockets-command/direct.ts'},
       // Identifiers too (keepNames still keeps every function's and class's
       // .name): a third less source to read, and a direct run never prints a
       // stack trace (DEBUG sends the run through oclif).
@@ -313,7 +314,13 @@ async function stage() {
   const training = await trainingServer()
   try {
     const call = (addr) => ['Order.makeOrder', '--proto', `${ROOT}/examples/order.proto`, '--json', '{"price":100,"goods":"apple"}', '--addr', addr, '--timeout', '2s']
-    for (const [f, runs] of [['direct/call.cjs', [call(training.echo), call(training.closed)]]]) {
+    // sockets: the table and --json of the training server's port (a few rows, whatever else the machine holds).
+    const port = training.echo.split(':')[1]
+    const sockets = [['--port', port], ['--port', port, '--json', '-e']]
+    for (const [f, runs] of [
+      ['direct/call.cjs', [call(training.echo), call(training.closed)]],
+      ['direct/sockets.cjs', sockets],
+    ]) {
       const file = `${STAGE}/${f}`
       const text = readFileSync(file, 'utf8')
       writeFileSync(file, `${Module.wrap(text)}\n// rpcdiag-build ${createHash('sha256').update(text).digest('hex').slice(0, 16)}\n`)

@@ -207,3 +207,63 @@ describe('what a direct run leaves out of oclif is nothing for call', () => {
     for (const [name, flag] of Object.entries(callFlags)) expect([name, flag.deprecated, flag.deprecateAliases]).toEqual([name, undefined, undefined])
   })
 })
+
+// `rpcdiag sockets` run directly (dist/direct/sockets.cjs) against the same
+// invocation through oclif: a listener this test holds (the serve above), so
+// the rows do not change between the two runs; only the snapshot's time does.
+describe('rpcdiag sockets, direct and through oclif', () => {
+  const port = () => addr.split(':')[1]
+  const stable = (text: string) => text.replace(/"collectedAt":"[^"]+"/g, '"collectedAt":"T"')
+  // oclif warns that a command whose parse failed did not parse, when NODE_ENV is test (as here) or
+  // development and --json kept the error from ending the run: nothing a user sees, and not a direct run's.
+  const unwarned = (text: string) => text.replace(/^\(node:\d+\) \[UnparsedCommand\] Warning: .*\n\(Use `node --trace-warnings .*\n/m, '')
+  // [what, argv after `sockets`, exit code expected]
+  const SOCKET_CASES: ReadonlyArray<readonly [string, () => string[], number]> = [
+    ['the listener of a port', () => ['--port', port(), '-l'], 0],
+    ['--json of it', () => ['--port', port(), '-l', '--json'], 0],
+    ["ss's flag bundle and filter words", () => ['-tlnp', 'sport', '=', `:${port()}`], 0],
+    ['--json with -e and the filter as one word', () => ['-tle', '--json', `sport = :${port()}`], 0],
+    ['a bad port', () => ['--port', 'abc'], 2],
+    ['a bad port with --json', () => ['--json', '--port', 'abc'], 2],
+    ['a bad filter with --json', () => ['--json', 'sport = :x'], 2],
+    ['an unknown flag with --json', () => ['--json', '--bogus'], 2],
+    ['--json after -- is a filter word, not the flag', () => ['--port', port(), '--', '--json'], 2],
+    ['a bad ss flag bundle', () => ['-tq'], 2],
+    ['--count without --watch', () => ['-n', '2'], 2],
+  ]
+  for (const [what, args, code] of SOCKET_CASES) {
+    it(`${what}: the same stdout, stderr and exit code (${code})`, async () => {
+      const argv = ['sockets', ...args()]
+      const direct = await runBin(BIN, argv, {RPCDIAG_DIRECT: 'show'})
+      const oclif = await runBin(BIN, argv, {RPCDIAG_DIRECT: '0'})
+      expect(direct.code).toBe(code)
+      expect(direct.stderr).toMatch(/^rpcdiag: direct run of sockets \(code cache used\)\n/)
+      const rest = direct.stderr.replace(/^rpcdiag: direct run of sockets \(code cache used\)\n/, '')
+      expect({...direct, stderr: rest, stdout: stable(direct.stdout)}).toEqual({...oclif, stderr: unwarned(oclif.stderr), stdout: stable(oclif.stdout)})
+      if (args().includes('--json') && args().indexOf('--json') < (args().indexOf('--') + 1 || Infinity)) expect(() => JSON.parse(direct.stdout)).not.toThrow()
+    }, 60_000)
+  }
+
+  it('--watch and --netns are left to oclif after the parse; RPCDIAG_CONTENT_TYPE is left to it at once', async () => {
+    const watch = await runBin(BIN, ['sockets', '--port', port(), '-l', '--watch', '1', '-n', '1'], {RPCDIAG_DIRECT: 'show'})
+    expect(watch.code).toBe(0)
+    expect(watch.stderr).toBe('rpcdiag: direct run of sockets (code cache used)\nrpcdiag: sockets left to oclif\n')
+    expect(watch.stdout).toContain(`:${port()}`)
+    const netns = await runBin(BIN, ['sockets', '--netns', 'rpcdiag-no-such-namespace'], {RPCDIAG_DIRECT: 'show'})
+    expect(netns.stderr).toMatch(/^rpcdiag: direct run of sockets \(code cache used\)\nrpcdiag: sockets left to oclif\nrpcdiag: /)
+    expect(netns.code).not.toBe(0)
+    const typed = await runBin(BIN, ['sockets', '--port', port(), '-l'], {RPCDIAG_DIRECT: 'show', RPCDIAG_CONTENT_TYPE: 'json'})
+    expect(typed.code).toBe(0)
+    expect(typed.stderr).toBe('rpcdiag: direct run of sockets (code cache used)\nrpcdiag: sockets left to oclif\n')
+    expect(JSON.parse(typed.stdout).sockets[0].localPort).toBe(Number(port()))
+  })
+
+  it('sockets declares what the direct run parses: its flags, its argument, not strict, --json', async () => {
+    const Sockets = (await import('../../commands/sockets.js')).default
+    const {socketsArgs, socketsFlags} = await import('../../src/sockets-command/index.js')
+    expect([Sockets.state, Sockets.deprecationOptions, Sockets.deprecateAliases, Sockets.aliases.length, Sockets.enableJsonFlag, Sockets.strict, Sockets.baseFlags]).toEqual([undefined, undefined, undefined, 0, true, false, undefined])
+    expect(Sockets.flags).toBe(socketsFlags)
+    expect(Sockets.args).toBe(socketsArgs)
+    for (const [name, flag] of Object.entries(socketsFlags)) expect([name, flag.deprecated, flag.deprecateAliases]).toEqual([name, undefined, undefined])
+  })
+})
