@@ -1,6 +1,6 @@
 /**
- * JSON.stringify(value), handed out in pieces of about chunkSize characters:
- * joined, exactly the same text. For documents of tens of thousands of rows
+ * JSON.stringify(value), handed to emit in pieces of about chunkSize
+ * characters: joined, exactly the same text. For documents of tens of thousands of rows
  * (`sockets --json` with 30,000 sockets is 8.5 MB): one string of the whole
  * is built, flattened and then encoded in one go, twice the work of writing
  * the rows a chunk at a time (bench/sockets.ts).
@@ -11,47 +11,50 @@
  * value is null; a value with toJSON is what toJSON returns); anything deeper
  * is one JSON.stringify call.
  */
-export function* jsonChunks(value: unknown, chunkSize = 64 * 1024): Generator<string> {
+export function jsonChunks(value: unknown, emit: (chunk: string) => void, chunkSize = 64 * 1024): void {
+  // Plain loops and recursion, no generators: a one-shot command runs this once, cold, and V8's
+  // interpreter took 300 ms over 30,000 rows through nested generators (bench/sockets.ts).
   let out = ''
-  for (const piece of pieces(toJson(value), 0)) {
+  const put = (piece: string): void => {
     out += piece
     if (out.length >= chunkSize) {
-      yield out
+      emit(out)
       out = ''
     }
   }
-  if (out.length > 0) yield out
+  walk(toJson(value), 0, put)
+  if (out.length > 0) emit(out)
 }
 
 /** How deep the walk goes before handing a value to JSON.stringify whole. */
 const WALKED_DEPTH = 2
 
 /** v: a value toJson has already been applied to. */
-function* pieces(v: unknown, depth: number): Generator<string> {
+function walk(v: unknown, depth: number, put: (piece: string) => void): void {
   if (depth >= WALKED_DEPTH || v === null || typeof v !== 'object') {
-    yield JSON.stringify(v) ?? 'null'
+    put(JSON.stringify(v) ?? 'null')
     return
   }
   if (Array.isArray(v)) {
-    yield '['
+    put('[')
     for (let i = 0; i < v.length; i++) {
-      if (i > 0) yield ','
+      if (i > 0) put(',')
       const item = toJson(v[i])
-      yield* pieces(omitted(item) ? null : item, depth + 1)
+      walk(omitted(item) ? null : item, depth + 1, put)
     }
-    yield ']'
+    put(']')
     return
   }
-  yield '{'
+  put('{')
   let first = true
   for (const key of Object.keys(v)) {
     const item = toJson((v as Record<string, unknown>)[key])
     if (omitted(item)) continue
-    yield `${first ? '' : ','}${JSON.stringify(key)}:`
+    put(`${first ? '' : ','}${JSON.stringify(key)}:`)
     first = false
-    yield* pieces(item, depth + 1)
+    walk(item, depth + 1, put)
   }
-  yield '}'
+  put('}')
 }
 
 function toJson(v: unknown): unknown {
@@ -64,6 +67,6 @@ function omitted(v: unknown): boolean {
 
 /** json as one line on out, a chunk at a time: what `--json` prints when stdout is not a terminal. */
 export function writeJsonLine(out: {write(text: string): unknown}, json: unknown): void {
-  for (const chunk of jsonChunks(json)) out.write(chunk)
+  jsonChunks(json, (chunk) => out.write(chunk))
   out.write('\n')
 }
