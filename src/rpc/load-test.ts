@@ -162,8 +162,13 @@ export async function runLoad(opts: LoadOptions): Promise<Result<LoadReport, Net
   const latencies = new LogHistogram()
   const serverErrors = new Map<number, number>()
   const transport = new Map<string, {count: number; example: string}>()
-  const retired: Channel[] = []
   const live = new Map<Channel, number>()
+  // What retired channels leave for the report, added up as each is retired: holding every
+  // channel to the end kept one per call in memory under --connection-per-call.
+  const examples: StrayResponse[] = []
+  const byKind = {duplicate: 0, late: 0, unknown: 0}
+  let malformed = 0
+  let cutMidFrame = false
 
   const countTransport = (e: NetError) => {
     const t = transport.get(e.code)
@@ -252,8 +257,11 @@ export async function runLoad(opts: LoadOptions): Promise<Result<LoadReport, Net
   }
   const retire = (ch: Channel) => {
     if (!live.delete(ch)) return
-    retired.push(ch)
     ch.destroy()
+    for (const kind of ['duplicate', 'late', 'unknown'] as const) byKind[kind] += ch.strayCounts[kind]
+    if (examples.length < 5) examples.push(...ch.strays.slice(0, 5 - examples.length))
+    malformed += ch.issueTotal
+    cutMidFrame ||= ch.cutMidFrame
   }
 
   /**
@@ -346,14 +354,6 @@ export async function runLoad(opts: LoadOptions): Promise<Result<LoadReport, Net
   const since = measuredAt ?? started
   const durationMs = Math.max(0, lastEnd - since)
 
-  const examples: StrayResponse[] = []
-  const byKind = {duplicate: 0, late: 0, unknown: 0}
-  let malformed = 0
-  for (const ch of retired) {
-    for (const kind of ['duplicate', 'late', 'unknown'] as const) byKind[kind] += ch.strayCounts[kind]
-    examples.push(...ch.strays.slice(0, Math.max(0, 5 - examples.length)))
-    malformed += ch.issueTotal
-  }
   const transportErrors = [...transport].map(([code, t]) => ({code, ...t})).sort((a, b) => b.count - a.count)
   return ok({
     mode,
@@ -385,7 +385,7 @@ export async function runLoad(opts: LoadOptions): Promise<Result<LoadReport, Net
     causes: unansweredCallCauses(
       p,
       transportErrors.map((e) => e.code),
-      retired.some((ch) => ch.cutMidFrame),
+      cutMidFrame,
     ),
   })
 }

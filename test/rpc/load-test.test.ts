@@ -3,7 +3,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {encodeFrame, type TinyPbFrame, type TinyPbMessage} from '../../decoders/tinypb/index.js'
 import {TcpServer, TinyPbCoder} from '../../src/net/index.js'
 
-import {type LoadOptions, prepareCall, runLoad, type ServeOptions, startServer} from '../../src/rpc/index.js'
+import {type LoadOptions, prepareCall, RpcChannel, runLoad, type ServeOptions, startServer} from '../../src/rpc/index.js'
 import {loadSchema} from '../../src/rpc/proto/index.js'
 import {rocketLikeServer} from './helpers/rocket-like-server.js'
 
@@ -54,6 +54,27 @@ describe('runLoad', () => {
     const r = await load({addr: srv.address, repeat: 30, concurrency: 3, connectionPerCall: true})
     expect([r.mode, r.calls, r.ok, r.connections]).toEqual(['per-call', 30, 30, 30])
     expect(srv.stats.connections).toBe(30)
+  })
+
+  it('holds no channel of a call that is over: memory stays flat with --connection-per-call', async () => {
+    const srv = await serve()
+    // Channels alive at the 300th call, after a full GC (v8.queryObjects collects first). Every channel
+    // used to be kept to the end of the run for its stray and malformed counts: 299 here then.
+    const {queryObjects} = await import('node:v8')
+    let alive = -1
+    let calls = 0
+    const r = await load({
+      addr: srv.address,
+      repeat: 300,
+      concurrency: 2,
+      connectionPerCall: true,
+      onCall: () => {
+        if (++calls === 300) alive = queryObjects(RpcChannel, {format: 'count'}) as number
+      },
+    })
+    expect([r.calls, r.ok, r.connections, r.strays.total, r.malformed]).toEqual([300, 300, 300, 0, 0])
+    expect(alive).toBeGreaterThanOrEqual(0)
+    expect(alive).toBeLessThan(20)
   })
 
   it('keeps K calls in flight per connection with --pipeline', async () => {
