@@ -1,4 +1,4 @@
-import {open} from 'node:fs/promises'
+import {type FileHandle, open} from 'node:fs/promises'
 import type {Readable} from 'node:stream'
 
 import {type BpfProgram, runBpf} from '../../decoders/bpf/index.js'
@@ -8,6 +8,7 @@ import {err, ok, type Result, RpcDiagError, UsageError} from '../errors.js'
 import {compileFilter} from './bpf-compile.js'
 import {type CaptureFilter, isTrivialFilter, packetMatcher} from './bpf-filter.js'
 import {BaseCaptureSource, type CaptureKind} from './capture-source.js'
+import {FileChunks} from './file-chunks.js'
 import {SourceChunks} from './source-chunks.js'
 
 export interface FileSourceOptions {
@@ -20,6 +21,12 @@ export interface FileSourceOptions {
   signal?: AbortSignal
   /** Read size (default 256 KiB). */
   chunkSize?: number
+  /**
+   * A regular file is read into the same memory again and again (see
+   * FileChunks): each batch's packets are only valid until the next batch is
+   * asked for, so a consumer that keeps a packet must copy it. Default false.
+   */
+  reuseMemory?: boolean
 }
 
 // Every packet of a chunk stays alive while its batch is processed: 256 KiB
@@ -39,7 +46,7 @@ function fileFailure(name: string, e: CaptureFileError): UsageError {
  * end.reason 'error' after every whole packet.
  */
 export async function openFileSource(path: string, opts: FileSourceOptions = {}): Promise<Result<FileSource, RpcDiagError>> {
-  let stream: Readable
+  let input: Input
   let size: number | undefined
   const name = path === '-' ? 'stdin' : path
   if (path === '-') {
@@ -47,7 +54,7 @@ export async function openFileSource(path: string, opts: FileSourceOptions = {})
     if ((stdin as {isTTY?: boolean}).isTTY) {
       return err(new UsageError('READ_FAILED', '--read - reads a capture from stdin, but stdin is a terminal: pipe one in (tcpdump -w - | rpcdiag sniff --read -)'))
     }
-    stream = stdin
+    input = {stream: stdin}
   } else {
     try {
       const handle = await open(path, 'r')
@@ -57,21 +64,25 @@ export async function openFileSource(path: string, opts: FileSourceOptions = {})
         return err(new UsageError('READ_FAILED', `cannot read ${path}: it is a directory`))
       }
       size = st.isFile() ? st.size : undefined
-      stream = handle.createReadStream({highWaterMark: opts.chunkSize ?? DEFAULT_CHUNK})
+      const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK
+      input = opts.reuseMemory && st.isFile() ? {handle, chunks: new FileChunks(handle, chunkSize)} : {stream: handle.createReadStream({highWaterMark: chunkSize})}
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code
       const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message
       return err(new UsageError('READ_FAILED', `cannot read ${path}: ${why}`, {cause: e}))
     }
   }
-  const source = new FileSource(name, path === '-' ? 'stdin' : 'file', stream, size, opts)
+  const source = new FileSource(name, path === '-' ? 'stdin' : 'file', input, size, opts)
   const primed = await source.prime()
   if (!primed.ok) {
-    stream.destroy()
+    await source.stop()
     return primed
   }
   return ok(source)
 }
+
+/** What a file source reads: a stream (stdin, a FIFO, or without reuseMemory), or a regular file's chunks. */
+type Input = {readonly stream: Readable} | {readonly handle: FileHandle; readonly chunks: FileChunks}
 
 export class FileSource extends BaseCaptureSource {
   readonly timestampSource = 'file' as const
@@ -80,7 +91,7 @@ export class FileSource extends BaseCaptureSource {
   description: string
   private readonly decoder = new CaptureFileDecoder()
   private readonly chunks = new SourceChunks(this.decoder)
-  private readonly iterator: AsyncIterator<Buffer>
+  private readonly iterator: AsyncIterator<Buffer> | undefined
   private pending: CapturedPacket[] = []
   private eof = false
   private readonly programs = new Map<number, BpfProgram>()
@@ -89,7 +100,7 @@ export class FileSource extends BaseCaptureSource {
   constructor(
     private readonly name: string,
     readonly kind: CaptureKind,
-    private readonly stream: Readable,
+    private readonly input: Input,
     size: number | undefined,
     private readonly opts: FileSourceOptions,
   ) {
@@ -100,7 +111,7 @@ export class FileSource extends BaseCaptureSource {
     this.matcher = this.filter === undefined ? undefined : packetMatcher(f!)
     this.counters.fileBytesRead = 0
     this.counters.fileSize = size
-    this.iterator = stream[Symbol.asyncIterator]()
+    this.iterator = 'stream' in input ? input.stream[Symbol.asyncIterator]() : undefined
   }
 
   /** Read until the format and first interface are known: errors in the header come out of open. */
@@ -142,8 +153,14 @@ export class FileSource extends BaseCaptureSource {
   /** Read one chunk and decode it into pending. */
   private async readChunk(): Promise<Result<void, RpcDiagError>> {
     let next: IteratorResult<Buffer>
+    // Packets handed out before are consumed once pending is empty (produce yields it before reading on).
+    const busy = this.pending.length > 0
     try {
-      next = await this.iterator.next()
+      if (this.iterator !== undefined) next = await this.iterator.next()
+      else {
+        const chunk = await (this.input as {chunks: FileChunks}).chunks.take(busy)
+        next = chunk.length === 0 ? {done: true, value: undefined} : {done: false, value: chunk}
+      }
     } catch (e) {
       if (this.stopping) {
         this.eof = true
@@ -158,6 +175,8 @@ export class FileSource extends BaseCaptureSource {
     const chunk = next.value
     this.counters.fileBytesRead! += chunk.length
     this.chunks.push(chunk, this.pending)
+    // The chunk before this one is free now (the carry left it): read on while this one's packets are used.
+    if (!busy && 'chunks' in this.input) this.input.chunks.readAhead()
     return ok(undefined)
   }
 
@@ -215,7 +234,7 @@ export class FileSource extends BaseCaptureSource {
       }
     } finally {
       this.updateDrops()
-      this.stream.destroy()
+      await this.close()
     }
   }
 
@@ -234,6 +253,11 @@ export class FileSource extends BaseCaptureSource {
     this.stopping = true
     // Also ends a read waiting on a pipe (tcpdump -w - | rpcdiag sniff --read -),
     // whose writer then stops on SIGPIPE like it would writing into head(1).
-    this.stream.destroy()
+    await this.close()
+  }
+
+  private async close(): Promise<void> {
+    if ('stream' in this.input) this.input.stream.destroy()
+    else await this.input.handle.close().catch(() => {})
   }
 }

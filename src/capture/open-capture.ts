@@ -26,6 +26,8 @@ export interface CaptureOptions extends FilterSpec {
   read?: string
   /** The stream "-" reads (default process.stdin). */
   stdin?: Readable
+  /** --read of a regular file: packets are valid only until the next batch is asked for (FileSourceOptions.reuseMemory). */
+  reuseMemory?: boolean
   /** -i: default `any` on Linux. */
   interface?: string
   /**
@@ -78,6 +80,7 @@ export async function openCapture(opts: CaptureOptions = {}): Promise<Result<Ope
       filter: isTrivialFilter(filter) ? undefined : filter,
       tcpdump: opts.tcpdump,
       signal: opts.signal,
+      reuseMemory: opts.reuseMemory,
     })
     return r.ok ? ok({source: r.value, filter}) : r
   }

@@ -8,7 +8,7 @@ import {describe, expect, it} from 'vitest'
 
 import {type CapturedPacket, decodeCapturedPacket, encodePacket, LINKTYPE_ETHERNET} from '../../decoders/packet/index.js'
 import {encodePcapFile} from '../../decoders/pcap/index.js'
-import {type CaptureSource, openCapture} from '../../src/capture/index.js'
+import {type CaptureSource, openCapture, openFileSource} from '../../src/capture/index.js'
 import {describe as summary, FIXTURES, fixture, readChunks} from '../fixtures/pcap/read-capture.js'
 
 const ROCKET = join(FIXTURES, 'rocket_fast_25calls_12346.pcap')
@@ -57,6 +57,38 @@ describe('--read FILE', () => {
     const one: CapturedPacket[] = []
     for await (const p of await open({read: join(FIXTURES, 'rocket_25calls.pcapng')})) one.push(p)
     expect(one.map(summary)).toEqual(readChunks([fixture('rocket_fast_25calls_12346.pcap')]).packets.map(summary))
+  })
+
+  it('reads into the same memory again with reuseMemory, never under packets not yet consumed', async () => {
+    // Small reads: records cut at every kind of place, some longer than a read.
+    const want = readChunks([fixture('rocket_fast_25calls_12346.pcap')]).packets.map(summary)
+    for (const file of ['rocket_fast_25calls_12346.pcap', 'rocket_25calls.pcapng']) {
+      for (const chunkSize of [64, 1000, 10_000]) {
+        const r = await openFileSource(join(FIXTURES, file), {reuseMemory: true, chunkSize})
+        if (!r.ok) throw r.error
+        const seen: Array<ReturnType<typeof summary>> = []
+        const buffers = new Set<ArrayBufferLike>()
+        // Each batch as it is handed out: a read into its memory before now would show here.
+        for await (const batch of r.value.batches()) for (const p of batch) {
+          seen.push(summary(p))
+          if (p.data.buffer.byteLength === chunkSize) buffers.add(p.data.buffer)
+        }
+        expect(seen, `${file} in ${chunkSize}-byte reads`).toEqual(want)
+        expect(r.value.end).toEqual({reason: 'eof'})
+        // Two read buffers taking turns (records cut between reads are joined in small buffers of their own).
+        if (chunkSize === 10_000) expect(buffers.size).toBe(2)
+      }
+    }
+  })
+
+  it('ends with an error after the whole packets of a truncated file, reusing memory too', async () => {
+    const file = join(tmp, 'cut-reuse.pcap')
+    const whole = fixture('rocket_fast_25calls_12346.pcap')
+    writeFileSync(file, whole.subarray(0, whole.length - 20))
+    const r = await openFileSource(file, {reuseMemory: true, chunkSize: 1000})
+    if (!r.ok) throw r.error
+    expect((await drain(r.value)).length).toBe(224)
+    expect(r.value.end?.error?.code).toBe('BAD_CAPTURE_FILE')
   })
 
   it('reports pcapng interface drops as kernel drops', async () => {
