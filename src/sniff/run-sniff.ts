@@ -83,7 +83,8 @@ export interface SniffRun extends OpenedCapture {
 const LIVE_TICK_MS = 250
 
 export async function runSniff(opts: SniffOptions): Promise<Result<SniffRun, RpcDiagError>> {
-  const opened = await openCapture({...opts.capture, write: opts.write})
+  // runCapture is done with each batch before it asks for the next: a file's read memory can be used again.
+  const opened = await openCapture({...opts.capture, write: opts.write, reuseMemory: true})
   if (!opened.ok) return opened
   const {source, filter} = opened.value
   const live = source.kind !== 'file' && source.kind !== 'stdin'
