@@ -19,18 +19,31 @@
 // flags: rejected, compiled from source as usual) but against the source's
 // length only, so the build stamps each bundle with an id on its last line
 // and writes the same id at the head of the cache: a bundle rebuilt without
-// its cache, or a cache from another build, is not used.
+// its cache, or a cache from another build, is not used. That head is padded
+// to HEAD bytes, so V8's data starts 8-byte aligned in the Buffer read: V8
+// copies unaligned data whole before reading it (~110 more pages touched,
+// ~1.5 ms of a call here).
 //
 // A cached script keeps the name it was compiled under when the cache was
 // made, in the build's staging folder: so it is compiled under one name
 // wherever it runs, "rpcdiag/<path in the package>", which stack traces show.
 const {readFileSync, writeFileSync} = require('node:fs')
-const Module = require('node:module')
 const {dirname, join, relative} = require('node:path')
 const vm = require('node:vm')
 
+// node's CommonJS Module class, as `module` is one: the same class
+// require('node:module') exports, without loading that module, whose source
+// map and loader-hook parts a run does not use (~1 ms of every call).
+const Module = module.constructor
+
 const STAMP = /\n\/\/ rpcdiag-build ([0-9a-f]+)\n$/
 const ROOT = join(__dirname, '..')
+/** The cache file's head: the build id, a newline, spaces up to this length. */
+const HEAD = 32
+
+function head(id) {
+  return `${id}\n`.padEnd(HEAD, ' ')
+}
 
 /** `path` is the file's path in the package (dist/direct/call.cjs). */
 function compile(path, source, cachedData) {
@@ -61,8 +74,8 @@ function requireCached(file) {
   }
   const source = readFileSync(file, 'utf8')
   const id = STAMP.exec(source.slice(-80))?.[1]
-  const fresh = id !== undefined && cache.toString('latin1', 0, id.length + 1) === `${id}\n`
-  const script = compile(relative(ROOT, file), source, fresh ? cache.subarray(id.length + 1) : undefined)
+  const fresh = id !== undefined && cache.toString('latin1', 0, HEAD) === head(id)
+  const script = compile(relative(ROOT, file), source, fresh ? cache.subarray(HEAD) : undefined)
   return {exports: run(file, script), cache: !fresh ? 'none' : script.cachedDataRejected ? 'rejected' : 'used'}
 }
 
@@ -79,7 +92,7 @@ async function writeCache(file, path, bin, trainings) {
   if (id === undefined) throw new Error(`${file} has no rpcdiag-build stamp`)
   const script = compile(path, source)
   const exports = run(file, script)
-  process.on('exit', () => writeFileSync(`${file}.v8cache`, Buffer.concat([Buffer.from(`${id}\n`, 'latin1'), script.createCachedData()])))
+  process.on('exit', () => writeFileSync(`${file}.v8cache`, Buffer.concat([Buffer.from(head(id), 'latin1'), script.createCachedData()])))
   for (const argv of trainings) await exports.run(argv, bin, {stdout: process.stdout, stderr: process.stderr})
 }
 

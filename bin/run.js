@@ -107,7 +107,8 @@ if (version !== undefined) {
     // running dry, which then tears down the heap and V8's threads first
     // (~10 ms for a call: bench/startup.ts).
     if (!outcome.leftToOclif) {
-      await require('./drained.js')()
+      // (drained.js only when there is something to wait for: loading it is ~0.4 ms)
+      if (process.stdout.writableNeedDrain) await require('./drained.js')()
       process.exit(outcome.exit)
     }
     if (process.env.RPCDIAG_DIRECT === 'show') process.stderr.write(`rpcdiag: ${direct} left to oclif\n`)

@@ -177,6 +177,87 @@ module.exports = new Proxy(function () {}.bind(), {
   }
 }
 
+/**
+ * long (protobufjs's 64-bit integers) compiles a small WebAssembly module when
+ * it loads, for its multiply, divide and remainder, and falls back to its own
+ * JavaScript arithmetic where WebAssembly is missing, with the same results.
+ * In a direct run's bundle it sees no WebAssembly: a one-shot call divides a
+ * handful of 64-bit values at most (toString), and compiling the module, the
+ * first WebAssembly of the process, cost ~1 ms of every call's start.
+ */
+const longWithoutWasm = {
+  name: 'rpcdiag-long-without-wasm',
+  setup(b) {
+    b.onLoad({filter: /[/\\]node_modules[/\\]long[/\\]umd[/\\]index\.js$/}, (a) => ({
+      contents: `var WebAssembly = undefined;\n${readFileSync(a.path, 'utf8')}`,
+      loader: 'js',
+    }))
+  },
+}
+
+/**
+ * A direct run's bundle is read as a string on every run (bin/code-cache.js):
+ * ASCII only, so V8 holds it one byte a character (one non-ASCII character
+ * makes all of it two bytes a character: 640 kB instead of 320, ~80 more
+ * pages touched, ~1 ms here). esbuild escapes non-ASCII characters in strings
+ * but leaves them in regular expression literals: here, those of the
+ * dependencies that have them, written as escapes that match the same
+ * character. The build fails on any other (asciiOnly).
+ */
+const REGEXP_NON_ASCII = {
+  // strip(): /[\x1b\x9b][[()#;?]*.../ with U+009B (CSI) as the character itself
+  'ansis/index.js': ['\u009b', '\\x9b'],
+}
+const asciiRegExps = {
+  name: 'rpcdiag-ascii-regexps',
+  setup(b) {
+    const files = Object.keys(REGEXP_NON_ASCII)
+    b.onLoad({filter: /[/\\]node_modules[/\\]/}, (a) => {
+      const f = files.find((x) => a.path.endsWith(`/node_modules/${x}`))
+      if (f === undefined) return undefined
+      const [char, escape] = REGEXP_NON_ASCII[f]
+      const text = readFileSync(a.path, 'utf8')
+      if (!text.includes(char)) throw new Error(`build: ${f} no longer has ${JSON.stringify(char)} to escape: update REGEXP_NON_ASCII`)
+      return {contents: text.replaceAll(char, escape), loader: 'js'}
+    })
+  },
+}
+
+/**
+ * keepNames for classes only, in a direct run's bundle. esbuild's keepNames
+ * gives every function and class its name back after minifying (a call of
+ * its __name helper, Object.defineProperty(f, 'name', ...), per function:
+ * ~1,000 at load, more as modules run), and V8 turns each function so renamed
+ * into a dictionary-mode object: ~420 kB of a call's ~2.5 MB young-generation
+ * allocation (~60 page faults; the CPU saved was within this machine's noise:
+ * -5 ms in one paired series, +4 in another). What a direct run reads of
+ * names is class names: errorLine's constructor.name of oclif's parse errors,
+ * RpcDiagError's new.target.name (test/cli/direct-run.test.ts compares those
+ * runs with oclif's); it prints no stack trace (DEBUG sends a run to oclif). So the
+ * classes, which esbuild names in a static block (static{__name(this, "X")}),
+ * keep the helper; every other call of it returns the function as it is.
+ */
+function classNamesOnly(file, text) {
+  const helper = /var ([\w$]+)\s*=\s*\(([\w$]+),\s*([\w$]+)\)\s*=>\s*([\w$]+)\(\2,\s*"name",\s*\{\s*value(?::\s*\3)?,\s*configurable:\s*!0\s*\}\)/g
+  const found = [...text.matchAll(helper)]
+  if (found.length !== 1) throw new Error(`build: ${file}: expected esbuild's one __name helper, found ${found.length}`)
+  const [definition, name, target, value, defineProperty] = found[0]
+  const named = '__rpcdiagClassName'
+  if (text.includes(named)) throw new Error(`build: ${file} already uses ${named}`)
+  const inStatic = new RegExp(`static\\s*\\{\\s*${name.replace(/\$/g, '\\$')}\\(this,`, 'g')
+  const classes = text.match(inStatic)?.length ?? 0
+  if (classes === 0) throw new Error(`build: ${file}: no class named through ${name}: has esbuild changed how keepNames names classes?`)
+  return text
+    .replace(definition, `var ${name} = (${target}) => ${target}, ${named} = (${target}, ${value}) => ${defineProperty}(${target}, "name", {value: ${value}, configurable: !0})`)
+    .replace(inStatic, `static{${named}(this,`)
+}
+
+/** Fails the build where a direct run's bundle has a non-ASCII character (see REGEXP_NON_ASCII). */
+function asciiOnly(file, text) {
+  const at = text.search(/[^\x00-\x7f]/)
+  if (at >= 0) throw new Error(`build: ${file} has a non-ASCII character at ${at}: ${JSON.stringify(text.slice(Math.max(0, at - 60), at + 20))} (escape it: REGEXP_NON_ASCII)`)
+}
+
 const common = {
   absWorkingDir: ROOT,
   outdir: STAGE,
@@ -288,6 +369,8 @@ async function stage() {
           },
         },
         lazyModules([...LAZY, ...DIRECT_LAZY_NAMES], DIRECT_LAZY),
+        longWithoutWasm,
+        asciiRegExps,
       ],
     }),
     build({...reportPageOptions(), outfile: `${STAGE}/report-page.js`, metafile: true}),
@@ -322,7 +405,8 @@ async function stage() {
       ['direct/sockets.cjs', sockets],
     ]) {
       const file = `${STAGE}/${f}`
-      const text = readFileSync(file, 'utf8')
+      const text = classNamesOnly(f, readFileSync(file, 'utf8'))
+      asciiOnly(f, text)
       writeFileSync(file, `${Module.wrap(text)}\n// rpcdiag-build ${createHash('sha256').update(text).digest('hex').slice(0, 16)}\n`)
       const args = [file, `dist/${f}`, 'rpcdiag', runs]
       await new Promise((resolve) => execFile(process.execPath, ['-e', `require(${JSON.stringify(`${ROOT}/bin/code-cache.js`)}).writeCache(...${JSON.stringify(args)})`], {timeout: 30_000}, resolve))
