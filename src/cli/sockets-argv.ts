@@ -39,7 +39,7 @@ const DEFAULT_WATCH_SECONDS = '2'
 
 /** A value --watch can take: seconds or a duration (0.5, 2, 500ms, 1m). */
 function looksLikeDuration(text: string | undefined): boolean {
-  return text !== undefined && /^(?:\d+(?:\.\d+)?|\.\d+)\s*[a-zµ]*$/i.test(text)
+  return text !== undefined && /^(?:\d+(?:\.\d+)?|\.\d+)\s*[a-z\u00b5]*$/i.test(text)
 }
 
 /**
