@@ -38,6 +38,6 @@ async function apply(): Promise<MallocPolicy> {
   if (setByEnvironment) return {applied: false, why: 'MALLOC_MMAP_THRESHOLD_ is set in the environment'}
   const libc = await openLibc()
   if (!libc.ok) return {applied: false, why: libc.why}
-  const mallopt = libc.lib.func('int mallopt(int param, int value)') as (param: number, value: number) => number
+  const mallopt = libc.fn<(param: number, value: number) => number>('int mallopt(int param, int value)')
   return mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) === 1 ? {applied: true} : {applied: false, why: 'mallopt refused M_MMAP_THRESHOLD'}
 }

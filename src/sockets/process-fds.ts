@@ -41,16 +41,16 @@ function errnoName(n: number): string {
 }
 
 function libcReader(procRoot: string, libc: LibcAccess & {ok: true}): SocketFdReader | undefined {
-  const {koffi, lib} = libc
+  const {koffi} = libc
   let open: (path: string, flags: number) => number
   let close: (fd: number) => number
   let getdents: (fd: number, buf: Buffer, size: number) => number
   let readlinkat: (dirfd: number, path: string, buf: Buffer, size: number) => number
   try {
-    open = lib.func('int open(const char *path, int flags)')
-    close = lib.func('int close(int fd)')
-    getdents = lib.func('long getdents64(int fd, uint8_t *buf, size_t size)')
-    readlinkat = lib.func('long readlinkat(int dirfd, const char *path, uint8_t *buf, size_t size)')
+    open = libc.fn('int open(const char *path, int flags)')
+    close = libc.fn('int close(int fd)')
+    getdents = libc.fn('long getdents64(int fd, uint8_t *buf, size_t size)')
+    readlinkat = libc.fn('long readlinkat(int dirfd, const char *path, uint8_t *buf, size_t size)')
   } catch {
     return undefined // a glibc before 2.30 has no getdents64 wrapper
   }
