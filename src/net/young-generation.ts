@@ -21,6 +21,11 @@ const V8_GROWTH_FACTOR = 2
  * process's: a worker thread's new space (sniff's socket-table worker) stops
  * growing too while the main thread's is at the cap. Returns a function that
  * stops watching (the factor stays as it is).
+ *
+ * Node hands gc entries to the observer a turn of the event loop after the
+ * scavenge: a turn that allocates enough for two growing scavenges before
+ * the observer runs can take the space one step past the cap (V8's flags give
+ * no synchronous hook). A server's turns (one batch of reads) are far smaller.
  */
 export function capYoungGeneration(cap = YOUNG_GENERATION_CAP): () => void {
   let pinned = false

@@ -19,12 +19,16 @@ import('./src/net/young-generation.ts').then(async ({capYoungGeneration}) => {
   const v8 = await import('node:v8')
   if (${capMiB ?? 0} > 0) capYoungGeneration(${capMiB ?? 0} * 1024 * 1024)
   let keep = []
-  // In slices, so the observer hears of each scavenge between them.
-  for (let r = 0; r < 200; r++) {
+  // In slices of ~0.6 MB, so the observer hears of each scavenge between them: node delivers gc
+  // entries a turn later, and a slice big enough for two growing scavenges before the observer
+  // runs can take V8 a step past the cap (slices of 3 MB did once in CI). The last 25 slices stay
+  // alive (~15 MB), which is what makes V8 grow the space.
+  for (let r = 0; r < 1000; r++) {
     const a = []
-    for (let i = 0; i < 50000; i++) a.push({i, s: 'x' + i})
+    for (let i = 0; i < 10000; i++) a.push({i, s: 'x' + i})
     keep.push(a)
-    if (keep.length > 5) keep.shift()
+    if (keep.length > 25) keep.shift()
+    await new Promise((resolve) => setImmediate(resolve))
     await new Promise((resolve) => setImmediate(resolve))
   }
   console.log(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576)
