@@ -256,7 +256,11 @@ async function partialFrame(port: number, bytes: number): Promise<Socket> {
 }
 
 describe("serve's memory after an attack (built CLI)", () => {
-  it('comes back to within 25 MiB of its start once connections holding 2-20 MiB frames are gone', async () => {
+  // Within 30 MiB: before glibc's mmap threshold was held (src/net/malloc-policy.ts) serve ended 40 MiB
+  // up after 40 rounds (101 from 61), and 110 up for most of them. Since then it has ended 11-25 MiB up
+  // alone (eleven runs on 2026-12-01, the previous stop's main 12-21 in the same rounds), and once 35
+  // in a CI run with the other test files beside it: 25 left no room for that machine's moods.
+  it('comes back to within 30 MiB of its start once connections holding 2-20 MiB frames are gone', async () => {
     const p = serve(['--json', '-q'])
     const port = await listening(p, true)
     const pid = p.child.pid!
@@ -277,11 +281,11 @@ describe("serve's memory after an attack (built CLI)", () => {
 
     // Good calls until V8 collects the closed connections' buffers (at most 40 rounds, ~15 s).
     const curve: number[] = []
-    for (let i = 0; i < 40 && (curve.at(-1) ?? Infinity) > start + 25; i++) {
+    for (let i = 0; i < 40 && (curve.at(-1) ?? Infinity) > start + 30; i++) {
       await goodCalls(port, 200)
       await sleep(200)
       curve.push(rssMiB(pid))
     }
-    expect(curve.at(-1)! - start, `RSS from ${start.toFixed(0)} MiB, peak ${peak.toFixed(0)}, then ${curve.map((v) => v.toFixed(0)).join(' ')}`).toBeLessThanOrEqual(25)
+    expect(curve.at(-1)! - start, `RSS from ${start.toFixed(0)} MiB, peak ${peak.toFixed(0)}, then ${curve.map((v) => v.toFixed(0)).join(' ')}`).toBeLessThanOrEqual(30)
   }, 90_000)
 })
