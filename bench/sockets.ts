@@ -20,6 +20,7 @@
 import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 
+import {openLibc} from '../src/net/libc.js'
 import {collectSockets, ProcReader, parseProcNet, scanSocketOwners} from '../src/sockets/index.js'
 
 import {buildDist, ROOT} from './build-dist.js'
@@ -121,7 +122,8 @@ async function phases(): Promise<Record<string, number>> {
     const parsed = parseProcNet(bytes, 'tcp', 4)
     keep('parse it', performance.now() - t)
     t = performance.now()
-    scanSocketOwners({wanted: new Set(parsed.sockets.map((s) => s.inode))})
+    // Through libc where koffi can be had, as collectSockets walks.
+    scanSocketOwners({wanted: new Set(parsed.sockets.map((s) => s.inode)), libc: await openLibc()})
     keep('owner scan (/proc/PID/fd)', performance.now() - t)
     t = performance.now()
     const table = await collectSockets({backlog: false})

@@ -37,8 +37,7 @@ export interface OwnerScanOptions {
 
 /**
  * Every socket fd of every process, as the walk found them, in three columns
- * (no object per fd): the walk can run before the socket tables are parsed,
- * so before it is known which sockets are wanted (collect.ts overlaps the two).
+ * (no object per fd, a socket wanted or not); ownersOf joins the wanted ones.
  */
 export interface SocketFds {
   readonly count: number
