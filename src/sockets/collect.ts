@@ -4,7 +4,7 @@ import {type ListenBacklogs, readListenBacklogs} from './listen-backlog.js'
 import {matchesOwners, matchesSocket, matchesUnixSocket, needsOwners, type SocketFilter} from './filter.js'
 import {openLibc} from '../net/libc.js'
 import type {PortRange} from '../net/index.js'
-import {type OwnerScan, ownersOf, readSocketFds} from './owners.js'
+import {type OwnerScan, scanSocketOwners} from './owners.js'
 import {parseProcNet, type ProcNetSocket} from './proc-net-parse.js'
 import {ProcReader} from './proc-read.js'
 import {parseProcUnix} from './proc-unix-parse.js'
@@ -114,26 +114,29 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
   const notes: string[] = []
   const view: ProcNetSocket[] = []
   const listenerRaw: ProcNetSocket[] = []
-  // Bytes: the parser reads them in place, no string of the whole file. A read is
-  // synchronous: with 26,000 sockets it takes 200-1000 ms in which a live capture waits,
-  // so what reads it during one (sniff --metrics) keeps to a refresh interval.
+  // Bytes: the parser reads them in place, no string of the whole file.
   const proc = new ProcReader()
-  for (const [file, protocol, family] of INET_FILES) {
-    if (!wantInet || (filter.protocols !== undefined && !filter.protocols.has(protocol))) continue
-    const text = proc.read(`${net}/${file}`)
-    if (text === undefined) {
-      // No tcp6/udp6 when the kernel runs without IPv6.
-      if (family === 4) notes.push(`${net}/${file} is not readable`)
-      continue
-    }
-    const parsed = parseProcNet(text, protocol, family)
-    if (parsed.errors.length > 0) notes.push(`${parsed.errors.length} line(s) of ${net}/${file} could not be parsed (first: ${parsed.errors[0].reason})`)
-    for (const s of parsed.sockets) {
-      if (s.state === 'LISTEN' && protocol === 'tcp') listenerRaw.push(s)
-      if (matchesSocket(s, filter)) view.push(s)
+  if (wantInet) {
+    // One reused buffer, read in place (the parser never makes a string of the whole file).
+    // A read is synchronous: with 26,000 sockets it takes 200-1000 ms in which a live capture
+    // waits, so what reads it during one (sniff --metrics) keeps to a refresh interval.
+    for (const [file, protocol, family] of INET_FILES) {
+      if (filter.protocols !== undefined && !filter.protocols.has(protocol)) continue
+      const text = proc.read(`${net}/${file}`)
+      if (text === undefined) {
+        // No tcp6/udp6 when the kernel runs without IPv6.
+        if (family === 4) notes.push(`${net}/${file} is not readable`)
+        continue
+      }
+      const parsed = parseProcNet(text, protocol, family)
+      if (parsed.errors.length > 0) notes.push(`${parsed.errors.length} line(s) of ${net}/${file} could not be parsed (first: ${parsed.errors[0].reason})`)
+      for (const s of parsed.sockets) {
+        if (s.state === 'LISTEN' && protocol === 'tcp') listenerRaw.push(s)
+        if (matchesSocket(s, filter)) view.push(s)
+      }
     }
   }
-  // Started before the walk so ss runs on the other core meanwhile; only when a listener is shown.
+  // Started before the owner scan so ss runs on the other core meanwhile; only when a listener is shown.
   const backlogs: Promise<ListenBacklogs> | undefined =
     opts.backlog !== false && view.some((s) => s.state === 'LISTEN' && s.protocol === 'tcp') ? readListenBacklogs({commandPrefix: opts.commandPrefix}) : undefined
   const unixRaw = opts.unix ? parseProcUnix(proc.read(`${net}/unix`)?.toString('utf8') ?? 'header\n') : undefined
@@ -145,12 +148,13 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
   for (const s of view) localPorts.add(s.localPort)
   const listenersShown = listenerRaw.filter((l) => localPorts.has(l.localPort))
   const wanted = new Set<number>()
-  for (const s of view) if (s.inode !== 0) wanted.add(s.inode)
-  for (const s of listenersShown) if (s.inode !== 0) wanted.add(s.inode)
-  for (const u of unixView) if (u.inode !== 0) wanted.add(u.inode)
-  // Nothing to attribute, nothing to walk: the walk of every process's fds is the costly part.
-  const walk = (opts.owners !== false || needsOwners(filter)) && wanted.size > 0
-  const scan: OwnerScan = walk ? ownersOf(readSocketFds({procRoot: root, libc: await openLibc()}), wanted, root) : {owners: new Map(), processes: new Map(), hiddenUids: new Set(), unreadable: 0}
+  if (opts.owners !== false || needsOwners(filter)) {
+    for (const s of view) if (s.inode !== 0) wanted.add(s.inode)
+    for (const s of listenersShown) if (s.inode !== 0) wanted.add(s.inode)
+    for (const u of unixView) if (u.inode !== 0) wanted.add(u.inode)
+  }
+  // Nothing to attribute, nothing to scan: the walk is the costly part.
+  const scan: OwnerScan = wanted.size > 0 ? scanSocketOwners({procRoot: root, wanted, libc: await openLibc()}) : {owners: new Map(), processes: new Map(), hiddenUids: new Set(), unreadable: 0}
   if (scan.unreadable > 0) notes.push(`the sockets of ${scan.unreadable} process(es) of other users cannot be attributed without root`)
 
   const b = backlogs === undefined ? undefined : await backlogs

@@ -35,93 +35,48 @@ export interface OwnerScanOptions {
   readonly libc?: LibcAccess
 }
 
-/**
- * Every socket fd of every process, as the walk found them, in three columns
- * (no object per fd, a socket wanted or not); ownersOf joins the wanted ones.
- */
-export interface SocketFds {
-  readonly count: number
-  readonly inodes: Float64Array
-  readonly pids: Int32Array
-  readonly fds: Int32Array
-  readonly hiddenUids: ReadonlySet<number>
-  readonly unreadable: number
-}
-
 function isPidName(name: string): boolean {
   const c = name.charCodeAt(0)
   return c >= 48 && c <= 57
 }
 
-/** Walk every process's fds (process-fds.ts reads them): the costly part, one readlink per fd. */
-export function readSocketFds(opts: Omit<OwnerScanOptions, 'wanted'> = {}): SocketFds {
+export function scanSocketOwners(opts: OwnerScanOptions = {}): OwnerScan {
   const root = opts.procRoot ?? '/proc'
+  const wanted = opts.wanted
+  const owners = new Map<number, Array<{pid: number; process: string; fd: number}>>()
+  const ownerPids = new Set<number>()
   const hiddenUids = new Set<number>()
   let unreadable = 0
-  let count = 0
-  let inodes = new Float64Array(1024)
-  let pids = new Int32Array(1024)
-  let fds = new Int32Array(1024)
-  let pidNames: string[]
+  let pids: string[]
   try {
-    pidNames = readdirSync(root).filter(isPidName)
+    pids = readdirSync(root).filter(isPidName)
   } catch {
-    return {count, inodes, pids, fds, hiddenUids, unreadable}
+    return {owners, processes: new Map(), hiddenUids, unreadable}
   }
   const reader = socketFdReader(root, opts.libc)
   let pid = 0
   const found = (fd: number, inode: number): void => {
-    if (count === inodes.length) {
-      inodes = grown(inodes, new Float64Array(count * 2))
-      pids = grown(pids, new Int32Array(count * 2))
-      fds = grown(fds, new Int32Array(count * 2))
-    }
-    inodes[count] = inode
-    pids[count] = pid
-    fds[count] = fd
-    count++
+    if (wanted !== undefined && !wanted.has(inode)) return
+    const entry = {pid, process: '', fd}
+    const list = owners.get(inode)
+    if (list === undefined) owners.set(inode, [entry])
+    else list.push(entry)
+    ownerPids.add(pid)
   }
-  for (const pidText of pidNames) {
+  for (const pidText of pids) {
     pid = Number(pidText)
-    const failed = reader.read(pidText, found)
     // EACCES: another user's process and we are not root. ENOENT: it exited.
-    if (failed === 'EACCES') {
+    if (reader.read(pidText, found) === 'EACCES') {
       unreadable++
       const uid = statUid(`${root}/${pidText}`)
       if (uid !== null) hiddenUids.add(uid)
     }
   }
-  return {count, inodes, pids, fds, hiddenUids, unreadable}
-}
-
-function grown<T extends Float64Array | Int32Array>(from: T, to: T): T {
-  to.set(from)
-  return to
-}
-
-/** The owners of the wanted sockets (all when absent) among what the walk found, with their processes read. */
-export function ownersOf(found: SocketFds, wanted?: ReadonlySet<number>, procRoot = '/proc'): OwnerScan {
-  const owners = new Map<number, Array<{pid: number; process: string; fd: number}>>()
-  const ownerPids = new Set<number>()
-  for (let i = 0; i < found.count; i++) {
-    const inode = found.inodes[i]
-    if (wanted !== undefined && !wanted.has(inode)) continue
-    const entry = {pid: found.pids[i], process: '', fd: found.fds[i]}
-    const list = owners.get(inode)
-    if (list === undefined) owners.set(inode, [entry])
-    else list.push(entry)
-    ownerPids.add(entry.pid)
-  }
   const processes = new Map<number, ProcessInfo>()
-  for (const p of ownerPids) processes.set(p, readProcessInfo(p, procRoot))
+  for (const p of ownerPids) processes.set(p, readProcessInfo(p, root))
   // Names are filled in once each owning process has been read once.
   for (const list of owners.values()) for (const o of list) o.process = processes.get(o.pid)?.name ?? ''
-  return {owners, processes, hiddenUids: found.hiddenUids, unreadable: found.unreadable}
-}
-
-/** The walk and the join in one: the owners of the wanted sockets. */
-export function scanSocketOwners(opts: OwnerScanOptions = {}): OwnerScan {
-  return ownersOf(readSocketFds(opts), opts.wanted, opts.procRoot)
+  return {owners, processes, hiddenUids, unreadable}
 }
 
 function statUid(path: string): number | null {

@@ -1,5 +1,5 @@
 import {constants as fsConstants, readdirSync, readlinkSync} from 'node:fs'
-import {constants} from 'node:os'
+import {getSystemErrorName} from 'node:util'
 
 import type {LibcAccess} from '../net/libc.js'
 
@@ -18,8 +18,8 @@ export interface SocketFdReader {
 
 /**
  * The libc way when it was had (openLibc: Linux with glibc and a koffi
- * binary), else Node's. One readlink per open fd on the machine is the cost of `sockets`
- * with many sockets open: ss -p and lsof pay it too. Most of it is the
+ * binary), else Node's. One readlink per open fd on the machine is the cost
+ * of `sockets` with many sockets open: ss -p and lsof pay it too. Most of it is the
  * kernel's, but Node's readlinkSync adds its own per call (path checks, a
  * thrown error for a closed fd, a string for every link); readlinkat relative
  * to the open fd directory also spares the kernel three path lookups a
@@ -36,11 +36,6 @@ const SOCKET_BYTES = Buffer.from(SOCKET_PREFIX, 'latin1')
 const ZERO = 48 // '0'
 const DOT = 46 // '.'
 const CLOSE_BRACKET = 93 // ']'
-
-function errnoName(n: number): string {
-  for (const [name, value] of Object.entries(constants.errno)) if (value === n) return name
-  return `errno ${n}`
-}
 
 function libcReader(procRoot: string, libc: LibcAccess & {ok: true}): SocketFdReader | undefined {
   const {koffi} = libc
@@ -64,11 +59,11 @@ function libcReader(procRoot: string, libc: LibcAccess & {ok: true}): SocketFdRe
     way: 'libc',
     read(pid, found) {
       const dir = open(`${procRoot}/${pid}/fd`, flags)
-      if (dir < 0) return errnoName(koffi.errno())
+      if (dir < 0) return getSystemErrorName(-koffi.errno())
       try {
         for (;;) {
           const length = getdents(dir, dirents, dirents.length)
-          if (length <= 0) return length === 0 ? undefined : errnoName(koffi.errno())
+          if (length <= 0) return length === 0 ? undefined : getSystemErrorName(-koffi.errno())
           // struct linux_dirent64: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, char d_name[] (NUL-terminated).
           for (let at = 0; at < length; at += dirents[at + 16] | (dirents[at + 17] << 8)) {
             const nameAt = at + 19
