@@ -8,11 +8,12 @@
 // 400 kB source is not copied once more to wrap it (a copy that young-
 // generation GC then has to deal with); only this file loads it.
 //
-// The build writes the cache after training runs of the bundle (calls to a
-// server that echoes the request, and to a closed port: flags parsed, .proto
-// loaded, body encoded, answer decoded and printed, connect refused, error
-// printed), so it holds the compiled code of what a call runs, not only of
-// what loading runs: V8 neither parses the source nor compiles those
+// The build writes the cache after training runs of the bundle (for call:
+// calls to a server that echoes the request, and to a closed port: flags
+// parsed, .proto loaded, body encoded, answer decoded and printed, connect
+// refused, error printed; for sockets: a table and a --json of one port), so
+// it holds the compiled code of what a run does, not only of what loading
+// runs: V8 neither parses the source nor compiles those
 // functions again (bench/startup.ts).
 //
 // V8 checks a cache against its own version and flags (NODE_OPTIONS with V8
@@ -37,6 +38,10 @@ const vm = require('node:vm')
 const Module = module.constructor
 
 const STAMP = /\n\/\/ rpcdiag-build ([0-9a-f]+)\n$/
+
+/** The build id a stamped bundle ends with, or undefined. */
+const stampOf = (source) => STAMP.exec(source.slice(-80))?.[1]
+
 const ROOT = join(__dirname, '..')
 /** The cache file's head: the build id, a newline, spaces up to this length. */
 const HEAD = 32
@@ -73,7 +78,7 @@ function requireCached(file) {
     cache = Buffer.alloc(0)
   }
   const source = readFileSync(file, 'utf8')
-  const id = STAMP.exec(source.slice(-80))?.[1]
+  const id = stampOf(source)
   const fresh = id !== undefined && cache.toString('latin1', 0, HEAD) === head(id)
   const script = compile(relative(ROOT, file), source, fresh ? cache.subarray(HEAD) : undefined)
   return {exports: run(file, script), cache: !fresh ? 'none' : script.cachedDataRejected ? 'rejected' : 'used'}
@@ -88,7 +93,7 @@ function requireCached(file) {
  */
 async function writeCache(file, path, bin, trainings) {
   const source = readFileSync(file, 'utf8')
-  const id = STAMP.exec(source.slice(-80))?.[1]
+  const id = stampOf(source)
   if (id === undefined) throw new Error(`${file} has no rpcdiag-build stamp`)
   const script = compile(path, source)
   const exports = run(file, script)

@@ -92,9 +92,10 @@ function runOclif(argv) {
 }
 
 const argv = process.argv.slice(2)
-const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
-const version = versionWithoutOclif(argv, pjson)
-const direct = version === undefined ? directCommand(argv, pjson) : undefined
+// package.json is read here only when a way around oclif may be taken (oclif reads it itself).
+const pjson = argv[0] === '--version' || DIRECT.has(argv[0]) ? JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) : undefined
+const version = pjson === undefined ? undefined : versionWithoutOclif(argv, pjson)
+const direct = pjson === undefined || version !== undefined ? undefined : directCommand(argv, pjson)
 if (version !== undefined) {
   process.stdout.write(`${version}\n`)
 } else if (direct !== undefined) {

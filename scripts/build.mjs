@@ -352,8 +352,8 @@ async function stage() {
     build({
       ...common,
       entryPoints: {'direct/call': 'src/call-command/direct.ts', 'direct/sockets': 'src/sockets-command/direct.ts'},
-      // Identifiers too (keepNames still keeps every function's and class's
-      // .name): a third less source to read, and a direct run never prints a
+      // Identifiers too (keepNames, then classNamesOnly below: classes keep
+      // their .name): a third less source to read, and a direct run never prints a
       // stack trace (DEBUG sends the run through oclif).
       minifyIdentifiers: !process.env.RPCDIAG_READABLE_BUILD,
       define: {'process.env.OCLIF_DISABLE_ENGINE_WARNING': '"1"'},

@@ -8,7 +8,7 @@ import type {LoadReport} from '../rpc/load-test.js'
 import type {CallFlags} from './flags.js'
 
 /** --repeat / --duration: the load test, its progress bar, records and report. */
-export async function runLoadTest(addr: NetAddr, prepared: PreparedCall, flags: CallFlags, method: string, io: CommandIo): Promise<LoadReport> {
+export async function runLoadTest(addr: NetAddr, prepared: PreparedCall, flags: CallFlags, io: CommandIo): Promise<LoadReport> {
   const [{runLoad, LoadProgress}, render, {colorsFor}, reports, records, bars] = await Promise.all([
     import('../rpc/load-test.js'),
     import('../render/call-load.js'),

@@ -14,5 +14,5 @@ export async function runCallCommand(args: CallArgs, flags: CallFlags, io: Comma
   const {addr, prepared} = await prepareCommandCall(args, flags, io)
   if (!isLoadTest(flags)) return runOneCall(addr, prepared, flags, io)
   const {runLoadTest} = await import('./load-test.js')
-  return runLoadTest(addr, prepared, flags, args.method, io)
+  return runLoadTest(addr, prepared, flags, io)
 }

@@ -60,8 +60,8 @@ export type DirectOutcome = {readonly leftToOclif: true} | {readonly leftToOclif
  * Step by step what oclif does for a BaseCommand:
  *
  * - oclif's own parser (Parser.parse, as Command.parse calls it: the flags as
- *   declared, strict, no JSON flag), so flags, their errors and defaults are
- *   oclif's;
+ *   declared, plus oclif's --json where `json` is given; strict unless
+ *   `strict` is false), so flags, their errors and defaults are oclif's;
  * - the command's wiring with this as its CommandIo: log and logToStderr
  *   write what oclif's ux.stdout and ux.stderr write (util.format(line) and a
  *   newline) to the streams bin/run.js hands in; error throws oclif's CLIError

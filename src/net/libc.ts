@@ -1,5 +1,3 @@
-import type {LibraryHandle} from 'koffi'
-
 export type Koffi = typeof import('koffi')
 
 /** glibc's functions through koffi, or why they cannot be had here. */
@@ -7,7 +5,6 @@ export type LibcAccess =
   | {
       readonly ok: true
       readonly koffi: Koffi
-      readonly lib: LibraryHandle
       /** The function a C prototype declares, declared once per process and then reused. */
       fn<T>(prototype: string): T
     }
@@ -49,7 +46,6 @@ async function load(): Promise<LibcAccess> {
     return {
       ok: true,
       koffi,
-      lib,
       fn<T>(prototype: string): T {
         let f = declared.get(prototype)
         if (f === undefined) declared.set(prototype, (f = lib.func(prototype)))

@@ -3,7 +3,7 @@ import {openLibc} from './libc.js'
 /** glibc's mallopt() parameter for the size above which malloc maps memory of its own (mallopt(3)). */
 const M_MMAP_THRESHOLD = -3
 /** glibc's default for it, and the value it is held at. */
-export const MMAP_THRESHOLD = 128 * 1024
+const MMAP_THRESHOLD = 128 * 1024
 
 export type MallocPolicy = {readonly applied: true} | {readonly applied: false; readonly why: string}
 

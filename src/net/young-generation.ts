@@ -2,7 +2,7 @@ import {constants, PerformanceObserver} from 'node:perf_hooks'
 import {getHeapSpaceStatistics, setFlagsFromString} from 'node:v8'
 
 /** The new space a long-running command lets V8 grow to: two 8 MiB semi-spaces. */
-export const YOUNG_GENERATION_CAP = 16 * 1024 * 1024
+const YOUNG_GENERATION_CAP = 16 * 1024 * 1024
 /** V8's own growth factor, put back when the new space is below the cap again. */
 const V8_GROWTH_FACTOR = 2
 

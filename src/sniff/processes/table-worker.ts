@@ -5,7 +5,7 @@
 import {parentPort} from 'node:worker_threads'
 
 import type {PortRange} from '../../net/index.js'
-import {collectSockets, readLocalAddresses} from '../../sockets/index.js'
+import {collectSockets, readLocalAddresses, type SocketRow} from '../../sockets/index.js'
 
 export interface TableRequest {
   readonly id: number
@@ -22,8 +22,10 @@ parentPort?.on('message', async (req: TableRequest) => {
     // Only sockets a process holds name anything. A server's port under short connections keeps
     // thousands in TIME_WAIT (no owner): shipped ten times a second, they were most of sniff's heap.
     // A listener the filter shows is in both lists: once is enough.
-    const shown = new Set(table.sockets.map((r) => r.inode))
-    const rows = [...table.sockets, ...table.listeners.filter((l) => !shown.has(l.inode))].filter((r) => r.pid !== null && r.pid !== undefined)
+    const owned = (r: SocketRow) => r.pid !== null && r.pid !== undefined
+    const sockets = table.sockets.filter(owned)
+    const shown = new Set(sockets.map((r) => r.inode))
+    const rows = [...sockets, ...table.listeners.filter((l) => owned(l) && !shown.has(l.inode))]
     parentPort!.postMessage({id: req.id, rows, localAddresses})
   } catch (e) {
     parentPort!.postMessage({id: req.id, error: e instanceof Error ? e.message : String(e)})
