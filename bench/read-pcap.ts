@@ -2,74 +2,23 @@
 // decoder) + decodePacket down to TCP segments, beside tcpdump and tshark
 // reading the same file in the same run.
 //
-// The file is generated here: TinyPB calls over loopback as the rocket client
-// makes them (one connection per call: handshake, request, ACK, reply, ACK,
-// FIN both ways), Ethernet + IPv4 + TCP with timestamps, 10 packets per call.
-// A pcapng copy (editcap) is read too.
+// The file: TinyPB calls over loopback as the rocket client makes them, a
+// connection and 10 packets per call (bench/per-call-pcap.ts). A pcapng copy
+// (editcap) is read too.
 //
 //   npx tsx bench/read-pcap.ts [packets=200000] [rounds=5]
 
 import {execFileSync, spawnSync} from 'node:child_process'
-import {closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync} from 'node:fs'
+import {mkdtempSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {decodeCapturedPacket, encodePacket, TCP_ACK, TCP_FIN, TCP_SYN} from '../decoders/packet/index.js'
-import {encodePcapHeader, writePcapRecordHeader} from '../decoders/pcap/index.js'
-import {encodeFrame} from '../decoders/tinypb/index.js'
+import {decodeCapturedPacket} from '../decoders/packet/index.js'
 import {openCapture} from '../src/capture/index.js'
+import {generatePerCallPcap, PER_CALL} from './per-call-pcap.js'
 
 const PACKETS = Number(process.argv[2] ?? 200_000)
 const ROUNDS = Number(process.argv[3] ?? 5)
-const PER_CALL = 10
-
-function generate(path: string): void {
-  const fd = openSync(path, 'w')
-  writeSync(fd, encodePcapHeader({linkType: 1}))
-  let us = 1_700_000_000_000_000
-  const out: Buffer[] = []
-  let pending = 0
-  const flush = () => {
-    writeSync(fd, Buffer.concat(out))
-    out.length = 0
-    pending = 0
-  }
-  const calls = Math.ceil(PACKETS / PER_CALL)
-  for (let c = 0; c < calls; c++) {
-    const msgId = String(20000000000000000000n + BigInt(c))
-    const req = encodeFrame({msgId, methodName: 'Order.makeOrder', pbData: Buffer.from('086412056170706c65', 'hex')})
-    const rep = encodeFrame({msgId, methodName: 'Order.makeOrder', pbData: Buffer.from('1a083230323330353134', 'hex')})
-    const port = 32768 + (c % 28000)
-    const ts = {tsVal: c, tsEcr: c}
-    const C = {src: '127.0.0.1', dst: '127.0.0.1', srcPort: port, dstPort: 12345, options: ts}
-    const S = {src: '127.0.0.1', dst: '127.0.0.1', srcPort: 12345, dstPort: port, options: ts}
-    const syn = {mss: 65495, sackPermitted: true, tsVal: c, tsEcr: 0, windowScale: 7}
-    const a = 1000
-    const b = 5000
-    const packets = [
-      encodePacket({...C, seq: a, flags: TCP_SYN, options: syn}),
-      encodePacket({...S, seq: b, ack: a + 1, flags: TCP_SYN | TCP_ACK, options: syn}),
-      encodePacket({...C, seq: a + 1, ack: b + 1}),
-      encodePacket({...C, seq: a + 1, ack: b + 1, payload: req}),
-      encodePacket({...S, seq: b + 1, ack: a + 1 + req.length}),
-      encodePacket({...S, seq: b + 1, ack: a + 1 + req.length, payload: rep}),
-      encodePacket({...C, seq: a + 1 + req.length, ack: b + 1 + rep.length}),
-      encodePacket({...C, seq: a + 1 + req.length, ack: b + 1 + rep.length, flags: TCP_FIN | TCP_ACK}),
-      encodePacket({...S, seq: b + 1 + rep.length, ack: a + 2 + req.length, flags: TCP_FIN | TCP_ACK}),
-      encodePacket({...C, seq: a + 2 + req.length, ack: b + 2 + rep.length}),
-    ]
-    for (const p of packets) {
-      const h = Buffer.alloc(16)
-      us += 13
-      writePcapRecordHeader(h, 0, Math.floor(us / 1e6), (us % 1e6) * 1000, p.length, p.length)
-      out.push(h, p)
-      pending += p.length + 16
-    }
-    if (pending > 4 << 20) flush()
-  }
-  flush()
-  closeSync(fd)
-}
 
 interface Timing {
   /** Wall clock, and CPU (user + system, every thread) in ms. */
@@ -123,7 +72,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'rpcdiag-bench-'))
   const pcap = join(dir, 'calls.pcap')
   const pcapng = join(dir, 'calls.pcapng')
-  generate(pcap)
+  generatePerCallPcap(pcap, Math.ceil(PACKETS / PER_CALL))
   execFileSync('editcap', ['-F', 'pcapng', pcap, pcapng])
   const size = statSync(pcap).size
   console.log(`file: ${PACKETS} packets (${PACKETS / PER_CALL} TinyPB calls), ${(size / 1e6).toFixed(1)} MB pcap; best of ${ROUNDS} rounds`)

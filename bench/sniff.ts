@@ -7,7 +7,9 @@
 //    rounds), CPU and peak RSS from /usr/bin/time; ratios. A scaling series
 //    (N/4, N/2, N calls: a tenth of them on a connection of their own) shows
 //    whether time grows linearly and memory stays flat as closed connections
-//    pile up. rpcdiag renders every line, as tcpdump does, to /dev/null
+//    pile up. Then N calls with a connection each (bench/per-call-pcap.ts,
+//    10 packets per call: the shape of issue 14's 2M-packet row).
+//    rpcdiag renders every line, as tcpdump does, to /dev/null
 //    and, in a second row, to a file (the cost of the writes themselves).
 //    rpcdiag's summary is checked first: every call paired, nothing lost.
 // 2. Live on lo (root only): calls at a rising rate through one capture path
@@ -15,7 +17,7 @@
 //    rate with nothing lost, per path. bench/live-accuracy.ts compares the
 //    live figures with a reference tcpdump -w of the same traffic.
 //
-//   npm run build && npx tsx bench/sniff.ts [calls=200000] [rounds=3] [--no-live] [--no-tshark] [--no-series] [--before=DIR]
+//   npm run build && npx tsx bench/sniff.ts [calls=200000] [rounds=3] [--no-live] [--no-tshark] [--no-series] [--no-per-call] [--before=DIR]
 //
 // --before=DIR also times DIR/bin/run.js (another checkout, built: main, say)
 // in the same rounds, so a change is measured against what it changes under
@@ -32,7 +34,8 @@ import {createInterface} from 'node:readline'
 import {encodeFrame, type TinyPbFrame, type TinyPbMessage} from '../decoders/tinypb/index.js'
 import {TcpServer, TinyPbCoder} from '../src/net/index.js'
 import {openLoop} from './open-loop.js'
-import {generateSniffPcap} from './sniff-pcap.js'
+import {generatePerCallPcap} from './per-call-pcap.js'
+import {type GeneratedCapture, generateSniffPcap} from './sniff-pcap.js'
 
 import {buildDist} from './build-dist.js'
 import {median, type Timed, timed} from './gnu-time.js'
@@ -43,6 +46,7 @@ const ROUNDS = Number(args[1] ?? 3)
 const LIVE = !process.argv.includes('--no-live')
 const TSHARK = !process.argv.includes('--no-tshark')
 const SERIES = !process.argv.includes('--no-series')
+const PER_CALL = !process.argv.includes('--no-per-call')
 const BEFORE = /--before=(\S+)/.exec(process.argv.join(' '))?.[1]
 const CLI = ['bin/run.js', 'sniff']
 /** Issue 14's goals for sniff --read. */
@@ -70,13 +74,26 @@ const TCPDUMP = 'tcpdump -nr'
 const TSHARK_R = 'tshark -r'
 const BEFORE_US = 'before: rpcdiag sniff --read'
 
-async function fileBench(calls: number, rounds: number): Promise<SizeResult> {
+/**
+ * The captures read: `mixed` (bench/sniff-pcap.ts: long-lived connections with
+ * several calls in flight, a tenth of the calls on a connection of their own)
+ * and `per-call` (bench/per-call-pcap.ts: a connection and 10 packets per
+ * call, as rocket's client makes them: the shape of issue 14's 2M-packet row).
+ */
+const SHAPES: Record<'mixed' | 'per-call', {label: string; generate: (file: string, calls: number) => GeneratedCapture}> = {
+  mixed: {label: 'mixed: long-lived connections, a tenth of the calls on their own', generate: generateSniffPcap},
+  'per-call': {label: "a connection per call (rocket's client), 10 packets per call", generate: generatePerCallPcap},
+}
+
+async function fileBench(calls: number, rounds: number, shape: keyof typeof SHAPES = 'mixed'): Promise<SizeResult> {
   const dir = join(tmpdir(), 'rpcdiag-bench')
   mkdirSync(dir, {recursive: true})
-  const file = join(dir, `sniff-${calls}.pcap`)
+  const file = join(dir, shape === 'mixed' ? `sniff-${calls}.pcap` : `sniff-${shape}-${calls}.pcap`)
+  console.log(`
+capture: ${SHAPES[shape].label}`)
   if (!existsSync(file)) {
     const t0 = performance.now()
-    const g = generateSniffPcap(file, calls)
+    const g = SHAPES[shape].generate(file, calls)
     console.log(`generated ${file}: ${g.calls} calls, ${g.packets} packets, ${(g.bytes / 1e6).toFixed(0)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
   }
   const size = statSync(file).size
@@ -232,4 +249,5 @@ const sizes = SERIES ? [Math.round(CALLS / 4), Math.round(CALLS / 2), CALLS] : [
 const measured: SizeResult[] = []
 for (const n of sizes) measured.push(await fileBench(n, ROUNDS))
 if (measured.length > 1) seriesTable(measured)
+if (PER_CALL) await fileBench(CALLS, ROUNDS, 'per-call')
 if (LIVE) await liveBench()
