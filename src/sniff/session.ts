@@ -229,6 +229,17 @@ export class SniffSession implements ReassemblySink<ConnState> {
       c.ref.midstream = flow.midstream
     }
     if (c.protocol === undefined) {
+      // Nearly always the first bytes decide, of a connection that kept nothing yet: decided on
+      // the capture's own memory and fed from it, with no copy, probe or replay (a connection per
+      // call paid for those on every call).
+      if (d.undecided.length === 0 && c.dir((dir ^ 1) as Dir).undecided.length === 0) {
+        const p = detectProtocol(this.wholeOf(bytes), {streamStart: d.probeFromStart, final: false, maxFrame: this.maxFrame}, bytes.byteOffset, bytes.byteOffset + bytes.length)
+        if (p !== undefined) {
+          c.protocol = p
+          this.feed(c, dir, bytes, t)
+          return
+        }
+      }
       const copy = Buffer.from(bytes)
       d.undecided.push({t, bytes: copy})
       d.probe ??= new TcpBuffer(512)

@@ -127,6 +127,35 @@ describe('protocols', () => {
     expect(summary.skippedBytes).toBe(header.length + 256 * 1024)
   })
 
+  it('decides from bytes at any place in the capture memory, split at every byte, and keeps nothing of that memory', () => {
+    // Each packet's payload 17 bytes into one buffer that is overwritten after it: how a live capture hands them over.
+    const through = (segs: TcpSegment[]) => {
+      const events: SniffEvent[] = []
+      const session = new SniffSession((e) => events.push(e))
+      const shared = Buffer.alloc(4096)
+      for (const s of segs) {
+        shared.set(s.payload, 17)
+        session.push({...s, payload: shared.subarray(17, 17 + s.payload.length)})
+        shared.fill(0xee)
+      }
+      return {events, summary: session.finish()}
+    }
+    const text = Buffer.from('GET /status\n')
+    for (let cut = 1; cut < MAKE_ORDER_REQUEST.length; cut++) {
+      const conv = new Conversation()
+      const {events, summary} = through([...conv.handshake(), ...conv.send('client', MAKE_ORDER_REQUEST, {cuts: [cut]}), ...conv.send('server', MAKE_ORDER_REPLY), conv.fin('client'), conv.fin('server')])
+      expect(summary).toMatchObject({paired: 1, malformedFrames: 0, skippedBytes: 0, chunks: 0})
+      const tx = events.find((e) => e.type === 'transaction')
+      expect(tx?.type === 'transaction' && tx.request.msgId).toBe('20000000000000000001')
+    }
+    for (let cut = 1; cut < text.length; cut++) {
+      const conv = new Conversation()
+      const {events} = through([...conv.handshake(), ...conv.send('client', text, {cuts: [cut]}), ...conv.send('server', Buffer.from('ok\n')), conv.fin('client'), conv.fin('server')])
+      const chunks = events.flatMap((e) => (e.type === 'chunk' ? [`${e.from}:${e.bytes.toString()}`] : []))
+      expect(chunks).toEqual([`client:${text.subarray(0, cut).toString()}`, `client:${text.subarray(cut).toString()}`, 'server:ok\n'])
+    }
+  })
+
   it('decides a short text exchange at the FIN when the first bytes cannot tell', () => {
     const conv = new Conversation()
     conv.handshake()
