@@ -13,7 +13,7 @@
 //   // render: src/render/sniff-index.js: SniffHumanRenderer(e) lines, renderSniffSummary(summary),
 //   // renderSniffHistogram(session.stats.latencyHistogram()); CaptureTimeFormat(() => session.baseSec) for times.
 
-import {decodeCapturedPacketReusing, type PacketError, SegmentSlot} from '../../decoders/packet/index.js'
+import {type CapturedPacket, decodeCapturedPacketReusing, type PacketError, SegmentSlot} from '../../decoders/packet/index.js'
 import {type RpcDiagError} from '../errors.js'
 import type {CaptureEnd, CaptureSource, CaptureStats} from '../capture/capture-source.js'
 import type {PcapWriter} from '../capture/pcap-writer.js'
@@ -78,9 +78,13 @@ export async function runCapture(opts: RunCaptureOptions): Promise<RunResult> {
     for await (const whole of source.batches()) {
       const batch = packets + whole.length > count ? whole.slice(0, count - packets) : whole
       if (writer !== undefined && writeError === undefined) writeError = writer.writeMany(batch)
+      const last = batch.at(-1)
       for (let i = 0; i < batch.length; i++) {
         // The session is done with a segment when push returns: one result and segment serve every packet.
         const r = decodeCapturedPacketReusing(batch[i], slot)
+        // And with the packet: let it go now, or a scavenge in the middle of a batch (a thousand
+        // packets from a file) copies the packets already done along with those still to come.
+        ;(batch as Array<CapturedPacket | undefined>)[i] = undefined
         if (r.kind === 'tcp') session.push(r.segment)
         else if (r.kind === 'skip') {
           if (r.reason === 'IP_FRAGMENT') fragments++
@@ -91,8 +95,7 @@ export async function runCapture(opts: RunCaptureOptions): Promise<RunResult> {
         }
       }
       packets += batch.length
-      if (tickMs > 0 && batch.length > 0) {
-        const last = batch[batch.length - 1]
+      if (tickMs > 0 && last !== undefined) {
         lag.observe(clock.epochMs(), last.tsSec * 1000 + last.tsNsec / 1e6)
       }
       noteDrops(source, session)
