@@ -51,7 +51,7 @@ function versionWithoutOclif(argv, pjson) {
 // from its own bundle, dist/direct/<id>.cjs, which parses argv with oclif's
 // own parser and prints failures as the command would under oclif
 // (src/cli/direct-run.ts; test/cli/direct-run.test.ts compares the two ways).
-const DIRECT = new Set(['call', 'sockets'])
+const DIRECT = new Set(['call', 'sockets', 'sniff'])
 
 // The hooks package.json may declare that a direct run passes over, because
 // they do nothing for these commands: the completion hook acts after

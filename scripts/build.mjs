@@ -351,15 +351,17 @@ async function stage() {
     }),
     build({
       ...common,
-      entryPoints: {'direct/call': 'src/call-command/direct.ts', 'direct/sockets': 'src/sockets-command/direct.ts'},
+      entryPoints: {'direct/call': 'src/call-command/direct.ts', 'direct/sockets': 'src/sockets-command/direct.ts', 'direct/sniff': 'src/sniff-command/direct.ts'},
       // Identifiers too (keepNames, then classNamesOnly below: classes keep
       // their .name): a third less source to read, and a direct run never prints a
       // stack trace (DEBUG sends the run through oclif).
       minifyIdentifiers: !process.env.RPCDIAG_READABLE_BUILD,
-      define: {'process.env.OCLIF_DISABLE_ENGINE_WARNING': '"1"'},
-      // No import.meta shim (scripts/import-meta.js): nothing a direct run
-      // bundles uses import.meta, and the shim's node:url costs every run
-      // ~1.5 ms; a source that starts to use it fails this build.
+      // import.meta.url is that of the command's own bundle in dist/commands/
+      // (scripts/direct-import-meta.js), worked out when first read: not
+      // scripts/import-meta.js, whose node:url would cost every run ~1.5 ms.
+      // Any other use of import.meta fails this build.
+      define: {'process.env.OCLIF_DISABLE_ENGINE_WARNING': '"1"', 'import.meta.url': 'rpcdiag_direct_import_meta.url'},
+      inject: [`${ROOT}/scripts/direct-import-meta.js`],
       logOverride: {'empty-import-meta': 'error'},
       plugins: [
         {
@@ -379,15 +381,18 @@ async function stage() {
   const outputs = Object.entries({...cli.metafile.outputs, ...cmds.metafile.outputs, ...direct.metafile.outputs, ...page.metafile.outputs}).map(([f, o]) => [relative(STAGE, `${ROOT}/${f}`), o])
 
   // The worker is started by URL relative to the file that holds the starting
-  // code: every such file must be in dist/commands/ beside it.
+  // code: every such file must be in dist/commands/ beside it, or be a direct
+  // run's bundle, whose import.meta.url is its command's file there
+  // (scripts/direct-import-meta.js).
+  const besideCommands = (f) => f.startsWith('commands/') || (f.startsWith('direct/') && outputs.some(([c]) => c === `commands/${f.slice('direct/'.length)}`))
   const starters = outputs.filter(([, o]) => `src/sniff/processes/attribution.ts` in o.inputs).map(([f]) => f)
-  if (starters.length === 0 || starters.some((f) => !f.startsWith('commands/'))) {
+  if (starters.length === 0 || !starters.every(besideCommands)) {
     throw new Error(`build: ${WORKER} is started from ${starters.join(', ') || 'nowhere'}, expected dist/commands/`)
   }
 
   // The report page is read by URL relative to the file holding page-assets.ts: from dist/commands/, one folder up.
   const readers = outputs.filter(([, o]) => 'src/report/page-assets.ts' in o.inputs).map(([f]) => f)
-  if (readers.some((f) => !f.startsWith('commands/'))) throw new Error(`build: the report page is read from ${readers.join(', ')}, expected dist/commands/`)
+  if (!readers.every(besideCommands)) throw new Error(`build: the report page is read from ${readers.join(', ')}, expected dist/commands/`)
 
   // The direct runs' bundles (bin/run.js): wrapped, stamped with a build id,
   // and their V8 code cache written beside them by a node of their own after
@@ -400,9 +405,13 @@ async function stage() {
     // sockets: the table and --json of the training server's port (a few rows, whatever else the machine holds).
     const port = training.echo.split(':')[1]
     const sockets = [['--port', port], ['--port', port, '--json', '-e']]
+    // sniff: a capture of 25 rocket calls read as lines, as --json, and as -Y-filtered fields.
+    const pcap = `${ROOT}/test/fixtures/pcap/rocket_25calls.pcapng`
+    const sniff = [['--read', pcap], ['-r', pcap, '--json'], ['-r', pcap, '-Y', 'latency > 1ms || err_code != 0', '-T', 'fields', '-e', 'time', '-e', 'method', '-e', 'latency']]
     for (const [f, runs] of [
       ['direct/call.cjs', [call(training.echo), call(training.closed)]],
       ['direct/sockets.cjs', sockets],
+      ['direct/sniff.cjs', sniff],
     ]) {
       const file = `${STAGE}/${f}`
       const text = classNamesOnly(f, readFileSync(file, 'utf8'))

@@ -20,7 +20,7 @@ jsep.addUnaryOp('not')
 
 /** Duration units a number may carry: ms = value * mul / div (divided, so 7500us is exactly 7.5). */
 const UNIT_MS: Readonly<Record<string, readonly [number, number]>> = {ns: [1, 1e6], us: [1, 1000], µs: [1, 1000], ms: [1, 1], s: [1000, 1], m: [60_000, 1], min: [60_000, 1], h: [3_600_000, 1]}
-const DURATION = /^(\d+(?:\.\d+)?|\.\d+)(ns|us|µs|ms|min|s|m|h)(?![\w.])/
+const DURATION = /^(\d+(?:\.\d+)?|\.\d+)(ns|us|\u00b5s|ms|min|s|m|h)(?![\w.])/
 
 // A number with a unit (5ms, 1.5s) is one literal: its value in ms.
 jsep.hooks.add('gobble-token', function durationLiteral(env) {
