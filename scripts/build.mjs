@@ -415,7 +415,8 @@ async function stage() {
     ]) {
       const file = `${STAGE}/${f}`
       const text = classNamesOnly(f, readFileSync(file, 'utf8'))
-      asciiOnly(f, text)
+      // (A readable build keeps comments, some of them not ASCII: it is for profiles, not to ship.)
+      if (!process.env.RPCDIAG_READABLE_BUILD) asciiOnly(f, text)
       writeFileSync(file, `${Module.wrap(text)}\n// rpcdiag-build ${createHash('sha256').update(text).digest('hex').slice(0, 16)}\n`)
       const args = [file, `dist/${f}`, 'rpcdiag', runs]
       await new Promise((resolve) => execFile(process.execPath, ['-e', `require(${JSON.stringify(`${ROOT}/bin/code-cache.js`)}).writeCache(...${JSON.stringify(args)})`], {timeout: 30_000}, resolve))

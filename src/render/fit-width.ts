@@ -2,13 +2,51 @@
 // lose their middle to "…" (cli-truncate, which keeps colour codes whole and
 // counts wide characters as string-width does); prose wraps onto indented
 // lines (wrap-ansi). A pipe or a file gets full lines.
+//
+// Those libraries are loaded only for a width to fit (fittedWidth): loading
+// them starts two Intl.Segmenters (string-width's, slice-ansi's), ~15 ms of
+// ICU data, which a pipe, the usual place of a one-shot `sniff --read`, never
+// uses.
+//
+//   const width = await fittedWidth(process.stdout, process.env)   // undefined on a pipe
+//   fitLine(line, width)
 
-import cliTruncate from 'cli-truncate'
-import stringWidth from 'string-width'
-import wrapAnsi from 'wrap-ansi'
+/** The libraries that measure and cut, once fittedWidth (or loadFitting) has loaded them. */
+interface Fitting {
+  readonly stringWidth: typeof import('string-width').default
+  readonly cliTruncate: typeof import('cli-truncate').default
+  readonly wrapAnsi: typeof import('wrap-ansi').default
+}
+
+let fitting: Fitting | undefined
+
+/** Loads what fitting a line to a width needs (once). */
+export async function loadFitting(): Promise<void> {
+  if (fitting !== undefined) return
+  const [w, t, a] = await Promise.all([import('string-width'), import('cli-truncate'), import('wrap-ansi')])
+  fitting = {stringWidth: w.default, cliTruncate: t.default, wrapAnsi: a.default}
+}
+
+function loaded(): Fitting {
+  if (fitting === undefined) throw new Error('fit-width: a width to fit without loadFitting() (use fittedWidth)')
+  return fitting
+}
+
+/** Columns `text` takes on a terminal (wide characters 2, colour codes 0), as string-width counts them; needs loadFitting(). */
+export function stringWidth(text: string): number {
+  return loaded().stringWidth(text)
+}
+
+/** outputWidth, with what fitting to it needs loaded when there is one. */
+export async function fittedWidth(stream: {isTTY?: boolean; columns?: number}, env: NodeJS.ProcessEnv): Promise<number | undefined> {
+  const width = outputWidth(stream, env)
+  if (width !== undefined) await loadFitting()
+  return width
+}
 
 /**
- * The width to fit, or undefined for full lines: $COLUMNS when set to a
+ * The width to fit, or undefined for full lines (fittedWidth also loads what
+ * fitting needs): $COLUMNS when set to a
  * number (as ls, ps and less honour it, on a pipe too), else the terminal's
  * width when stdout is one, else none.
  */
@@ -33,7 +71,9 @@ function floor(word: string): number {
  * line loses its end. Undefined width: the line as it is.
  */
 export function fitLine(line: string, width: number | undefined): string {
-  if (width === undefined || stringWidth(line) <= width) return line
+  if (width === undefined) return line
+  const {stringWidth, cliTruncate} = loaded()
+  if (stringWidth(line) <= width) return line
   const words = line.split(' ')
   const widths = words.map((w) => stringWidth(w))
   let excess = widths.reduce((a, b) => a + b, 0) + words.length - 1 - width
@@ -54,7 +94,9 @@ export function fitLine(line: string, width: number | undefined): string {
 
 /** Prose in `width` columns, continued on lines indented by `indent`. */
 export function wrapLine(line: string, width: number | undefined, indent = '  '): string[] {
-  if (width === undefined || stringWidth(line) <= width) return [line]
+  if (width === undefined) return [line]
+  const {stringWidth, wrapAnsi} = loaded()
+  if (stringWidth(line) <= width) return [line]
   // The line's own indent stays; its continuation lines are indented further.
   const lead = /^ */.exec(line)![0]
   const [first, ...rest] = wrapAnsi(line.slice(lead.length), width - lead.length, {hard: true, trim: true}).split('\n')
@@ -63,4 +105,3 @@ export function wrapLine(line: string, width: number | undefined, indent = '  ')
   return [lead + first, ...more.map((l) => lead + indent + l)]
 }
 
-export {stringWidth}

@@ -18,8 +18,8 @@ import {
   DEFAULT_FIELDS,
   type FieldsLayout,
   FieldsRenderer,
+  fittedWidth,
   LineWriter,
-  outputWidth,
   parseFieldOptions,
   renderFindings,
   renderInterfaces,
@@ -130,7 +130,7 @@ export async function runSniffCommand(o: SniffCommandOptions, io: SniffCommandIo
   const stop = untilSignal({onSecond: () => running?.closeWriter()})
   // Straight to stdout, minding its backpressure: a slow reader pauses the capture, not memory.
   const out = LineWriter.toStream(io.stdout)
-  const width = o.format === 'text' ? outputWidth(io.stdout, io.env) : undefined
+  const width = o.format === 'text' ? await fittedWidth(io.stdout, io.env) : undefined
   const rollup = new FindingRollup()
   let times: CaptureTimeFormat | undefined
   let selection: CallSelection | undefined
@@ -222,7 +222,7 @@ export async function runSniffCommand(o: SniffCommandOptions, io: SniffCommandIo
     const toStderr = o.format !== 'text' && !o.quiet
     const c = toStderr ? errColors : colors
     const findings = times === undefined ? [] : renderFindings(rollup.entries(), {colors: c, clock: times, width, verbose: o.verbose, printed: o.format === 'text' && !o.quiet})
-    const lines = renderSniffSummary(outcome.summary, c, {width: toStderr ? outputWidth(io.stderr, io.env) : width, displayFilter: matched, extra: findings})
+    const lines = renderSniffSummary(outcome.summary, c, {width: toStderr ? await fittedWidth(io.stderr, io.env) : width, displayFilter: matched, extra: findings})
     if (o.histogram) lines.push(...renderSniffHistogram(session.stats.latencyHistogram()))
     if (toStderr) for (const line of lines) io.log(line)
     else for (const line of lines) out.line(line)

@@ -1,8 +1,11 @@
 // Lines fitted to a terminal's width: fields lose their middle, prose wraps, pipes get whole lines.
-import {describe, expect, it} from 'vitest'
+import {beforeAll, describe, expect, it} from 'vitest'
 import stringWidth from 'string-width'
 
-import {fitLine, outputWidth, wrapLine} from '../../src/render/fit-width.js'
+import {fitLine, fittedWidth, loadFitting, outputWidth, wrapLine} from '../../src/render/fit-width.js'
+
+// The libraries that measure and cut load on demand (fittedWidth does it for the commands).
+beforeAll(() => loadFitting())
 
 const CALL = '02:48:22.960779 127.0.0.1:50346 -> 127.0.0.1:12346 Order.makeOrder #47540503508945585041 71B/71B 1.018 ms OK'
 
@@ -44,5 +47,14 @@ describe('outputWidth', () => {
     expect(outputWidth({isTTY: true, columns: 132}, {})).toBe(132)
     expect(outputWidth({isTTY: false}, {})).toBeUndefined()
     expect(outputWidth({isTTY: true, columns: 132}, {COLUMNS: 'x'})).toBe(132)
+  })
+})
+
+describe('fittedWidth', () => {
+  it("gives outputWidth's answer (and has what fitting needs loaded when there is a width)", async () => {
+    expect(await fittedWidth({isTTY: false}, {COLUMNS: '80'})).toBe(80)
+    expect(await fittedWidth({isTTY: true, columns: 132}, {})).toBe(132)
+    expect(await fittedWidth({isTTY: false}, {})).toBeUndefined()
+    expect(stringWidth(fitLine(CALL, await fittedWidth({isTTY: false}, {COLUMNS: '60'})))).toBeLessThanOrEqual(60)
   })
 })
