@@ -27,7 +27,7 @@ const MSG_ID = ['--msg-id', '12345678901234567890']
 type Output = Run
 
 /** The built bin (or a copy or link of it) as a child process; env adds to the helper's clean environment. */
-const runBin = (bin: string, args: string[], env: NodeJS.ProcessEnv = {}, stdin = '', viaShebang = false): Promise<Output> => run(args, {bin, env, stdin, viaShebang})
+const runBin = (bin: string, args: string[], env: NodeJS.ProcessEnv = {}, stdin: string | Buffer = '', viaShebang = false): Promise<Output> => run(args, {bin, env, stdin, viaShebang})
 
 let server: ServerHandle
 let addr: string
@@ -265,5 +265,102 @@ describe('rpcdiag sockets, direct and through oclif', () => {
     expect(Sockets.flags).toBe(socketsFlags)
     expect(Sockets.args).toBe(socketsArgs)
     for (const [name, flag] of Object.entries(socketsFlags)) expect([name, flag.deprecated, flag.deprecateAliases]).toEqual([name, undefined, undefined])
+  })
+})
+
+// `rpcdiag sniff --read` run directly (dist/direct/sniff.cjs) against the same
+// invocation through oclif: a capture file gives the same lines every time.
+describe('rpcdiag sniff, direct and through oclif', () => {
+  const PCAP = join(ROOT, 'test', 'fixtures', 'pcap')
+  const ROCKET = join(PCAP, 'rocket_25calls.pcapng')
+  // Three replies cut by the capture: uncertain calls, which --fail-on any counts.
+  const TRUNCATED = join(PCAP, 'truncated_replies.pcap')
+  const SHOWN = /^rpcdiag: direct run of sniff \(code cache used\)\n/
+  // [what, argv after `sniff`, stdin, env, exit code expected]
+  const SNIFF_CASES: ReadonlyArray<readonly [string, () => string[], Buffer | string, NodeJS.ProcessEnv, number]> = [
+    ['a capture file', () => ['--read', ROCKET], '', {}, 0],
+    ['-v and the histogram', () => ['-r', ROCKET, '-v', '--histogram'], '', {}, 0],
+    ['--json', () => ['-r', ROCKET, '--json'], '', {}, 0],
+    ['-q', () => ['-r', ROCKET, '-q'], '', {}, 0],
+    ['-T fields -e ... -E', () => ['-r', ROCKET, '-T', 'fields', '-e', 'time', '-e', 'method', '-e', 'latency', '-E', 'separator=,', '-E', 'header=y'], '', {}, 0],
+    ['--format csv (the summary on stderr)', () => ['-r', ROCKET, '--format', 'csv'], '', {}, 0],
+    ['-Y', () => ['-r', ROCKET, '-Y', 'latency > 1ms || err_code != 0'], '', {}, 0],
+    ['a capture filter in words, with --port', () => ['-r', ROCKET, '--port', '12346', 'tcp', 'and', 'not', 'port', '22'], '', {}, 0],
+    ['COLUMNS=60: lines fitted to the width', () => ['-r', TRUNCATED, '-v'], '', {COLUMNS: '60'}, 0],
+    ['--fail-on what the capture shows', () => ['-r', TRUNCATED, '-q', '--fail-on', 'any'], '', {}, 4],
+    ['--fail-on what it does not show', () => ['-r', ROCKET, '-q', '--fail-on', 'unanswered,error'], '', {}, 0],
+    ['a bad --fail-on kind', () => ['-r', ROCKET, '--fail-on', 'sometimes'], '', {}, 2],
+    ['a flag oclif does not know', () => ['-r', ROCKET, '--bogus'], '', {}, 2],
+    ['a bad option value', () => ['-r', ROCKET, '-T', 'xml'], '', {}, 2],
+    ['a bad custom flag value (duration)', () => ['-r', ROCKET, '--timeout', 'soon'], '', {}, 2],
+    ['a bad -Y expression', () => ['-r', ROCKET, '-Y', 'latency >'], '', {}, 2],
+    ['-e with the text format', () => ['-r', ROCKET, '-e', 'method'], '', {}, 2],
+    ['a missing file', () => ['-r', join(PCAP, 'no-such.pcap')], '', {}, 2],
+    ['a capture-filter word that is a typo', () => ['-r', ROCKET, 'tcp', 'prot', '12346'], '', {}, 2],
+    ["ss's filter words", () => ['-r', ROCKET, 'state', 'established'], '', {}, 2],
+    ['--read - from stdin', () => ['--read', '-', '-q'], readFileSync(ROCKET), {}, 0],
+    ['stdin that is not a capture', () => ['--read', '-'], 'not a pcap', {}, 2],
+  ]
+  for (const [what, args, stdin, env, code] of SNIFF_CASES) {
+    it(`${what}: the same stdout, stderr and exit code (${code})`, async () => {
+      const argv = ['sniff', ...args()]
+      const direct = await runBin(BIN, argv, {...env, RPCDIAG_DIRECT: 'show'}, stdin)
+      const oclif = await runBin(BIN, argv, {...env, RPCDIAG_DIRECT: '0'}, stdin)
+      expect(direct.code).toBe(code)
+      expect(direct.stderr).toMatch(SHOWN)
+      expect({...direct, stderr: direct.stderr.replace(SHOWN, '')}).toEqual(oclif)
+      if (code === 0) expect(direct.stdout).not.toBe('')
+      else expect(direct.stderr.replace(SHOWN, '')).toMatch(/^rpcdiag: .* \[[A-Z_]+\]\n/)
+    }, 60_000)
+  }
+
+  it('--write and --report from a direct run: the same files as through oclif', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rpcdiag-sniff-direct-'))
+    try {
+      const files = (way: string) => ['-r', ROCKET, '-q', '--write', join(dir, `${way}.pcap`), '--report', join(dir, `${way}.html`)]
+      const direct = await runBin(BIN, ['sniff', ...files('direct')], {RPCDIAG_DIRECT: 'show'})
+      const oclif = await runBin(BIN, ['sniff', ...files('oclif')], {RPCDIAG_DIRECT: '0'})
+      expect([direct.code, oclif.code]).toEqual([0, 0])
+      expect(direct.stderr).toMatch(SHOWN)
+      expect(direct.stdout).toBe(oclif.stdout)
+      expect(readFileSync(join(dir, 'direct.pcap'))).toEqual(readFileSync(join(dir, 'oclif.pcap')))
+      // The report names when it was made; the page's script and styles are the same (found from dist/direct/ as from dist/commands/).
+      const made = (html: string) => html.replace(/"generatedAt":"[^"]+"/g, '"generatedAt":"T"').replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, 'T')
+      expect(made(readFileSync(join(dir, 'direct.html'), 'utf8'))).toBe(made(readFileSync(join(dir, 'oclif.html'), 'utf8')))
+      expect(readFileSync(join(dir, 'direct.html'), 'utf8')).toContain(readFileSync(join(ROOT, 'dist', 'report-page.css'), 'utf8').slice(0, 200))
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  }, 60_000)
+
+  it('a live capture, --list-interfaces and --metrics are left to oclif after the parse; --help never starts the direct run', async () => {
+    const show = {RPCDIAG_DIRECT: 'show'}
+    const left = 'rpcdiag: direct run of sniff (code cache used)\nrpcdiag: sniff left to oclif\n'
+    const listed = await runBin(BIN, ['sniff', '-D'], show)
+    expect(listed.code).toBe(0)
+    expect(listed.stderr).toBe(left)
+    expect(listed.stdout).toMatch(/\blo\b/)
+    // A live capture on lo that ends by itself (a port nothing uses: no packets).
+    const live = await runBin(BIN, ['sniff', '-i', 'lo', '--port', '9', '--duration', '300ms', '-q'], show)
+    expect(live.stderr.startsWith(left)).toBe(true)
+    expect(live.stderr).toContain('capturing on')
+    expect(live.code).toBe(0)
+    const metrics = await runBin(BIN, ['sniff', '-r', ROCKET, '-q', '--metrics', '127.0.0.1:0'], show)
+    expect(metrics.stderr.startsWith(left)).toBe(true)
+    expect(metrics.stderr).toContain('serving metrics on')
+    expect(metrics.code).toBe(0)
+    const help = await runBin(BIN, ['sniff', '-r', ROCKET, '--help'], show)
+    expect(help.code).toBe(0)
+    expect(help.stderr).not.toContain('direct run')
+    expect(help.stdout).toContain('CAPTURE FILTER')
+  }, 60_000)
+
+  it('sniff declares what the direct run parses: its flags, no arguments, not strict, no --json of oclif', async () => {
+    const Sniff = (await import('../../commands/sniff.js')).default
+    const {sniffFlags} = await import('../../src/sniff-command/index.js')
+    expect([Sniff.state, Sniff.deprecationOptions, Sniff.deprecateAliases, Sniff.aliases.length, Sniff.enableJsonFlag, Sniff.strict, Sniff.baseFlags]).toEqual([undefined, undefined, undefined, 0, false, false, undefined])
+    expect(Sniff.flags).toBe(sniffFlags)
+    expect(Sniff.args).toEqual({})
+    for (const [name, flag] of Object.entries(sniffFlags)) expect([name, flag.deprecated, flag.deprecateAliases]).toEqual([name, undefined, undefined])
   })
 })

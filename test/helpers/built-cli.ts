@@ -22,7 +22,7 @@ export interface RunOptions {
   readonly bin?: string
   /** Added to env(). */
   readonly env?: NodeJS.ProcessEnv
-  readonly stdin?: string
+  readonly stdin?: string | Buffer
   /** Run the bin itself, through its #! line (as an npm link or install does), not under this node. */
   readonly viaShebang?: boolean
 }
