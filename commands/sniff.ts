@@ -5,8 +5,11 @@ import type {SniffSummary} from '../src/sniff/index.js'
 /**
  * `rpcdiag sniff`: capture (live, or from a pcap/pcapng file) and decode TinyPB
  * calls. The pipeline lives in src/capture (openCapture -> runCapture ->
- * SniffSession), the output in src/render/sniff-*; this wires flags to them.
- * oclif's global --json is off: --json here streams NDJSON, one event a line.
+ * SniffSession), the output in src/render/sniff-*; the wiring is
+ * src/sniff-command (flags, sniffOptions, runSniffCommand), which bin/run.js
+ * also runs directly, without oclif's Config, for a file read when nothing
+ * could change what oclif would do (src/cli/direct-run.ts). oclif's global
+ * --json is off: --json here streams NDJSON, one event a line.
  */
 export default class Sniff extends BaseCommand {
   static override summary = 'Capture TinyPB traffic and show each call: latency, errors, and what went unanswered and why'

@@ -47,6 +47,10 @@
 //                           one answered, one refused (bin/code-cache.js reads
 //                           and writes it)
 //   dist/direct/sockets.cjs (and .v8cache) the same for a `sockets` snapshot
+//   dist/direct/sniff.cjs (and .v8cache) the same for `sniff --read`; the
+//                           sources in it that find files beside their own
+//                           (the worker, the report page) see the URL of
+//                           dist/commands/sniff.cjs (scripts/direct-import-meta.js)
 //   oclif.manifest.json     (at the package root, where oclif reads it; beside
 //                           DIR with --out DIR/dist) what
 //                           oclif would otherwise learn on every start by
