@@ -1,7 +1,9 @@
 // Start-up of the built CLI (./bin/run.js), as whole processes, beside
 // `node -e 0` (the floor of any Node tool) in the same interleaved rounds.
 // Goals (issue 14): `rpcdiag --version` <= 1.3x `node -e 0`; a one-shot
-// `rpcdiag call` <= 150 ms here.
+// `rpcdiag call` <= 150 ms here. `sniff --read` of a small capture (25 calls)
+// is timed beside `tcpdump -nr` and `tshark -r` of the same file (where
+// installed): there start-up is nearly all of the time.
 //
 //   npx tsx bench/startup.ts [runs=20] [--before=DIR] [--no-build]
 //
@@ -18,7 +20,7 @@
 // Where rocket is built (bench/rocket/build.sh, $RPCDIAG_ROCKET_DIR, default
 // /opt/rocket), the one-shot call is also timed against rocket's own
 // test_rpc_server, beside rocket's C++ test_rpc_client (the issue's peer).
-import {type ChildProcess, spawn} from 'node:child_process'
+import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
 
 import {buildDist, ROOT} from './build-dist.js'
 import {findRocket, startRocketServer} from './rocket/peer.js'
@@ -30,6 +32,13 @@ const BEFORE = /--before=(\S+)/.exec(process.argv.join(' '))?.[1]
 const BUILD = !process.argv.includes('--no-build')
 const CALL_GOAL_MS = 150
 const VERSION_GOAL_RATIO = 1.3
+/** A small capture: 25 rocket calls, 225 packets. */
+const SMALL_CAPTURE = `${ROOT}test/fixtures/pcap/rocket_25calls.pcapng`
+
+/** Whether `tool` is on the PATH. */
+function installed(tool: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${tool}`], {stdio: 'ignore'}).status === 0
+}
 
 /** `rpcdiag serve` on a free loopback port; resolves with the port once it listens. */
 function startServer(): Promise<{child: ChildProcess; port: number}> {
@@ -70,6 +79,8 @@ function rpcdiagRows(label: string, run: string, port: number): ProcessRow[] {
       env: {...process.env, RPCDIAG_DIRECT: '0'},
     },
     {name: `${label} sockets --port 1 --json`, argv: [process.execPath, run, 'sockets', '--port', '1', '--json']},
+    {name: `${label} sniff --read (25 calls)`, argv: [process.execPath, run, 'sniff', '--read', SMALL_CAPTURE]},
+    {name: `${label} sniff --read through oclif`, argv: [process.execPath, run, 'sniff', '--read', SMALL_CAPTURE], env: {...process.env, RPCDIAG_DIRECT: '0'}},
   ]
 }
 
@@ -95,6 +106,8 @@ async function main(): Promise<void> {
       ...rpcdiagRows('rpcdiag', `${ROOT}bin/run.js`, server.port),
       ...(BEFORE === undefined ? [] : rpcdiagRows('before:', `${BEFORE}/bin/run.js`, server.port)),
       {name: 'ss -tanp', argv: ['ss', '-tanp']},
+      ...(installed('tcpdump') ? [{name: 'tcpdump -nr (25 calls)', argv: ['tcpdump', '-nr', SMALL_CAPTURE]}] : []),
+      ...(installed('tshark') ? [{name: 'tshark -r (25 calls)', argv: ['tshark', '-r', SMALL_CAPTURE]}] : []),
       ...toRocket,
     ]
     console.log(`\nnode ${process.version}; ${RUNS} interleaved rounds after a warm-up; medians; server on 127.0.0.1:${server.port}${BEFORE === undefined ? '' : `; before: ${BEFORE}`}`)
@@ -113,6 +126,9 @@ async function main(): Promise<void> {
       const call = wall(`${label} call (one-shot)`)
       console.log(`  ${label.padEnd(9)} --version / node -e 0 = ${(version / node).toFixed(2)}x (goal <= ${VERSION_GOAL_RATIO}); through oclif ${(wall(`${label} --version through oclif`) / node).toFixed(2)}x`)
       console.log(`  ${''.padEnd(9)} one-shot call ${ms(call).trim()} ms (goal <= ${CALL_GOAL_MS} ms here; node alone is ${ms(node).trim()} ms), ${ms(call - node).trim()} ms above node; through oclif ${ms(wall(`${label} call through oclif`)).trim()} ms`)
+      const sniff = wall(`${label} sniff --read (25 calls)`)
+      const peers = ['tcpdump -nr (25 calls)', 'tshark -r (25 calls)'].filter((p) => t.has(p)).map((p) => `${p.split(' ')[0]} ${ms(wall(p)).trim()} ms (${(sniff / wall(p)).toFixed(2)}x)`)
+      console.log(`  ${''.padEnd(9)} sniff --read of 25 calls ${ms(sniff).trim()} ms, ${ms(sniff - node).trim()} ms above node; through oclif ${ms(wall(`${label} sniff --read through oclif`)).trim()} ms${peers.length > 0 ? `; ${peers.join(', ')}` : ''}`)
     }
     if (toRocket.length > 0 && rocket.ok) {
       const peer = wall(toRocket[0].name)

@@ -125,6 +125,10 @@ const LAZY = ['semver', 'ejs', 'tinyglobby', 'cli-spinners', 'node:readline', 'n
 //           in the bundle, run on first use (an error's text, DEBUG output)
 //   node:fs/promises
 //           the flag builders' file checks, and --json @file
+//   node:worker_threads
+//           sniff --read: the live capture's process attribution (a worker
+//           thread)
+//   (node:child_process, in LAZY: sniff --read starts no capture process)
 const DIRECT_LAZY = {
   '/lib/errors/handle': '@oclif/core/handle',
   '/lib/help': '@oclif/core/help',
@@ -134,7 +138,7 @@ const DIRECT_LAZY = {
   '/lib/screen': undefined,
   '/lib/ux/theme': undefined,
 }
-const DIRECT_LAZY_NAMES = ['debug', 'wrap-ansi', 'clean-stack', 'indent-string', 'node:fs/promises']
+const DIRECT_LAZY_NAMES = ['debug', 'wrap-ansi', 'clean-stack', 'indent-string', 'node:fs/promises', 'node:worker_threads']
 
 /**
  * require(one of `names`, or of an oclif file whose path ends with a key of
@@ -160,7 +164,13 @@ function lazyModules(names, files = {}) {
       })
       b.onLoad({filter: /.*/, namespace: 'rpcdiag-lazy'}, (a) => {
         const {dir, load} = a.pluginData
-        const esModule = a.path.startsWith('node:') ? false : Boolean(require(require.resolve(a.path, {paths: [dir]})).__esModule)
+        const builtin = a.path.startsWith('node:')
+        const esModule = builtin ? false : Boolean(require(require.resolve(a.path, {paths: [dir]})).__esModule)
+        // A built-in's export names are known now: an ES module importing it
+        // (esbuild's __toESM copies the names, as getters, and asks each one's
+        // descriptor) then does not load it; each name is read when used. Names
+        // a later node adds are not there (none is used that this node lacks).
+        const keys = builtin ? JSON.stringify(Object.keys(require(a.path))) : undefined
         return {
           resolveDir: dir,
           loader: 'js',
@@ -171,8 +181,13 @@ module.exports = new Proxy(function () {}.bind(), {
   apply: (_, self, args) => Reflect.apply(get(), self, args),
   construct: (_, args) => Reflect.construct(get(), args),
   has: (_, k) => k in get(),
-  ownKeys: () => Reflect.ownKeys(get()),
-  getOwnPropertyDescriptor: (_, k) => ({...Reflect.getOwnPropertyDescriptor(get(), k), configurable: true}),
+${
+  keys === undefined
+    ? `  ownKeys: () => Reflect.ownKeys(get()),
+  getOwnPropertyDescriptor: (_, k) => ({...Reflect.getOwnPropertyDescriptor(get(), k), configurable: true}),`
+    : `  ownKeys: () => (m === undefined ? ${keys} : Reflect.ownKeys(m)),
+  getOwnPropertyDescriptor: (_, k) => (m === undefined ? (${keys}.includes(k) ? {get: () => get()[k], enumerable: true, configurable: true} : undefined) : {...Reflect.getOwnPropertyDescriptor(m, k), configurable: true}),`
+}
 })
 `,
         }
