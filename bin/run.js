@@ -99,6 +99,12 @@ const direct = pjson === undefined || version !== undefined ? undefined : direct
 if (version !== undefined) {
   process.stdout.write(`${version}\n`)
 } else if (direct !== undefined) {
+  // What oclif's command.js does when it loads: stdout's reader gone (`| head`)
+  // is no error; the run goes on to its end and its own exit code.
+  process.stdout.on('error', (err) => {
+    if (err && err.code === 'EPIPE') return
+    throw err
+  })
   const {exports: command, cache} = require('./code-cache.js').requireCached(join(root, 'dist', 'direct', `${direct}.cjs`))
   if (process.env.RPCDIAG_DIRECT === 'show') process.stderr.write(`rpcdiag: direct run of ${direct} (code cache ${cache})\n`)
   // Its flags may still leave the run to oclif (a load test): then oclif's way, from the start.

@@ -4,6 +4,7 @@
 // invocation, and proof that the direct way is the one taken when nothing
 // could make oclif do more (RPCDIAG_DIRECT=show says so on stderr, with what
 // became of the bundle's V8 code cache).
+import {spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, cpSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
@@ -16,7 +17,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {callArgs, callFlags} from '../../src/call-command/index.js'
 import {parseResponses, type ServerHandle, startServer} from '../../src/rpc/index.js'
 import {loadSchema} from '../../src/rpc/proto/index.js'
-import {type Run, run} from '../helpers/built-cli.js'
+import {env as builtEnv, type Run, run} from '../helpers/built-cli.js'
 import {buildCli} from '../rpc/helpers/cli-process.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '')
@@ -313,6 +314,30 @@ describe('rpcdiag sniff, direct and through oclif', () => {
       else expect(direct.stderr.replace(SHOWN, '')).toMatch(/^rpcdiag: .* \[[A-Z_]+\]\n/)
     }, 60_000)
   }
+
+  it("stdout's reader gone before the first line (| head): no error, the run's own exit code, as through oclif", async () => {
+    /** The bin with its stdout a pipe whose reading end is closed at once: every write fails with EPIPE. */
+    const unread = (args: string[], env: NodeJS.ProcessEnv) =>
+      new Promise<{code: number | null; stderr: string}>((resolve, reject) => {
+        const child = spawn(process.execPath, [BIN, ...args], {env: {...builtEnv(), ...env}, stdio: ['ignore', 'pipe', 'pipe']})
+        child.stdout.destroy()
+        let stderr = ''
+        child.stderr.on('data', (d) => (stderr += d))
+        child.on('error', reject)
+        child.on('close', (code) => resolve({code, stderr}))
+      })
+    for (const [args, code] of [
+      [['-r', ROCKET, '-v', '-x', '--frames'], 0],
+      [['-r', TRUNCATED, '--fail-on', 'any'], 4],
+    ] as const) {
+      const direct = await unread(['sniff', ...args], {RPCDIAG_DIRECT: 'show'})
+      const oclif = await unread(['sniff', ...args], {RPCDIAG_DIRECT: '0'})
+      expect(direct.code).toBe(code)
+      expect(direct.stderr).toMatch(SHOWN)
+      expect({...direct, stderr: direct.stderr.replace(SHOWN, '')}).toEqual(oclif)
+      expect(direct.stderr).not.toContain('EPIPE')
+    }
+  }, 60_000)
 
   it('--write and --report from a direct run: the same files as through oclif', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rpcdiag-sniff-direct-'))
