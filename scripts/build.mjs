@@ -125,9 +125,9 @@ const LAZY = ['semver', 'ejs', 'tinyglobby', 'cli-spinners', 'node:readline', 'n
 //           in the bundle, run on first use (an error's text, DEBUG output)
 //   node:fs/promises
 //           the flag builders' file checks, and --json @file
-//   node:worker_threads
-//           sniff --read: the live capture's process attribution (a worker
-//           thread)
+//   node:module, node:worker_threads
+//           sniff --read: the live capture's cap addon (createRequire) and
+//           process attribution (a worker thread)
 //   (node:child_process, in LAZY: sniff --read starts no capture process)
 const DIRECT_LAZY = {
   '/lib/errors/handle': '@oclif/core/handle',
@@ -138,7 +138,7 @@ const DIRECT_LAZY = {
   '/lib/screen': undefined,
   '/lib/ux/theme': undefined,
 }
-const DIRECT_LAZY_NAMES = ['debug', 'wrap-ansi', 'clean-stack', 'indent-string', 'node:fs/promises', 'node:worker_threads']
+const DIRECT_LAZY_NAMES = ['debug', 'wrap-ansi', 'clean-stack', 'indent-string', 'node:fs/promises', 'node:module', 'node:worker_threads']
 
 /**
  * require(one of `names`, or of an oclif file whose path ends with a key of
