@@ -286,6 +286,8 @@ describe('rpcdiag sniff, direct and through oclif', () => {
     ['-T fields -e ... -E', () => ['-r', ROCKET, '-T', 'fields', '-e', 'time', '-e', 'method', '-e', 'latency', '-E', 'separator=,', '-E', 'header=y'], '', {}, 0],
     ['--format csv (the summary on stderr)', () => ['-r', ROCKET, '--format', 'csv'], '', {}, 0],
     ['-Y', () => ['-r', ROCKET, '-Y', 'latency > 1ms || err_code != 0'], '', {}, 0],
+    // The micro sign is escaped in the direct bundle's regular expression (ASCII only): it still matches.
+    ['-Y with a duration in \u00b5s', () => ['-r', ROCKET, '-Y', 'latency > 900\u00b5s', '-q'], '', {}, 0],
     ['a capture filter in words, with --port', () => ['-r', ROCKET, '--port', '12346', 'tcp', 'and', 'not', 'port', '22'], '', {}, 0],
     ['COLUMNS=60: lines fitted to the width', () => ['-r', TRUNCATED, '-v'], '', {COLUMNS: '60'}, 0],
     ['--fail-on what the capture shows', () => ['-r', TRUNCATED, '-q', '--fail-on', 'any'], '', {}, 4],
