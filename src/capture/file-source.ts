@@ -54,7 +54,7 @@ export async function openFileSource(path: string, opts: FileSourceOptions = {})
     if ((stdin as {isTTY?: boolean}).isTTY) {
       return err(new UsageError('READ_FAILED', '--read - reads a capture from stdin, but stdin is a terminal: pipe one in (tcpdump -w - | rpcdiag sniff --read -)'))
     }
-    input = {stream: stdin}
+    input = streamInput(stdin)
   } else {
     try {
       const handle = await open(path, 'r')
@@ -65,7 +65,7 @@ export async function openFileSource(path: string, opts: FileSourceOptions = {})
       }
       size = st.isFile() ? st.size : undefined
       const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK
-      input = opts.reuseMemory && st.isFile() ? {handle, chunks: new FileChunks(handle, chunkSize)} : {stream: handle.createReadStream({highWaterMark: chunkSize})}
+      input = opts.reuseMemory && st.isFile() ? {handle, chunks: new FileChunks(handle, chunkSize)} : streamInput(handle.createReadStream({highWaterMark: chunkSize}))
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code
       const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message
@@ -82,7 +82,11 @@ export async function openFileSource(path: string, opts: FileSourceOptions = {})
 }
 
 /** What a file source reads: a stream (stdin, a FIFO, or without reuseMemory), or a regular file's chunks. */
-type Input = {readonly stream: Readable} | {readonly handle: FileHandle; readonly chunks: FileChunks}
+type Input = {readonly stream: Readable; readonly iterator: AsyncIterator<Buffer>} | {readonly handle: FileHandle; readonly chunks: FileChunks}
+
+function streamInput(stream: Readable): Input {
+  return {stream, iterator: stream[Symbol.asyncIterator]()}
+}
 
 export class FileSource extends BaseCaptureSource {
   readonly timestampSource = 'file' as const
@@ -91,7 +95,6 @@ export class FileSource extends BaseCaptureSource {
   description: string
   private readonly decoder = new CaptureFileDecoder()
   private readonly chunks = new SourceChunks(this.decoder)
-  private readonly iterator: AsyncIterator<Buffer> | undefined
   private pending: CapturedPacket[] = []
   private eof = false
   private readonly programs = new Map<number, BpfProgram>()
@@ -111,7 +114,6 @@ export class FileSource extends BaseCaptureSource {
     this.matcher = this.filter === undefined ? undefined : packetMatcher(f!)
     this.counters.fileBytesRead = 0
     this.counters.fileSize = size
-    this.iterator = 'stream' in input ? input.stream[Symbol.asyncIterator]() : undefined
   }
 
   /** Read until the format and first interface are known: errors in the header come out of open. */
@@ -152,14 +154,15 @@ export class FileSource extends BaseCaptureSource {
 
   /** Read one chunk and decode it into pending. */
   private async readChunk(): Promise<Result<void, RpcDiagError>> {
-    let next: IteratorResult<Buffer>
-    // Packets handed out before are consumed once pending is empty (produce yields it before reading on).
-    const busy = this.pending.length > 0
+    const input = this.input
+    let chunk: Buffer | undefined
     try {
-      if (this.iterator !== undefined) next = await this.iterator.next()
-      else {
-        const chunk = await (this.input as {chunks: FileChunks}).chunks.take(busy)
-        next = chunk.length === 0 ? {done: true, value: undefined} : {done: false, value: chunk}
+      if ('chunks' in input) {
+        const taken = await input.chunks.take()
+        chunk = taken.length === 0 ? undefined : taken
+      } else {
+        const next = await input.iterator.next()
+        chunk = next.done ? undefined : next.value
       }
     } catch (e) {
       if (this.stopping) {
@@ -168,15 +171,16 @@ export class FileSource extends BaseCaptureSource {
       }
       return err(new RpcDiagError('READ_FAILED', `reading ${this.name} failed: ${(e as Error).message}`, {cause: e}))
     }
-    if (next.done) {
+    if (chunk === undefined) {
       this.eof = true
       return ok(undefined)
     }
-    const chunk = next.value
     this.counters.fileBytesRead! += chunk.length
     this.chunks.push(chunk, this.pending)
-    // The chunk before this one is free now (the carry left it): read on while this one's packets are used.
-    if (!busy && 'chunks' in this.input) this.input.chunks.readAhead()
+    // The chunk before this one is free now: its packets were handed out and consumed before
+    // this read (produce yields pending first), and the carry copied what it kept of it.
+    // Read on into its memory while this one's packets are used.
+    if ('chunks' in input) input.chunks.readAhead()
     return ok(undefined)
   }
 

@@ -49,19 +49,20 @@ export async function runSocketsCommand(flags: SocketsFlags, filterWords: readon
     netns = opened.value
   }
   try {
-    return await list(flags, filter.value, netns, io)
+    return await list(sockets, flags, filter.value, netns, io)
   } finally {
     netns?.close()
   }
 }
 
 async function list(
+  sockets: typeof import('../sockets/index.js'),
   flags: SocketsFlags,
   filterValue: SocketFilter,
   netns: {netDir: string | undefined; commandPrefix: readonly string[]} | undefined,
   io: SocketsIo,
 ): Promise<SocketsReport | undefined> {
-  const [sockets, render, {colorsFor}] = await Promise.all([import('../sockets/index.js'), import('../render/sockets/report.js'), import('../render/color.js')])
+  const [render, {colorsFor}] = await Promise.all([import('../render/sockets/report.js'), import('../render/color.js')])
   const opts = {
     filter: filterValue,
     unix: flags.unix,
