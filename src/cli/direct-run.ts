@@ -35,7 +35,7 @@ export interface DirectParsed {
 
 /** Where a direct run writes: the process's stdout and stderr (bin/run.js). */
 export interface DirectStreams {
-  readonly stdout: {write(text: string): unknown; readonly isTTY?: boolean}
+  readonly stdout: {write(chunk: string | Uint8Array): unknown; readonly isTTY?: boolean; readonly writableLength?: number}
   readonly stderr: {write(text: string): unknown}
 }
 

@@ -5,7 +5,7 @@ import {matchesOwners, matchesSocket, matchesUnixSocket, needsOwners, type Socke
 import {openLibc} from '../net/libc.js'
 import type {PortRange} from '../net/index.js'
 import {type OwnerScan, scanSocketOwners} from './owners.js'
-import {parseProcNet, type ProcNetSocket} from './proc-net-parse.js'
+import {ProcNetParser, type ProcNetSocket} from './proc-net-parse.js'
 import {ProcReader} from './proc-read.js'
 import {parseProcUnix} from './proc-unix-parse.js'
 import {readSystemInformation} from './si-source.js'
@@ -114,21 +114,19 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
   const notes: string[] = []
   const view: ProcNetSocket[] = []
   const listenerRaw: ProcNetSocket[] = []
-  // Bytes: the parser reads them in place, no string of the whole file.
   const proc = new ProcReader()
   if (wantInet) {
-    // One reused buffer, read in place (the parser never makes a string of the whole file).
+    // One reused buffer, read a piece at a time in place (the parser never makes a string of the file).
     // A read is synchronous: with 26,000 sockets it takes 200-1000 ms in which a live capture
     // waits, so what reads it during one (sniff --metrics) keeps to a refresh interval.
     for (const [file, protocol, family] of INET_FILES) {
       if (filter.protocols !== undefined && !filter.protocols.has(protocol)) continue
-      const text = proc.read(`${net}/${file}`)
-      if (text === undefined) {
+      const parsed = new ProcNetParser(protocol, family)
+      if (!proc.readLines(`${net}/${file}`, (bytes, length) => parsed.lines(bytes, length))) {
         // No tcp6/udp6 when the kernel runs without IPv6.
         if (family === 4) notes.push(`${net}/${file} is not readable`)
         continue
       }
-      const parsed = parseProcNet(text, protocol, family)
       if (parsed.errors.length > 0) notes.push(`${parsed.errors.length} line(s) of ${net}/${file} could not be parsed (first: ${parsed.errors[0].reason})`)
       for (const s of parsed.sockets) {
         if (s.state === 'LISTEN' && protocol === 'tcp') listenerRaw.push(s)

@@ -46,6 +46,7 @@ const COLON = 58 // ':'
 const SPACE = 32 // ' '
 const NEWLINE = 10 // '\n'
 const IPV4_HEX_DIGITS = 8
+const EMPTY = new Uint8Array(0)
 
 /** The value of one hex digit, or -1. */
 function hexDigit(c: number): number {
@@ -66,7 +67,8 @@ class LineCursor {
   /** IPv4 addresses by the 32-bit word the kernel printed: no string is made to look one up. */
   private readonly ipv4 = new Map<number, string | undefined>()
 
-  constructor(readonly bytes: Uint8Array) {}
+  /** The bytes being read: a piece of the file, reused for the next piece. */
+  bytes: Uint8Array = EMPTY
 
   skipSpaces(): void {
     while (this.pos < this.end && this.bytes[this.pos] === SPACE) this.pos++
@@ -152,64 +154,91 @@ function latin1(bytes: Uint8Array, from: number, to: number): string {
  */
 export function parseProcNet(input: Uint8Array | string, protocol: InetProtocol, family: IpFamily): ProcNetParse {
   const bytes = typeof input === 'string' ? Buffer.from(input, 'latin1') : input
-  const sockets: ProcNetSocket[] = []
-  const errors: ProcNetLineError[] = []
-  const c = new LineCursor(bytes)
-  let lineNo = 1
-  // Line 1 is the column header.
-  let start = bytes.indexOf(NEWLINE) + 1
-  if (start === 0) return {sockets, errors}
-  while (start < bytes.length) {
-    lineNo++
-    let end = bytes.indexOf(NEWLINE, start)
-    if (end < 0) end = bytes.length
-    c.pos = start
-    c.end = end
-    const lineStart = start
-    start = end + 1
-    c.skipSpaces()
-    if (c.pos === end) continue
-    // sl, then "local rem st tx:rx tr:when retrnsmt uid timeout inode"
-    while (c.pos < end && bytes[c.pos] !== COLON) c.pos++
-    c.pos++
-    if (!c.endpoint()) {
-      errors.push({line: lineNo, reason: 'bad address', text: latin1(bytes, lineStart, end)})
-      continue
+  const parser = new ProcNetParser(protocol, family)
+  parser.lines(bytes, bytes.length)
+  return parser
+}
+
+/**
+ * The same parse, fed the file a piece at a time (ProcReader.readLines): a
+ * table of 30,000 sockets is 4.5 MB, and a buffer grown to hold it whole
+ * touched 12 MB of fresh memory, ~40 ms on this machine (13 us a 4 KB page).
+ * Each piece is whole lines; the first line of the first piece is the header.
+ */
+export class ProcNetParser implements ProcNetParse {
+  readonly sockets: ProcNetSocket[] = []
+  readonly errors: ProcNetLineError[] = []
+  /** The lines seen so far (the header included). */
+  private lineNo = 0
+  private readonly c = new LineCursor()
+
+  constructor(
+    private readonly protocol: InetProtocol,
+    private readonly family: IpFamily,
+  ) {}
+
+  /** The lines in bytes[0, length): whole lines, the last one ending at length with or without its newline. */
+  lines(bytes: Uint8Array, length: number): void {
+    const {c, sockets, errors, protocol, family} = this
+    c.bytes = bytes
+    let start = 0
+    if (this.lineNo === 0) {
+      // Line 1 is the column header.
+      start = bytes.indexOf(NEWLINE) + 1
+      if (start === 0 || start > length) return
+      this.lineNo = 1
     }
-    const localAddress = c.address
-    const localPort = c.port
-    if (!c.endpoint()) {
-      errors.push({line: lineNo, reason: 'bad address', text: latin1(bytes, lineStart, end)})
-      continue
+    while (start < length) {
+      const lineNo = ++this.lineNo
+      let end = bytes.indexOf(NEWLINE, start)
+      if (end < 0 || end > length) end = length
+      c.pos = start
+      c.end = end
+      const lineStart = start
+      start = end + 1
+      c.skipSpaces()
+      if (c.pos === end) continue
+      // sl, then "local rem st tx:rx tr:when retrnsmt uid timeout inode"
+      while (c.pos < end && bytes[c.pos] !== COLON) c.pos++
+      c.pos++
+      if (!c.endpoint()) {
+        errors.push({line: lineNo, reason: 'bad address', text: latin1(bytes, lineStart, end)})
+        continue
+      }
+      const localAddress = c.address
+      const localPort = c.port
+      if (!c.endpoint()) {
+        errors.push({line: lineNo, reason: 'bad address', text: latin1(bytes, lineStart, end)})
+        continue
+      }
+      c.skipSpaces()
+      const stateCode = c.hex(SPACE)
+      c.skipSpaces()
+      const txQueue = c.hex(COLON)
+      c.pos++
+      const rxQueue = c.hex(SPACE)
+      c.skipField() // tr:tm->when
+      c.skipField() // retrnsmt
+      const uid = c.dec()
+      c.skipField() // timeout (may be negative)
+      const inode = c.dec()
+      if (Number.isNaN(stateCode) || Number.isNaN(txQueue) || Number.isNaN(rxQueue) || Number.isNaN(uid) || Number.isNaN(inode)) {
+        errors.push({line: lineNo, reason: 'bad number', text: latin1(bytes, lineStart, end)})
+        continue
+      }
+      sockets.push({
+        protocol,
+        family,
+        state: stateFromKernel(stateCode, protocol),
+        localAddress,
+        localPort,
+        peerAddress: c.address,
+        peerPort: c.port,
+        txQueue,
+        rxQueue,
+        uid,
+        inode,
+      })
     }
-    c.skipSpaces()
-    const stateCode = c.hex(SPACE)
-    c.skipSpaces()
-    const txQueue = c.hex(COLON)
-    c.pos++
-    const rxQueue = c.hex(SPACE)
-    c.skipField() // tr:tm->when
-    c.skipField() // retrnsmt
-    const uid = c.dec()
-    c.skipField() // timeout (may be negative)
-    const inode = c.dec()
-    if (Number.isNaN(stateCode) || Number.isNaN(txQueue) || Number.isNaN(rxQueue) || Number.isNaN(uid) || Number.isNaN(inode)) {
-      errors.push({line: lineNo, reason: 'bad number', text: latin1(bytes, lineStart, end)})
-      continue
-    }
-    sockets.push({
-      protocol,
-      family,
-      state: stateFromKernel(stateCode, protocol),
-      localAddress,
-      localPort,
-      peerAddress: c.address,
-      peerPort: c.port,
-      txQueue,
-      rxQueue,
-      uid,
-      inode,
-    })
   }
-  return {sockets, errors}
 }

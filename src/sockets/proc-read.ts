@@ -1,13 +1,65 @@
 import {closeSync, openSync, readSync} from 'node:fs'
 
+const NEWLINE = 10
+
 /**
- * Reads /proc files whole into one buffer that grows and is reused. A /proc
- * file says its size is 0, so readFileSync reads it in small chunks and joins
- * them: for /proc/net/tcp with 20,000 sockets (3 MB, handed out by the kernel
- * a page per read) that cost twice the CPU of reading into one buffer.
+ * Reads /proc files into one buffer that is reused. A /proc file says its
+ * size is 0, so readFileSync reads it in small chunks and joins them: for
+ * /proc/net/tcp with 20,000 sockets (3 MB, handed out by the kernel a page
+ * per read) that cost twice the CPU of reading into one buffer.
  */
 export class ProcReader {
-  private buf = Buffer.allocUnsafe(256 * 1024)
+  private buf: Buffer
+
+  /** size: the buffer's bytes to begin with (it grows only for a line longer than it, or a file read whole). */
+  constructor(size = 256 * 1024) {
+    this.buf = Buffer.allocUnsafe(size)
+  }
+
+  /**
+   * path's lines a piece at a time: each is bytes[0, length), whole lines, in
+   * the one buffer, valid until the next piece. A /proc/net table is read in
+   * 256 KB however long it is (a whole 30,000-socket table, grown into, was
+   * 12 MB of fresh memory). False when path cannot be read (a piece may have
+   * been handed out before a read failed).
+   */
+  readLines(path: string, each: (bytes: Buffer, length: number) => void): boolean {
+    let fd: number
+    try {
+      fd = openSync(path, 'r')
+    } catch {
+      return false
+    }
+    let len = 0
+    try {
+      for (;;) {
+        const n = readSync(fd, this.buf, len, this.buf.length - len, null)
+        if (n === 0) break
+        len += n
+        if (len < this.buf.length) continue
+        const whole = this.buf.lastIndexOf(NEWLINE, len - 1) + 1
+        if (whole === 0) {
+          this.grow(len) // one line longer than the buffer
+          continue
+        }
+        each(this.buf, whole)
+        this.buf.copy(this.buf, 0, whole, len)
+        len -= whole
+      }
+      if (len > 0) each(this.buf, len)
+    } catch {
+      return false
+    } finally {
+      closeSync(fd)
+    }
+    return true
+  }
+
+  private grow(len: number): void {
+    const bigger = Buffer.allocUnsafe(this.buf.length * 2)
+    this.buf.copy(bigger, 0, 0, len)
+    this.buf = bigger
+  }
 
   /** The bytes of path, valid until the next read; undefined when it cannot be read. */
   read(path: string): Buffer | undefined {
@@ -20,11 +72,7 @@ export class ProcReader {
     let len = 0
     try {
       for (;;) {
-        if (len === this.buf.length) {
-          const bigger = Buffer.allocUnsafe(this.buf.length * 2)
-          this.buf.copy(bigger, 0, 0, len)
-          this.buf = bigger
-        }
+        if (len === this.buf.length) this.grow(len)
         const n = readSync(fd, this.buf, len, this.buf.length - len, null)
         if (n === 0) break
         len += n

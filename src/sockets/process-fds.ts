@@ -42,17 +42,21 @@ function libcReader(procRoot: string, libc: LibcAccess & {ok: true}): SocketFdRe
   let open: (path: string, flags: number) => number
   let close: (fd: number) => number
   let getdents: (fd: number, buf: Buffer, size: number) => number
-  let readlinkat: (dirfd: number, path: string, buf: Buffer, size: number) => number
+  let readlinkat: (dirfd: number, path: Buffer, buf: Buffer, size: number) => number
   try {
     open = libc.fn('int open(const char *path, int flags)')
     close = libc.fn('int close(int fd)')
     getdents = libc.fn('long getdents64(int fd, uint8_t *buf, size_t size)')
-    readlinkat = libc.fn('long readlinkat(int dirfd, const char *path, uint8_t *buf, size_t size)')
+    // The fd's name goes as bytes (a NUL-terminated copy in one reused buffer): a string made of
+    // each name, and koffi's encoding of it back to bytes, were a tenth of the walk.
+    readlinkat = libc.fn('long readlinkat(int dirfd, const uint8_t *path, uint8_t *buf, size_t size)')
   } catch {
     return undefined // a glibc before 2.30 has no getdents64 wrapper
   }
   const flags = fsConstants.O_RDONLY | fsConstants.O_DIRECTORY | 0o2000000 /* O_CLOEXEC, which node:fs does not name */
   const dirents = Buffer.allocUnsafe(64 * 1024)
+  // An fd's name: at most 10 digits and the NUL.
+  const name = Buffer.alloc(16)
   // "socket:[4294967295]" and more fit; a longer link (a path) is cut short, and is not a socket.
   const link = Buffer.allocUnsafe(64)
   return {
@@ -68,16 +72,17 @@ function libcReader(procRoot: string, libc: LibcAccess & {ok: true}): SocketFdRe
           for (let at = 0; at < length; at += dirents[at + 16] | (dirents[at + 17] << 8)) {
             const nameAt = at + 19
             if (dirents[nameAt] === DOT) continue
-            let name = ''
             let fd = 0
-            for (let i = nameAt; dirents[i] !== 0; i++) {
-              name += String.fromCharCode(dirents[i])
-              fd = fd * 10 + (dirents[i] - ZERO)
+            let i = 0
+            for (; dirents[nameAt + i] !== 0 && i < name.length - 1; i++) {
+              name[i] = dirents[nameAt + i]
+              fd = fd * 10 + (dirents[nameAt + i] - ZERO)
             }
+            name[i] = 0
             const n = readlinkat(dir, name, link, link.length)
-            if (n <= SOCKET_BYTES.length || link.compare(SOCKET_BYTES, 0, SOCKET_BYTES.length, 0, SOCKET_BYTES.length) !== 0) continue
+            if (n <= SOCKET_BYTES.length || !startsWithSocket(link)) continue
             let inode = 0
-            for (let i = SOCKET_BYTES.length; i < n && link[i] !== CLOSE_BRACKET; i++) inode = inode * 10 + (link[i] - ZERO)
+            for (let j = SOCKET_BYTES.length; j < n && link[j] !== CLOSE_BRACKET; j++) inode = inode * 10 + (link[j] - ZERO)
             found(fd, inode)
           }
         }
@@ -86,6 +91,12 @@ function libcReader(procRoot: string, libc: LibcAccess & {ok: true}): SocketFdRe
       }
     },
   }
+}
+
+/** Whether link begins "socket:[" (a byte loop: Buffer.compare is a call into C++ per fd). */
+function startsWithSocket(link: Buffer): boolean {
+  for (let i = 0; i < SOCKET_BYTES.length; i++) if (link[i] !== SOCKET_BYTES[i]) return false
+  return true
 }
 
 function nodeReader(procRoot: string): SocketFdReader {

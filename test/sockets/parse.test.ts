@@ -1,12 +1,17 @@
 import fc from 'fast-check'
 import {formatIpv6} from '../../decoders/packet/ip-address.js'
-import {describe, expect, it} from 'vitest'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {withWatchDefault} from '../../src/cli/sockets-argv.js'
 import {
   decodeProcAddress,
   formatEndpoint,
   parseProcNet,
+  ProcNetParser,
+  ProcReader,
   parseProcUnix,
   parseSocketFilter,
   parseSsListeners,
@@ -171,6 +176,50 @@ describe('parseProcNet', () => {
         for (const s of r.sockets) expect(s.localPort).toBeLessThan(65_536 * 65_536)
       }),
     )
+  })
+})
+
+describe('ProcReader.readLines and ProcNetParser: a table read a piece at a time', () => {
+  // TCP with a bad line among good ones, a longer table, and one without its last newline.
+  const long = [TCP.trimEnd(), ...Array.from({length: 40}, (_, i) => TCP.split('\n')[1].replace(/ 23456 /, ` ${30_000 + i} `))].join('\n')
+  const files: Array<[string, string]> = [
+    ['the sample', TCP],
+    ['a bad line among them', TCP.replace('0100007F:C8A4 0100007F:3039', '0100006F:C8A4 0100007X:3039')],
+    ['a longer table', `${long}\n`],
+    ['no newline at the end', long],
+    ['a header only', TCP.split('\n')[0]],
+  ]
+  let dir: string
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rpcdiag-procread-'))
+  })
+  afterAll(() => rmSync(dir, {recursive: true, force: true}))
+
+  for (const [name, text] of files) {
+    it(`parses as the whole file does, with the buffer at every size: ${name}`, () => {
+      const path = join(dir, 'tcp')
+      writeFileSync(path, text, 'latin1')
+      const whole = parseProcNet(text, 'tcp', 4)
+      // Sizes from a few bytes (shorter than a line: the buffer grows) to more than the file.
+      for (let size = 1; size <= text.length + 1; size += size < 200 ? 1 : 37) {
+        const parser = new ProcNetParser('tcp', 4)
+        const pieces: number[] = []
+        const ok = new ProcReader(size).readLines(path, (bytes, length) => {
+          pieces.push(length)
+          // Each piece is whole lines: it ends at a newline or at the file's end.
+          expect(bytes[length - 1] === 10 || pieces.reduce((a, b) => a + b, 0) === Buffer.byteLength(text, 'latin1')).toBe(true)
+          parser.lines(bytes, length)
+          bytes.fill(0x58, 0, length) // the next piece overwrites this one: nothing may keep it
+        })
+        expect(ok).toBe(true)
+        expect({sockets: parser.sockets, errors: parser.errors}, `buffer of ${size}`).toEqual({sockets: whole.sockets, errors: whole.errors})
+        if (size < text.length / 2 && whole.sockets.length > 3) expect(pieces.length).toBeGreaterThan(1)
+      }
+    })
+  }
+
+  it('says a file it cannot open cannot be read', () => {
+    expect(new ProcReader().readLines(join(dir, 'missing'), () => expect.unreachable())).toBe(false)
   })
 })
 
