@@ -7,6 +7,7 @@ import type {PortRange} from '../net/index.js'
 import {type OwnerScan, scanSocketOwners} from './owners.js'
 import {ProcNetParser, type ProcNetSocket} from './proc-net-parse.js'
 import {ProcReader} from './proc-read.js'
+import {openSockDiag} from './sock-diag.js'
 import {parseProcUnix} from './proc-unix-parse.js'
 import {readSystemInformation} from './si-source.js'
 import type {InetProtocol, IpFamily, PidMissing, ProcessInfo, SocketOwner, SocketRow, UnixSocketRow} from './types.js'
@@ -34,6 +35,12 @@ export interface CollectOptions {
   readonly netDir?: string
   /** Run ss (listen backlogs) under this command, e.g. nsenter into the namespace of netDir. */
   readonly commandPrefix?: readonly string[]
+  /**
+   * Read this machine's tables over netlink (sock_diag.ts; default true): only
+   * when procRoot and netDir are not given, and /proc/net is read for any
+   * table the kernel will not dump. false: /proc/net only (to compare the two).
+   */
+  readonly netlink?: boolean
   /** Find the processes owning the sockets (default true; always with a --pid/--process filter): the walk of every fd is the costly part. */
   readonly owners?: boolean
 }
@@ -115,28 +122,47 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
   const view: ProcNetSocket[] = []
   const listenerRaw: ProcNetSocket[] = []
   const proc = new ProcReader()
+  // Over netlink when the tables are this machine's own (no --netns, no other /proc), as ss reads them.
+  const libc = opts.netlink !== false && opts.procRoot === undefined && opts.netDir === undefined && wantInet ? await openLibc() : undefined
+  const diag = libc === undefined ? undefined : openSockDiag(libc)
+  // Listener backlog limits, when netlink gave every TCP table read (else ss is asked).
+  let diagBacklogs: Map<number, number> | undefined = typeof diag === 'object' ? new Map() : undefined
   if (wantInet) {
-    // One reused buffer, read a piece at a time in place (the parser never makes a string of the file).
-    // A read is synchronous: with 26,000 sockets it takes 200-1000 ms in which a live capture
-    // waits, so what reads it during one (sniff --metrics) keeps to a refresh interval.
     for (const [file, protocol, family] of INET_FILES) {
       if (filter.protocols !== undefined && !filter.protocols.has(protocol)) continue
-      const parsed = new ProcNetParser(protocol, family)
-      if (!proc.readLines(`${net}/${file}`, (bytes, length) => parsed.lines(bytes, length))) {
-        // No tcp6/udp6 when the kernel runs without IPv6.
-        if (family === 4) notes.push(`${net}/${file} is not readable`)
-        continue
+      const table = typeof diag === 'object' ? diag.dump(protocol, family) : undefined
+      let sockets: readonly ProcNetSocket[]
+      if (typeof table === 'object') {
+        sockets = table.sockets
+        for (const [inode, backlog] of table.backlogs) diagBacklogs?.set(inode, backlog)
+      } else {
+        if (protocol === 'tcp') diagBacklogs = undefined
+        // One reused buffer, read a piece at a time in place (the parser never makes a string of the file).
+        // A read is synchronous: with 26,000 sockets it takes 100-1000 ms in which a live capture
+        // waits, so what reads it during one (sniff --metrics) keeps to a refresh interval.
+        const parsed = new ProcNetParser(protocol, family)
+        if (!proc.readLines(`${net}/${file}`, (bytes, length) => parsed.lines(bytes, length))) {
+          // No tcp6/udp6 when the kernel runs without IPv6.
+          if (family === 4) notes.push(`${net}/${file} is not readable`)
+          continue
+        }
+        if (parsed.errors.length > 0) notes.push(`${parsed.errors.length} line(s) of ${net}/${file} could not be parsed (first: ${parsed.errors[0].reason})`)
+        sockets = parsed.sockets
       }
-      if (parsed.errors.length > 0) notes.push(`${parsed.errors.length} line(s) of ${net}/${file} could not be parsed (first: ${parsed.errors[0].reason})`)
-      for (const s of parsed.sockets) {
+      for (const s of sockets) {
         if (s.state === 'LISTEN' && protocol === 'tcp') listenerRaw.push(s)
         if (matchesSocket(s, filter)) view.push(s)
       }
     }
   }
+  if (typeof diag === 'object') diag.close()
   // Started before the owner scan so ss runs on the other core meanwhile; only when a listener is shown.
   const backlogs: Promise<ListenBacklogs> | undefined =
-    opts.backlog !== false && view.some((s) => s.state === 'LISTEN' && s.protocol === 'tcp') ? readListenBacklogs({commandPrefix: opts.commandPrefix}) : undefined
+    opts.backlog === false || !view.some((s) => s.state === 'LISTEN' && s.protocol === 'tcp')
+      ? undefined
+      : diagBacklogs !== undefined
+        ? Promise.resolve({backlogs: diagBacklogs})
+        : readListenBacklogs({commandPrefix: opts.commandPrefix})
   const unixRaw = opts.unix ? parseProcUnix(proc.read(`${net}/unix`)?.toString('utf8') ?? 'header\n') : undefined
   if (opts.unix && unixRaw !== undefined && unixRaw.errors.length > 0) notes.push(`${unixRaw.errors.length} line(s) of ${net}/unix could not be parsed`)
   const unixView = unixRaw?.sockets.filter((u) => matchesUnixSocket(u, filter)) ?? []
@@ -152,7 +178,7 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
     for (const u of unixView) if (u.inode !== 0) wanted.add(u.inode)
   }
   // Nothing to attribute, nothing to scan: the walk is the costly part.
-  const scan: OwnerScan = wanted.size > 0 ? scanSocketOwners({procRoot: root, wanted, libc: await openLibc()}) : {owners: new Map(), processes: new Map(), hiddenUids: new Set(), unreadable: 0}
+  const scan: OwnerScan = wanted.size > 0 ? scanSocketOwners({procRoot: root, wanted, libc: libc ?? (await openLibc())}) : {owners: new Map(), processes: new Map(), hiddenUids: new Set(), unreadable: 0}
   if (scan.unreadable > 0) notes.push(`the sockets of ${scan.unreadable} process(es) of other users cannot be attributed without root`)
 
   const b = backlogs === undefined ? undefined : await backlogs

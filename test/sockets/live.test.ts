@@ -12,11 +12,13 @@ import {
   buildReport,
   collectSockets,
   diffSockets,
+  openSockDiag,
   groupByListener,
   type SocketRow,
   SocketIndex,
   summarizeSockets,
 } from '../../src/sockets/index.js'
+import {openLibc} from '../../src/net/libc.js'
 import {collectUntil, find, listen, OWN_COMM, type Peer, spawnPeer, timeWaitConnections} from './helpers.js'
 
 // One scene of real sockets on 127.0.0.1, built once: this process and child
@@ -191,6 +193,51 @@ describe('states, pids and processes from the kernel tables', () => {
     const theirs = t.unix!.find((u) => u.path === unixPeerPath)!
     expect(theirs).toMatchObject({state: 'LISTEN', pid: unixPeer.child.pid, process: 'sockpeer'})
     expect(theirs.inode).toBeGreaterThan(0)
+  })
+})
+
+describe('the tables over netlink (sock_diag), as ss reads them', () => {
+  const scenePorts = () => [reading.port, closing.port, deaf.port, sink.info.port!, blocked.info.port!, udpPort, ...(v6 ? [v6.port] : [])].map((p) => ({from: p, to: p}))
+  const key = (r: SocketRow) => `${r.protocol}${r.family} ${r.localAddress}:${r.localPort} ${r.peerAddress}:${r.peerPort} ${r.inode}`
+
+  it('dumps every table here, with each listener\'s backlog limit', async () => {
+    const diag = openSockDiag(await openLibc())
+    if (typeof diag === 'string') expect.fail(`no sock_diag here: ${diag}`)
+    try {
+      const tcp4 = diag.dump('tcp', 4)
+      const udp4 = diag.dump('udp', 4)
+      if (typeof tcp4 === 'string' || typeof udp4 === 'string') expect.fail(`dump refused: ${String(tcp4)} ${String(udp4)}`)
+      const listener = tcp4.sockets.find((s) => s.localPort === blocked.info.port && s.state === 'LISTEN')!
+      expect(listener).toMatchObject({localAddress: '127.0.0.1', peerAddress: '0.0.0.0', peerPort: 0, txQueue: 0})
+      expect(tcp4.backlogs.get(listener.inode)).toBe(1)
+      expect(tcp4.sockets.some((s) => s.localPort === closing.port && s.state === 'TIME-WAIT') || tcp4.sockets.some((s) => s.peerPort === closing.port && s.state === 'TIME-WAIT')).toBe(true)
+      expect(udp4.sockets.find((s) => s.localPort === udpPort)).toMatchObject({state: 'UNCONN', localAddress: '127.0.0.1'})
+      if (v6) {
+        const tcp6 = diag.dump('tcp', 6)
+        if (typeof tcp6 === 'string') expect.fail(`tcp6 dump refused: ${tcp6}`)
+        expect(tcp6.sockets.find((s) => s.localPort === v6!.port)).toMatchObject({family: 6, state: 'LISTEN', localAddress: '::1', peerAddress: '::'})
+      }
+    } finally {
+      diag.close()
+    }
+  })
+
+  it('gives the same rows as /proc/net and ss: states, queues, backlogs, owners, v4 and v6, TCP and UDP', async () => {
+    // The scene is still, but a socket may change between two reads: a few tries, each read both ways.
+    let netlinkRows: SocketRow[] = []
+    let procRows: SocketRow[] = []
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const filter = {ports: scenePorts()}
+      const viaNetlink = await collectSockets({filter})
+      const viaProc = await collectSockets({filter, netlink: false})
+      netlinkRows = [...viaNetlink.sockets, ...viaNetlink.listeners].sort((a, b) => key(a).localeCompare(key(b)))
+      procRows = [...viaProc.sockets, ...viaProc.listeners].sort((a, b) => key(a).localeCompare(key(b)))
+      if (JSON.stringify(netlinkRows) === JSON.stringify(procRows)) break
+    }
+    expect(netlinkRows).toEqual(procRows)
+    const states = new Set(netlinkRows.map((r) => `${r.protocol} ${r.state}`))
+    for (const st of ['tcp LISTEN', 'tcp ESTABLISHED', 'tcp CLOSE-WAIT', 'tcp TIME-WAIT', 'tcp SYN-SENT', 'udp UNCONN', 'udp ESTABLISHED']) expect(states).toContain(st)
+    expect(netlinkRows.find((r) => r.state === 'LISTEN' && r.localPort === blocked.info.port)).toMatchObject({sendQ: 1})
   })
 })
 

@@ -1,0 +1,165 @@
+import {endianness} from 'node:os'
+import {getSystemErrorName} from 'node:util'
+
+import {formatIpv6} from '../../decoders/packet/ip-address.js'
+import type {LibcAccess} from '../net/libc.js'
+import type {ProcNetSocket} from './proc-net-parse.js'
+import {stateFromKernel} from './states.js'
+import type {InetProtocol, IpFamily} from './types.js'
+
+/**
+ * The kernel's socket tables over netlink (sock_diag, what `ss` reads), in
+ * place of the text of /proc/net/tcp, tcp6, udp and udp6: the same sockets,
+ * as binary records the kernel does not format and we do not parse. With
+ * 30,000 sockets the /proc read and parse took ~110 ms here, the dump ~35
+ * (bench/sockets.ts). It also says what /proc cannot: a listener's accept
+ * backlog limit (inet_diag's idiag_wqueue, ss's Send-Q of a LISTEN row), which
+ * otherwise took a run of `ss` beside us.
+ *
+ * The socket, send and recv calls go through koffi (openLibc); the messages
+ * are linux/netlink.h, linux/sock_diag.h and linux/inet_diag.h.
+ */
+export interface SockDiag {
+  /**
+   * One table, in the kernel's order, as parseProcNet gives /proc/net/<file>;
+   * backlogs: each TCP listener's backlog limit by inode. An errno name when
+   * the kernel would not dump it (udp_diag not loaded: ENOENT), for the caller
+   * to read /proc instead.
+   */
+  dump(protocol: InetProtocol, family: IpFamily): SockDiagTable | string
+  close(): void
+}
+
+export interface SockDiagTable {
+  readonly sockets: ProcNetSocket[]
+  readonly backlogs: Map<number, number>
+}
+
+const AF_INET = 2
+const AF_INET6 = 10
+const AF_NETLINK = 16
+const SOCK_DGRAM = 2
+const SOCK_CLOEXEC = 0o2000000
+const NETLINK_SOCK_DIAG = 4
+const SOCK_DIAG_BY_FAMILY = 20
+const NLM_F_REQUEST = 0x1
+const NLM_F_DUMP = 0x300
+const NLMSG_ERROR = 2
+const NLMSG_DONE = 3
+const IPPROTO: Record<InetProtocol, number> = {tcp: 6, udp: 17}
+const TCP_LISTEN = 10
+
+/** struct nlmsghdr: u32 len, u16 type, u16 flags, u32 seq, u32 pid (host order). */
+const NLMSG_HDRLEN = 16
+/** struct inet_diag_req_v2: u8 family, u8 protocol, u8 ext, u8 pad, u32 states, struct inet_diag_sockid (48). */
+const REQ_LEN = NLMSG_HDRLEN + 56
+/**
+ * struct inet_diag_msg: u8 family, state, timer, retrans; inet_diag_sockid
+ * (be16 sport, be16 dport, be32 src[4], be32 dst[4], u32 if, u32 cookie[2]);
+ * u32 expires, rqueue, wqueue, uid, inode.
+ */
+const MSG_LEN = 72
+const SPORT = 4
+const DPORT = 6
+const SRC = 8
+const DST = 24
+const RQUEUE = 56
+const WQUEUE = 60
+const UID = 64
+const INODE = 68
+
+const LITTLE_ENDIAN = endianness() === 'LE'
+
+/** A netlink socket to the kernel's sock_diag, or why not (not Linux, no koffi, a kernel without it). */
+export function openSockDiag(libc: LibcAccess): SockDiag | string {
+  if (!libc.ok) return libc.why
+  const {koffi} = libc
+  let socket: (domain: number, type: number, protocol: number) => number
+  let send: (fd: number, buf: Buffer, len: number, flags: number) => number
+  let recv: (fd: number, buf: Buffer, len: number, flags: number) => number
+  let close: (fd: number) => number
+  try {
+    socket = libc.fn('int socket(int domain, int type, int protocol)')
+    send = libc.fn('long send(int fd, const uint8_t *buf, size_t len, int flags)')
+    recv = libc.fn('long recv(int fd, uint8_t *buf, size_t len, int flags)')
+    close = libc.fn('int close(int fd)')
+  } catch (e) {
+    return (e as Error).message
+  }
+  const fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG)
+  if (fd < 0) return getSystemErrorName(-koffi.errno())
+  const req = Buffer.alloc(REQ_LEN)
+  // A dump fills each read with as many records as fit (ss reads 32 KB at a time).
+  const buf = Buffer.allocUnsafe(64 * 1024)
+  const words = new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2)
+  const halves = new Uint16Array(buf.buffer, buf.byteOffset, buf.length >>> 1)
+  const ipv4 = new Map<number, string>()
+  let seq = 0
+  return {
+    dump(protocol, family) {
+      req.fill(0)
+      const u32 = (at: number, v: number) => (LITTLE_ENDIAN ? req.writeUInt32LE(v, at) : req.writeUInt32BE(v, at))
+      const u16 = (at: number, v: number) => (LITTLE_ENDIAN ? req.writeUInt16LE(v, at) : req.writeUInt16BE(v, at))
+      u32(0, REQ_LEN)
+      u16(4, SOCK_DIAG_BY_FAMILY)
+      u16(6, NLM_F_REQUEST | NLM_F_DUMP)
+      u32(8, ++seq)
+      req[NLMSG_HDRLEN] = family === 4 ? AF_INET : AF_INET6
+      req[NLMSG_HDRLEN + 1] = IPPROTO[protocol]
+      u32(NLMSG_HDRLEN + 4, 0xffffffff) // every state
+      if (send(fd, req, REQ_LEN, 0) !== REQ_LEN) return getSystemErrorName(-koffi.errno())
+      const sockets: ProcNetSocket[] = []
+      const backlogs = new Map<number, number>()
+      for (;;) {
+        const n = recv(fd, buf, buf.length, 0)
+        if (n < 0) return getSystemErrorName(-koffi.errno())
+        if (n === 0) return 'EOF'
+        // Records are 4-byte aligned in a buffer that starts aligned: read as host-order words.
+        for (let at = 0; at + NLMSG_HDRLEN <= n; ) {
+          const len = words[at >>> 2]
+          const type = halves[(at >>> 1) + 2]
+          if (len < NLMSG_HDRLEN || at + len > n) return 'EPROTO'
+          if (type === NLMSG_DONE) return {sockets, backlogs}
+          // struct nlmsgerr: int error (negative errno), then the request.
+          if (type === NLMSG_ERROR) return getSystemErrorName(words[(at + NLMSG_HDRLEN) >>> 2] | 0 || -5)
+          if (type === SOCK_DIAG_BY_FAMILY && len >= NLMSG_HDRLEN + MSG_LEN) {
+            const p = at + NLMSG_HDRLEN
+            const v4 = buf[p] === AF_INET
+            const state = stateFromKernel(buf[p + 1], protocol)
+            const listening = protocol === 'tcp' && buf[p + 1] === TCP_LISTEN
+            const inode = words[(p + INODE) >>> 2]
+            const rqueue = words[(p + RQUEUE) >>> 2]
+            const wqueue = words[(p + WQUEUE) >>> 2]
+            if (listening) backlogs.set(inode, wqueue)
+            sockets.push({
+              protocol,
+              family,
+              state,
+              localAddress: v4 ? ipv4Text(buf, p + SRC, ipv4) : formatIpv6(buf, p + SRC),
+              localPort: (buf[p + SPORT] << 8) | buf[p + SPORT + 1],
+              peerAddress: v4 ? ipv4Text(buf, p + DST, ipv4) : formatIpv6(buf, p + DST),
+              peerPort: (buf[p + DPORT] << 8) | buf[p + DPORT + 1],
+              // As /proc/net/tcp has them: a listener's tx_queue is 0 there (its limit is wqueue here).
+              txQueue: listening ? 0 : wqueue,
+              rxQueue: rqueue,
+              uid: words[(p + UID) >>> 2],
+              inode,
+            })
+          }
+          at += (len + 3) & ~3
+        }
+      }
+    },
+    close() {
+      close(fd)
+    },
+  }
+}
+
+/** a.b.c.d of the 4 bytes at `at`, one string per address (a table of loopback sockets has a handful). */
+function ipv4Text(b: Uint8Array, at: number, cache: Map<number, string>): string {
+  const key = ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0
+  let text = cache.get(key)
+  if (text === undefined) cache.set(key, (text = `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`))
+  return text
+}
