@@ -1,5 +1,6 @@
 import {type DirectOutcome, type DirectStreams, runDirect} from '../cli/direct-run.js'
 import {fromSsFlags, withWatchDefault} from '../cli/sockets-argv.js'
+import {keepYoungGenerationSmall} from '../cli/young-generation.js'
 import {writeJsonLine} from '../render/json-chunks.js'
 import {socketsArgs, socketsFlags} from './flags.js'
 import {runSocketsCommand} from './run-sockets-command.js'
@@ -27,7 +28,11 @@ export function run(argv: string[], bin: string, out: DirectStreams): Promise<Di
       },
       json: {print: writeJsonLine},
       leaveToOclif: (flags) => flags.watch !== undefined || flags.netns !== undefined,
-      run: (_args, flags, io, parsed) => runSocketsCommand(flags, parsed.words, {...io, json: parsed.json, logJson: (json) => writeJsonLine(out.stdout, json)}),
+      run: (_args, flags, io, parsed) => {
+        // One snapshot, its rows alive until printed (src/cli/young-generation.ts).
+        keepYoungGenerationSmall()
+        return runSocketsCommand(flags, parsed.words, {...io, json: parsed.json, logJson: (json) => writeJsonLine(out.stdout, json)})
+      },
     },
     argv,
     bin,
