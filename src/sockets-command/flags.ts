@@ -9,8 +9,10 @@ import {portFlag} from '../cli/port-flag.js'
 // command would bring all of oclif into the direct run's bundle.
 
 // The filter is any number of words (ss takes them so; the command is not strict): read in order from the parse's raw tokens.
+// Never from stdin, where oclif looks for an argument left out when stdin is a pipe: it read
+// (and so took from a script's next command) what it then did not use, waiting up to 10 ms for it.
 export const socketsArgs = {
-  filter: Args.string({description: "ss's filter: [state STATE]... [EXPRESSION], e.g. state close-wait '( sport = :12346 )'"}),
+  filter: Args.string({description: "ss's filter: [state STATE]... [EXPRESSION], e.g. state close-wait '( sport = :12346 )'", ignoreStdin: true}),
 }
 
 export const socketsFlags = {

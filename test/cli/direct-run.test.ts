@@ -4,7 +4,7 @@
 // invocation, and proof that the direct way is the one taken when nothing
 // could make oclif do more (RPCDIAG_DIRECT=show says so on stderr, with what
 // became of the bundle's V8 code cache).
-import {spawn} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, cpSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
@@ -258,6 +258,16 @@ describe('rpcdiag sockets, direct and through oclif', () => {
     expect(typed.stderr).toBe('rpcdiag: direct run of sockets (code cache used)\nrpcdiag: sockets left to oclif\n')
     expect(JSON.parse(typed.stdout).sockets[0].localPort).toBe(Number(port()))
   })
+
+  it('leaves standard input unread, both ways: the filter is words on the command line (ss reads no stdin)', () => {
+    // oclif reads an argument left out from a piped stdin (waiting up to 10 ms for it), and the
+    // words of the filter never looked at what it read: a script's next command lost that input.
+    for (const direct of ['show', '0']) {
+      const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" sockets --port ${port()} -l --json && cat`], {input: 'for the next command\n', env: {...builtEnv(), RPCDIAG_DIRECT: direct}, encoding: 'utf8', timeout: 60_000})
+      expect(r.status, r.stderr).toBe(0)
+      expect(r.stdout.endsWith('}\nfor the next command\n'), `RPCDIAG_DIRECT=${direct}: ${r.stdout.slice(-80)}`).toBe(true)
+    }
+  }, 120_000)
 
   it('sockets declares what the direct run parses: its flags, its argument, not strict, --json', async () => {
     const Sockets = (await import('../../commands/sockets.js')).default
