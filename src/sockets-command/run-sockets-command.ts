@@ -62,7 +62,11 @@ async function list(
   netns: {netDir: string | undefined; commandPrefix: readonly string[]} | undefined,
   io: SocketsIo,
 ): Promise<SocketsReport | undefined> {
-  const [render, {colorsFor}] = await Promise.all([import('../render/sockets/report.js'), import('../render/color.js')])
+  // The renderers (chalk and the tables) only when there is text to print: --json prints none.
+  const renderer = async () => {
+    const [render, {colorsFor}] = await Promise.all([import('../render/sockets/report.js'), import('../render/color.js')])
+    return {render, colors: colorsFor(process.stdout, process.env, colorChoice(flags))}
+  }
   const opts = {
     filter: filterValue,
     unix: flags.unix,
@@ -72,13 +76,14 @@ async function list(
     netDir: netns?.netDir,
     commandPrefix: netns?.commandPrefix,
   }
-  const colors = colorsFor(process.stdout, process.env, colorChoice(flags))
   const renderOpts = {inet: opts.inet, extended: flags.extended}
 
   if (flags.watch === undefined) {
     const {report} = await sockets.socketsReport(opts)
+    if (io.json) return report
+    const {render, colors} = await renderer()
     // One write: 20,000 rows as 20,000 log calls cost more than collecting them.
-    if (!io.json) io.log(render.renderSocketsReport(report, colors, renderOpts).join('\n'))
+    io.log(render.renderSocketsReport(report, colors, renderOpts).join('\n'))
     return report
   }
 
@@ -87,6 +92,7 @@ async function list(
   const seconds = interval.value / 1000
   const stop = untilSignal()
   const tty = process.stdout.isTTY === true
+  const {render, colors} = await renderer()
   try {
     await sockets.watchSockets({...opts, intervalMs: interval.value, count: flags.count, signal: stop.signal}, (t) => {
       const frame: SocketsWatchJson = {...t.report, tick: t.tick, changes: t.changes, ...(opts.unix ? {unixChanges: t.unixChanges} : {})}
