@@ -53,6 +53,15 @@ function jsonOn(argv: readonly string[]): boolean {
 export type DirectOutcome = {readonly leftToOclif: true} | {readonly leftToOclif: false; readonly exit: number | undefined}
 
 /**
+ * util.format(line), as oclif's ux.stdout prints it: a string alone comes back
+ * as it is (no % is read without arguments), so only anything else is formatted,
+ * which spares a one-shot call compiling util.format (~1.5 ms).
+ */
+function formatLine(line: unknown): string {
+  return typeof line === 'string' ? line : format(line)
+}
+
+/**
  * A command run as oclif's run() would run it, without loading oclif's Config
  * (its plugins, hooks and manifest) or the rest of oclif: bin/run.js takes this
  * way only when none of that could change what happens (no help flag, no
@@ -93,8 +102,8 @@ export async function runDirect<A extends Interfaces.ArgInput, F extends Interfa
   let json = command.json !== undefined && jsonOn(argv)
   // oclif's log and logToStderr print nothing under --json.
   const io: CommandIo = {
-    log: (line) => json || out.stdout.write(`${format(line)}\n`),
-    logToStderr: (line) => json || out.stderr.write(`${format(line)}\n`),
+    log: (line) => json || out.stdout.write(`${formatLine(line)}\n`),
+    logToStderr: (line) => json || out.stderr.write(`${formatLine(line)}\n`),
     error: (message, opts) => {
       throw new Errors.CLIError(message, opts)
     },
