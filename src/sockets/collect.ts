@@ -184,26 +184,17 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
   const b = backlogs === undefined ? undefined : await backlogs
   if (b?.unavailable !== undefined) notes.push(`listen backlog unknown (Send-Q of LISTEN rows): ${b.unavailable}`)
 
+  // The table's sockets are their rows (proc-net-parse.ts): owners and a listener's backlog filled in place.
   const toRow = (s: ProcNetSocket): SocketRow => {
-    const owners = scan.owners.get(s.inode) ?? []
-    const listening = s.state === 'LISTEN' && s.protocol === 'tcp'
-    return {
-      protocol: s.protocol,
-      family: s.family,
-      state: s.state,
-      localAddress: s.localAddress,
-      localPort: s.localPort,
-      peerAddress: s.peerAddress,
-      peerPort: s.peerPort,
-      recvQ: s.rxQueue,
-      sendQ: listening ? (b?.backlogs.get(s.inode) ?? null) : s.txQueue,
-      inode: s.inode,
-      uid: s.uid,
-      pid: owners[0]?.pid ?? null,
-      process: owners[0]?.process ?? null,
-      owners,
-      pidMissing: pidMissing(s.inode, owners, s.uid, scan),
+    const owners = scan.owners.get(s.inode)
+    if (owners !== undefined) {
+      s.owners = owners
+      s.pid = owners[0].pid
+      s.process = owners[0].process
     }
+    if (s.state === 'LISTEN' && s.protocol === 'tcp') s.sendQ = b?.backlogs.get(s.inode) ?? null
+    s.pidMissing = pidMissing(s.inode, s.owners, s.uid, scan)
+    return s
   }
   const ownerFilter = needsOwners(filter)
   const sockets: SocketRow[] = []

@@ -6,9 +6,11 @@ import {execFile} from 'node:child_process'
  * /proc/net/tcp shows how many connections wait in a listener's accept queue
  * (rx_queue) but not how many may wait: sk_max_ack_backlog is only reported
  * over netlink (inet_diag's idiag_wqueue), which is what ss shows as the
- * Send-Q of a LISTEN socket. Node has no netlink sockets, so this asks ss for
- * the listeners only (the state filter runs in the kernel, so it stays quick
- * with 20,000 connections open). Without ss the limit is simply unknown.
+ * Send-Q of a LISTEN socket. collectSockets reads it there itself
+ * (sock-diag.ts); where it cannot (another namespace, no koffi, a kernel
+ * without sock_diag), this asks ss for the listeners only (the state filter
+ * runs in the kernel, so it stays quick with 20,000 connections open).
+ * Without ss the limit is simply unknown.
  */
 export interface ListenBacklogs {
   readonly backlogs: Map<number, number>

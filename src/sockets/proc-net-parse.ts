@@ -1,6 +1,6 @@
 import {cachedAddressDecoder} from './proc-addr.js'
 import {stateFromKernel} from './states.js'
-import type {InetProtocol, IpFamily, SocketState} from './types.js'
+import type {InetProtocol, IpFamily, SocketOwner, SocketRow, SocketState} from './types.js'
 
 /**
  * One line of /proc/net/tcp, tcp6, udp or udp6 (net/ipv4/tcp_ipv4.c
@@ -12,20 +12,33 @@ import type {InetProtocol, IpFamily, SocketState} from './types.js'
  * tx_queue is write_seq - snd_una for TCP (bytes not yet acknowledged), the
  * send buffer memory for UDP. rx_queue is rcv_nxt - copied_seq for TCP (bytes
  * not yet read), the accept queue length on a listener, the receive buffer
- * memory for UDP. All of them are hex.
+ * memory for UDP. All of them are hex: rx_queue is the row's recvQ, tx_queue
+ * its sendQ.
+ *
+ * Each socket comes as the row it becomes, in its key order (SocketRow, what
+ * --json prints), its owner fields empty: collectSockets fills them in place
+ * (noOwner()). A second object per socket, copied from the first, was 30,000
+ * more objects promoted to the old generation with 30,000 sockets open.
  */
-export interface ProcNetSocket {
-  readonly protocol: InetProtocol
-  readonly family: IpFamily
-  readonly state: SocketState
-  readonly localAddress: string
-  readonly localPort: number
-  readonly peerAddress: string
-  readonly peerPort: number
-  readonly txQueue: number
-  readonly rxQueue: number
-  readonly uid: number
-  readonly inode: number
+export type ProcNetSocket = {-readonly [K in keyof SocketRow]: SocketRow[K]}
+
+const NO_OWNERS: readonly SocketOwner[] = Object.freeze([])
+
+/** A table's socket, its owner not looked for yet. */
+export function tableSocket(
+  protocol: InetProtocol,
+  family: IpFamily,
+  state: SocketState,
+  localAddress: string,
+  localPort: number,
+  peerAddress: string,
+  peerPort: number,
+  recvQ: number,
+  sendQ: number,
+  inode: number,
+  uid: number,
+): ProcNetSocket {
+  return {protocol, family, state, localAddress, localPort, peerAddress, peerPort, recvQ, sendQ, inode, uid, pid: null, process: null, owners: NO_OWNERS, pidMissing: null}
 }
 
 export interface ProcNetLineError {
@@ -226,19 +239,7 @@ export class ProcNetParser implements ProcNetParse {
         errors.push({line: lineNo, reason: 'bad number', text: latin1(bytes, lineStart, end)})
         continue
       }
-      sockets.push({
-        protocol,
-        family,
-        state: stateFromKernel(stateCode, protocol),
-        localAddress,
-        localPort,
-        peerAddress: c.address,
-        peerPort: c.port,
-        txQueue,
-        rxQueue,
-        uid,
-        inode,
-      })
+      sockets.push(tableSocket(protocol, family, stateFromKernel(stateCode, protocol), localAddress, localPort, c.address, c.port, rxQueue, txQueue, inode, uid))
     }
   }
 }

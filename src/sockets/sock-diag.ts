@@ -3,7 +3,7 @@ import {getSystemErrorName} from 'node:util'
 
 import {formatIpv6} from '../../decoders/packet/ip-address.js'
 import type {LibcAccess} from '../net/libc.js'
-import type {ProcNetSocket} from './proc-net-parse.js'
+import {type ProcNetSocket, tableSocket} from './proc-net-parse.js'
 import {stateFromKernel} from './states.js'
 import type {InetProtocol, IpFamily} from './types.js'
 
@@ -131,20 +131,22 @@ export function openSockDiag(libc: LibcAccess): SockDiag | string {
             const rqueue = words[(p + RQUEUE) >>> 2]
             const wqueue = words[(p + WQUEUE) >>> 2]
             if (listening) backlogs.set(inode, wqueue)
-            sockets.push({
-              protocol,
-              family,
-              state,
-              localAddress: v4 ? ipv4Text(buf, p + SRC, ipv4) : formatIpv6(buf, p + SRC),
-              localPort: (buf[p + SPORT] << 8) | buf[p + SPORT + 1],
-              peerAddress: v4 ? ipv4Text(buf, p + DST, ipv4) : formatIpv6(buf, p + DST),
-              peerPort: (buf[p + DPORT] << 8) | buf[p + DPORT + 1],
-              // As /proc/net/tcp has them: a listener's tx_queue is 0 there (its limit is wqueue here).
-              txQueue: listening ? 0 : wqueue,
-              rxQueue: rqueue,
-              uid: words[(p + UID) >>> 2],
-              inode,
-            })
+            // As /proc/net/tcp has them: a listener's tx_queue is 0 there (its limit is wqueue here).
+            sockets.push(
+              tableSocket(
+                protocol,
+                family,
+                state,
+                v4 ? ipv4Text(buf, p + SRC, ipv4) : formatIpv6(buf, p + SRC),
+                (buf[p + SPORT] << 8) | buf[p + SPORT + 1],
+                v4 ? ipv4Text(buf, p + DST, ipv4) : formatIpv6(buf, p + DST),
+                (buf[p + DPORT] << 8) | buf[p + DPORT + 1],
+                rqueue,
+                listening ? 0 : wqueue,
+                inode,
+                words[(p + UID) >>> 2],
+              ),
+            )
           }
           at += (len + 3) & ~3
         }

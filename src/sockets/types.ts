@@ -60,7 +60,8 @@ export interface SocketRow {
   /**
    * As ss shows it. TCP: bytes written and not yet acknowledged by the peer;
    * on a LISTEN socket, the accept backlog limit (null when it could not be
-   * read: it is only available over netlink, which rpcdiag reads through ss).
+   * read: it is only available over netlink, which rpcdiag reads itself,
+   * sock-diag.ts, or else through ss).
    * UDP: send buffer memory in use. null when the source has no queues.
    */
   readonly sendQ: number | null

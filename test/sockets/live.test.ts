@@ -208,7 +208,7 @@ describe('the tables over netlink (sock_diag), as ss reads them', () => {
       const udp4 = diag.dump('udp', 4)
       if (typeof tcp4 === 'string' || typeof udp4 === 'string') expect.fail(`dump refused: ${String(tcp4)} ${String(udp4)}`)
       const listener = tcp4.sockets.find((s) => s.localPort === blocked.info.port && s.state === 'LISTEN')!
-      expect(listener).toMatchObject({localAddress: '127.0.0.1', peerAddress: '0.0.0.0', peerPort: 0, txQueue: 0})
+      expect(listener).toMatchObject({localAddress: '127.0.0.1', peerAddress: '0.0.0.0', peerPort: 0, sendQ: 0})
       expect(tcp4.backlogs.get(listener.inode)).toBe(1)
       expect(tcp4.sockets.some((s) => s.localPort === closing.port && s.state === 'TIME-WAIT') || tcp4.sockets.some((s) => s.peerPort === closing.port && s.state === 'TIME-WAIT')).toBe(true)
       expect(udp4.sockets.find((s) => s.localPort === udpPort)).toMatchObject({state: 'UNCONN', localAddress: '127.0.0.1'})

@@ -95,14 +95,17 @@ describe('/proc/net addresses', () => {
   })
 })
 
+/** What a table's socket holds before collectSockets looks for its owner. */
+const unowned = {pid: null, process: null, owners: [], pidMissing: null}
+
 describe('parseProcNet', () => {
   it('reads states, queues, uid and inode of each TCP line', () => {
     const {sockets, errors} = parseProcNet(TCP, 'tcp', 4)
     expect(errors).toEqual([])
     expect(sockets).toEqual([
-      {protocol: 'tcp', family: 4, state: 'LISTEN', localAddress: '127.0.0.1', localPort: 12_345, peerAddress: '0.0.0.0', peerPort: 0, txQueue: 0, rxQueue: 2, uid: 1000, inode: 23_456},
-      {protocol: 'tcp', family: 4, state: 'ESTABLISHED', localAddress: '127.0.0.1', localPort: 12_345, peerAddress: '127.0.0.1', peerPort: 51_362, txQueue: 7, rxQueue: 5, uid: 1000, inode: 23_457},
-      {protocol: 'tcp', family: 4, state: 'TIME-WAIT', localAddress: '127.0.0.1', localPort: 51_364, peerAddress: '127.0.0.1', peerPort: 12_345, txQueue: 0, rxQueue: 0, uid: 0, inode: 0},
+      {protocol: 'tcp', family: 4, state: 'LISTEN', localAddress: '127.0.0.1', localPort: 12_345, peerAddress: '0.0.0.0', peerPort: 0, recvQ: 2, sendQ: 0, inode: 23_456, uid: 1000, ...unowned},
+      {protocol: 'tcp', family: 4, state: 'ESTABLISHED', localAddress: '127.0.0.1', localPort: 12_345, peerAddress: '127.0.0.1', peerPort: 51_362, recvQ: 5, sendQ: 7, inode: 23_457, uid: 1000, ...unowned},
+      {protocol: 'tcp', family: 4, state: 'TIME-WAIT', localAddress: '127.0.0.1', localPort: 51_364, peerAddress: '127.0.0.1', peerPort: 12_345, recvQ: 0, sendQ: 0, inode: 0, uid: 0, ...unowned},
     ])
   })
 
@@ -117,7 +120,7 @@ describe('parseProcNet', () => {
 
   it('calls an unconnected UDP socket UNCONN and a connected one ESTABLISHED', () => {
     const {sockets} = parseProcNet(UDP, 'udp', 4)
-    expect(sockets.map((s) => [s.state, s.localPort, s.rxQueue])).toEqual([
+    expect(sockets.map((s) => [s.state, s.localPort, s.recvQ])).toEqual([
       ['UNCONN', 68, 0x340],
       ['ESTABLISHED', 40_960, 0],
     ])
