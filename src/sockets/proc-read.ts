@@ -24,64 +24,60 @@ export class ProcReader {
    * been handed out before a read failed).
    */
   readLines(path: string, each: (bytes: Buffer, length: number) => void): boolean {
+    return this.readWith(path, each) !== undefined
+  }
+
+  /** The bytes of path, valid until the next read; undefined when it cannot be read. */
+  read(path: string): Buffer | undefined {
+    const len = this.readWith(path)
+    return len === undefined ? undefined : this.buf.subarray(0, len)
+  }
+
+  /**
+   * Reads path into the buffer. With each, whole lines are handed to it
+   * whenever the buffer is full, and the rest at the end; without, the buffer
+   * grows to hold the file. The length left in the buffer, or undefined when
+   * path cannot be read.
+   */
+  private readWith(path: string, each?: (bytes: Buffer, length: number) => void): number | undefined {
     let fd: number
     try {
       fd = openSync(path, 'r')
     } catch {
-      return false
+      return undefined
     }
     let len = 0
     try {
       for (;;) {
+        if (len === this.buf.length) {
+          const whole = each === undefined ? 0 : this.buf.lastIndexOf(NEWLINE, len - 1) + 1
+          if (whole === 0) {
+            this.grow(len) // read whole, or one line longer than the buffer
+          } else {
+            each!(this.buf, whole)
+            this.buf.copy(this.buf, 0, whole, len)
+            len -= whole
+          }
+        }
         const n = readSync(fd, this.buf, len, this.buf.length - len, null)
         if (n === 0) break
         len += n
-        if (len < this.buf.length) continue
-        const whole = this.buf.lastIndexOf(NEWLINE, len - 1) + 1
-        if (whole === 0) {
-          this.grow(len) // one line longer than the buffer
-          continue
-        }
-        each(this.buf, whole)
-        this.buf.copy(this.buf, 0, whole, len)
-        len -= whole
       }
-      if (len > 0) each(this.buf, len)
+      if (each !== undefined && len > 0) {
+        each(this.buf, len)
+        len = 0
+      }
     } catch {
-      return false
+      return undefined
     } finally {
       closeSync(fd)
     }
-    return true
+    return len
   }
 
   private grow(len: number): void {
     const bigger = Buffer.allocUnsafe(this.buf.length * 2)
     this.buf.copy(bigger, 0, 0, len)
     this.buf = bigger
-  }
-
-  /** The bytes of path, valid until the next read; undefined when it cannot be read. */
-  read(path: string): Buffer | undefined {
-    let fd: number
-    try {
-      fd = openSync(path, 'r')
-    } catch {
-      return undefined
-    }
-    let len = 0
-    try {
-      for (;;) {
-        if (len === this.buf.length) this.grow(len)
-        const n = readSync(fd, this.buf, len, this.buf.length - len, null)
-        if (n === 0) break
-        len += n
-      }
-    } catch {
-      return undefined
-    } finally {
-      closeSync(fd)
-    }
-    return this.buf.subarray(0, len)
   }
 }
