@@ -60,8 +60,9 @@ export function withWatchDefault(argv: readonly string[]): string[] {
  * ss's flags in rpcdiag's terms: -tanp is --tcp (all, numeric and processes
  * are what rpcdiag always shows), -lntu is --listen --tcp --udp, -e adds uid
  * and inode. A lone -p or -n is ss's too, unless a value follows (then it is
- * --port PORT or --count N, as before). ss letters that need netlink
- * (-o, -m, -i...) are refused with the reason.
+ * --port PORT or --count N, as before). ss letters for what netlink adds to
+ * each socket on request (-o, -m, -i...: rpcdiag asks for the sockets only)
+ * are refused with the reason.
  */
 export function fromSsFlags(argv: readonly string[]): Result<string[], UsageError> {
   const out: string[] = []
@@ -95,7 +96,7 @@ export function fromSsFlags(argv: readonly string[]): Result<string[], UsageErro
       const missing = letters.filter((l) => l in SS_MISSING)
       if (missing.length > 0) {
         const what = missing.map((l) => `-${l} (${SS_MISSING[l]})`).join(', ')
-        return err(new UsageError('BAD_FLAGS', `ss ${what}: rpcdiag reads /proc/net, which does not have that; ss reads it over netlink`, {hint: 'run ss itself for that'}))
+        return err(new UsageError('BAD_FLAGS', `ss ${what}: rpcdiag reads the socket tables without that; ss asks netlink for it beside each socket`, {hint: 'run ss itself for that'}))
       }
       if (letters.every((l) => l in SS_LETTERS)) {
         for (const l of letters) if (SS_LETTERS[l] !== '') out.push(SS_LETTERS[l])

@@ -225,7 +225,7 @@ function peg$parse(input, options) {
   const peg$e16 = peg$literalExpectation("=", false);
   const peg$e17 = peg$literalExpectation("not", false);
   const peg$e18 = peg$otherExpectation("a state phrase out of place");
-  const peg$e19 = peg$otherExpectation("an ss condition /proc cannot answer");
+  const peg$e19 = peg$otherExpectation("an ss condition rpcdiag's tables cannot answer");
   const peg$e20 = peg$literalExpectation("dev", false);
   const peg$e21 = peg$literalExpectation("fwmark", false);
   const peg$e22 = peg$literalExpectation("cgroup", false);
@@ -273,7 +273,7 @@ function peg$parse(input, options) {
   function peg$f9(t) {    return {kind: 'not', expr: t}  }
   function peg$f10(side, op, port) {    return {kind: 'port', side: side === 'sport' ? 'src' : 'dst', op: op ?? 'eq', port}  }
   function peg$f11(side, op, host) {    return {kind: 'host', side, negate: op === 'ne', host}  }
-  function peg$f12(word) {    error(`ss's "${word}" needs netlink: /proc/net, which rpcdiag reads, does not say it; run ss itself for that`)  }
+  function peg$f12(word) {    error(`ss's "${word}" needs netlink's extras: ss asks for them beside each socket, rpcdiag reads the sockets only; run ss itself for that`)  }
   function peg$f13() {    error('state and exclude go first, before the expression, as in ss: state close-wait sport = :12346')  }
   function peg$f14() {    return 'ge'  }
   function peg$f15() {    return 'le'  }

@@ -163,6 +163,6 @@ describe("ss's flags", () => {
   it('ss letters that need netlink are refused with the reason', async () => {
     const r = await runCli(['-tanpo'])
     expect(r.code).toBe(2)
-    expect(r.stderr).toBe('rpcdiag: ss -o (timers): rpcdiag reads /proc/net, which does not have that; ss reads it over netlink [BAD_FLAGS]\nhint: run ss itself for that\n')
+    expect(r.stderr).toBe('rpcdiag: ss -o (timers): rpcdiag reads the socket tables without that; ss asks netlink for it beside each socket [BAD_FLAGS]\nhint: run ss itself for that\n')
   })
 })
