@@ -1,6 +1,6 @@
 import {type DirectOutcome, type DirectStreams, runDirect} from '../cli/direct-run.js'
 import {fromSsFlags, withWatchDefault} from '../cli/sockets-argv.js'
-import {keepYoungGenerationSmall} from '../cli/young-generation.js'
+import {keepYoungGenerationSmall} from '../net/young-generation.js'
 import {writeJsonLine} from '../render/json-chunks.js'
 import {socketsArgs, socketsFlags} from './flags.js'
 import {runSocketsCommand} from './run-sockets-command.js'
@@ -29,7 +29,7 @@ export function run(argv: string[], bin: string, out: DirectStreams): Promise<Di
       json: {print: writeJsonLine},
       leaveToOclif: (flags) => flags.watch !== undefined || flags.netns !== undefined,
       run: (_args, flags, io, parsed) => {
-        // One snapshot, its rows alive until printed (src/cli/young-generation.ts).
+        // One snapshot, its rows alive until printed (src/net/young-generation.ts).
         keepYoungGenerationSmall()
         return runSocketsCommand(flags, parsed.words, {...io, json: parsed.json, logJson: (json) => writeJsonLine(out.stdout, json)})
       },
