@@ -48,6 +48,11 @@ const NLMSG_ERROR = 2
 const NLMSG_DONE = 3
 const IPPROTO: Record<InetProtocol, number> = {tcp: 6, udp: 17}
 const TCP_LISTEN = 10
+const SOL_SOCKET = 1
+/** SO_RCVTIMEO_OLD, a struct timeval of two longs (x86_64, arm64). */
+const SO_RCVTIMEO = 20
+/** How long one read of a dump may wait: the kernel answers in microseconds. */
+const RECV_TIMEOUT_S = 2
 
 /** struct nlmsghdr: u32 len, u16 type, u16 flags, u32 seq, u32 pid (host order). */
 const NLMSG_HDRLEN = 16
@@ -78,16 +83,27 @@ export function openSockDiag(libc: LibcAccess): SockDiag | string {
   let send: (fd: number, buf: Buffer, len: number, flags: number) => number
   let recv: (fd: number, buf: Buffer, len: number, flags: number) => number
   let close: (fd: number) => number
+  let setsockopt: (fd: number, level: number, name: number, value: Buffer, size: number) => number
   try {
     socket = libc.fn('int socket(int domain, int type, int protocol)')
     send = libc.fn('long send(int fd, const uint8_t *buf, size_t len, int flags)')
     recv = libc.fn('long recv(int fd, uint8_t *buf, size_t len, int flags)')
     close = libc.fn('int close(int fd)')
+    setsockopt = libc.fn('int setsockopt(int fd, int level, int name, const uint8_t *value, uint32_t size)')
   } catch (e) {
     return (e as Error).message
   }
   const fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG)
   if (fd < 0) return getSystemErrorName(-koffi.errno())
+  // A dump the kernel never finishes must not hang the run: a read that waits RECV_TIMEOUT_S
+  // fails (EAGAIN), and that table is read from /proc instead.
+  const timeout = Buffer.alloc(16) // struct timeval: s64 tv_sec, s64 tv_usec
+  if (LITTLE_ENDIAN) timeout.writeBigInt64LE(BigInt(RECV_TIMEOUT_S), 0)
+  else timeout.writeBigInt64BE(BigInt(RECV_TIMEOUT_S), 0)
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout, timeout.length) < 0) {
+    close(fd)
+    return getSystemErrorName(-koffi.errno())
+  }
   const req = Buffer.alloc(REQ_LEN)
   // A dump fills each read with as many records as fit (ss reads 32 KB at a time).
   const buf = Buffer.allocUnsafe(64 * 1024)
