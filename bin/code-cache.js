@@ -11,7 +11,8 @@
 // The build writes the cache after training runs of the bundle (for call:
 // calls to a server that echoes the request, and to a closed port: flags
 // parsed, .proto loaded, body encoded, answer decoded and printed, connect
-// refused, error printed; for sockets: a table and a --json of one port), so
+// refused, error printed; for sockets: a table and a --json of one port; for
+// sniff: a 25-call capture read as lines, as --json and as -T fields), so
 // it holds the compiled code of what a run does, not only of what loading
 // runs: V8 neither parses the source nor compiles those
 // functions again (bench/startup.ts).

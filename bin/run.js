@@ -107,7 +107,7 @@ if (version !== undefined) {
   })
   const {exports: command, cache} = require('./code-cache.js').requireCached(join(root, 'dist', 'direct', `${direct}.cjs`))
   if (process.env.RPCDIAG_DIRECT === 'show') process.stderr.write(`rpcdiag: direct run of ${direct} (code cache ${cache})\n`)
-  // Its flags may still leave the run to oclif (a load test): then oclif's way, from the start.
+  // Its flags may still leave the run to oclif (a load test, a live capture, sockets --watch): then oclif's way, from the start.
   command.run(argv.slice(1), pjson.oclif.bin, {stdout: process.stdout, stderr: process.stderr}).then(async (outcome) => {
     // Done, and its output drained: exit now (with its failure's code), as
     // oclif's handle() does after a failure, rather than by the event loop

@@ -4,8 +4,8 @@ import type {SniffSummary} from '../src/sniff/index.js'
 
 /**
  * `rpcdiag sniff`: capture (live, or from a pcap/pcapng file) and decode TinyPB
- * calls. The pipeline lives in src/capture (openCapture -> runCapture ->
- * SniffSession), the output in src/render/sniff-*; the wiring is
+ * calls. The pipeline is openCapture (src/capture) -> runCapture ->
+ * SniffSession (src/sniff), the output is src/render/sniff/; the wiring is
  * src/sniff-command (flags, sniffOptions, runSniffCommand), which bin/run.js
  * also runs directly, without oclif's Config, for a file read when nothing
  * could change what oclif would do (src/cli/direct-run.ts). oclif's global

@@ -176,7 +176,7 @@ function lazyModules(names, files = {}) {
           loader: 'js',
           contents: `let m
 const get = () => (m ??= require(${JSON.stringify(load)}))
-module.exports = new Proxy(function () {}.bind(), {
+${keys === undefined ? '' : `const names = ${keys}\n`}module.exports = new Proxy(function () {}.bind(), {
   get: (_, k) => (k === '__esModule' ? ${esModule} : get()[k]),
   apply: (_, self, args) => Reflect.apply(get(), self, args),
   construct: (_, args) => Reflect.construct(get(), args),
@@ -185,8 +185,8 @@ ${
   keys === undefined
     ? `  ownKeys: () => Reflect.ownKeys(get()),
   getOwnPropertyDescriptor: (_, k) => ({...Reflect.getOwnPropertyDescriptor(get(), k), configurable: true}),`
-    : `  ownKeys: () => (m === undefined ? ${keys} : Reflect.ownKeys(m)),
-  getOwnPropertyDescriptor: (_, k) => (m === undefined ? (${keys}.includes(k) ? {get: () => get()[k], enumerable: true, configurable: true} : undefined) : {...Reflect.getOwnPropertyDescriptor(m, k), configurable: true}),`
+    : `  ownKeys: () => (m === undefined ? [...names] : Reflect.ownKeys(m)),
+  getOwnPropertyDescriptor: (_, k) => (m === undefined ? (names.includes(k) ? {get: () => get()[k], enumerable: true, configurable: true} : undefined) : {...Reflect.getOwnPropertyDescriptor(m, k), configurable: true}),`
 }
 })
 `,

@@ -3,10 +3,15 @@
 // files beside their own (sniff's socket-table worker, the HTML report's
 // page, the cap addon): the URL of the command's bundle in dist/commands/,
 // the same sources built beside those files, so each finds them where it
-// would under oclif. Worked out on first use only (node:url is not loaded
+// would under oclif. Worked out on first use, once (node:url is not loaded
 // otherwise: ~1.5 ms of every run).
+let url
 export const rpcdiag_direct_import_meta = {
   get url() {
-    return require('node:url').pathToFileURL(require('node:path').join(__dirname, '..', 'commands', require('node:path').basename(__filename))).href
+    if (url === undefined) {
+      const {basename, join} = require('node:path')
+      url = require('node:url').pathToFileURL(join(__dirname, '..', 'commands', basename(__filename))).href
+    }
+    return url
   },
 }

@@ -20,7 +20,7 @@ export class FileChunks {
 
   constructor(
     private readonly handle: FileHandle,
-    private readonly size: number,
+    size: number,
   ) {
     this.buffers = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)]
   }

@@ -4,6 +4,7 @@ import {Errors, Flags, type Interfaces, Parser} from '@oclif/core'
 
 import type {CommandIo} from './command-io.js'
 import {errorLine, formatErrorLine} from './error-line.js'
+import type {JsonOut} from '../render/json-chunks.js'
 
 /** A command as its direct run needs it: its id, argument and flag definitions, and its wiring. */
 export interface DirectCommand<A extends Interfaces.ArgInput, F extends Interfaces.FlagInput> {
@@ -35,7 +36,7 @@ export interface DirectParsed {
 
 /** Where a direct run writes: the process's stdout and stderr (bin/run.js). */
 export interface DirectStreams {
-  readonly stdout: {write(chunk: string | Uint8Array): unknown; readonly isTTY?: boolean; readonly writableLength?: number}
+  readonly stdout: JsonOut & {readonly isTTY?: boolean}
   readonly stderr: {write(text: string): unknown}
 }
 

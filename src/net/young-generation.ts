@@ -35,7 +35,7 @@ export function capYoungGeneration(cap = YOUNG_GENERATION_CAP): () => void {
     const atCap = size >= cap
     if (atCap === pinned) return
     pinned = atCap
-    setFlagsFromString(`--semi-space-growth-factor=${atCap ? 1 : V8_GROWTH_FACTOR}`)
+    setGrowthFactor(atCap ? 1 : V8_GROWTH_FACTOR)
   }
   check()
   const observer = new PerformanceObserver((list) => {
@@ -62,13 +62,26 @@ function newSpaceSize(): number | undefined {
  * capture is the other way round (sniff --read: 19% slower), and a call's new
  * space never grows, so only `sockets` calls this, in its direct run.
  *
- * A flag enters V8's flag hash, which a code cache must match: this runs after
- * the direct run's bundle is loaded from its cache, and the factor is put back
- * first thing at exit, since the build writes that cache at the exit of runs
- * of the bundle (bin/code-cache.js): written under the changed hash, every
- * later run rejected it.
+ * It runs after the direct run's bundle is loaded from its code cache (the
+ * flag enters V8's flag hash, which a cache must match).
  */
 export function keepYoungGenerationSmall(): void {
-  setFlagsFromString('--semi-space-growth-factor=1')
+  setGrowthFactor(1)
+}
+
+let restoredAtExit = false
+
+/**
+ * V8's growth factor for the new space, put back to V8's own first thing at
+ * exit. A flag enters V8's flag hash, which a code cache must match, and the
+ * build writes a direct run's cache at the exit of training runs of its bundle
+ * (bin/code-cache.js): written under a changed hash, every later run rejected
+ * it (a `sockets` run changes it at once; a `sniff --read` once its new space
+ * reaches the cap).
+ */
+function setGrowthFactor(factor: number): void {
+  setFlagsFromString(`--semi-space-growth-factor=${factor}`)
+  if (restoredAtExit) return
+  restoredAtExit = true
   process.prependOnceListener('exit', () => setFlagsFromString(`--semi-space-growth-factor=${V8_GROWTH_FACTOR}`))
 }

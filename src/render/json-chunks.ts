@@ -101,11 +101,12 @@ export function writeJsonLine(out: JsonOut, json: unknown): void {
     at = 0
     if (out.writableLength !== 0) buf = Buffer.allocUnsafe(CHUNK_BYTES)
   }
+  // Whether piece fits in what is left of the buffer: counted only when the bound says it might not.
+  const fits = (piece: string): boolean => at + piece.length * MAX_BYTES_PER_UNIT <= buf.length || at + Buffer.byteLength(piece, 'utf8') <= buf.length
   jsonPieces(json, (piece) => {
-    // Counted only when the bound says it might not fit.
-    if (at + piece.length * MAX_BYTES_PER_UNIT > buf.length && at + Buffer.byteLength(piece, 'utf8') > buf.length) flush()
-    if (at + piece.length * MAX_BYTES_PER_UNIT > buf.length && at + Buffer.byteLength(piece, 'utf8') > buf.length) out.write(piece)
-    else at += buf.write(piece, at, 'utf8')
+    if (!fits(piece)) flush()
+    if (fits(piece)) at += buf.write(piece, at, 'utf8')
+    else out.write(piece) // longer than a chunk: as it is, in its place
   })
   if (at + 1 > buf.length) flush()
   buf[at++] = 0x0a // '\n'

@@ -10,7 +10,7 @@
 //   const session = new SniffSession((e) => events.push(e), {serverPorts: [12345]})
 //   await runCapture({source: opened.value.source, session, tickMs: 250})   // until source.stop()
 //   const summary = session.finish()
-//   // render: src/render/sniff-index.js: SniffHumanRenderer(e) lines, renderSniffSummary(summary),
+//   // render: src/render/sniff/index.js: SniffHumanRenderer(e) lines, renderSniffSummary(summary),
 //   // renderSniffHistogram(session.stats.latencyHistogram()); CaptureTimeFormat(() => session.baseSec) for times.
 
 import {type CapturedPacket, decodeCapturedPacketReusing, type PacketError, SegmentSlot} from '../../decoders/packet/index.js'

@@ -232,7 +232,8 @@ export class SniffSession implements ReassemblySink<ConnState> {
       // Nearly always the first bytes decide, of a connection that kept nothing yet: decided on
       // the capture's own memory and fed from it, with no copy, probe or replay (a connection per
       // call paid for those on every call).
-      if (d.undecided.length === 0 && c.dir((dir ^ 1) as Dir).undecided.length === 0) {
+      const nothingKept = d.undecided.length === 0 && c.dir((dir ^ 1) as Dir).undecided.length === 0
+      if (nothingKept) {
         const p = detectProtocol(this.wholeOf(bytes), {streamStart: d.probeFromStart, final: false, maxFrame: this.maxFrame}, bytes.byteOffset, bytes.byteOffset + bytes.length)
         if (p !== undefined) {
           c.protocol = p
@@ -244,7 +245,8 @@ export class SniffSession implements ReassemblySink<ConnState> {
       d.undecided.push({t, bytes: copy})
       d.probe ??= new TcpBuffer(512)
       d.probe.append(copy)
-      if (!this.detect(c, dir, false)) return
+      // With nothing kept before, the probe holds just these bytes, which were looked at above.
+      if (nothingKept || !this.detect(c, dir, false)) return
       this.replay(c)
       return
     }

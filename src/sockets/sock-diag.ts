@@ -1,7 +1,6 @@
-import {endianness} from 'node:os'
 import {getSystemErrorName} from 'node:util'
 
-import {formatIpv6} from '../../decoders/packet/ip-address.js'
+import {formatIpv4, formatIpv6} from '../../decoders/packet/ip-address.js'
 import type {LibcAccess} from '../net/libc.js'
 import {type ProcNetSocket, tableSocket} from './proc-net-parse.js'
 import {stateFromKernel} from './states.js'
@@ -73,8 +72,6 @@ const WQUEUE = 60
 const UID = 64
 const INODE = 68
 
-const LITTLE_ENDIAN = endianness() === 'LE'
-
 /** A netlink socket to the kernel's sock_diag, or why not (not Linux, no koffi, a kernel without it). */
 export function openSockDiag(libc: LibcAccess): SockDiag | string {
   if (!libc.ok) return libc.why
@@ -97,32 +94,31 @@ export function openSockDiag(libc: LibcAccess): SockDiag | string {
   if (fd < 0) return getSystemErrorName(-koffi.errno())
   // A dump the kernel never finishes must not hang the run: a read that waits RECV_TIMEOUT_S
   // fails (EAGAIN), and that table is read from /proc instead.
-  const timeout = Buffer.alloc(16) // struct timeval: s64 tv_sec, s64 tv_usec
-  if (LITTLE_ENDIAN) timeout.writeBigInt64LE(BigInt(RECV_TIMEOUT_S), 0)
-  else timeout.writeBigInt64BE(BigInt(RECV_TIMEOUT_S), 0)
+  // struct timeval: s64 tv_sec, s64 tv_usec, in host order as every field below.
+  const timeout = Buffer.from(new BigInt64Array([BigInt(RECV_TIMEOUT_S), 0n]).buffer)
   if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout, timeout.length) < 0) {
     close(fd)
     return getSystemErrorName(-koffi.errno())
   }
-  const req = Buffer.alloc(REQ_LEN)
+  // Messages are host-order words at 4-byte aligned offsets: written and read through views.
+  const reqWords = new Uint32Array(REQ_LEN >>> 2)
+  const reqHalves = new Uint16Array(reqWords.buffer)
+  const req = Buffer.from(reqWords.buffer)
   // A dump fills each read with as many records as fit (ss reads 32 KB at a time).
   const buf = Buffer.allocUnsafe(64 * 1024)
   const words = new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2)
   const halves = new Uint16Array(buf.buffer, buf.byteOffset, buf.length >>> 1)
-  const ipv4 = new Map<number, string>()
   let seq = 0
   return {
     dump(protocol, family) {
-      req.fill(0)
-      const u32 = (at: number, v: number) => (LITTLE_ENDIAN ? req.writeUInt32LE(v, at) : req.writeUInt32BE(v, at))
-      const u16 = (at: number, v: number) => (LITTLE_ENDIAN ? req.writeUInt16LE(v, at) : req.writeUInt16BE(v, at))
-      u32(0, REQ_LEN)
-      u16(4, SOCK_DIAG_BY_FAMILY)
-      u16(6, NLM_F_REQUEST | NLM_F_DUMP)
-      u32(8, ++seq)
+      // The rest of the request (the socket id: any) stays zero.
+      reqWords[0] = REQ_LEN
+      reqHalves[2] = SOCK_DIAG_BY_FAMILY
+      reqHalves[3] = NLM_F_REQUEST | NLM_F_DUMP
+      reqWords[2] = ++seq
       req[NLMSG_HDRLEN] = family === 4 ? AF_INET : AF_INET6
       req[NLMSG_HDRLEN + 1] = IPPROTO[protocol]
-      u32(NLMSG_HDRLEN + 4, 0xffffffff) // every state
+      reqWords[(NLMSG_HDRLEN + 4) >>> 2] = 0xffffffff // every state
       if (send(fd, req, REQ_LEN, 0) !== REQ_LEN) return getSystemErrorName(-koffi.errno())
       const sockets: ProcNetSocket[] = []
       const backlogs = new Map<number, number>()
@@ -130,7 +126,7 @@ export function openSockDiag(libc: LibcAccess): SockDiag | string {
         const n = recv(fd, buf, buf.length, 0)
         if (n < 0) return getSystemErrorName(-koffi.errno())
         if (n === 0) return 'EOF'
-        // Records are 4-byte aligned in a buffer that starts aligned: read as host-order words.
+        // Records are 4-byte aligned in a buffer that starts aligned.
         for (let at = 0; at + NLMSG_HDRLEN <= n; ) {
           const len = words[at >>> 2]
           const type = halves[(at >>> 1) + 2]
@@ -153,9 +149,9 @@ export function openSockDiag(libc: LibcAccess): SockDiag | string {
                 protocol,
                 family,
                 state,
-                v4 ? ipv4Text(buf, p + SRC, ipv4) : formatIpv6(buf, p + SRC),
+                v4 ? formatIpv4(buf, p + SRC) : formatIpv6(buf, p + SRC),
                 (buf[p + SPORT] << 8) | buf[p + SPORT + 1],
-                v4 ? ipv4Text(buf, p + DST, ipv4) : formatIpv6(buf, p + DST),
+                v4 ? formatIpv4(buf, p + DST) : formatIpv6(buf, p + DST),
                 (buf[p + DPORT] << 8) | buf[p + DPORT + 1],
                 rqueue,
                 listening ? 0 : wqueue,
@@ -174,10 +170,3 @@ export function openSockDiag(libc: LibcAccess): SockDiag | string {
   }
 }
 
-/** a.b.c.d of the 4 bytes at `at`, one string per address (a table of loopback sockets has a handful). */
-function ipv4Text(b: Uint8Array, at: number, cache: Map<number, string>): string {
-  const key = ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0
-  let text = cache.get(key)
-  if (text === undefined) cache.set(key, (text = `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`))
-  return text
-}

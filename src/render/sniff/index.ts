@@ -2,7 +2,7 @@
 export {colorsFor} from '../color.js'
 export {CaptureTimeFormat, flowText} from './format.js'
 export {durationText} from '../../stats/duration.js'
-export {fitLine, fittedWidth, outputWidth, wrapLine} from '../fit-width.js'
+export {fittedWidth} from '../fit-width.js'
 export {CSV_LAYOUT, DEFAULT_FIELDS, type FieldsLayout, FieldsRenderer, parseFieldOptions, resolveFieldList, TSHARK_FIELDS, TSV_LAYOUT} from './fields-output.js'
 export {renderFindings} from './findings.js'
 export {payloadLines, SniffHumanRenderer, type SniffHumanOptions} from './human.js'

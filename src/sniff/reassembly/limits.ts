@@ -1,5 +1,5 @@
 // The default memory limits of sniff's reassembly, in a module of their own:
-// `commands/sniff.ts` shows them in --help without loading the reassembler.
+// sniff's flags (src/sniff-command/flags.ts) show them in --help without loading the reassembler.
 
 /** sniff --buffer-limit, per connection: out-of-order bytes held, and the largest frame accepted. */
 export const DEFAULT_MAX_HELD_BYTES = 16 * 1024 * 1024
