@@ -171,14 +171,14 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
   const localPorts = new Set<number>()
   for (const s of view) localPorts.add(s.localPort)
   const listenersShown = listenerRaw.filter((l) => localPorts.has(l.localPort))
-  const wanted = new Set<number>()
+  const wanted: number[] = []
   if (opts.owners !== false || needsOwners(filter)) {
-    for (const s of view) if (s.inode !== 0) wanted.add(s.inode)
-    for (const s of listenersShown) if (s.inode !== 0) wanted.add(s.inode)
-    for (const u of unixView) if (u.inode !== 0) wanted.add(u.inode)
+    for (const s of view) if (s.inode !== 0) wanted.push(s.inode)
+    for (const s of listenersShown) if (s.inode !== 0) wanted.push(s.inode)
+    for (const u of unixView) if (u.inode !== 0) wanted.push(u.inode)
   }
   // Nothing to attribute, nothing to scan: the walk is the costly part.
-  const scan: OwnerScan = wanted.size > 0 ? scanSocketOwners({procRoot: root, wanted, libc: libc ?? (await openLibc())}) : {owners: new Map(), processes: new Map(), hiddenUids: new Set(), unreadable: 0}
+  const scan: OwnerScan = wanted.length > 0 ? scanSocketOwners({procRoot: root, wanted, libc: libc ?? (await openLibc())}) : {owners: new Map(), processes: new Map(), hiddenUids: new Set(), unreadable: 0}
   if (scan.unreadable > 0) notes.push(`the sockets of ${scan.unreadable} process(es) of other users cannot be attributed without root`)
 
   const b = backlogs === undefined ? undefined : await backlogs
@@ -187,7 +187,7 @@ export async function collectSockets(opts: CollectOptions = {}): Promise<SocketT
   // The table's sockets are their rows (proc-net-parse.ts): owners and a listener's backlog filled in place.
   const toRow = (s: ProcNetSocket): SocketRow => {
     const owners = scan.owners.get(s.inode)
-    if (owners !== undefined) {
+    if (owners !== undefined && owners.length > 0) {
       s.owners = owners
       s.pid = owners[0].pid
       s.process = owners[0].process

@@ -16,8 +16,12 @@ import type {ProcessInfo, SocketOwner} from './types.js'
  * (the thread-pool hop costs more than the call itself).
  */
 export interface OwnerScan {
-  /** inode -> the processes holding it, in pid order. */
-  readonly owners: Map<number, SocketOwner[]>
+  /**
+   * inode -> the processes holding it, in pid order. With `wanted`, every
+   * wanted inode is a key, and one no process was found holding maps to an
+   * empty list.
+   */
+  readonly owners: Map<number, readonly SocketOwner[]>
   /** The processes that hold at least one of the wanted sockets. */
   readonly processes: Map<number, ProcessInfo>
   /** uids of processes whose fd table could not be read (another user, not root). */
@@ -30,7 +34,7 @@ export interface OwnerScanOptions {
   /** Default /proc. */
   readonly procRoot?: string
   /** Only record these inodes (all sockets when absent). */
-  readonly wanted?: ReadonlySet<number>
+  readonly wanted?: Iterable<number>
   /** glibc through koffi (openLibc), for reading the fd tables (process-fds.ts); Node's fs without it. */
   readonly libc?: LibcAccess
 }
@@ -40,31 +44,44 @@ function isPidName(name: string): boolean {
   return c >= 48 && c <= 57
 }
 
+/** A wanted inode no owner has been found for yet (shared: it is never written to). */
+const NONE: readonly SocketOwner[] = Object.freeze([])
+
 export function scanSocketOwners(opts: OwnerScanOptions = {}): OwnerScan {
   const root = opts.procRoot ?? '/proc'
-  const wanted = opts.wanted
-  const owners = new Map<number, Array<{pid: number; process: string; fd: number}>>()
-  const ownerPids = new Set<number>()
+  // One map is both the test of what is wanted and the owners found, and an owner's entry is made
+  // whole when found (its process read then, once per process): no set beside the map, no second
+  // pass to fill in names.
+  const owners = new Map<number, readonly SocketOwner[]>()
+  const onlyWanted = opts.wanted !== undefined
+  if (opts.wanted !== undefined) for (const inode of opts.wanted) owners.set(inode, NONE)
+  const processes = new Map<number, ProcessInfo>()
   const hiddenUids = new Set<number>()
   let unreadable = 0
   let pids: string[]
   try {
     pids = readdirSync(root).filter(isPidName)
   } catch {
-    return {owners, processes: new Map(), hiddenUids, unreadable}
+    return {owners, processes, hiddenUids, unreadable}
   }
   const reader = socketFdReader(root, opts.libc)
   let pid = 0
+  // The process being read, once it is found holding a wanted socket: its entries are made whole.
+  let info: ProcessInfo | undefined
   const found = (fd: number, inode: number): void => {
-    if (wanted !== undefined && !wanted.has(inode)) return
-    const entry = {pid, process: '', fd}
     const list = owners.get(inode)
-    if (list === undefined) owners.set(inode, [entry])
-    else list.push(entry)
-    ownerPids.add(pid)
+    if (list === undefined && onlyWanted) return
+    if (info === undefined) {
+      info = readProcessInfo(pid, root)
+      processes.set(pid, info)
+    }
+    const entry: SocketOwner = {pid, process: info.name, fd}
+    if (list === undefined || list === NONE) owners.set(inode, [entry])
+    else (list as SocketOwner[]).push(entry)
   }
   for (const pidText of pids) {
     pid = Number(pidText)
+    info = undefined
     // EACCES: another user's process and we are not root. ENOENT: it exited.
     if (reader.read(pidText, found) === 'EACCES') {
       unreadable++
@@ -72,10 +89,6 @@ export function scanSocketOwners(opts: OwnerScanOptions = {}): OwnerScan {
       if (uid !== null) hiddenUids.add(uid)
     }
   }
-  const processes = new Map<number, ProcessInfo>()
-  for (const p of ownerPids) processes.set(p, readProcessInfo(p, root))
-  // Names are filled in once each owning process has been read once.
-  for (const list of owners.values()) for (const o of list) o.process = processes.get(o.pid)?.name ?? ''
   return {owners, processes, hiddenUids, unreadable}
 }
 

@@ -38,7 +38,7 @@ describe('writeJsonLine', () => {
   for (const [name, value] of cases) {
     it(`pieces join to JSON.stringify: ${name}`, () => {
       const pieces: string[] = []
-      jsonPieces(value, (p) => pieces.push(p))
+      jsonPieces(value, (p, inner) => pieces.push(inner ? p.slice(1, -1) : p))
       expect(pieces.join('')).toBe(JSON.stringify(value))
     })
     it(`writes JSON.stringify and a newline to every kind of stream: ${name}`, () => {
@@ -62,6 +62,16 @@ describe('writeJsonLine', () => {
     expect(out.chunks.length).toBeGreaterThan(20)
     expect(out.chunks.length).toBeLessThan(200)
     for (const c of out.chunks) expect(typeof c).not.toBe('string')
+  })
+
+  it('hands rows on as JSON.stringify made them, brackets and all, for the writer to cut', () => {
+    const inner: string[] = []
+    jsonPieces(big, (p, isInner) => {
+      if (isInner) inner.push(p)
+    })
+    expect(inner.length).toBe(Math.ceil(20_000 / 32))
+    for (const p of inner) expect([p[0], p.at(-1)]).toEqual(['[', ']'])
+    expect(inner.map((p) => p.slice(1, -1)).join(',')).toBe(JSON.stringify(big.sockets).slice(1, -1))
   })
 
   it('reuses a chunk only once the stream has let go of it', () => {
