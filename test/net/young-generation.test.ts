@@ -46,3 +46,39 @@ describe('capYoungGeneration', () => {
     expect(burst(4)).toBeLessThanOrEqual(4)
   }, 120_000)
 })
+
+describe("a code cache made under V8's own flags", () => {
+  // The build writes each direct run's cache at the exit of training runs (bin/code-cache.js), so a
+  // flag a run changes must be V8's own again by then, or stay out of V8's flag hash. Each Script is
+  // a source of its own (of the same length: V8 checks only that), so none is found in V8's
+  // in-memory compilation cache instead of being checked against the data.
+  const taken = (set: string) =>
+    JSON.parse(
+      execFileSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '-e',
+          `
+import('./src/net/young-generation.ts').then(async (young) => {
+  const vm = await import('node:vm')
+  const source = (n) => 'function f(){return ' + n + '}; f()'
+  const data = new vm.Script(source(1)).createCachedData()
+  young.${set}()
+  const during = !new vm.Script(source(2), {cachedData: data}).cachedDataRejected
+  process.on('exit', () => console.log(JSON.stringify({during, atExit: !new vm.Script(source(3), {cachedData: data}).cachedDataRejected})))
+})`,
+        ],
+        {encoding: 'utf8', timeout: 60_000},
+      ),
+    ) as {during: boolean; atExit: boolean}
+
+  it('is rejected while keepYoungGenerationSmall holds the growth factor at 1, and taken again at exit', () => {
+    expect(taken('keepYoungGenerationSmall')).toEqual({during: false, atExit: true})
+  }, 60_000)
+
+  it('is still taken after scavengeOnMainThread (its flag is not in the hash)', () => {
+    expect(taken('scavengeOnMainThread')).toEqual({during: true, atExit: true})
+  }, 60_000)
+})
