@@ -26,7 +26,10 @@
 //      (ROCKET_CALLS calls through rocket's RpcChannel, a new connection each)
 //      beside `rpcdiag call -n ROCKET_CALLS -c 1 --connection-per-call`, each
 //      run on a fresh rocket server (it never closes a connection: its CLOSE_WAIT
-//      sockets would slow every later run, see TINYPB.md).
+//      sockets would slow every later run, see TINYPB.md); and beside them
+//      bare_loop (bench/rocket/bare_loop.c, compiled here with cc), blocking
+//      calls in C and nothing else, keeping its sockets open as rocket_loop
+//      does and closing each as rpcdiag does: the floor any client could reach.
 //    Where rocket is not built, a line says so and how to build it.
 //
 // --before=DIR also runs DIR/bin/run.js (another checkout, built) in the same
@@ -40,7 +43,7 @@ import {join} from 'node:path'
 
 import {startCallBench} from './bare-client.js'
 import {buildDist, ROOT} from './build-dist.js'
-import {findRocket, type RocketPeer, startRocketServer} from './rocket/peer.js'
+import {buildBareLoop, findRocket, type RocketPeer, startRocketServer} from './rocket/peer.js'
 import {median} from './timing.js'
 
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'))
@@ -199,43 +202,66 @@ async function main(): Promise<void> {
   }
 }
 
-/** Part 3's load row: rocket's own client beside rpcdiag call, connection per call at c=1, each on a fresh rocket server. */
+/**
+ * Part 3's load row: rocket's own client beside rpcdiag call, connection per
+ * call at c=1, each on a fresh rocket server; with them, the floor of any
+ * client, bare_loop (bench/rocket/bare_loop.c: blocking calls in C, nothing
+ * else), once keeping every socket open as rocket_loop does and once closing
+ * each as rpcdiag does: what the server allows either way.
+ */
 async function rocketLoadRow(peer: RocketPeer): Promise<void> {
   console.log(`\nAgainst rocket's test_rpc_server, connection per call, c=1, ${ROCKET_CALLS} calls a run, a fresh server each run: medians of ${ROUNDS} interleaved rounds; CPU in µs per call`)
+  const bare = buildBareLoop()
+  if ('why' in bare) console.log(`  (no bare C client rows: ${bare.why})`)
+  type Tool = 'rocket' | 'bare-hold' | 'bare-close' | 'rpcdiag'
+  const tools: Array<[Tool, string]> = [
+    ['rocket', "rocket_loop (rocket's RpcChannel)"],
+    ...('path' in bare
+      ? ([
+          ['bare-hold', 'bare C client, sockets kept open'],
+          ['bare-close', 'bare C client, each socket closed'],
+        ] as Array<[Tool, string]>)
+      : []),
+    ['rpcdiag', 'rpcdiag call -n --connection-per-call'],
+  ]
   console.log(`  ${'client'.padEnd(38)}${'calls/s'.padStart(9)}${'client cpu'.padStart(12)}${'server cpu'.padStart(12)}   calls/s and client cpu x rocket's`)
-  type Tool = 'rocket' | 'rpcdiag'
-  const runs = {rocket: [] as LoadRun[], rpcdiag: [] as LoadRun[]}
+  const runs = new Map<Tool, LoadRun[]>(tools.map(([tool]) => [tool, []]))
+  const command = (tool: Tool, addr: {host: string; port: number; addr: string}): [string, string[]] => {
+    if (tool === 'rocket') return [peer.loop, [addr.addr, String(ROCKET_CALLS), String(ROCKET_TIMEOUT_MS)]]
+    if (tool === 'rpcdiag') return [process.execPath, [CLI, 'call', 'Order.makeOrder', '--addr', addr.addr, ...PROTO, '--json', BODY, '-n', String(ROCKET_CALLS), '-c', '1', '--connection-per-call', '--format', 'json']]
+    return [(bare as {path: string}).path, [addr.host, String(addr.port), String(ROCKET_CALLS), tool === 'bare-hold' ? 'hold' : 'close']]
+  }
   for (let r = 0; r < ROUNDS; r++) {
-    for (const tool of ['rocket', 'rpcdiag'] as Tool[]) {
+    for (const [tool] of tools) {
       const s = await startRocketServer(peer)
       try {
         const s0 = cpuMs(s.pid)
-        const t =
-          tool === 'rocket'
-            ? timed(peer.loop, [s.addr, String(ROCKET_CALLS), String(ROCKET_TIMEOUT_MS)])
-            : timed(process.execPath, [CLI, 'call', 'Order.makeOrder', '--addr', s.addr, ...PROTO, '--json', BODY, '-n', String(ROCKET_CALLS), '-c', '1', '--connection-per-call', '--format', 'json'])
+        const t = timed(...command(tool, s))
         const serverMs = cpuMs(s.pid) - s0
         if (t.status !== 0) throw new Error(`${tool} against rocket exited ${t.status}: ${t.stdout.slice(-2000)}${t.stderr.slice(-2000)}`)
-        // rocket_loop prints rocket's start-up line before its JSON: the last line is the figure.
-        const out = JSON.parse(tool === 'rocket' ? t.stdout.trim().split('\n').at(-1)! : t.stdout) as {ok: number; callsPerSec: number; cpuMs?: number; clientCpuMs?: number}
+        // rocket_loop prints rocket's start-up line before its JSON: the last line is the figure. rpcdiag's is a whole document.
+        const out = JSON.parse(tool === 'rpcdiag' ? t.stdout : t.stdout.trim().split('\n').at(-1)!) as {ok: number; callsPerSec: number; cpuMs?: number; clientCpuMs?: number}
         if (out.ok !== ROCKET_CALLS) throw new Error(`${tool} against rocket: ${out.ok} of ${ROCKET_CALLS} answered`)
-        runs[tool].push({callsPerSec: out.callsPerSec, clientUsPerCall: ((out.cpuMs ?? out.clientCpuMs ?? NaN) * 1000) / ROCKET_CALLS, serverUsPerCall: (serverMs * 1000) / ROCKET_CALLS})
+        runs.get(tool)!.push({callsPerSec: out.callsPerSec, clientUsPerCall: ((out.cpuMs ?? out.clientCpuMs ?? NaN) * 1000) / ROCKET_CALLS, serverUsPerCall: (serverMs * 1000) / ROCKET_CALLS})
       } finally {
         await s.stop()
       }
     }
   }
-  const med = (tool: Tool) => ({
-    callsPerSec: median(runs[tool].map((x) => x.callsPerSec)),
-    client: median(runs[tool].map((x) => x.clientUsPerCall)),
-    server: median(runs[tool].map((x) => x.serverUsPerCall)),
-  })
+  const med = (tool: Tool) => {
+    const list = runs.get(tool)!
+    return {callsPerSec: median(list.map((x) => x.callsPerSec)), client: median(list.map((x) => x.clientUsPerCall)), server: median(list.map((x) => x.serverUsPerCall))}
+  }
   const k = med('rocket')
-  for (const [tool, label] of [['rocket', "rocket_loop (rocket's RpcChannel)"], ['rpcdiag', 'rpcdiag call -n --connection-per-call']] as Array<[Tool, string]>) {
+  for (const [tool, label] of tools) {
     const m = med(tool)
     console.log(`  ${label.padEnd(38)}${fmt(m.callsPerSec).padStart(9)}${fmt(m.client, 1).padStart(12)}${fmt(m.server, 1).padStart(12)}   ${(m.callsPerSec / k.callsPerSec).toFixed(2)}x  ${(m.client / k.client).toFixed(2)}x`)
   }
-  console.log(`  each run's calls/s: rocket ${runs.rocket.map((x) => fmt(x.callsPerSec)).join(' ')}; rpcdiag ${runs.rpcdiag.map((x) => fmt(x.callsPerSec)).join(' ')}`)
+  console.log(`  each run's calls/s: ${tools.map(([tool]) => `${tool} ${runs.get(tool)!.map((x) => fmt(x.callsPerSec)).join(' ')}`).join('; ')}`)
+  if ('path' in bare) {
+    const close = med('bare-close')
+    console.log(`  rpcdiag is ${(med('rpcdiag').callsPerSec / close.callsPerSec).toFixed(2)}x of the bare C client that closes its sockets as it does; the best any client showed here is ${fmt(Math.max(...tools.map(([tool]) => med(tool).callsPerSec)))} calls/s (${(Math.max(...tools.map(([tool]) => med(tool).callsPerSec)) / k.callsPerSec).toFixed(2)}x rocket_loop)`)
+  }
 }
 
 await main()

@@ -4,7 +4,7 @@
 // a new connection each), built by bench/rocket/build.sh into
 // $RPCDIAG_ROCKET_DIR (default /opt/rocket). Where they are missing, findRocket()
 // says how to build them and the benches print that line instead of the rows.
-import {type ChildProcess, spawn} from 'node:child_process'
+import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
@@ -126,4 +126,18 @@ export async function startRocketServer(peer: RocketPeer, ioThreads = 4): Promis
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
   return {pid: child.pid!, host: '127.0.0.1', port, addr: `127.0.0.1:${port}`, stop}
+}
+
+/**
+ * bench/rocket/bare_loop.c compiled with the system's C compiler into a temp
+ * directory (it needs nothing but libc): `bare_loop HOST PORT CALLS close|hold`,
+ * one JSON line like rocket_loop's; or why not, where no cc works.
+ */
+export function buildBareLoop(): {readonly path: string} | {readonly why: string} {
+  const dir = mkdtempSync(join(tmpdir(), 'rpcdiag-bare-loop-'))
+  const path = join(dir, 'bare_loop')
+  const r = spawnSync('cc', ['-O2', '-o', path, join(import.meta.dirname, 'bare_loop.c')], {encoding: 'utf8'})
+  if (r.status !== 0) return {why: `cc could not build bench/rocket/bare_loop.c: ${r.error?.message ?? r.stderr.trim().slice(0, 500)}`}
+  process.once('exit', () => rmSync(dir, {recursive: true, force: true}))
+  return {path}
 }
