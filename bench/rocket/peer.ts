@@ -80,9 +80,9 @@ const running = new Set<ChildProcess>()
 
 /**
  * A rocket server outlives the bench that started it unless killed (it is a
- * process of its own), and keeps every connection it was ever sent: an
- * interrupted bench/call.ts once left three, holding 7,000 CLOSE_WAIT sockets
- * that the next bench/sockets.ts run counted as its own.
+ * process of its own), and keeps every connection it was ever sent: a script
+ * using this module, stopped with SIGTERM, once left three alive, holding
+ * 7,000 CLOSE_WAIT sockets that the next bench/sockets.ts run counted as its own.
  */
 function stopAtExit(child: ChildProcess): void {
   if (running.size === 0) {
