@@ -229,7 +229,7 @@ async function rocketLoadRow(peer: RocketPeer): Promise<void> {
   const command = (tool: Tool, addr: {host: string; port: number; addr: string}): [string, string[]] => {
     if (tool === 'rocket') return [peer.loop, [addr.addr, String(ROCKET_CALLS), String(ROCKET_TIMEOUT_MS)]]
     if (tool === 'rpcdiag') return [process.execPath, [CLI, 'call', 'Order.makeOrder', '--addr', addr.addr, ...PROTO, '--json', BODY, '-n', String(ROCKET_CALLS), '-c', '1', '--connection-per-call', '--format', 'json']]
-    return [(bare as {path: string}).path, [addr.host, String(addr.port), String(ROCKET_CALLS), tool === 'bare-hold' ? 'hold' : 'close']]
+    return [(bare as {path: string}).path, [addr.host, String(addr.port), String(ROCKET_CALLS), tool === 'bare-hold' ? 'hold' : 'close', String(ROCKET_TIMEOUT_MS)]]
   }
   for (let r = 0; r < ROUNDS; r++) {
     for (const [tool] of tools) {

@@ -7,10 +7,13 @@
 // compiles it with the system's cc and runs it beside rocket_loop and rpcdiag,
 // each on a fresh rocket server.
 //
-//   bare_loop HOST PORT CALLS close|hold
+//   bare_loop HOST PORT CALLS close|hold [TIMEOUT_MS=30000]
 //
 // Prints one JSON line like rocket_loop's: {"calls","ok","failed","ms","callsPerSec","cpuMs"}.
-// A call is ok when a whole frame starting with TinyPB's 0x02 came back.
+// A call is ok when a whole TinyPB frame came back (0x02, a pk_len of at least
+// the 26 bytes of an empty frame, 0x03 at its end). A server that stops
+// answering would block a read for ever: like rocket_loop, the whole run must
+// end within TIMEOUT_MS, else an alarm ends it with exit 3.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,9 +39,16 @@ static size_t put32(unsigned char *at, uint32_t v) {
   return 4;
 }
 
+static void timed_out(int sig) {
+  (void)sig;
+  static const char msg[] = "bare_loop: the run outlived its timeout\n";
+  (void)!write(2, msg, sizeof msg - 1);
+  _exit(3);
+}
+
 int main(int argc, char **argv) {
-  if (argc != 5 || (strcmp(argv[4], "close") != 0 && strcmp(argv[4], "hold") != 0)) {
-    fprintf(stderr, "usage: bare_loop HOST PORT CALLS close|hold\n");
+  if (argc < 5 || argc > 6 || (strcmp(argv[4], "close") != 0 && strcmp(argv[4], "hold") != 0)) {
+    fprintf(stderr, "usage: bare_loop HOST PORT CALLS close|hold [TIMEOUT_MS]\n");
     return 2;
   }
   struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2]))};
@@ -46,8 +57,19 @@ int main(int argc, char **argv) {
     return 2;
   }
   long calls = atol(argv[3]);
+  long timeout_ms = argc > 5 ? atol(argv[5]) : 30000;
+  if (calls <= 0 || timeout_ms <= 0) {
+    fprintf(stderr, "bare_loop: CALLS and TIMEOUT_MS must be positive\n");
+    return 2;
+  }
   int hold = strcmp(argv[4], "hold") == 0;
   int *held = hold ? calloc((size_t)calls, sizeof(int)) : NULL;
+  if (hold && held == NULL) {
+    perror("bare_loop: calloc");
+    return 1;
+  }
+  signal(SIGALRM, timed_out);
+  alarm((unsigned)((timeout_ms + 999) / 1000));
 
   // The frame: 0x02, pk_len, msg_id, method, err_code 0, err_info "", pb body, checksum 1, 0x03.
   static const char id[] = "20000000000000000001", method[] = "Order.makeOrder";
@@ -71,14 +93,20 @@ int main(int argc, char **argv) {
   double t0 = now_ms();
   for (long i = 0; i < calls; i++) {
     int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (s < 0) {
+      perror("bare_loop: socket");
+      return 1;
+    }
     int one = 1;
     setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof addr) != 0) {
+    if (connect(s, (struct sockaddr *)&addr, sizeof addr) != 0) {
       perror("bare_loop: connect");
       return 1;
     }
-    if (write(s, frame, at) != (ssize_t)at) {
-      perror("bare_loop: write");
+    ssize_t sent = write(s, frame, at);
+    if (sent != (ssize_t)at) {
+      if (sent < 0) perror("bare_loop: write");
+      else fprintf(stderr, "bare_loop: wrote %zd of %zu bytes\n", sent, at);
       return 1;
     }
     size_t got = 0, need = 5;
@@ -92,7 +120,7 @@ int main(int argc, char **argv) {
         need = ntohl(n);
       }
     }
-    if (got >= need && reply[0] == 0x02) ok++;
+    if (got >= need && need >= 26 && need <= sizeof reply && reply[0] == 0x02 && reply[need - 1] == 0x03) ok++;
     if (hold) held[i] = s;
     else close(s);
   }

@@ -77,6 +77,7 @@ function listening(port: number): boolean {
 
 /** Servers still running: killed when the bench ends, however it ends. */
 const running = new Set<ChildProcess>()
+let killedAtEnd = false
 
 /**
  * A rocket server outlives the bench that started it unless killed (it is a
@@ -85,7 +86,8 @@ const running = new Set<ChildProcess>()
  * 7,000 CLOSE_WAIT sockets that the next bench/sockets.ts run counted as its own.
  */
 function stopAtExit(child: ChildProcess): void {
-  if (running.size === 0) {
+  if (!killedAtEnd) {
+    killedAtEnd = true
     process.once('exit', () => {
       for (const c of running) c.kill('SIGKILL')
     })
@@ -156,7 +158,7 @@ export async function startRocketServer(peer: RocketPeer, ioThreads = 4): Promis
 
 /**
  * bench/rocket/bare_loop.c compiled with the system's C compiler into a temp
- * directory (it needs nothing but libc): `bare_loop HOST PORT CALLS close|hold`,
+ * directory (it needs nothing but libc): `bare_loop HOST PORT CALLS close|hold [TIMEOUT_MS]`,
  * one JSON line like rocket_loop's; or why not, where no cc works.
  */
 export function buildBareLoop(): {readonly path: string} | {readonly why: string} {

@@ -82,3 +82,42 @@ import('./src/net/young-generation.ts').then(async (young) => {
     expect(taken('scavengeOnMainThread')).toEqual({during: true, atExit: true})
   }, 60_000)
 })
+
+describe('scavengeOnMainThread', () => {
+  // V8's --trace-gc-nvp line of each scavenge says how long helper threads worked on it
+  // (background.scavenge.parallel, ms). Survivors (a window of live objects) give them work.
+  const helperMs = (alone: boolean): number[] =>
+    execFileSync(
+      process.execPath,
+      [
+        '--trace-gc-nvp',
+        '--import',
+        'tsx',
+        '-e',
+        `
+import('./src/net/young-generation.ts').then((young) => {
+  if (${alone}) young.scavengeOnMainThread()
+  console.log('start')
+  const keep = new Array(20000)
+  for (let i = 0; i < 1000000; i++) keep[i % keep.length] = {i, s: 'x' + i}
+  console.log('marker', keep.length)
+})`,
+      ],
+      {encoding: 'utf8', timeout: 60_000},
+    )
+      // The loop's scavenges only, not those of loading tsx and the module.
+      .split('start\n')[1]
+      .split('marker')[0]
+      .split('\n')
+      .filter((line) => line.includes('gc=s '))
+      .map((line) => Number(/ background\.scavenge\.parallel=([\d.]+)/.exec(line)?.[1]))
+
+  it("leaves V8's helper threads out of every scavenge, where they otherwise take part", () => {
+    const parallel = helperMs(false)
+    expect(parallel.length).toBeGreaterThan(3)
+    expect(Math.max(...parallel), 'without it the helpers work on some scavenge (else this test shows nothing)').toBeGreaterThan(0)
+    const alone = helperMs(true)
+    expect(alone.length).toBeGreaterThan(3)
+    expect(alone.every((ms) => ms === 0)).toBe(true)
+  }, 120_000)
+})
