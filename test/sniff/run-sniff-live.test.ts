@@ -58,8 +58,8 @@ describe.runIf(isRoot).each(['dumpcap', 'tcpdump', 'cap'] as const)('a 1 MiB cal
       })
       if (!r.ok) throw r.error
       // cap cuts a packet only when TCP sent a full-size segment (65,483 bytes of payload on lo);
-      // on a loaded machine a slow reader shrinks its window, and so the segments, and one run saw
-      // none cut: up to 5 calls then, until one is.
+      // one loaded run saw none cut (most likely a slow reader's shrunken window kept every segment
+      // smaller): up to 5 calls then, until one is.
       const calls = backend === 'cap' ? 5 : 1
       for (let i = 1; i <= calls; i++) {
         const result = await callWith(srv.address.port, 'x'.repeat(1 << 20))
