@@ -212,11 +212,12 @@ async function main(): Promise<void> {
 async function rocketLoadRow(peer: RocketPeer): Promise<void> {
   console.log(`\nAgainst rocket's test_rpc_server, connection per call, c=1, ${ROCKET_CALLS} calls a run, a fresh server each run: medians of ${ROUNDS} interleaved rounds; CPU in µs per call`)
   const bare = buildBareLoop()
+  const barePath = 'path' in bare ? bare.path : undefined
   if ('why' in bare) console.log(`  (no bare C client rows: ${bare.why})`)
   type Tool = 'rocket' | 'bare-hold' | 'bare-close' | 'rpcdiag'
   const tools: Array<[Tool, string]> = [
     ['rocket', "rocket_loop (rocket's RpcChannel)"],
-    ...('path' in bare
+    ...(barePath !== undefined
       ? ([
           ['bare-hold', 'bare C client, sockets kept open'],
           ['bare-close', 'bare C client, each socket closed'],
@@ -229,7 +230,7 @@ async function rocketLoadRow(peer: RocketPeer): Promise<void> {
   const command = (tool: Tool, addr: {host: string; port: number; addr: string}): [string, string[]] => {
     if (tool === 'rocket') return [peer.loop, [addr.addr, String(ROCKET_CALLS), String(ROCKET_TIMEOUT_MS)]]
     if (tool === 'rpcdiag') return [process.execPath, [CLI, 'call', 'Order.makeOrder', '--addr', addr.addr, ...PROTO, '--json', BODY, '-n', String(ROCKET_CALLS), '-c', '1', '--connection-per-call', '--format', 'json']]
-    return [(bare as {path: string}).path, [addr.host, String(addr.port), String(ROCKET_CALLS), tool === 'bare-hold' ? 'hold' : 'close', String(ROCKET_TIMEOUT_MS)]]
+    return [barePath!, [addr.host, String(addr.port), String(ROCKET_CALLS), tool === 'bare-hold' ? 'hold' : 'close', String(ROCKET_TIMEOUT_MS)]]
   }
   for (let r = 0; r < ROUNDS; r++) {
     for (const [tool] of tools) {
@@ -258,7 +259,7 @@ async function rocketLoadRow(peer: RocketPeer): Promise<void> {
     console.log(`  ${label.padEnd(38)}${fmt(m.callsPerSec).padStart(9)}${fmt(m.client, 1).padStart(12)}${fmt(m.server, 1).padStart(12)}   ${(m.callsPerSec / k.callsPerSec).toFixed(2)}x  ${(m.client / k.client).toFixed(2)}x`)
   }
   console.log(`  each run's calls/s: ${tools.map(([tool]) => `${tool} ${runs.get(tool)!.map((x) => fmt(x.callsPerSec)).join(' ')}`).join('; ')}`)
-  if ('path' in bare) {
+  if (barePath !== undefined) {
     const close = med('bare-close')
     console.log(`  rpcdiag is ${(med('rpcdiag').callsPerSec / close.callsPerSec).toFixed(2)}x of the bare C client that closes its sockets as it does; the best any client showed here is ${fmt(Math.max(...tools.map(([tool]) => med(tool).callsPerSec)))} calls/s (${(Math.max(...tools.map(([tool]) => med(tool).callsPerSec)) / k.callsPerSec).toFixed(2)}x rocket_loop)`)
   }

@@ -133,7 +133,7 @@ async function phases(): Promise<Record<string, number>> {
     }
     t = performance.now()
     // Through libc where koffi can be had, as collectSockets walks.
-    scanSocketOwners({wanted: new Set(parsed.sockets.map((s) => s.inode)), libc})
+    scanSocketOwners({wanted: parsed.sockets.map((s) => s.inode), libc})
     keep('owner scan (/proc/PID/fd)', performance.now() - t)
     t = performance.now()
     const table = await collectSockets({backlog: false})

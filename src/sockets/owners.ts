@@ -44,8 +44,11 @@ function isPidName(name: string): boolean {
   return c >= 48 && c <= 57
 }
 
-/** A wanted inode no owner has been found for yet (shared: it is never written to). */
-const NONE: readonly SocketOwner[] = Object.freeze([])
+/**
+ * No owner (shared: never written to): a table's socket before its owner is
+ * looked for (proc-net-parse.ts), and a wanted inode no owner has been found for.
+ */
+export const NO_OWNERS: readonly SocketOwner[] = Object.freeze([])
 
 export function scanSocketOwners(opts: OwnerScanOptions = {}): OwnerScan {
   const root = opts.procRoot ?? '/proc'
@@ -54,7 +57,7 @@ export function scanSocketOwners(opts: OwnerScanOptions = {}): OwnerScan {
   // pass to fill in names.
   const owners = new Map<number, readonly SocketOwner[]>()
   const onlyWanted = opts.wanted !== undefined
-  if (opts.wanted !== undefined) for (const inode of opts.wanted) owners.set(inode, NONE)
+  if (opts.wanted !== undefined) for (const inode of opts.wanted) owners.set(inode, NO_OWNERS)
   const processes = new Map<number, ProcessInfo>()
   const hiddenUids = new Set<number>()
   let unreadable = 0
@@ -76,7 +79,7 @@ export function scanSocketOwners(opts: OwnerScanOptions = {}): OwnerScan {
       processes.set(pid, info)
     }
     const entry: SocketOwner = {pid, process: info.name, fd}
-    if (list === undefined || list === NONE) owners.set(inode, [entry])
+    if (list === undefined || list === NO_OWNERS) owners.set(inode, [entry])
     else (list as SocketOwner[]).push(entry)
   }
   for (const pidText of pids) {

@@ -1,6 +1,7 @@
+import {NO_OWNERS} from './owners.js'
 import {cachedAddressDecoder} from './proc-addr.js'
 import {stateFromKernel} from './states.js'
-import type {InetProtocol, IpFamily, SocketOwner, SocketRow, SocketState} from './types.js'
+import type {InetProtocol, IpFamily, SocketRow, SocketState} from './types.js'
 
 /**
  * One line of /proc/net/tcp, tcp6, udp or udp6 (net/ipv4/tcp_ipv4.c
@@ -16,13 +17,10 @@ import type {InetProtocol, IpFamily, SocketOwner, SocketRow, SocketState} from '
  * its sendQ.
  *
  * Each socket comes as the row it becomes, in its key order (SocketRow, what
- * --json prints), its owner fields empty: collectSockets fills them in place
- * (noOwner()). A second object per socket, copied from the first, was 30,000
+ * --json prints), its owner fields empty: collectSockets fills them in place. A second object per socket, copied from the first, was 30,000
  * more objects promoted to the old generation with 30,000 sockets open.
  */
 export type ProcNetSocket = {-readonly [K in keyof SocketRow]: SocketRow[K]}
-
-const NO_OWNERS: readonly SocketOwner[] = Object.freeze([])
 
 /** A table's socket, its owner not looked for yet. */
 export function tableSocket(

@@ -169,4 +169,3 @@ export function openSockDiag(libc: LibcAccess): SockDiag | string {
     },
   }
 }
-
