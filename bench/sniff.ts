@@ -19,7 +19,7 @@
 //
 //   npm run build && npx tsx bench/sniff.ts [calls=200000] [rounds=3] [--no-live] [--no-tshark] [--no-series] [--no-per-call] [--before=DIR]
 //
-// --before=DIR also times DIR/bin/run.js (another checkout, built: main, say)
+// --before=DIR also times DIR's bin (another checkout, built: main, say)
 // in the same rounds, so a change is measured against what it changes under
 // the same load.
 // The pcaps are kept in $TMPDIR/rpcdiag-bench/ between runs (about 160 MB for 200k calls).
@@ -37,7 +37,7 @@ import {openLoop} from './open-loop.js'
 import {generatePerCallPcap} from './per-call-pcap.js'
 import {type GeneratedCapture, generateSniffPcap} from './sniff-pcap.js'
 
-import {buildDist} from './build-dist.js'
+import {buildDist, rpcdiagCommand} from './build-dist.js'
 import {median, type Timed, timed} from './gnu-time.js'
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'))
@@ -48,7 +48,8 @@ const TSHARK = !process.argv.includes('--no-tshark')
 const SERIES = !process.argv.includes('--no-series')
 const PER_CALL = !process.argv.includes('--no-per-call')
 const BEFORE = /--before=(\S+)/.exec(process.argv.join(' '))?.[1]
-const CLI = ['bin/run.js', 'sniff']
+/** rpcdiag sniff as users start it. */
+const [CLI_CMD, ...CLI] = [...rpcdiagCommand(), 'sniff']
 /** Issue 14's goals for sniff --read. */
 const GOAL = {tcpdump: 0.5, tshark: 8, rssMb: 120}
 
@@ -101,7 +102,7 @@ capture: ${SHAPES[shape].label}`)
   // Correctness first: the summary of a --json run (read to its last line only).
   const out = join(dir, `sniff-${calls}.ndjson`)
   const fd = openSync(out, 'w')
-  const check = spawn(process.execPath, [...CLI, '--read', file, '--json'], {stdio: ['ignore', fd, 'inherit']})
+  const check = spawn(CLI_CMD, [...CLI, '--read', file, '--json'], {stdio: ['ignore', fd, 'inherit']})
   const [code] = await once(check, 'close')
   closeSync(fd)
   const summary = JSON.parse(await lastLine(out))
@@ -114,11 +115,11 @@ capture: ${SHAPES[shape].label}`)
 
   const lines = join(dir, `sniff-${calls}.txt`)
   const tools: Array<[string, string[], number, string?]> = [
-    [US, [process.execPath, ...CLI, '--read', file], rounds],
-    [US_FILE, [process.execPath, ...CLI, '--read', file], rounds, lines],
+    [US, [CLI_CMD, ...CLI, '--read', file], rounds],
+    [US_FILE, [CLI_CMD, ...CLI, '--read', file], rounds, lines],
     [TCPDUMP, ['tcpdump', '-nr', file], rounds],
   ]
-  if (BEFORE !== undefined) tools.push([BEFORE_US, [process.execPath, join(BEFORE, 'bin', 'run.js'), 'sniff', '--read', file], rounds])
+  if (BEFORE !== undefined) tools.push([BEFORE_US, [...rpcdiagCommand(BEFORE), 'sniff', '--read', file], rounds])
   if (TSHARK) tools.push([TSHARK_R, ['tshark', '-r', file], 1])
   const results = new Map<string, Timed>()
   // Rounds interleave the tools, so a burst of load elsewhere on the machine hits them alike.
@@ -190,7 +191,7 @@ async function liveStep(backend: 'dumpcap' | 'tcpdump' | 'cap', rate: number, se
   const port = addr.value.port
   const out = join(tmpdir(), `rpcdiag-bench-live-${process.pid}.ndjson`)
   const fd = openSync(out, 'w')
-  const sniffer = spawn(process.execPath, [...CLI, '-i', 'lo', '--port', String(port), '--backend', backend, '--json', '--no-processes'], {stdio: ['ignore', fd, 'pipe']})
+  const sniffer = spawn(CLI_CMD, [...CLI, '-i', 'lo', '--port', String(port), '--backend', backend, '--json', '--no-processes'], {stdio: ['ignore', fd, 'pipe']})
   let err = ''
   sniffer.stderr!.on('data', (d) => (err += d))
   while (!/capturing on/.test(err)) {

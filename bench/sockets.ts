@@ -8,7 +8,7 @@
 //
 //   npx tsx bench/sockets.ts [sockets=10000,30000,100000] [runs=5] [--processes=1000] [--no-build] [--before=DIR]
 //
-// --before=DIR also times DIR/bin/run.js (another checkout, built) in the same
+// --before=DIR also times DIR's bin (another checkout, built) in the same
 // rounds, so a change is read against its base under the same machine load.
 //
 // Holders: node processes that each hold up to C connections (server and
@@ -23,7 +23,7 @@ import {readFileSync} from 'node:fs'
 import {openLibc} from '../src/net/libc.js'
 import {collectSockets, openSockDiag, ProcReader, parseProcNet, scanSocketOwners} from '../src/sockets/index.js'
 
-import {buildDist, ROOT} from './build-dist.js'
+import {buildDist, ROOT, rpcdiagCommand} from './build-dist.js'
 import {median, ms, type ProcessRow, timeInterleaved} from './timing.js'
 
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'))
@@ -189,12 +189,12 @@ async function measure(s: Scenario): Promise<Measured> {
     console.log('  rpcdiag collecting, in this process (best of 3):')
     for (const [k, v] of Object.entries(p)) console.log(`    ${k.padEnd(27)}${ms(v)} ms`)
 
-    const run = `${ROOT}bin/run.js`
+    const rpcdiag = rpcdiagCommand()
     const rows: ProcessRow[] = [
       {name: 'node -e 0', argv: [process.execPath, '-e', '0']},
-      {name: 'rpcdiag --version', argv: [process.execPath, run, '--version']},
-      {name: 'rpcdiag sockets --json', argv: [process.execPath, run, 'sockets', '--json']},
-      ...(BEFORE === undefined ? [] : [{name: 'before sockets --json', argv: [process.execPath, `${BEFORE}/bin/run.js`, 'sockets', '--json']}]),
+      {name: 'rpcdiag --version', argv: [...rpcdiag, '--version']},
+      {name: 'rpcdiag sockets --json', argv: [...rpcdiag, 'sockets', '--json']},
+      ...(BEFORE === undefined ? [] : [{name: 'before sockets --json', argv: [...rpcdiagCommand(BEFORE), 'sockets', '--json']}]),
       {name: 'ss -tanp', argv: ['ss', '-tanp']},
       {name: 'lsof -nP -iTCP', argv: ['lsof', '-nP', '-iTCP']},
     ]
@@ -205,7 +205,7 @@ async function measure(s: Scenario): Promise<Measured> {
       console.log(`    ${r.name.padEnd(26)} wall ${ms(median(x.wall))}  (min ${ms(Math.min(...x.wall))})  cpu ${ms(median(x.cpu))}`)
     }
     // The same snapshot, checked: each held connection found with an owner at both ends.
-    const json = JSON.parse(execFileSync(process.execPath, [run, 'sockets', '--json', '--tcp'], {encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024})) as {
+    const json = JSON.parse(execFileSync(rpcdiag[0], [...rpcdiag.slice(1), 'sockets', '--json', '--tcp'], {encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024})) as {
       sockets: Array<{localPort: number; peerPort: number; pid: number | null; owners: unknown[]}>
     }
     const ports = new Set(holders.map((h) => h.port))

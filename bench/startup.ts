@@ -1,4 +1,5 @@
-// Start-up of the built CLI (./bin/run.js), as whole processes, beside
+// Start-up of the built CLI as users run it (bin/rpcdiag, package.json's bin,
+// which starts node on bin/run.js), as whole processes, beside
 // `node -e 0` (the floor of any Node tool) in the same interleaved rounds.
 // Goals (issue 14): `rpcdiag --version` <= 1.3x `node -e 0`; a one-shot
 // `rpcdiag call` <= 150 ms here. `sniff --read` of a small capture (25 calls)
@@ -7,7 +8,8 @@
 //
 //   npx tsx bench/startup.ts [runs=20] [--before=DIR] [--no-build]
 //
-// --before=DIR times DIR/bin/run.js (another checkout, built) in the same
+// --before=DIR times DIR's bin (bin/rpcdiag, or node on bin/run.js where a
+// checkout has no launcher; another checkout, built) in the same
 // rounds, so the before and after figures share the machine's moods. The call
 // goes to a `rpcdiag serve` started from this checkout. `--version` is
 // answered without oclif when nothing could change oclif's answer (bin/run.js):
@@ -16,13 +18,15 @@
 // oclif's Config (src/cli/direct-run.ts), from a bundle with a V8 code cache;
 // "call through oclif" (RPCDIAG_DIRECT=0) is the same call oclif's way. When
 // NODE_EXTRA_CA_CERTS is set, node parses that bundle before running
-// anything: a row without it shows its cost.
+// anything: a row without it shows its cost, and the launcher bin/rpcdiag
+// starts node without it (rpcdiag makes no TLS connection); the row "call,
+// node on bin/run.js" is the call that pays it.
 // Where rocket is built (bench/rocket/build.sh, $RPCDIAG_ROCKET_DIR, default
 // /opt/rocket), the one-shot call is also timed against rocket's own
 // test_rpc_server, beside rocket's C++ test_rpc_client (the issue's peer).
 import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
 
-import {buildDist, ROOT} from './build-dist.js'
+import {buildDist, ROOT, rpcdiagCommand} from './build-dist.js'
 import {findRocket, startRocketServer} from './rocket/peer.js'
 import {median, ms, type ProcessRow, timeInterleaved} from './timing.js'
 
@@ -64,23 +68,19 @@ function stopServer(child: ChildProcess): Promise<void> {
   })
 }
 
-function rpcdiagRows(label: string, run: string, port: number): ProcessRow[] {
+/** A one-shot call of Order.makeOrder to addr. */
+const callArgs = (addr: string) => ['call', 'Order.makeOrder', '--json', '{"price":100,"goods":"apple"}', '--proto', `${ROOT}examples/order.proto`, '--addr', addr]
+
+function rpcdiagRows(label: string, cmd: string[], port: number): ProcessRow[] {
   return [
-    {name: `${label} --version`, argv: [process.execPath, run, '--version']},
-    {name: `${label} --version through oclif`, argv: [process.execPath, run, '--version'], env: {...process.env, DEBUG: 'rpcdiag-bench-nothing'}},
-    {name: `${label} --help`, argv: [process.execPath, run, '--help']},
-    {
-      name: `${label} call (one-shot)`,
-      argv: [process.execPath, run, 'call', 'Order.makeOrder', '--json', '{"price":100,"goods":"apple"}', '--proto', `${ROOT}examples/order.proto`, '--addr', `127.0.0.1:${port}`],
-    },
-    {
-      name: `${label} call through oclif`,
-      argv: [process.execPath, run, 'call', 'Order.makeOrder', '--json', '{"price":100,"goods":"apple"}', '--proto', `${ROOT}examples/order.proto`, '--addr', `127.0.0.1:${port}`],
-      env: {...process.env, RPCDIAG_DIRECT: '0'},
-    },
-    {name: `${label} sockets --port 1 --json`, argv: [process.execPath, run, 'sockets', '--port', '1', '--json']},
-    {name: `${label} sniff --read (25 calls)`, argv: [process.execPath, run, 'sniff', '--read', SMALL_CAPTURE]},
-    {name: `${label} sniff --read through oclif`, argv: [process.execPath, run, 'sniff', '--read', SMALL_CAPTURE], env: {...process.env, RPCDIAG_DIRECT: '0'}},
+    {name: `${label} --version`, argv: [...cmd, '--version']},
+    {name: `${label} --version through oclif`, argv: [...cmd, '--version'], env: {...process.env, DEBUG: 'rpcdiag-bench-nothing'}},
+    {name: `${label} --help`, argv: [...cmd, '--help']},
+    {name: `${label} call (one-shot)`, argv: [...cmd, ...callArgs(`127.0.0.1:${port}`)]},
+    {name: `${label} call through oclif`, argv: [...cmd, ...callArgs(`127.0.0.1:${port}`)], env: {...process.env, RPCDIAG_DIRECT: '0'}},
+    {name: `${label} sockets --port 1 --json`, argv: [...cmd, 'sockets', '--port', '1', '--json']},
+    {name: `${label} sniff --read (25 calls)`, argv: [...cmd, 'sniff', '--read', SMALL_CAPTURE]},
+    {name: `${label} sniff --read through oclif`, argv: [...cmd, 'sniff', '--read', SMALL_CAPTURE], env: {...process.env, RPCDIAG_DIRECT: '0'}},
   ]
 }
 
@@ -96,15 +96,16 @@ async function main(): Promise<void> {
             {name: "rocket's test_rpc_client (C++) → rocket", argv: [rocket.peer.client, rocketServer.addr]},
             {
               name: 'rpcdiag call (one-shot) → rocket',
-              argv: [process.execPath, `${ROOT}bin/run.js`, 'call', 'Order.makeOrder', '--json', '{"price":100,"goods":"apple"}', '--proto', `${ROOT}examples/order.proto`, '--addr', rocketServer.addr],
+              argv: [...rpcdiagCommand(), ...callArgs(rocketServer.addr)],
             },
           ]
         : []
     const rows: ProcessRow[] = [
       {name: 'node -e 0', argv: [process.execPath, '-e', '0']},
       ...(process.env.NODE_EXTRA_CA_CERTS ? [{name: 'node -e 0, NODE_EXTRA_CA_CERTS unset', argv: [process.execPath, '-e', '0'], env: {...process.env, NODE_EXTRA_CA_CERTS: undefined}}] : []),
-      ...rpcdiagRows('rpcdiag', `${ROOT}bin/run.js`, server.port),
-      ...(BEFORE === undefined ? [] : rpcdiagRows('before:', `${BEFORE}/bin/run.js`, server.port)),
+      ...rpcdiagRows('rpcdiag', rpcdiagCommand(), server.port),
+      ...(process.env.NODE_EXTRA_CA_CERTS ? [{name: 'rpcdiag call, node on bin/run.js', argv: [process.execPath, `${ROOT}bin/run.js`, ...callArgs(`127.0.0.1:${server.port}`)]}] : []),
+      ...(BEFORE === undefined ? [] : rpcdiagRows('before:', rpcdiagCommand(BEFORE), server.port)),
       {name: 'ss -tanp', argv: ['ss', '-tanp']},
       ...(installed('tcpdump') ? [{name: 'tcpdump -nr (25 calls)', argv: ['tcpdump', '-nr', SMALL_CAPTURE]}] : []),
       ...(installed('tshark') ? [{name: 'tshark -r (25 calls)', argv: ['tshark', '-r', SMALL_CAPTURE]}] : []),
@@ -115,6 +116,10 @@ async function main(): Promise<void> {
     const t = timeInterleaved(rows, RUNS, ROOT)
     const wall = (name: string) => median(t.get(name)!.wall)
     const node = wall('node -e 0')
+    const bareNode = t.has('node -e 0, NODE_EXTRA_CA_CERTS unset') ? wall('node -e 0, NODE_EXTRA_CA_CERTS unset') : undefined
+    // What rpcdiag adds to node's own start: against node as the launcher starts it.
+    const floor = bareNode ?? node
+    const floorName = bareNode === undefined ? 'node' : 'node without NODE_EXTRA_CA_CERTS'
     console.log(`${'command'.padEnd(44)}${'wall'.padStart(7)}${'min'.padStart(7)}${'cpu'.padStart(7)}${'x node'.padStart(8)}`)
     for (const r of rows) {
       const x = t.get(r.name)!
@@ -124,11 +129,12 @@ async function main(): Promise<void> {
     for (const label of ['rpcdiag', ...(BEFORE === undefined ? [] : ['before:'])]) {
       const version = wall(`${label} --version`)
       const call = wall(`${label} call (one-shot)`)
-      console.log(`  ${label.padEnd(9)} --version / node -e 0 = ${(version / node).toFixed(2)}x (goal <= ${VERSION_GOAL_RATIO}); through oclif ${(wall(`${label} --version through oclif`) / node).toFixed(2)}x`)
-      console.log(`  ${''.padEnd(9)} one-shot call ${ms(call).trim()} ms (goal <= ${CALL_GOAL_MS} ms here; node alone is ${ms(node).trim()} ms), ${ms(call - node).trim()} ms above node; through oclif ${ms(wall(`${label} call through oclif`)).trim()} ms`)
+      const againstBare = bareNode === undefined ? '' : `; / node -e 0 without NODE_EXTRA_CA_CERTS = ${(version / bareNode).toFixed(2)}x`
+      console.log(`  ${label.padEnd(9)} --version / node -e 0 = ${(version / node).toFixed(2)}x (goal <= ${VERSION_GOAL_RATIO})${againstBare}; through oclif ${(wall(`${label} --version through oclif`) / node).toFixed(2)}x`)
+      console.log(`  ${''.padEnd(9)} one-shot call ${ms(call).trim()} ms (goal <= ${CALL_GOAL_MS} ms here; node alone is ${ms(node).trim()} ms), ${ms(call - floor).trim()} ms above ${floorName}; through oclif ${ms(wall(`${label} call through oclif`)).trim()} ms`)
       const sniff = wall(`${label} sniff --read (25 calls)`)
       const peers = ['tcpdump -nr (25 calls)', 'tshark -r (25 calls)'].filter((p) => t.has(p)).map((p) => `${p.split(' ')[0]} ${ms(wall(p)).trim()} ms (${(sniff / wall(p)).toFixed(2)}x)`)
-      console.log(`  ${''.padEnd(9)} sniff --read of 25 calls ${ms(sniff).trim()} ms, ${ms(sniff - node).trim()} ms above node; through oclif ${ms(wall(`${label} sniff --read through oclif`)).trim()} ms${peers.length > 0 ? `; ${peers.join(', ')}` : ''}`)
+      console.log(`  ${''.padEnd(9)} sniff --read of 25 calls ${ms(sniff).trim()} ms, ${ms(sniff - floor).trim()} ms above ${floorName}; through oclif ${ms(wall(`${label} sniff --read through oclif`)).trim()} ms${peers.length > 0 ? `; ${peers.join(', ')}` : ''}`)
     }
     if (toRocket.length > 0 && rocket.ok) {
       const peer = wall(toRocket[0].name)
@@ -137,8 +143,8 @@ async function main(): Promise<void> {
     } else if (!rocket.ok) {
       console.log(`  one-shot call to rocket: not timed: ${rocket.why}`)
     }
-    if (process.env.NODE_EXTRA_CA_CERTS) {
-      console.log(`  NODE_EXTRA_CA_CERTS (${process.env.NODE_EXTRA_CA_CERTS}) costs every node process ${ms(node - wall('node -e 0, NODE_EXTRA_CA_CERTS unset')).trim()} ms here`)
+    if (bareNode !== undefined) {
+      console.log(`  NODE_EXTRA_CA_CERTS (${process.env.NODE_EXTRA_CA_CERTS}) costs every node process ${ms(node - bareNode).trim()} ms here; bin/rpcdiag starts node without it: the call with node on bin/run.js took ${ms(wall('rpcdiag call, node on bin/run.js')).trim()} ms`)
     }
   } finally {
     await rocketServer?.stop()

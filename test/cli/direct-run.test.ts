@@ -139,12 +139,12 @@ describe('which way bin/run.js takes', () => {
     }
   })
 
-  it('from a link to bin/run.js (npm link, npm install -g) and from a copy of the package elsewhere', async () => {
+  it('from a link to bin/rpcdiag (npm link, npm install -g) and from a copy of the package elsewhere', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rpcdiag-install-'))
     try {
-      // npm link and npm install -g put a symbolic link to bin/run.js on the PATH; its #! line starts node.
+      // npm link and npm install -g put a symbolic link to package.json's bin, the launcher bin/rpcdiag, on the PATH; it starts node on bin/run.js.
       mkdirSync(join(dir, 'bin'))
-      symlinkSync(BIN, join(dir, 'bin', 'rpcdiag'))
+      symlinkSync(join(ROOT, 'bin', 'rpcdiag'), join(dir, 'bin', 'rpcdiag'))
       const linked = await runBin(join(dir, 'bin', 'rpcdiag'), call(), show, '', true)
       expect(linked.stderr).toBe('rpcdiag: direct run of call (code cache used)\n')
       expect(linked.stdout).toContain('err_code 0 OK')
@@ -153,7 +153,7 @@ describe('which way bin/run.js takes', () => {
       mkdirSync(pkg, {recursive: true})
       for (const part of ['bin', 'dist', 'package.json', 'oclif.manifest.json']) cpSync(join(ROOT, part), join(pkg, part), {recursive: true})
       symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'))
-      const copied = await runBin(join(pkg, 'bin', 'run.js'), call(), show)
+      const copied = await runBin(join(pkg, 'bin', 'rpcdiag'), call(), show, '', true)
       expect(copied.stderr).toBe('rpcdiag: direct run of call (code cache used)\n')
       expect(steady(copied.stdout)).toBe(steady(linked.stdout))
       // A cache from another build (its stamp, the head's first 16 characters, differs) is not used; the bundle is compiled from source.
