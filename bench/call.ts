@@ -33,7 +33,7 @@
 //      does and closing each as rpcdiag does: the floor any client could reach.
 //    Where rocket is not built, a line says so and how to build it.
 //
-// --before=DIR also runs DIR/bin/run.js (another checkout, built) in the same
+// --before=DIR also runs DIR's bin (another checkout, built) in the same
 // rounds; a build without clientCpuMs in its report shows no client CPU.
 // Connection-per-call runs make calls/4 calls: each leaves a TIME-WAIT socket.
 // The machine's other work shows in every figure: read the two tools of a row

@@ -53,6 +53,8 @@ describe('bin/rpcdiag', () => {
     expect(version(LAUNCHER, [], {NODE_EXTRA_CA_CERTS: missing}).env).toEqual({extra: missing, saved: null})
     expect(version(LAUNCHER, [], {NODE_EXTRA_CA_CERTS: ''}).env).toEqual({extra: '', saved: null})
     expect(version(LAUNCHER, [], {}).env).toEqual({extra: null, saved: null})
+    // The carrier's name set in the caller's environment, with no setting to carry: nothing is made of it.
+    expect(version(LAUNCHER, [], {RPCDIAG_NODE_EXTRA_CA_CERTS: missing}).env).toEqual({extra: null, saved: null})
   })
 
   it('runs through a chain of links, as npm link and npm install -g leave it, and from its own folder', () => {
