@@ -105,9 +105,7 @@ export function openSockDiag(libc: LibcAccess): SockDiag | string {
   const reqHalves = new Uint16Array(reqWords.buffer)
   const req = Buffer.from(reqWords.buffer)
   // A dump fills each read with as many records as fit (ss reads 32 KB at a time).
-  const buf = Buffer.allocUnsafe(64 * 1024)
-  const words = new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2)
-  const halves = new Uint16Array(buf.buffer, buf.byteOffset, buf.length >>> 1)
+  const reads = dumpBuffer(64 * 1024)
   let seq = 0
   return {
     dump(protocol, family) {
@@ -120,52 +118,85 @@ export function openSockDiag(libc: LibcAccess): SockDiag | string {
       req[NLMSG_HDRLEN + 1] = IPPROTO[protocol]
       reqWords[(NLMSG_HDRLEN + 4) >>> 2] = 0xffffffff // every state
       if (send(fd, req, REQ_LEN, 0) !== REQ_LEN) return getSystemErrorName(-koffi.errno())
-      const sockets: ProcNetSocket[] = []
-      const backlogs = new Map<number, number>()
+      const table: SockDiagTable = {sockets: [], backlogs: new Map()}
       for (;;) {
-        const n = recv(fd, buf, buf.length, 0)
+        const n = recv(fd, reads.buf, reads.buf.length, 0)
         if (n < 0) return getSystemErrorName(-koffi.errno())
         if (n === 0) return 'EOF'
-        // Records are 4-byte aligned in a buffer that starts aligned.
-        for (let at = 0; at + NLMSG_HDRLEN <= n; ) {
-          const len = words[at >>> 2]
-          const type = halves[(at >>> 1) + 2]
-          if (len < NLMSG_HDRLEN || at + len > n) return 'EPROTO'
-          if (type === NLMSG_DONE) return {sockets, backlogs}
-          // struct nlmsgerr: int error (negative errno), then the request.
-          if (type === NLMSG_ERROR) return getSystemErrorName(words[(at + NLMSG_HDRLEN) >>> 2] | 0 || -5)
-          if (type === SOCK_DIAG_BY_FAMILY && len >= NLMSG_HDRLEN + MSG_LEN) {
-            const p = at + NLMSG_HDRLEN
-            const v4 = buf[p] === AF_INET
-            const state = stateFromKernel(buf[p + 1], protocol)
-            const listening = protocol === 'tcp' && buf[p + 1] === TCP_LISTEN
-            const inode = words[(p + INODE) >>> 2]
-            const rqueue = words[(p + RQUEUE) >>> 2]
-            const wqueue = words[(p + WQUEUE) >>> 2]
-            if (listening) backlogs.set(inode, wqueue)
-            // As /proc/net/tcp has them: a listener's tx_queue is 0 there (its limit is wqueue here).
-            sockets.push(
-              tableSocket(
-                protocol,
-                family,
-                state,
-                v4 ? formatIpv4(buf, p + SRC) : formatIpv6(buf, p + SRC),
-                (buf[p + SPORT] << 8) | buf[p + SPORT + 1],
-                v4 ? formatIpv4(buf, p + DST) : formatIpv6(buf, p + DST),
-                (buf[p + DPORT] << 8) | buf[p + DPORT + 1],
-                rqueue,
-                listening ? 0 : wqueue,
-                inode,
-                words[(p + UID) >>> 2],
-              ),
-            )
-          }
-          at += (len + 3) & ~3
-        }
+        const read = readDumpRecords(reads, n, seq, protocol, family, table)
+        if (read === 'done') return table
+        if (read !== 'more') return read
       }
     },
     close() {
       close(fd)
     },
   }
+}
+
+/** A buffer a dump is read into, with the views its records are read through. */
+export interface DumpBuffer {
+  readonly buf: Buffer
+  readonly words: Uint32Array
+  readonly halves: Uint16Array
+}
+
+/** A dump buffer of size bytes (a multiple of 4), aligned for its views. */
+export function dumpBuffer(size: number): DumpBuffer {
+  const buf = Buffer.alloc(size)
+  return {buf, words: new Uint32Array(buf.buffer, buf.byteOffset, size >>> 2), halves: new Uint16Array(buf.buffer, buf.byteOffset, size >>> 1)}
+}
+
+/**
+ * The records of one read of a dump (its first n bytes), as rows appended to
+ * table: 'more' when the dump goes on in the next read, 'done' at its
+ * NLMSG_DONE, else an errno name (the kernel's NLMSG_ERROR, or EPROTO for a
+ * record that does not fit the read). Only records answering request seq
+ * count: a dump given up before its end (a read that timed out) leaves the
+ * rest of its records on the socket, and the next table's request would
+ * otherwise take them, and their NLMSG_DONE, for its own.
+ */
+export function readDumpRecords(from: DumpBuffer, n: number, seq: number, protocol: InetProtocol, family: IpFamily, table: SockDiagTable): 'more' | 'done' | string {
+  const {buf, words, halves} = from
+  // Records are 4-byte aligned in a buffer that starts aligned.
+  for (let at = 0; at + NLMSG_HDRLEN <= n; ) {
+    const len = words[at >>> 2]
+    if (len < NLMSG_HDRLEN || at + len > n) return 'EPROTO'
+    const type = halves[(at >>> 1) + 2]
+    if (words[(at >>> 2) + 2] !== seq) {
+      at += (len + 3) & ~3
+      continue
+    }
+    if (type === NLMSG_DONE) return 'done'
+    // struct nlmsgerr: int error (negative errno), then the request.
+    if (type === NLMSG_ERROR) return getSystemErrorName(words[(at + NLMSG_HDRLEN) >>> 2] | 0 || -5)
+    if (type === SOCK_DIAG_BY_FAMILY && len >= NLMSG_HDRLEN + MSG_LEN) {
+      const p = at + NLMSG_HDRLEN
+      const v4 = buf[p] === AF_INET
+      const state = stateFromKernel(buf[p + 1], protocol)
+      const listening = protocol === 'tcp' && buf[p + 1] === TCP_LISTEN
+      const inode = words[(p + INODE) >>> 2]
+      const rqueue = words[(p + RQUEUE) >>> 2]
+      const wqueue = words[(p + WQUEUE) >>> 2]
+      if (listening) table.backlogs.set(inode, wqueue)
+      // As /proc/net/tcp has them: a listener's tx_queue is 0 there (its limit is wqueue here).
+      table.sockets.push(
+        tableSocket(
+          protocol,
+          family,
+          state,
+          v4 ? formatIpv4(buf, p + SRC) : formatIpv6(buf, p + SRC),
+          (buf[p + SPORT] << 8) | buf[p + SPORT + 1],
+          v4 ? formatIpv4(buf, p + DST) : formatIpv6(buf, p + DST),
+          (buf[p + DPORT] << 8) | buf[p + DPORT + 1],
+          rqueue,
+          listening ? 0 : wqueue,
+          inode,
+          words[(p + UID) >>> 2],
+        ),
+      )
+    }
+    at += (len + 3) & ~3
+  }
+  return 'more'
 }
