@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // rpcdiag as users run it (bin/rpcdiag, the launcher on the PATH, starts
 // node on this file; `node bin/run.js` is the same run): the build in dist/
-// (`npm run build`; `npm ci` runs it), CommonJS bundles of oclif and of each command made by
-// scripts/build.mjs, described by the oclif.manifest.json the build writes
-// beside package.json, where oclif reads it. Start-up is most of a one-shot
-// command's time: see bench/startup.ts. Two ways around oclif, taken only
-// when oclif could do nothing else: `--version`, and the commands in DIRECT.
+// (`npm run build`; `npm ci` runs it), CommonJS bundles of oclif and of each
+// command made by scripts/build.mjs, described by the oclif.manifest.json the
+// build writes beside package.json, where oclif reads it. Start-up is most of
+// a one-shot command's time: see bench/startup.ts. Two ways around oclif,
+// taken only when oclif could do nothing else: `--version`, and the commands
+// in DIRECT.
+
 // bin/rpcdiag, the launcher on the PATH, started node without
 // NODE_EXTRA_CA_CERTS (node parses that bundle before any JavaScript runs, and
 // rpcdiag makes no TLS connection): it goes back into the environment here,
