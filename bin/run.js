@@ -1,22 +1,12 @@
 #!/usr/bin/env node
-// rpcdiag as users run it (bin/rpcdiag, the launcher on the PATH, starts
-// node on this file; `node bin/run.js` is the same run): the build in dist/
+// rpcdiag as users run it (bin/rpcdiag, the launcher on the PATH, loads
+// this file; `node bin/run.js` is the same run): the build in dist/
 // (`npm run build`; `npm ci` runs it), CommonJS bundles of oclif and of each
 // command made by scripts/build.mjs, described by the oclif.manifest.json the
 // build writes beside package.json, where oclif reads it. Start-up is most of
 // a one-shot command's time: see bench/startup.ts. Two ways around oclif,
 // taken only when oclif could do nothing else: `--version`, and the commands
 // in DIRECT.
-
-// bin/rpcdiag, the launcher on the PATH, started node without
-// NODE_EXTRA_CA_CERTS (node parses that bundle before any JavaScript runs, and
-// rpcdiag makes no TLS connection): it goes back into the environment here,
-// first, so every process rpcdiag starts gets it as it was given.
-if (process.env.RPCDIAG_NODE_EXTRA_CA_CERTS !== undefined) {
-  process.env.NODE_EXTRA_CA_CERTS = process.env.RPCDIAG_NODE_EXTRA_CA_CERTS
-  delete process.env.RPCDIAG_NODE_EXTRA_CA_CERTS
-}
-
 const {existsSync, readFileSync} = require('node:fs')
 const os = require('node:os')
 const {join} = require('node:path')
