@@ -104,7 +104,14 @@ async function main(): Promise<void> {
       {name: 'node -e 0', argv: [process.execPath, '-e', '0']},
       ...(process.env.NODE_EXTRA_CA_CERTS ? [{name: 'node -e 0, NODE_EXTRA_CA_CERTS unset', argv: [process.execPath, '-e', '0'], env: {...process.env, NODE_EXTRA_CA_CERTS: undefined}}] : []),
       ...rpcdiagRows('rpcdiag', rpcdiagCommand(), server.port),
-      ...(process.env.NODE_EXTRA_CA_CERTS ? [{name: 'rpcdiag call, node on bin/run.js', argv: [process.execPath, `${ROOT}bin/run.js`, ...callArgs(`127.0.0.1:${server.port}`)]}] : []),
+      // Where the setting is there: the call paying for it, and what the launcher's sh costs on a machine without it.
+      ...(process.env.NODE_EXTRA_CA_CERTS
+        ? [
+            {name: 'rpcdiag call, node on bin/run.js', argv: [process.execPath, `${ROOT}bin/run.js`, ...callArgs(`127.0.0.1:${server.port}`)]},
+            {name: 'rpcdiag --version, setting unset', argv: [...rpcdiagCommand(), '--version'], env: {...process.env, NODE_EXTRA_CA_CERTS: undefined}},
+            {name: 'node bin/run.js --version, unset', argv: [process.execPath, `${ROOT}bin/run.js`, '--version'], env: {...process.env, NODE_EXTRA_CA_CERTS: undefined}},
+          ]
+        : []),
       ...(BEFORE === undefined ? [] : rpcdiagRows('before:', rpcdiagCommand(BEFORE), server.port)),
       {name: 'ss -tanp', argv: ['ss', '-tanp']},
       ...(installed('tcpdump') ? [{name: 'tcpdump -nr (25 calls)', argv: ['tcpdump', '-nr', SMALL_CAPTURE]}] : []),
@@ -129,8 +136,9 @@ async function main(): Promise<void> {
     for (const label of ['rpcdiag', ...(BEFORE === undefined ? [] : ['before:'])]) {
       const version = wall(`${label} --version`)
       const call = wall(`${label} call (one-shot)`)
-      const againstBare = bareNode === undefined ? '' : `; / node -e 0 without NODE_EXTRA_CA_CERTS = ${(version / bareNode).toFixed(2)}x`
-      console.log(`  ${label.padEnd(9)} --version / node -e 0 = ${(version / node).toFixed(2)}x (goal <= ${VERSION_GOAL_RATIO})${againstBare}; through oclif ${(wall(`${label} --version through oclif`) / node).toFixed(2)}x`)
+      // The goal is held against node started as the launcher starts it (the stricter of the two).
+      const goal = bareNode === undefined ? `--version / node -e 0 = ${(version / node).toFixed(2)}x (goal <= ${VERSION_GOAL_RATIO})` : `--version / node -e 0 without NODE_EXTRA_CA_CERTS = ${(version / bareNode).toFixed(2)}x (goal <= ${VERSION_GOAL_RATIO}); / node -e 0 with it ${(version / node).toFixed(2)}x`
+      console.log(`  ${label.padEnd(9)} ${goal}; through oclif ${(wall(`${label} --version through oclif`) / node).toFixed(2)}x`)
       console.log(`  ${''.padEnd(9)} one-shot call ${ms(call).trim()} ms (goal <= ${CALL_GOAL_MS} ms here; node alone is ${ms(node).trim()} ms), ${ms(call - floor).trim()} ms above ${floorName}; through oclif ${ms(wall(`${label} call through oclif`)).trim()} ms`)
       const sniff = wall(`${label} sniff --read (25 calls)`)
       const peers = ['tcpdump -nr (25 calls)', 'tshark -r (25 calls)'].filter((p) => t.has(p)).map((p) => `${p.split(' ')[0]} ${ms(wall(p)).trim()} ms (${(sniff / wall(p)).toFixed(2)}x)`)
@@ -145,6 +153,7 @@ async function main(): Promise<void> {
     }
     if (bareNode !== undefined) {
       console.log(`  NODE_EXTRA_CA_CERTS (${process.env.NODE_EXTRA_CA_CERTS}) costs every node process ${ms(node - bareNode).trim()} ms here; bin/rpcdiag starts node without it: the call with node on bin/run.js took ${ms(wall('rpcdiag call, node on bin/run.js')).trim()} ms`)
+      console.log(`  without the setting, bin/rpcdiag --version ${ms(wall('rpcdiag --version, setting unset')).trim()} ms, node bin/run.js --version ${ms(wall('node bin/run.js --version, unset')).trim()} ms: the launcher's own cost`)
     }
   } finally {
     await rocketServer?.stop()

@@ -113,7 +113,9 @@ export function openSockDiag(libc: LibcAccess): SockDiag | string {
       reqWords[0] = REQ_LEN
       reqHalves[2] = SOCK_DIAG_BY_FAMILY
       reqHalves[3] = NLM_F_REQUEST | NLM_F_DUMP
-      reqWords[2] = ++seq
+      // nlmsg_seq is a u32: compared as one.
+      seq = (seq + 1) >>> 0
+      reqWords[2] = seq
       req[NLMSG_HDRLEN] = family === 4 ? AF_INET : AF_INET6
       req[NLMSG_HDRLEN + 1] = IPPROTO[protocol]
       reqWords[(NLMSG_HDRLEN + 4) >>> 2] = 0xffffffff // every state

@@ -34,9 +34,9 @@ function message(type: number, seq: number, body: Buffer): Buffer {
   return Buffer.concat([head, body, Buffer.alloc((4 - (body.length % 4)) % 4)])
 }
 
-/** An AF_INET socket's struct inet_diag_msg. */
-function record(seq: number, s: Socket): Buffer {
-  const m = Buffer.alloc(72)
+/** An AF_INET socket's struct inet_diag_msg, and `attributes` bytes after it (which the record's length counts, its padding not). */
+function record(seq: number, s: Socket, attributes = 0): Buffer {
+  const m = Buffer.alloc(72 + attributes)
   m[0] = 2 // AF_INET
   m[1] = s.state
   m.writeUInt16BE(s.sport, 4)
@@ -76,7 +76,9 @@ function readAll(reads: Buffer[], seq: number): {outcomes: string[]; table: Sock
 
 describe('readDumpRecords', () => {
   it('rows as /proc/net/tcp gives them, a listener\'s backlog limit, the end of the dump', () => {
-    const {outcomes, table} = readAll([Buffer.concat([record(7, listener), record(7, connected)]), done(7)], 7)
+    // The listener's record has 5 bytes of attributes (3 of padding follow); a record too short to be a socket is passed over.
+    const short = message(SOCK_DIAG_BY_FAMILY, 7, Buffer.alloc(40, 0xff))
+    const {outcomes, table} = readAll([Buffer.concat([record(7, listener, 5), short, record(7, connected)]), done(7)], 7)
     expect(outcomes).toEqual(['more', 'done'])
     expect(table.sockets.map((s) => [s.state, s.localAddress, s.localPort, s.peerAddress, s.peerPort, s.recvQ, s.sendQ, s.uid, s.inode])).toEqual([
       ['LISTEN', '127.0.0.1', 12345, '0.0.0.0', 0, 3, 0, 1000, 5001],
