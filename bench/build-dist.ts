@@ -18,6 +18,12 @@ export function rpcdiagCommand(dir: string = ROOT): string[] {
   return existsSync(launcher) ? [launcher] : [process.execPath, join(dir, 'bin', 'run.js')]
 }
 
+/** rpcdiag with args, as spawn() and execFileSync() take it: the program, then its arguments. */
+export function rpcdiagSpawn(args: readonly string[], dir: string = ROOT): [string, string[]] {
+  const [program, ...first] = rpcdiagCommand(dir)
+  return [program, [...first, ...args]]
+}
+
 export function buildDist(): void {
   process.stdout.write('building dist/ (node scripts/build.mjs) ... ')
   const b = spawnSync(process.execPath, ['scripts/build.mjs'], {cwd: ROOT, encoding: 'utf8'})

@@ -43,7 +43,7 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {startCallBench} from './bare-client.js'
-import {buildDist, ROOT, rpcdiagCommand} from './build-dist.js'
+import {buildDist, ROOT, rpcdiagSpawn} from './build-dist.js'
 import {buildBareLoop, findRocket, type RocketPeer, startRocketServer} from './rocket/peer.js'
 import {median} from './timing.js'
 
@@ -56,8 +56,6 @@ const BEFORE = /--before=(\S+)/.exec(process.argv.join(' '))?.[1]
 const PIPELINE = 16
 const MODES = (/--modes=(\S+)/.exec(process.argv.join(' '))?.[1] ?? 'keep-alive,pipelined,per-call').split(',') as Mode[]
 const CONCURRENCY = (/--concurrency=(\S+)/.exec(process.argv.join(' '))?.[1] ?? '1,8,64').split(',').map(Number)
-/** rpcdiag as users start it (bin/rpcdiag): the command, then the arguments before rpcdiag's own. */
-const [CLI, ...CLI_ARGS] = rpcdiagCommand()
 const PROTO = ['--proto', join(ROOT, 'examples', 'order.proto')]
 const BODY = '{"price":100,"goods":"apple"}'
 const PB_HEX = '086412056170706c65' // the same body, encoded
@@ -114,17 +112,17 @@ async function main(): Promise<void> {
         ? []
         : [
             ["rocket's test_rpc_client (C++) → rocket", rocket.ok ? rocket.peer.client : '', [rocketServer.addr]],
-            ['rpcdiag call --data-hex → rocket', CLI, [...CLI_ARGS, 'call', 'Order.makeOrder', '--addr', rocketServer.addr, '--data-hex', PB_HEX]],
-            ['rpcdiag call --proto --json → rocket', CLI, [...CLI_ARGS, 'call', 'Order.makeOrder', '--addr', rocketServer.addr, ...PROTO, '--json', BODY]],
+            ['rpcdiag call --data-hex → rocket', ...rpcdiagSpawn(['call', 'Order.makeOrder', '--addr', rocketServer.addr, '--data-hex', PB_HEX])],
+            ['rpcdiag call --proto --json → rocket', ...rpcdiagSpawn(['call', 'Order.makeOrder', '--addr', rocketServer.addr, ...PROTO, '--json', BODY])],
           ]
     const shots: Array<[string, string, string[]]> = [
       ['node -e 0 (floor of any Node CLI)', process.execPath, ['-e', '0']],
       ['bare TinyPB client in plain Node', process.execPath, [bare, host, port, '1', '1', 'keep-alive', '1']],
-      ['rpcdiag call --data-hex (no .proto)', CLI, [...CLI_ARGS, 'call', 'Order.makeOrder', '--addr', serve.addr, '--data-hex', PB_HEX]],
-      ['rpcdiag call --proto --json', CLI, [...CLI_ARGS, 'call', 'Order.makeOrder', '--addr', serve.addr, ...PROTO, '--json', BODY]],
+      ['rpcdiag call --data-hex (no .proto)', ...rpcdiagSpawn(['call', 'Order.makeOrder', '--addr', serve.addr, '--data-hex', PB_HEX])],
+      ['rpcdiag call --proto --json', ...rpcdiagSpawn(['call', 'Order.makeOrder', '--addr', serve.addr, ...PROTO, '--json', BODY])],
       ...(BEFORE === undefined
         ? []
-        : [['before: call --proto --json', rpcdiagCommand(BEFORE)[0], [...rpcdiagCommand(BEFORE).slice(1), 'call', 'Order.makeOrder', '--addr', serve.addr, ...PROTO, '--json', BODY]] as [string, string, string[]]]),
+        : [['before: call --proto --json', ...rpcdiagSpawn(['call', 'Order.makeOrder', '--addr', serve.addr, ...PROTO, '--json', BODY], BEFORE)] as [string, string, string[]]]),
       ...toRocket,
     ]
     const shot = shots.map(() => ({wall: [] as number[], cpu: [] as number[]}))
@@ -157,11 +155,10 @@ async function main(): Promise<void> {
       const s0 = cpuMs(serve.pid)
       const depth = mode === 'pipelined' ? PIPELINE : 1
       const flags = mode === 'per-call' ? ['--connection-per-call'] : mode === 'pipelined' ? ['--pipeline', String(PIPELINE)] : []
-      const [cmd, ...before] = tool === 'before' ? rpcdiagCommand(BEFORE!) : [CLI, ...CLI_ARGS]
       const r =
         tool === 'bare'
           ? timed(process.execPath, [bare, host, port, String(calls), String(c), mode, String(depth)])
-          : timed(cmd, [...before, 'call', 'Order.makeOrder', '--addr', serve.addr, ...PROTO, '--json', BODY, '-n', String(calls), '-c', String(c), ...flags, '--format', 'json'])
+          : timed(...rpcdiagSpawn(['call', 'Order.makeOrder', '--addr', serve.addr, ...PROTO, '--json', BODY, '-n', String(calls), '-c', String(c), ...flags, '--format', 'json'], tool === 'before' ? BEFORE : undefined))
       const serverMs = cpuMs(serve.pid) - s0
       if (r.status !== 0) throw new Error(`${tool} ${mode} c=${c} exited ${r.status}: ${r.stdout.slice(0, 2000)}${r.stderr}`)
       const out = JSON.parse(r.stdout) as {calls?: number; ok?: number; callsPerSec: number; cpuMs?: number; clientCpuMs?: number}
@@ -232,7 +229,7 @@ async function rocketLoadRow(peer: RocketPeer): Promise<void> {
   const runs = new Map<Tool, LoadRun[]>(tools.map(([tool]) => [tool, []]))
   const command = (tool: Tool, addr: {host: string; port: number; addr: string}): [string, string[]] => {
     if (tool === 'rocket') return [peer.loop, [addr.addr, String(ROCKET_CALLS), String(ROCKET_TIMEOUT_MS)]]
-    if (tool === 'rpcdiag') return [CLI, [...CLI_ARGS, 'call', 'Order.makeOrder', '--addr', addr.addr, ...PROTO, '--json', BODY, '-n', String(ROCKET_CALLS), '-c', '1', '--connection-per-call', '--format', 'json']]
+    if (tool === 'rpcdiag') return rpcdiagSpawn(['call', 'Order.makeOrder', '--addr', addr.addr, ...PROTO, '--json', BODY, '-n', String(ROCKET_CALLS), '-c', '1', '--connection-per-call', '--format', 'json'])
     return [barePath!, [addr.host, String(addr.port), String(ROCKET_CALLS), tool === 'bare-hold' ? 'hold' : 'close', String(ROCKET_TIMEOUT_MS)]]
   }
   for (let r = 0; r < ROUNDS; r++) {
@@ -263,8 +260,8 @@ async function rocketLoadRow(peer: RocketPeer): Promise<void> {
   }
   console.log(`  each run's calls/s: ${tools.map(([tool]) => `${tool} ${runs.get(tool)!.map((x) => fmt(x.callsPerSec)).join(' ')}`).join('; ')}`)
   if (barePath !== undefined) {
-    const close = med('bare-close')
-    console.log(`  rpcdiag is ${(med('rpcdiag').callsPerSec / close.callsPerSec).toFixed(2)}x of the bare C client that closes its sockets as it does; the best any client showed here is ${fmt(Math.max(...tools.map(([tool]) => med(tool).callsPerSec)))} calls/s (${(Math.max(...tools.map(([tool]) => med(tool).callsPerSec)) / k.callsPerSec).toFixed(2)}x rocket_loop)`)
+    const best = Math.max(...tools.map(([tool]) => med(tool).callsPerSec))
+    console.log(`  rpcdiag is ${(med('rpcdiag').callsPerSec / med('bare-close').callsPerSec).toFixed(2)}x of the bare C client that closes its sockets as it does; the best any client showed here is ${fmt(best)} calls/s (${(best / k.callsPerSec).toFixed(2)}x rocket_loop)`)
   }
 }
 

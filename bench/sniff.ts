@@ -37,7 +37,7 @@ import {openLoop} from './open-loop.js'
 import {generatePerCallPcap} from './per-call-pcap.js'
 import {type GeneratedCapture, generateSniffPcap} from './sniff-pcap.js'
 
-import {buildDist, rpcdiagCommand} from './build-dist.js'
+import {buildDist, rpcdiagCommand, rpcdiagSpawn} from './build-dist.js'
 import {median, type Timed, timed} from './gnu-time.js'
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'))
@@ -49,7 +49,7 @@ const SERIES = !process.argv.includes('--no-series')
 const PER_CALL = !process.argv.includes('--no-per-call')
 const BEFORE = /--before=(\S+)/.exec(process.argv.join(' '))?.[1]
 /** rpcdiag sniff as users start it. */
-const [CLI_CMD, ...CLI] = [...rpcdiagCommand(), 'sniff']
+const CLI = [...rpcdiagCommand(), 'sniff']
 /** Issue 14's goals for sniff --read. */
 const GOAL = {tcpdump: 0.5, tshark: 8, rssMb: 120}
 
@@ -102,7 +102,7 @@ capture: ${SHAPES[shape].label}`)
   // Correctness first: the summary of a --json run (read to its last line only).
   const out = join(dir, `sniff-${calls}.ndjson`)
   const fd = openSync(out, 'w')
-  const check = spawn(CLI_CMD, [...CLI, '--read', file, '--json'], {stdio: ['ignore', fd, 'inherit']})
+  const check = spawn(...rpcdiagSpawn(['sniff', '--read', file, '--json']), {stdio: ['ignore', fd, 'inherit']})
   const [code] = await once(check, 'close')
   closeSync(fd)
   const summary = JSON.parse(await lastLine(out))
@@ -115,8 +115,8 @@ capture: ${SHAPES[shape].label}`)
 
   const lines = join(dir, `sniff-${calls}.txt`)
   const tools: Array<[string, string[], number, string?]> = [
-    [US, [CLI_CMD, ...CLI, '--read', file], rounds],
-    [US_FILE, [CLI_CMD, ...CLI, '--read', file], rounds, lines],
+    [US, [...CLI, '--read', file], rounds],
+    [US_FILE, [...CLI, '--read', file], rounds, lines],
     [TCPDUMP, ['tcpdump', '-nr', file], rounds],
   ]
   if (BEFORE !== undefined) tools.push([BEFORE_US, [...rpcdiagCommand(BEFORE), 'sniff', '--read', file], rounds])
@@ -191,7 +191,7 @@ async function liveStep(backend: 'dumpcap' | 'tcpdump' | 'cap', rate: number, se
   const port = addr.value.port
   const out = join(tmpdir(), `rpcdiag-bench-live-${process.pid}.ndjson`)
   const fd = openSync(out, 'w')
-  const sniffer = spawn(CLI_CMD, [...CLI, '-i', 'lo', '--port', String(port), '--backend', backend, '--json', '--no-processes'], {stdio: ['ignore', fd, 'pipe']})
+  const sniffer = spawn(...rpcdiagSpawn(['sniff', '-i', 'lo', '--port', String(port), '--backend', backend, '--json', '--no-processes']), {stdio: ['ignore', fd, 'pipe']})
   let err = ''
   sniffer.stderr!.on('data', (d) => (err += d))
   while (!/capturing on/.test(err)) {

@@ -23,7 +23,7 @@ import {readFileSync} from 'node:fs'
 import {openLibc} from '../src/net/libc.js'
 import {collectSockets, openSockDiag, ProcReader, parseProcNet, scanSocketOwners} from '../src/sockets/index.js'
 
-import {buildDist, ROOT, rpcdiagCommand} from './build-dist.js'
+import {buildDist, ROOT, rpcdiagCommand, rpcdiagSpawn} from './build-dist.js'
 import {median, ms, type ProcessRow, timeInterleaved} from './timing.js'
 
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'))
@@ -206,7 +206,7 @@ async function measure(s: Scenario): Promise<Measured> {
       console.log(`    ${r.name.padEnd(26)} wall ${ms(median(x.wall))}  (min ${ms(Math.min(...x.wall))})  cpu ${ms(median(x.cpu))}`)
     }
     // The same snapshot, checked: each held connection found with an owner at both ends.
-    const json = JSON.parse(execFileSync(rpcdiag[0], [...rpcdiag.slice(1), 'sockets', '--json', '--tcp'], {encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024})) as {
+    const json = JSON.parse(execFileSync(...rpcdiagSpawn(['sockets', '--json', '--tcp']), {encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024})) as {
       sockets: Array<{localPort: number; peerPort: number; pid: number | null; owners: unknown[]}>
     }
     const ports = new Set(holders.map((h) => h.port))

@@ -1,5 +1,5 @@
 // Start-up of the built CLI as users run it (bin/rpcdiag, package.json's bin,
-// which starts node on bin/run.js), as whole processes, beside
+// which sh starts node on and which loads bin/run.js), as whole processes, beside
 // `node -e 0` (the floor of any Node tool) in the same interleaved rounds.
 // Goals (issue 14): `rpcdiag --version` <= 1.3x `node -e 0`; a one-shot
 // `rpcdiag call` <= 150 ms here. `sniff --read` of a small capture (25 calls)

@@ -106,9 +106,12 @@ export function writeJsonLine(out: JsonOut, json: unknown): void {
   // Whether piece fits in what is left of the buffer: counted only when the bound says it might not.
   const fits = (piece: string): boolean => at + piece.length * MAX_BYTES_PER_UNIT <= buf.length || at + Buffer.byteLength(piece, 'utf8') <= buf.length
   jsonPieces(json, (piece) => {
-    if (!fits(piece)) flush()
-    if (fits(piece)) at += buf.write(piece, at, 'utf8')
-    else out.write(piece) // longer than a chunk: as it is, in its place
+    if (!fits(piece)) {
+      flush()
+      // Longer than a chunk: as it is, in its place.
+      if (!fits(piece)) return void out.write(piece)
+    }
+    at += buf.write(piece, at, 'utf8')
   })
   if (at + 1 > buf.length) flush()
   buf[at++] = 0x0a // '\n'

@@ -17,8 +17,9 @@ import type {InetProtocol, IpFamily, SocketRow, SocketState} from './types.js'
  * its sendQ.
  *
  * Each socket comes as the row it becomes, in its key order (SocketRow, what
- * --json prints), its owner fields empty: collectSockets fills them in place. A second object per socket, copied from the first, was 30,000
- * more objects promoted to the old generation with 30,000 sockets open.
+ * --json prints), its owner fields empty: collectSockets fills them in
+ * place. A second object per socket, copied from the first, was 30,000 more
+ * objects promoted to the old generation with 30,000 sockets open.
  */
 export type ProcNetSocket = {-readonly [K in keyof SocketRow]: SocketRow[K]}
 
